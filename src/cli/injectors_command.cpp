@@ -1,0 +1,45 @@
+#include "cli/injectors_command.h"
+
+#include <cstdio>
+
+#include "common/exit_codes.h"
+#include "faultline/v1/controller_api.grpc.pb.h"
+
+namespace faultline::cli {
+
+std::shared_ptr<grpc::Channel> connect_controller(const std::string& address, std::string& error) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3))) {
+    error = "cannot reach controller at " + address + " (not answering within 3s)";
+    return nullptr;
+  }
+  return channel;
+}
+
+int list_injectors(const std::string& controller) {
+  std::string error;
+  auto channel = connect_controller(controller, error);
+  if (!channel) {
+    std::fprintf(stderr, "faultline: %s\n", error.c_str());
+    return kExitInvalidOrInfra;
+  }
+  auto stub = v1::ControllerApi::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ListInjectorsResponse resp;
+  grpc::Status s = stub->ListInjectors(&ctx, {}, &resp);
+  if (!s.ok()) {
+    std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
+    return kExitInvalidOrInfra;
+  }
+  for (const auto& i : resp.injectors()) {
+    std::string labels, caps;
+    for (const auto& [k, v] : i.labels()) labels += (labels.empty() ? "" : ",") + k + "=" + v;
+    for (const auto& c : i.capabilities()) caps += (caps.empty() ? "" : ",") + c;
+    std::printf("%s\tlabels=%s\tcapabilities=%s\tlast_seen=%lldms\n", i.node_name().c_str(),
+                labels.c_str(), caps.c_str(), static_cast<long long>(i.last_seen_ms_ago()));
+  }
+  return kExitPassed;
+}
+
+}  // namespace faultline::cli

@@ -1,0 +1,72 @@
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/run_command.h"
+#include "cli/run_printer.h"
+#include "common/exit_codes.h"
+#include "common/signals.h"
+#include "controller/controller.h"
+#include "controller/link/in_process_link.h"
+#include "experiments/loader.h"
+#include "injector/command_handler.h"
+#include "injector/fault_engine.h"
+
+namespace faultline::cli {
+namespace {
+
+std::string hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+int run_embedded(const RunOptions& options) {
+  std::mutex mu;
+  std::shared_ptr<controller::RunEngine> run;
+  // Installed before any thread exists so every thread inherits the blocked mask; Ctrl-C
+  // then takes the ordinary abort path: revert everything, end ABORTED.
+  ShutdownSignals signals([&](int sig) {
+    std::lock_guard lock(mu);
+    if (run) run->abort(std::string("interrupted by ") + sigabbrev_np(sig) + "; reverting");
+  });
+
+  auto loaded = experiments::load_experiment_file(options.file);
+  if (!loaded.ok()) {
+    for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
+    return kExitInvalidOrInfra;
+  }
+
+  // Declared before the controller so it outlives every run that may still revert through it.
+  injector::FaultEngine engine(injector::default_backends());
+  controller::Controller ctl;
+  controller::InjectorInfo info;
+  info.node_name = hostname();
+  info.labels["node"] = info.node_name;
+  info.capabilities = engine.capabilities();
+  info.version = FAULTLINE_VERSION;
+  ctl.registry().add(std::make_shared<controller::InProcessInjectorLink>(
+      info, [&engine](const v1::ControllerMessage& m) { return injector::handle_command(engine, m); }));
+
+  {
+    std::lock_guard lock(mu);
+    run = ctl.submit(std::move(*loaded.experiment));
+  }
+  std::printf("faultline: run %s of %s (embedded controller, injector %s)\n", run->id().c_str(),
+              options.file.c_str(), info.node_name.c_str());
+  RunPrinter printer;
+  uint64_t seq = 0;
+  while (true) {
+    for (const auto& ev : run->journal().read_after(seq, std::chrono::milliseconds(200))) {
+      printer.on_event(ev);
+      seq = ev.seq();
+    }
+    if (run->journal().finished() && run->journal().events().size() == seq) break;
+  }
+  run->wait();
+  return printer.finish();
+}
+
+}  // namespace faultline::cli

@@ -1,0 +1,11 @@
+#pragma once
+
+#include <string>
+
+namespace faultline {
+
+// A short random id ("r-3f9a1c2b7d") that is unique enough for runs, faults and commands
+// on one controller, and short enough to type into `faultline abort`.
+std::string new_id(const std::string& prefix);
+
+}  // namespace faultline

@@ -1,0 +1,84 @@
+#include "controller/api/controller_api_service.h"
+
+#include "common/log.h"
+#include "experiments/loader.h"
+
+namespace faultline::controller {
+namespace {
+
+grpc::Status no_run(const std::string& id) {
+  return {grpc::StatusCode::NOT_FOUND, "no run with id " + id};
+}
+
+}  // namespace
+
+grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext*,
+                                                    const pb::SubmitExperimentRequest* req,
+                                                    pb::SubmitExperimentResponse* resp) {
+  std::string source = req->source_name().empty() ? "<submitted>" : req->source_name();
+  auto loaded = experiments::parse_experiment(req->yaml(), source);
+  if (!loaded.ok()) {
+    std::string lines;
+    for (const auto& d : loaded.diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
+    return {grpc::StatusCode::INVALID_ARGUMENT, lines};
+  }
+  auto run = controller_.submit(std::move(*loaded.experiment));
+  resp->set_run_id(run->id());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerApiService::WatchRun(grpc::ServerContext* ctx,
+                                            const pb::WatchRunRequest* req,
+                                            grpc::ServerWriter<pb::RunEvent>* writer) {
+  auto run = controller_.find(req->run_id());
+  if (!run) return no_run(req->run_id());
+  uint64_t seq = 0;
+  while (!ctx->IsCancelled()) {
+    for (const auto& ev : run->journal().read_after(seq, std::chrono::milliseconds(200))) {
+      if (!writer->Write(ev)) return {grpc::StatusCode::CANCELLED, "watcher went away"};
+      seq = ev.seq();
+      if (ev.type() == pb::EVENT_TYPE_RUN_FINISHED) return grpc::Status::OK;
+    }
+  }
+  return {grpc::StatusCode::CANCELLED, "watcher went away"};
+}
+
+grpc::Status ControllerApiService::AbortRun(grpc::ServerContext*, const pb::AbortRunRequest* req,
+                                            pb::AbortRunResponse* resp) {
+  auto run = controller_.find(req->run_id());
+  if (!run) return no_run(req->run_id());
+  resp->set_accepted(run->abort(req->reason().empty() ? "aborted via API" : req->reason()));
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerApiService::GetRun(grpc::ServerContext*, const pb::GetRunRequest* req,
+                                          pb::Run* resp) {
+  auto run = controller_.find(req->run_id());
+  if (!run) return no_run(req->run_id());
+  resp->set_run_id(run->id());
+  resp->set_experiment_name(run->experiment().metadata.name);
+  resp->set_state(run->state());
+  for (const auto& ev : run->journal().events()) {
+    *resp->add_events() = ev;
+    if (ev.type() == pb::EVENT_TYPE_RUN_FINISHED) *resp->mutable_summary() = ev.summary();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerApiService::ListInjectors(grpc::ServerContext*,
+                                                 const pb::ListInjectorsRequest*,
+                                                 pb::ListInjectorsResponse* resp) {
+  for (const auto& link : controller_.registry().all()) {
+    auto* out = resp->add_injectors();
+    const auto& info = link->info();
+    out->set_node_name(info.node_name);
+    out->mutable_labels()->insert(info.labels.begin(), info.labels.end());
+    for (const auto& c : info.capabilities) out->add_capabilities(c);
+    out->set_version(info.version);
+    out->set_last_seen_ms_ago(
+        std::chrono::duration_cast<std::chrono::milliseconds>(link->since_last_seen()).count());
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace faultline::controller

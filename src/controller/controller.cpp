@@ -1,0 +1,45 @@
+#include "controller/controller.h"
+
+#include "common/ids.h"
+#include "common/log.h"
+
+namespace faultline::controller {
+
+Controller::~Controller() { shutdown("controller shutting down"); }
+
+void Controller::shutdown(const std::string& reason) {
+  abort_all(reason);
+  for (auto& r : snapshot()) r->wait();
+}
+
+std::vector<std::shared_ptr<RunEngine>> Controller::snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<RunEngine>> runs;
+  for (const auto& [_, r] : runs_) runs.push_back(r);
+  return runs;
+}
+
+std::shared_ptr<RunEngine> Controller::submit(experiments::Experiment experiment) {
+  std::string id = new_id("r");
+  std::string name = experiment.metadata.name;
+  auto run = std::make_shared<RunEngine>(id, std::move(experiment), registry_, settings_);
+  {
+    std::lock_guard lock(mu_);
+    runs_[id] = run;
+  }
+  spdlog::info("run submitted run={} experiment={}", id, name);
+  run->start();
+  return run;
+}
+
+std::shared_ptr<RunEngine> Controller::find(const std::string& run_id) const {
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  return it == runs_.end() ? nullptr : it->second;
+}
+
+void Controller::abort_all(const std::string& reason) {
+  for (auto& r : snapshot()) r->abort(reason);
+}
+
+}  // namespace faultline::controller

@@ -1,0 +1,41 @@
+// The controller: owns the runs and the injectors they reach. The same object serves the
+// embedded `faultline run` and the long-running faultline-controller daemon.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/link/injector_registry.h"
+#include "controller/run/run_engine.h"
+#include "experiments/model.h"
+
+namespace faultline::controller {
+
+class Controller {
+ public:
+  explicit Controller(RunSettings settings = {}) : settings_(settings) {}
+  // Aborts every run still going and waits for its faults to be reverted.
+  ~Controller();
+
+  InjectorRegistry& registry() { return registry_; }
+
+  // Starts the experiment on its own thread; returns the run.
+  std::shared_ptr<RunEngine> submit(experiments::Experiment experiment);
+  std::shared_ptr<RunEngine> find(const std::string& run_id) const;
+  void abort_all(const std::string& reason);
+  // Aborts every run still going and waits until each has ended.
+  void shutdown(const std::string& reason);
+
+ private:
+  std::vector<std::shared_ptr<RunEngine>> snapshot() const;
+
+  RunSettings settings_;
+  InjectorRegistry registry_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<RunEngine>> runs_;
+};
+
+}  // namespace faultline::controller

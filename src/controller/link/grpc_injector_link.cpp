@@ -1,0 +1,78 @@
+#include "controller/link/grpc_injector_link.h"
+
+#include "common/log.h"
+
+namespace faultline::controller {
+namespace {
+
+int64_t mono_ns() { return MonoClock::now().time_since_epoch().count(); }
+
+std::string command_id_of(const pb::ControllerMessage& m) {
+  switch (m.msg_case()) {
+    case pb::ControllerMessage::kApply: return m.apply().command_id();
+    case pb::ControllerMessage::kRevert: return m.revert().command_id();
+    case pb::ControllerMessage::kRenew: return m.renew().command_id();
+    default: return "";
+  }
+}
+
+}  // namespace
+
+GrpcInjectorLink::GrpcInjectorLink(InjectorInfo info, InjectorStream* stream,
+                                   Duration command_timeout)
+    : info_(std::move(info)),
+      stream_(stream),
+      command_timeout_(command_timeout),
+      last_seen_ns_(mono_ns()) {}
+
+Duration GrpcInjectorLink::since_last_seen() const {
+  return Duration(mono_ns() - last_seen_ns_.load());
+}
+
+void GrpcInjectorLink::on_message(const pb::InjectorMessage& msg) {
+  last_seen_ns_ = mono_ns();
+  if (!msg.has_ack()) return;
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(msg.ack().command_id());
+  if (it == pending_.end()) {
+    spdlog::warn("ack for unknown command node={} command_id={}", info_.node_name,
+                 msg.ack().command_id());
+    return;
+  }
+  it->second.set_value(msg.ack());
+  pending_.erase(it);
+}
+
+void GrpcInjectorLink::close() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  for (auto& [id, p] : pending_)
+    p.set_value(make_error(ErrorCode::kUnavailable,
+                           "injector " + info_.node_name + " disconnected before answering"));
+  pending_.clear();
+}
+
+Result<pb::FaultAck> GrpcInjectorLink::send(const pb::ControllerMessage& command) {
+  std::string id = command_id_of(command);
+  std::future<Result<pb::FaultAck>> answer;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_)
+      return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name + " is disconnected");
+    answer = pending_[id].get_future();
+    if (!stream_->Write(command)) {
+      pending_.erase(id);
+      return make_error(ErrorCode::kUnavailable,
+                        "cannot write to injector " + info_.node_name + " (stream broken)");
+    }
+  }
+  if (answer.wait_for(command_timeout_) != std::future_status::ready) {
+    std::lock_guard lock(mu_);
+    pending_.erase(id);
+    return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name + " did not answer within " +
+                                                   format_duration(command_timeout_));
+  }
+  return answer.get();
+}
+
+}  // namespace faultline::controller

@@ -1,0 +1,46 @@
+// An injector that dialled in over gRPC. Commands go down the injector's own stream and the
+// caller waits for the matching ack (by command_id), bounded by a timeout.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/time_util.h"
+#include "controller/link/injector_link.h"
+#include "faultline/v1/injector_link.grpc.pb.h"
+
+namespace faultline::controller {
+
+using InjectorStream = grpc::ServerReaderWriter<pb::ControllerMessage, pb::InjectorMessage>;
+
+class GrpcInjectorLink : public CommandLink {
+ public:
+  GrpcInjectorLink(InjectorInfo info, InjectorStream* stream, Duration command_timeout);
+
+  const InjectorInfo& info() const override { return info_; }
+  bool connected() const override { return !closed_; }
+  Duration since_last_seen() const override;
+
+  // Called by the stream's reader for every message after Register.
+  void on_message(const pb::InjectorMessage& msg);
+  // The stream has ended: fail every pending command, refuse new ones.
+  void close();
+
+ protected:
+  Result<pb::FaultAck> send(const pb::ControllerMessage& command) override;
+
+ private:
+  InjectorInfo info_;
+  InjectorStream* stream_;
+  Duration command_timeout_;
+  std::mutex mu_;  // guards stream_ writes, pending_, closed_ transitions
+  std::map<std::string, std::promise<Result<pb::FaultAck>>> pending_;
+  std::atomic<bool> closed_{false};
+  std::atomic<int64_t> last_seen_ns_;
+};
+
+}  // namespace faultline::controller

@@ -1,0 +1,54 @@
+// The only way the controller reaches an injector. Two implementations: in-process (the
+// embedded default of `faultline run`) and gRPC (injectors that dialled in), so both paths
+// run the same engine.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/duration.h"
+#include "common/result.h"
+#include "faultline/v1/injector_link.pb.h"
+
+namespace faultline::controller {
+
+namespace pb = ::faultline::v1;
+
+struct InjectorInfo {
+  std::string node_name;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> capabilities;
+  std::string version;
+};
+
+class InjectorLink {
+ public:
+  virtual ~InjectorLink() = default;
+
+  virtual const InjectorInfo& info() const = 0;
+  virtual bool connected() const = 0;
+  // Time since the injector was last heard from.
+  virtual Duration since_last_seen() const = 0;
+
+  // Blocking, bounded by the link's command timeout.
+  virtual Result<pb::AppliedState> apply(const std::string& fault_id, const std::string& run_id,
+                                         const pb::FaultSpec& spec, Duration lease) = 0;
+  virtual Status revert(const std::string& fault_id) = 0;
+  virtual Status renew(const std::string& fault_id, Duration lease) = 0;
+};
+
+// Shared by both implementations: builds the command, sends it, and maps the ack.
+class CommandLink : public InjectorLink {
+ public:
+  Result<pb::AppliedState> apply(const std::string& fault_id, const std::string& run_id,
+                                 const pb::FaultSpec& spec, Duration lease) override;
+  Status revert(const std::string& fault_id) override;
+  Status renew(const std::string& fault_id, Duration lease) override;
+
+ protected:
+  // Delivers one command and waits for its ack. command_id is already set.
+  virtual Result<pb::FaultAck> send(const pb::ControllerMessage& command) = 0;
+};
+
+}  // namespace faultline::controller

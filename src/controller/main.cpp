@@ -1,0 +1,63 @@
+// faultline-controller: the long-running controller that injectors dial into and the CLI
+// submits experiments to.
+#include <CLI/CLI.hpp>
+#include <condition_variable>
+#include <iostream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "controller/api/controller_api_service.h"
+#include "controller/controller.h"
+#include "controller/link/injector_link_service.h"
+
+using namespace faultline;
+
+int main(int argc, char** argv) {
+  CLI::App app{"faultline-controller: runs experiments on the injectors that connect to it"};
+  std::string listen = "127.0.0.1:7070";
+  std::string log_level = "info";
+  bool log_json = false;
+  app.add_option("--listen", listen, "address for injectors and the CLI (host:port)");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  app.add_flag("--log-json", log_json, "log one JSON object per line");
+  CLI11_PARSE(app, argc, argv);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  ShutdownSignals signals([&](int sig) {
+    std::lock_guard lock(mu);
+    stop = true;
+    cv.notify_all();
+  });
+  init_logging(log_level, log_json);
+
+  controller::Controller ctl;
+  controller::InjectorLinkService link_service(ctl.registry(), std::chrono::seconds(1),
+                                               std::chrono::seconds(10));
+  controller::ControllerApiService api_service(ctl);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&link_service);
+  builder.RegisterService(&api_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    std::cerr << "faultline-controller: cannot listen on " << listen << "\n";
+    return kExitInvalidOrInfra;
+  }
+  spdlog::warn("controller listening address={} port={} transport=plaintext (mTLS not configured)",
+               listen, port);
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return stop; });
+  }
+  spdlog::info("controller shutting down");
+  // Runs revert their faults while injector streams are still up.
+  ctl.shutdown("controller shutting down");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return kExitPassed;
+}

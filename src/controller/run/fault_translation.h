@@ -1,0 +1,12 @@
+// Experiment model -> wire: what the controller asks an injector to do for one fault.
+#pragma once
+
+#include "experiments/model.h"
+#include "faultline/v1/faults.pb.h"
+
+namespace faultline::controller {
+
+// The target must be the one the fault names (the loader guarantees it exists).
+v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::TargetSpec& target);
+
+}  // namespace faultline::controller

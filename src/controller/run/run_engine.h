@@ -1,0 +1,96 @@
+// Runs one experiment through the state machine of DESIGN.md:
+//   PENDING -> STEADY_STATE_CHECK -> INJECTING -> RECOVERING -> PASSED | FAILED | ABORTED | ERROR
+// Every transition, probe result and fault action goes to the run's journal.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/link/injector_registry.h"
+#include "controller/run/run_journal.h"
+#include "controller/watch/probe.h"
+#include "experiments/model.h"
+
+namespace faultline::controller {
+
+struct RunSettings {
+  // Lease granted with each fault; the injector reverts by itself if not renewed in time.
+  Duration lease = std::chrono::seconds(10);
+  Duration renew_interval = std::chrono::seconds(3);
+};
+
+// The exit code `faultline run` uses for a final state.
+int exit_code_for(pb::RunState state);
+const char* state_name(pb::RunState state);
+
+class RunEngine {
+ public:
+  RunEngine(std::string run_id, experiments::Experiment experiment, InjectorRegistry& registry,
+            RunSettings settings = {});
+  // Aborts (if still running) and waits: destroying a run never leaves a fault applied.
+  ~RunEngine();
+  RunEngine(const RunEngine&) = delete;
+  RunEngine& operator=(const RunEngine&) = delete;
+
+  void start();
+  // Every active fault is reverted and the run ends ABORTED. False if the run already ended.
+  bool abort(const std::string& reason);
+  void wait();
+
+  const std::string& id() const { return run_id_; }
+  const experiments::Experiment& experiment() const { return experiment_; }
+  const RunJournal& journal() const { return journal_; }
+  pb::RunState state() const { return state_; }
+
+ private:
+  struct ActiveFault {
+    std::string fault_id;
+    const experiments::FaultSpec* spec;
+    std::shared_ptr<InjectorLink> link;
+  };
+
+  void execute();
+  void set_state(pb::RunState s);
+  void note(const std::string& message);
+  void finish(pb::RunState verdict, const std::string& reason, int64_t ttr_ms = -1);
+
+  void journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o);
+  // Runs each probe once; returns "" when all pass, else what the first failure saw.
+  std::string check_probes(std::vector<std::unique_ptr<Probe>>& probes, pb::ProbePhase phase);
+  // Resolves each target to the injectors it hits; "" on success, else why not.
+  std::string select_nodes();
+  pb::RunEvent fault_event(const ActiveFault& af) const;
+  // Applies one fault on every node of its target; "" on success, else the first error.
+  std::string apply_fault(const experiments::FaultSpec& fault);
+  // Reverts the given faults in parallel; "" on success, else the first error.
+  std::string revert(std::vector<ActiveFault> faults);
+  std::string revert_all_active();
+  // Sleeps until `until`, renewing leases of active faults; false when aborted meanwhile.
+  bool hold_until(MonoTime until);
+  // Polls recovery checks; returns time to recover, or -1 on deadline or abort.
+  int64_t await_recovery(MonoTime window_end);
+  bool aborted() const { return abort_requested_; }
+
+  std::string run_id_;
+  experiments::Experiment experiment_;
+  InjectorRegistry& registry_;
+  RunSettings settings_;
+  RunJournal journal_;
+  std::atomic<pb::RunState> state_{pb::RUN_STATE_PENDING};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<bool> abort_requested_{false};
+  std::string abort_reason_;
+  std::map<std::string, std::vector<std::shared_ptr<InjectorLink>>> nodes_by_target_;
+  std::vector<ActiveFault> active_;  // guarded by mu_
+  std::mutex join_mu_;  // wait() may be called from several threads
+  std::thread thread_;
+};
+
+}  // namespace faultline::controller

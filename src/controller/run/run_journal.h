@@ -1,0 +1,43 @@
+// The ordered record of everything that happened in one run. Watchers (the CLI, WatchRun
+// streams) read it from any position and block for more.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/duration.h"
+#include "common/time_util.h"
+#include "faultline/v1/controller_api.pb.h"
+
+namespace faultline::controller {
+
+namespace pb = ::faultline::v1;
+
+class RunJournal {
+ public:
+  explicit RunJournal(std::string run_id);
+
+  // Stamps run_id, seq, wall and monotonic time, then stores and publishes the event.
+  pb::RunEvent append(pb::RunEvent event);
+
+  // Events with seq > after_seq, waiting up to `timeout` for at least one. Empty when none
+  // arrived in time or the journal is closed.
+  std::vector<pb::RunEvent> read_after(uint64_t after_seq, Duration timeout) const;
+
+  std::vector<pb::RunEvent> events() const;
+  // True once RUN_FINISHED has been appended.
+  bool finished() const;
+  MonoTime started() const { return started_; }
+
+ private:
+  std::string run_id_;
+  MonoTime started_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<pb::RunEvent> events_;
+  bool finished_ = false;
+};
+
+}  // namespace faultline::controller

@@ -1,0 +1,26 @@
+// Reads experiment YAML into the model, collecting every problem with its location.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "experiments/diagnostic.h"
+#include "experiments/model.h"
+
+namespace faultline::experiments {
+
+struct LoadResult {
+  std::optional<Experiment> experiment;  // set only when diagnostics is empty
+  Diagnostics diagnostics;
+
+  bool ok() const { return experiment.has_value() && diagnostics.empty(); }
+};
+
+// `source_name` is what diagnostics print as the file (a path, or "<submitted>").
+LoadResult parse_experiment(std::string_view yaml_text, const std::string& source_name);
+
+// A missing or unreadable file is one diagnostic with line 0.
+LoadResult load_experiment_file(const std::string& path);
+
+}  // namespace faultline::experiments

@@ -1,0 +1,71 @@
+#include "injector/command_handler.h"
+
+namespace faultline::injector {
+namespace {
+
+pb::ErrorCode to_wire(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return pb::ERROR_CODE_INVALID_ARGUMENT;
+    case ErrorCode::kNotFound: return pb::ERROR_CODE_NOT_FOUND;
+    case ErrorCode::kPermissionDenied: return pb::ERROR_CODE_PERMISSION_DENIED;
+    case ErrorCode::kFailedPrecondition: return pb::ERROR_CODE_UNSUPPORTED;
+    default: return pb::ERROR_CODE_INTERNAL;
+  }
+}
+
+void set_error(pb::FaultAck& ack, const Error& e) {
+  ack.set_ok(false);
+  ack.mutable_error()->set_code(to_wire(e.code));
+  ack.mutable_error()->set_message(e.message);
+}
+
+Duration lease_of(uint32_t ms) { return std::chrono::milliseconds(ms); }
+
+}  // namespace
+
+pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& command) {
+  pb::FaultAck ack;
+  switch (command.msg_case()) {
+    case pb::ControllerMessage::kApply: {
+      const auto& c = command.apply();
+      ack.set_command_id(c.command_id());
+      ack.set_fault_id(c.fault_id());
+      auto r = engine.apply(c.fault_id(), c.spec(), lease_of(c.lease_ms()));
+      if (r) {
+        ack.set_ok(true);
+        *ack.mutable_state() = *r;
+      } else {
+        set_error(ack, r.error());
+      }
+      break;
+    }
+    case pb::ControllerMessage::kRevert: {
+      const auto& c = command.revert();
+      ack.set_command_id(c.command_id());
+      ack.set_fault_id(c.fault_id());
+      Status s = engine.revert(c.fault_id());
+      if (s) ack.set_ok(true); else set_error(ack, s.error());
+      break;
+    }
+    case pb::ControllerMessage::kRenew: {
+      const auto& c = command.renew();
+      ack.set_command_id(c.command_id());
+      ack.set_fault_id(c.fault_id());
+      Status s = engine.renew(c.fault_id(), lease_of(c.lease_ms()));
+      if (s) {
+        ack.set_ok(true);
+      } else {
+        set_error(ack, s.error());
+        ack.mutable_error()->set_code(pb::ERROR_CODE_UNKNOWN_FAULT);
+      }
+      break;
+    }
+    default:
+      ack.set_ok(false);
+      ack.mutable_error()->set_code(pb::ERROR_CODE_INVALID_ARGUMENT);
+      ack.mutable_error()->set_message("not a fault command");
+  }
+  return ack;
+}
+
+}  // namespace faultline::injector

@@ -1,0 +1,114 @@
+#include "injector/injector_client.h"
+
+#include <condition_variable>
+#include <thread>
+
+#include "common/log.h"
+#include "faultline/v1/injector_link.grpc.pb.h"
+#include "injector/command_handler.h"
+
+namespace faultline::injector {
+
+InjectorClient::InjectorClient(FaultEngine& engine, InjectorClientOptions options)
+    : engine_(engine),
+      options_(std::move(options)),
+      channel_(grpc::CreateChannel(options_.controller_address,
+                                   grpc::InsecureChannelCredentials())),
+      last_contact_(MonoClock::now()) {}
+
+void InjectorClient::stop() {
+  stopping_ = true;
+  std::lock_guard lock(ctx_mu_);
+  if (current_ctx_) current_ctx_->TryCancel();
+}
+
+void InjectorClient::run() {
+  spdlog::warn("injector link transport=plaintext controller={} (mTLS not configured)",
+               options_.controller_address);
+  bool lost_reported = false;
+  while (!stopping_) {
+    serve_stream();
+    if (stopping_) break;
+    if (!lost_reported && MonoClock::now() - last_contact_ > options_.contact_grace) {
+      size_t n = engine_.revert_all("lost contact with controller");
+      if (n) spdlog::warn("lost contact with controller, reverted faults count={}", n);
+      lost_reported = true;
+    }
+    // Sleep in small steps so stop() is honoured promptly.
+    auto until = MonoClock::now() + options_.reconnect_backoff;
+    while (!stopping_ && MonoClock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (MonoClock::now() - last_contact_ <= options_.contact_grace) lost_reported = false;
+  }
+}
+
+void InjectorClient::serve_stream() {
+  auto stub = pb::InjectorLink::NewStub(channel_);
+  grpc::ClientContext ctx;
+  {
+    std::lock_guard lock(ctx_mu_);
+    if (stopping_) return;
+    current_ctx_ = &ctx;
+  }
+  auto stream = stub->Connect(&ctx);
+  std::mutex write_mu;
+
+  pb::InjectorMessage hello;
+  auto* reg = hello.mutable_register_();
+  reg->set_node_name(options_.node_name);
+  reg->mutable_labels()->insert(options_.labels.begin(), options_.labels.end());
+  for (const auto& cap : engine_.capabilities()) reg->add_capabilities(cap);
+  reg->set_version(FAULTLINE_VERSION);
+
+  pb::ControllerMessage msg;
+  bool registered = stream->Write(hello) && stream->Read(&msg) && msg.has_registered();
+  std::mutex hb_mu;
+  std::condition_variable hb_cv;
+  bool stream_done = false;
+  std::thread heartbeat;
+  if (registered) {
+    last_contact_ = MonoClock::now();
+    spdlog::info("registered with controller node={} controller={}", options_.node_name,
+                 options_.controller_address);
+    heartbeat = std::thread([&] {
+      uint64_t seq = 0;
+      std::unique_lock lock(hb_mu);
+      while (!hb_cv.wait_for(lock, options_.heartbeat_interval, [&] { return stream_done; })) {
+        pb::InjectorMessage hb;
+        hb.mutable_heartbeat()->set_seq(++seq);
+        for (const auto& id : engine_.active_fault_ids())
+          hb.mutable_heartbeat()->add_active_fault_ids(id);
+        std::lock_guard w(write_mu);
+        if (!stream->Write(hb)) break;
+      }
+    });
+    while (stream->Read(&msg)) {
+      last_contact_ = MonoClock::now();
+      pb::InjectorMessage reply;
+      *reply.mutable_ack() = handle_command(engine_, msg);
+      std::lock_guard w(write_mu);
+      if (!stream->Write(reply)) break;
+    }
+    last_contact_ = MonoClock::now();
+  }
+  {
+    std::lock_guard lock(hb_mu);
+    stream_done = true;
+  }
+  hb_cv.notify_all();
+  if (heartbeat.joinable()) heartbeat.join();
+  {
+    std::lock_guard w(write_mu);
+    stream->WritesDone();
+  }
+  grpc::Status status = stream->Finish();
+  {
+    std::lock_guard lock(ctx_mu_);
+    current_ctx_ = nullptr;
+  }
+  if (!stopping_)
+    spdlog::warn("controller stream ended code={} error=\"{}\"", static_cast<int>(status.error_code()),
+                 status.error_message());
+}
+
+}  // namespace faultline::injector

@@ -1,0 +1,71 @@
+// faultline-injector: the per-node daemon that applies and reverts faults for a controller.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "injector/fault_engine.h"
+#include "injector/injector_client.h"
+
+using namespace faultline;
+
+namespace {
+
+std::string hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"faultline-injector: applies and reverts faults on this node for a controller"};
+  injector::InjectorClientOptions opts;
+  opts.node_name = hostname();
+  std::vector<std::string> labels;
+  std::string log_level = "info";
+  bool log_json = false;
+  std::string grace = "5s";
+  app.add_option("--controller", opts.controller_address, "controller address host:port")
+      ->required();
+  app.add_option("--node", opts.node_name, "node name (default: hostname)");
+  app.add_option("--label", labels, "label k=v (repeatable)");
+  app.add_option("--contact-grace", grace,
+                 "revert every fault after losing the controller for this long");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+  app.add_flag("--log-json", log_json, "log one JSON object per line");
+  CLI11_PARSE(app, argc, argv);
+
+  for (const auto& l : labels) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "faultline-injector: --label " << l << ": expected key=value\n";
+      return kExitInvalidOrInfra;
+    }
+    opts.labels[l.substr(0, eq)] = l.substr(eq + 1);
+  }
+  auto g = parse_duration(grace);
+  if (!g) {
+    std::cerr << "faultline-injector: --contact-grace: " << g.error().message << "\n";
+    return kExitInvalidOrInfra;
+  }
+  opts.contact_grace = *g;
+
+  init_logging(log_level, log_json);
+  injector::FaultEngine engine(injector::default_backends());
+  injector::InjectorClient client(engine, opts);
+  ShutdownSignals signals([&](int sig) {
+    spdlog::info("shutting down signal={}", sig);
+    client.stop();
+  });
+  spdlog::info("injector starting node={} capabilities={}", opts.node_name,
+               fmt::format("{}", fmt::join(engine.capabilities(), ",")));
+  client.run();
+  size_t n = engine.revert_all("injector shutting down");
+  spdlog::info("injector stopped reverted={}", n);
+  return kExitPassed;
+}

@@ -1,0 +1,105 @@
+#include "injector/process/process_selector.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+#include <regex>
+
+namespace faultline::injector {
+namespace {
+
+std::string basename_of_argv0(const std::string& cmdline) {
+  std::string argv0 = cmdline.substr(0, cmdline.find(' '));
+  size_t slash = argv0.rfind('/');
+  return slash == std::string::npos ? argv0 : argv0.substr(slash + 1);
+}
+
+// Why a process may not be touched, or empty if it may.
+std::string guard_reason(const ProcessInfo& p, const SelectorGuard& guard) {
+  if (p.pid == 1) return "PID 1 is never touched";
+  if (p.kernel_thread) return "kernel threads are never touched";
+  if (std::find(guard.protected_pids.begin(), guard.protected_pids.end(), p.pid) !=
+      guard.protected_pids.end())
+    return "faultline never touches itself";
+  return {};
+}
+
+}  // namespace
+
+SelectorGuard SelectorGuard::for_this_process() {
+  SelectorGuard g;
+  g.protected_pids.push_back(getpid());
+  return g;
+}
+
+std::string describe(const pb::ProcessSelector& s) {
+  if (!s.name().empty()) return "name=" + s.name();
+  if (!s.pidfile().empty()) return "pidfile=" + s.pidfile();
+  if (!s.cmdline_regex().empty()) return "cmdline=/" + s.cmdline_regex() + "/";
+  if (s.pid() != 0) return "pid=" + std::to_string(s.pid());
+  return "(empty selector)";
+}
+
+Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& selector,
+                                                   pb::ProcessMode mode,
+                                                   const SelectorGuard& guard) {
+  std::vector<ProcessInfo> matched;
+  if (selector.pid() != 0 || !selector.pidfile().empty()) {
+    pid_t pid = selector.pid();
+    if (!selector.pidfile().empty()) {
+      auto read = read_pidfile(selector.pidfile());
+      if (!read) return read.error();
+      pid = *read;
+    }
+    auto info = read_process(pid);
+    if (!info)
+      return make_error(ErrorCode::kNotFound, "no process with pid " + std::to_string(pid) +
+                                                  " (" + describe(selector) + ")");
+    matched.push_back(std::move(*info));
+  } else if (!selector.name().empty() || !selector.cmdline_regex().empty()) {
+    std::optional<std::regex> re;
+    if (!selector.cmdline_regex().empty()) {
+      try {
+        re.emplace(selector.cmdline_regex(), std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "bad cmdline regex /" + selector.cmdline_regex() + "/: " + e.what());
+      }
+    }
+    for (auto& p : list_processes()) {
+      if (p.kernel_thread) continue;
+      bool hit = re ? std::regex_search(p.cmdline, *re)
+                    : (p.comm == selector.name() || basename_of_argv0(p.cmdline) == selector.name());
+      if (hit) matched.push_back(std::move(p));
+    }
+  } else {
+    return make_error(ErrorCode::kInvalidArgument, "process selector is empty");
+  }
+
+  std::vector<ProcessInfo> allowed;
+  std::string refused;
+  for (auto& p : matched) {
+    std::string why = guard_reason(p, guard);
+    if (why.empty()) {
+      allowed.push_back(std::move(p));
+    } else if (refused.empty()) {
+      refused = "pid " + std::to_string(p.pid) + ": " + why;
+    }
+  }
+  if (allowed.empty()) {
+    if (!refused.empty())
+      return make_error(ErrorCode::kPermissionDenied,
+                        "refused to select " + describe(selector) + " (" + refused + ")");
+    return make_error(ErrorCode::kNotFound, "no process matches " + describe(selector));
+  }
+  if (mode != pb::PROCESS_MODE_ALL && allowed.size() > 1) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    std::uniform_int_distribution<size_t> pick(0, allowed.size() - 1);
+    ProcessInfo chosen = allowed[pick(rng)];
+    allowed.assign(1, chosen);
+  }
+  return allowed;
+}
+
+}  // namespace faultline::injector

@@ -1,0 +1,35 @@
+// Read-only views of /proc used to find and identify processes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace faultline::injector {
+
+struct ProcessInfo {
+  pid_t pid = 0;
+  uint64_t start_time_ticks = 0;  // field 22 of /proc/PID/stat; with pid, names a process
+  std::string comm;               // /proc/PID/comm
+  std::string cmdline;            // argv joined by ' '; empty for kernel threads
+  bool kernel_thread = false;
+};
+
+// Reads one process; nullopt if it does not exist (or vanished while reading).
+std::optional<ProcessInfo> read_process(pid_t pid);
+
+// Every process visible in /proc, in PID order.
+std::vector<ProcessInfo> list_processes();
+
+// Reads a pidfile: one decimal PID, optional trailing whitespace.
+Result<pid_t> read_pidfile(const std::string& path);
+
+// True when (pid, start_time) still names the same living process.
+bool same_process_alive(pid_t pid, uint64_t start_time_ticks);
+
+}  // namespace faultline::injector
