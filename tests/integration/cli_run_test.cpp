@@ -1,0 +1,237 @@
+// End to end: the real `faultline` CLI, embedded and through real faultline-controller and
+// faultline-injector processes, against the real demo service on loopback.
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "support/child_process.h"
+
+namespace faultline::testing {
+namespace {
+
+const std::string kBin = FAULTLINE_BIN_DIR;
+
+std::string experiment_yaml(int port, const std::string& pidfile, const std::string& kind,
+                            const std::string& duration, const std::string& deadline) {
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/health";
+  return "apiVersion: faultline/v1\n"
+         "kind: Experiment\n"
+         "metadata:\n"
+         "  name: hit-and-recover\n"
+         "targets:\n"
+         "  demo:\n"
+         "    process:\n"
+         "      pidfile: " + pidfile + "\n"
+         "steady_state:\n"
+         "  - name: demo-healthy\n"
+         "    http:\n"
+         "      url: " + url + "\n"
+         "      timeout: 1s\n"
+         "faults:\n"
+         "  - name: hit-demo\n"
+         "    kind: " + kind + "\n"
+         "    target: demo\n"
+         "    duration: " + duration + "\n"
+         "recovery:\n"
+         "  deadline: " + deadline + "\n"
+         "  checks:\n"
+         "    - name: demo-back\n"
+         "      http:\n"
+         "        url: " + url + "\n"
+         "        timeout: 500ms\n";
+}
+
+class CliRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = free_port();
+    pidfile_ = dir_.file("demo.pid");
+  }
+
+  // The demo service under its restarting supervisor (or alone, with supervised=false).
+  void start_demo(bool supervised) {
+    std::vector<std::string> argv{kBin + "/faultline-demo", supervised ? "supervise" : "serve",
+                                  "--port", std::to_string(port_), "--pidfile", pidfile_};
+    demo_ = std::make_unique<ChildProcess>(argv, "", dir_.file("demo.err"));
+    ASSERT_TRUE(wait_until([&] { return http_ok(port_); }, 5000ms)) << read_file(dir_.file("demo.err"));
+  }
+
+  pid_t demo_pid() {
+    std::string s = read_file(pidfile_);
+    return s.empty() ? 0 : std::stoi(s);
+  }
+
+  std::string write_experiment(const std::string& kind, const std::string& duration,
+                               const std::string& deadline) {
+    std::string path = dir_.file("exp.yaml");
+    write_file(path, experiment_yaml(port_, pidfile_, kind, duration, deadline));
+    return path;
+  }
+
+  std::unique_ptr<ChildProcess> faultline(std::vector<std::string> args) {
+    args.insert(args.begin(), kBin + "/faultline");
+    return std::make_unique<ChildProcess>(args, dir_.file("out.txt"), dir_.file("err.txt"));
+  }
+
+  // Runs `faultline ARGS` to completion; returns its exit code.
+  int run_cli(std::vector<std::string> args, std::chrono::milliseconds timeout = 60000ms) {
+    auto cli = faultline(std::move(args));
+    int code = cli->wait(timeout);
+    out_ = read_file(dir_.file("out.txt"));
+    err_ = read_file(dir_.file("err.txt"));
+    return code;
+  }
+
+  // A controller on loopback and one injector registered with it.
+  void start_controller_and_injector() {
+    controller_addr_ = "127.0.0.1:" + std::to_string(free_port());
+    controller_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kBin + "/faultline-controller", "--listen", controller_addr_},
+        "", dir_.file("controller.log"));
+    injector_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kBin + "/faultline-injector", "--controller", controller_addr_,
+                                 "--node", "node-a", "--label", "role=demo"},
+        "", dir_.file("injector.log"));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return run_cli({"injectors", "--controller", controller_addr_}, 5000ms) == 0 &&
+                 out_.find("node-a") != std::string::npos;
+        },
+        10000ms))
+        << read_file(dir_.file("controller.log")) << read_file(dir_.file("injector.log"));
+  }
+
+  TempDir dir_;
+  int port_ = 0;
+  std::string pidfile_;
+  std::unique_ptr<ChildProcess> demo_, controller_, injector_;
+  std::string controller_addr_;
+  std::string out_, err_;
+};
+
+TEST_F(CliRun, EmbeddedKillAndRecoverPasses) {
+  start_demo(true);
+  pid_t before = demo_pid();
+  std::string exp = write_experiment("process_kill", "0s", "10s");
+  ASSERT_EQ(run_cli({"run", exp}), 0) << out_ << err_;
+  EXPECT_NE(out_.find("Verdict              PASSED   (exit code 0)"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("fault hit-demo applied"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("SIGKILL sent to pid " + std::to_string(before)), std::string::npos) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex("Time to recover +[0-9]+ ms"))) << out_;
+  pid_t after = demo_pid();
+  EXPECT_NE(after, before);
+  EXPECT_TRUE(http_ok(port_));
+}
+
+TEST_F(CliRun, SameExperimentPassesThroughControllerAndInjectorDaemons) {
+  start_demo(true);
+  start_controller_and_injector();
+  pid_t before = demo_pid();
+  std::string exp = write_experiment("process_kill", "0s", "10s");
+  ASSERT_EQ(run_cli({"run", exp, "--controller", controller_addr_}), 0)
+      << out_ << err_ << read_file(dir_.file("controller.log"));
+  EXPECT_NE(out_.find("PASSED"), std::string::npos);
+  EXPECT_NE(out_.find("applied on node-a"), std::string::npos) << out_;
+  EXPECT_NE(demo_pid(), before);
+}
+
+TEST_F(CliRun, ServiceThatDoesNotComeBackFailsWithExitOne) {
+  start_demo(false);
+  std::string exp = write_experiment("process_kill", "0s", "1s");
+  ASSERT_EQ(run_cli({"run", exp}), 1) << out_ << err_;
+  EXPECT_NE(out_.find("did not recover within 1s"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("FAILED"), std::string::npos);
+}
+
+TEST_F(CliRun, UnsteadySystemIsNotInjected) {
+  // Nothing listens on the port: the steady state check fails before any fault.
+  write_file(pidfile_, "999999\n");
+  std::string exp = write_experiment("process_kill", "0s", "1s");
+  ASSERT_EQ(run_cli({"run", exp}), 1) << out_ << err_;
+  EXPECT_NE(out_.find("system was not steady before injection"), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("applied"), std::string::npos) << out_;
+}
+
+TEST_F(CliRun, UnreachableControllerIsExitThreeWithOneLine) {
+  std::string exp = write_experiment("process_kill", "0s", "1s");
+  std::string addr = "127.0.0.1:" + std::to_string(free_port());
+  ASSERT_EQ(run_cli({"run", exp, "--controller", addr}), 3) << out_ << err_;
+  EXPECT_EQ(err_, "faultline: cannot reach controller at " + addr + " (not answering within 3s)\n");
+}
+
+TEST_F(CliRun, BadInputIsOneClearLineAndExitThree) {
+  ASSERT_EQ(run_cli({"run", dir_.file("missing.yaml")}), 3);
+  EXPECT_EQ(err_, dir_.file("missing.yaml") + ": cannot read file: No such file or directory\n");
+
+  std::string bad_syntax = dir_.file("syntax.yaml");
+  write_file(bad_syntax, "apiVersion: faultline/v1\nkind: Experiment\nmetadata: [unclosed\n");
+  ASSERT_EQ(run_cli({"run", bad_syntax}), 3);
+  EXPECT_TRUE(std::regex_search(err_, std::regex("^" + bad_syntax + ":[0-9]+:[0-9]+: "))) << err_;
+
+  std::string exp = write_experiment("proces_kill", "0s", "1s");
+  ASSERT_EQ(run_cli({"run", exp}), 3);
+  EXPECT_TRUE(std::regex_search(
+      err_, std::regex(exp + ":16:11: faults\\[0\\]\\.kind: unknown fault kind \"proces_kill\"")))
+      << err_;
+  EXPECT_NE(err_.find("did you mean \"process_kill\""), std::string::npos) << err_;
+}
+
+TEST_F(CliRun, CtrlCDuringAPauseRevertsAndExitsTwo) {
+  start_demo(true);
+  pid_t target = demo_pid();
+  std::string exp = write_experiment("process_pause", "60s", "10s");
+  auto cli = faultline({"run", exp});
+  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
+      << read_file(dir_.file("out.txt"));
+  cli->signal(SIGINT);
+  EXPECT_EQ(cli->wait(10000ms), 2) << read_file(dir_.file("out.txt"));
+  EXPECT_NE(process_state(target), 'T');
+  EXPECT_EQ(demo_pid(), target);
+  std::string out = read_file(dir_.file("out.txt"));
+  EXPECT_NE(out.find("fault hit-demo reverted"), std::string::npos) << out;
+  EXPECT_NE(out.find("ABORTED"), std::string::npos) << out;
+  EXPECT_TRUE(http_ok(port_));
+}
+
+TEST_F(CliRun, CtrlCOfRemoteRunAbortsOnTheController) {
+  start_demo(true);
+  start_controller_and_injector();
+  pid_t target = demo_pid();
+  std::string exp = write_experiment("process_pause", "60s", "10s");
+  auto cli = faultline({"run", exp, "--controller", controller_addr_});
+  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
+      << read_file(dir_.file("out.txt")) << read_file(dir_.file("err.txt"));
+  cli->signal(SIGINT);
+  EXPECT_EQ(cli->wait(10000ms), 2) << read_file(dir_.file("out.txt"));
+  EXPECT_NE(process_state(target), 'T');
+}
+
+TEST_F(CliRun, InjectorShutdownRevertsItsFaults) {
+  start_demo(true);
+  start_controller_and_injector();
+  pid_t target = demo_pid();
+  std::string exp = write_experiment("process_pause", "60s", "10s");
+  auto cli = faultline({"run", exp, "--controller", controller_addr_});
+  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms));
+  injector_->signal(SIGTERM);
+  EXPECT_EQ(injector_->wait(10000ms), 0) << read_file(dir_.file("injector.log"));
+  EXPECT_NE(process_state(target), 'T');
+  cli->signal(SIGINT);
+  cli->wait(10000ms);
+}
+
+TEST_F(CliRun, KilledSupervisorLeavesNoOrphanWorker) {
+  start_demo(true);
+  pid_t worker = demo_pid();
+  demo_->signal(SIGKILL);
+  demo_->wait(5000ms);
+  EXPECT_TRUE(wait_until([&] { return process_state(worker) == '?' ||
+                                      process_state(worker) == 'Z'; },
+                         5000ms));
+}
+
+}  // namespace
+}  // namespace faultline::testing

@@ -1,0 +1,60 @@
+// Test support: real child processes with RAII cleanup, temp dirs and loopback ports.
+// Tests hurt real processes; these helpers make sure none outlives its test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace faultline::testing {
+
+using namespace std::chrono_literals;
+
+class ChildProcess {
+ public:
+  // Starts argv[0] (a path) with stdout/stderr sent to the given files ("" = /dev/null).
+  ChildProcess(std::vector<std::string> argv, const std::string& stdout_path = "",
+               const std::string& stderr_path = "");
+  // SIGKILLs the child if it still runs, and reaps it.
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const;
+  // The exit code (128+N when killed by signal N), or -1 if still running at the timeout.
+  int wait(std::chrono::milliseconds timeout);
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+// A scratch directory removed (recursively) at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A loopback TCP port that was free a moment ago.
+int free_port();
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text);
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+// GET http://127.0.0.1:port/path answered 200.
+bool http_ok(int port, const std::string& path = "/health");
+// One-letter state from /proc/PID/stat ('S', 'T', ...), or '?' if gone.
+char process_state(pid_t pid);
+
+}  // namespace faultline::testing

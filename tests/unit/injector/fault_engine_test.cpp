@@ -1,0 +1,104 @@
+// The fault engine against real processes: apply, revert, lease expiry, shutdown.
+#include "injector/fault_engine.h"
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "support/child_process.h"
+
+namespace faultline::injector {
+namespace {
+
+using namespace faultline::testing;
+
+pb::FaultSpec pause_pid(pid_t pid) {
+  pb::FaultSpec spec;
+  spec.mutable_process_pause()->mutable_selector()->set_pid(pid);
+  return spec;
+}
+
+bool stopped(pid_t pid) { return process_state(pid) == 'T'; }
+
+TEST(FaultEngine, PauseAndRevertResumes) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  auto applied = engine.apply("f1", pause_pid(sleeper.pid()), std::chrono::seconds(30));
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_TRUE(wait_until([&] { return stopped(sleeper.pid()); }, 2000ms));
+  ASSERT_EQ(applied->processes_size(), 1);
+  EXPECT_EQ(applied->processes(0).pid(), sleeper.pid());
+
+  ASSERT_TRUE(engine.revert("f1").ok());
+  EXPECT_TRUE(wait_until([&] { return !stopped(sleeper.pid()); }, 2000ms));
+  // Idempotent: a second revert of the same id succeeds and does nothing.
+  EXPECT_TRUE(engine.revert("f1").ok());
+  EXPECT_TRUE(engine.active_fault_ids().empty());
+}
+
+TEST(FaultEngine, SameFaultIdTwiceIsRefused) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper.pid()), std::chrono::seconds(30)).ok());
+  auto again = engine.apply("f1", pause_pid(sleeper.pid()), std::chrono::seconds(30));
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("already applied"), std::string::npos);
+}
+
+TEST(FaultEngine, ExpiredLeaseRevertsByItself) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper.pid()), std::chrono::milliseconds(300)).ok());
+  EXPECT_TRUE(wait_until([&] { return stopped(sleeper.pid()); }, 2000ms));
+  EXPECT_TRUE(wait_until([&] { return !stopped(sleeper.pid()); }, 3000ms));
+  EXPECT_TRUE(engine.active_fault_ids().empty());
+}
+
+TEST(FaultEngine, RenewedLeaseKeepsTheFault) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper.pid()), std::chrono::milliseconds(400)).ok());
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(engine.renew("f1", std::chrono::milliseconds(400)).ok());
+  }
+  EXPECT_TRUE(stopped(sleeper.pid()));
+  ASSERT_TRUE(engine.revert("f1").ok());
+}
+
+TEST(FaultEngine, DestructionRevertsEverything) {
+  ChildProcess a({"/bin/sleep", "60"});
+  ChildProcess b({"/bin/sleep", "60"});
+  {
+    FaultEngine engine(default_backends());
+    ASSERT_TRUE(engine.apply("a", pause_pid(a.pid()), std::chrono::seconds(30)).ok());
+    ASSERT_TRUE(engine.apply("b", pause_pid(b.pid()), std::chrono::seconds(30)).ok());
+    EXPECT_TRUE(wait_until([&] { return stopped(a.pid()) && stopped(b.pid()); }, 2000ms));
+  }
+  EXPECT_TRUE(wait_until([&] { return !stopped(a.pid()) && !stopped(b.pid()); }, 2000ms));
+}
+
+TEST(FaultEngine, KillDeliversTheSignal) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  pb::FaultSpec spec;
+  spec.mutable_process_kill()->mutable_selector()->set_pid(sleeper.pid());
+  spec.mutable_process_kill()->set_signal(SIGTERM);
+  auto applied = engine.apply("k", spec, std::chrono::seconds(30));
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_EQ(sleeper.wait(2000ms), 128 + SIGTERM);
+  EXPECT_NE(applied->summary().find("SIGTERM sent to pid"), std::string::npos);
+  // Reverting a kill has nothing to undo and succeeds.
+  EXPECT_TRUE(engine.revert("k").ok());
+}
+
+TEST(FaultEngine, RevertOfAPausedProcessThatDiedSucceeds) {
+  auto sleeper = std::make_unique<ChildProcess>(std::vector<std::string>{"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper->pid()), std::chrono::seconds(30)).ok());
+  sleeper.reset();  // SIGKILL and reap: the target is gone
+  EXPECT_TRUE(engine.revert("f1").ok());
+}
+
+}  // namespace
+}  // namespace faultline::injector

@@ -1,0 +1,114 @@
+// Process selection against real child processes, including the guard rails.
+#include "injector/process/process_selector.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "injector/process/signal_sender.h"
+#include "support/child_process.h"
+
+namespace faultline::injector {
+namespace {
+
+using namespace faultline::testing;
+
+// A sleeper with a name nobody else on the machine has.
+class Sleeper {
+ public:
+  explicit Sleeper(const TempDir& dir)
+      : name_("flsleep" + std::to_string(getpid() % 100000)), path_(dir.file(name_)) {
+    std::filesystem::copy_file("/bin/sleep", path_);
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all);
+    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{path_, "60"});
+    wait_until([&] { return read_process(child_->pid()).value_or(ProcessInfo{}).comm == name_; },
+               2000ms);
+  }
+  pid_t pid() const { return child_->pid(); }
+  const std::string& name() const { return name_; }
+  ChildProcess& child() { return *child_; }
+
+ private:
+  std::string name_, path_;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+TEST(ProcessSelector, ByNameFindsTheChild) {
+  TempDir dir;
+  Sleeper s(dir);
+  pb::ProcessSelector sel;
+  sel.set_name(s.name());
+  auto r = resolve_processes(sel, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].pid, s.pid());
+  EXPECT_GT((*r)[0].start_time_ticks, 0u);
+}
+
+TEST(ProcessSelector, ByPidfileAndCmdline) {
+  TempDir dir;
+  Sleeper s(dir);
+  write_file(dir.file("x.pid"), std::to_string(s.pid()) + "\n");
+  pb::ProcessSelector by_file;
+  by_file.set_pidfile(dir.file("x.pid"));
+  auto r = resolve_processes(by_file, pb::PROCESS_MODE_ONE, SelectorGuard::for_this_process());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)[0].pid, s.pid());
+
+  pb::ProcessSelector by_cmd;
+  by_cmd.set_cmdline_regex(s.name() + " 60$");
+  r = resolve_processes(by_cmd, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)[0].pid, s.pid());
+}
+
+TEST(ProcessSelector, RefusesPidOneAndItself) {
+  pb::ProcessSelector one;
+  one.set_pid(1);
+  auto r = resolve_processes(one, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(r.error().message.find("PID 1 is never touched"), std::string::npos);
+
+  pb::ProcessSelector self;
+  self.set_pid(getpid());
+  r = resolve_processes(self, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(r.error().message.find("never touches itself"), std::string::npos);
+}
+
+TEST(ProcessSelector, EmptySelectionIsAnError) {
+  pb::ProcessSelector sel;
+  sel.set_name("no-such-process-anywhere");
+  auto r = resolve_processes(sel, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().message, "no process matches name=no-such-process-anywhere");
+
+  pb::ProcessSelector missing;
+  missing.set_pidfile("/nonexistent/x.pid");
+  r = resolve_processes(missing, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("cannot read pidfile /nonexistent/x.pid"), std::string::npos);
+}
+
+TEST(SignalSender, RefusesAProcessWhoseStartTimeChanged) {
+  TempDir dir;
+  Sleeper s(dir);
+  auto info = read_process(s.pid());
+  ASSERT_TRUE(info);
+  // A different start time stands for "this PID now names another process".
+  Status st = send_signal_exact(s.pid(), info->start_time_ticks + 1, SIGKILL);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(s.child().running());
+  ASSERT_TRUE(send_signal_exact(s.pid(), info->start_time_ticks, SIGKILL).ok());
+  EXPECT_EQ(s.child().wait(2000ms), 128 + SIGKILL);
+}
+
+}  // namespace
+}  // namespace faultline::injector
