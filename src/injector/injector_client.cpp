@@ -8,12 +8,24 @@
 #include "injector/command_handler.h"
 
 namespace faultline::injector {
+namespace {
+
+// gRPC's default reconnect backoff grows to minutes; an injector must be back within about
+// a second of its controller so leases keep being renewed.
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
 
 InjectorClient::InjectorClient(FaultEngine& engine, InjectorClientOptions options)
     : engine_(engine),
       options_(std::move(options)),
-      channel_(grpc::CreateChannel(options_.controller_address,
-                                   grpc::InsecureChannelCredentials())),
+      channel_(make_channel(options_.controller_address)),
       last_contact_(MonoClock::now()) {}
 
 void InjectorClient::stop() {
@@ -106,9 +118,15 @@ void InjectorClient::serve_stream() {
     std::lock_guard lock(ctx_mu_);
     current_ctx_ = nullptr;
   }
-  if (!stopping_)
+  if (stopping_) return;
+  // Say it once per outage, not on every retry.
+  if (registered || !retrying_) {
     spdlog::warn("controller stream ended code={} error=\"{}\"", static_cast<int>(status.error_code()),
                  status.error_message());
+  } else {
+    spdlog::debug("controller still unreachable error=\"{}\"", status.error_message());
+  }
+  retrying_ = !registered;
 }
 
 }  // namespace faultline::injector

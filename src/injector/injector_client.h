@@ -45,6 +45,7 @@ class InjectorClient {
   std::mutex ctx_mu_;
   grpc::ClientContext* current_ctx_ = nullptr;
   MonoTime last_contact_;
+  bool retrying_ = false;  // the last attempt failed before registering
 };
 
 }  // namespace faultline::injector

@@ -55,16 +55,32 @@ int main(int argc, char** argv) {
   }
   opts.contact_grace = *g;
 
+  // Signals are routed to one thread before any other thread exists (the engine's lease
+  // reaper, gRPC's pollers), or SIGTERM would kill the process without reverting.
+  std::mutex mu;
+  injector::InjectorClient* running = nullptr;
+  bool stop_requested = false;
+  ShutdownSignals signals([&](int sig) {
+    spdlog::info("shutting down signal={}", sig);
+    std::lock_guard lock(mu);
+    stop_requested = true;
+    if (running) running->stop();
+  });
   init_logging(log_level, log_json);
   injector::FaultEngine engine(injector::default_backends());
   injector::InjectorClient client(engine, opts);
-  ShutdownSignals signals([&](int sig) {
-    spdlog::info("shutting down signal={}", sig);
-    client.stop();
-  });
+  {
+    std::lock_guard lock(mu);
+    running = &client;
+    if (stop_requested) client.stop();
+  }
   spdlog::info("injector starting node={} capabilities={}", opts.node_name,
                fmt::format("{}", fmt::join(engine.capabilities(), ",")));
   client.run();
+  {
+    std::lock_guard lock(mu);
+    running = nullptr;
+  }
   size_t n = engine.revert_all("injector shutting down");
   spdlog::info("injector stopped reverted={}", n);
   return kExitPassed;

@@ -152,7 +152,7 @@ TEST_F(CliRun, UnsteadySystemIsNotInjected) {
   std::string exp = write_experiment("process_kill", "0s", "1s");
   ASSERT_EQ(run_cli({"run", exp}), 1) << out_ << err_;
   EXPECT_NE(out_.find("system was not steady before injection"), std::string::npos) << out_;
-  EXPECT_EQ(out_.find("applied"), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("fault hit-demo applied"), std::string::npos) << out_;
 }
 
 TEST_F(CliRun, UnreachableControllerIsExitThreeWithOneLine) {

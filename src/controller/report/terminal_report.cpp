@@ -81,7 +81,10 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
   };
   std::vector<FaultRow> faults;
   std::map<std::string, size_t> row_of;  // fault_id -> row
+  bool reached_recovery = false;
   for (const auto& ev : events) {
+    if (ev.type() == pb::EVENT_TYPE_STATE_CHANGED && ev.state() == pb::RUN_STATE_RECOVERING)
+      reached_recovery = true;
     if (ev.type() == pb::EVENT_TYPE_PROBE_RESULT) {
       ProbeTally* t = ev.probe().phase() == pb::PROBE_PHASE_STEADY_STATE_BEFORE ? &before
                       : ev.probe().phase() == pb::PROBE_PHASE_STEADY_STATE_AFTER ? &after
@@ -130,11 +133,11 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
     if (!f.error.empty()) line("", "  error: " + f.error);
   }
   if (sum.recovery_deadline_ms() > 0) {
-    line("Time to recover",
-         sum.time_to_recover_ms() >= 0
-             ? fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(),
-                           sum.recovery_deadline_ms())
-             : fmt::format("not recovered (deadline {} ms)", sum.recovery_deadline_ms()));
+    std::string ttr = fmt::format("not recovered (deadline {} ms)", sum.recovery_deadline_ms());
+    if (!reached_recovery) ttr = "not measured (the run ended before recovery)";
+    else if (sum.time_to_recover_ms() >= 0)
+      ttr = fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(), sum.recovery_deadline_ms());
+    line("Time to recover", ttr);
   }
   line("Steady state after", tally_line(after));
   out += std::string(72, '=') + "\n";

@@ -3,10 +3,27 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <string>
 
 #include "common/time_util.h"
 
 namespace faultline::controller {
+namespace {
+
+// httplib's own names ("Read", "Connection") say little to someone reading a run.
+std::string describe(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection: return "connection failed (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout: return "connect timed out";
+    case httplib::Error::Read: return "no response (connection closed or read timed out)";
+    case httplib::Error::Write: return "request could not be sent";
+    case httplib::Error::SSLConnection: return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification: return "TLS certificate not trusted";
+    default: return "request failed: " + httplib::to_string(e);
+  }
+}
+
+}  // namespace
 
 HttpProbe::HttpProbe(std::string name, experiments::HttpProbeSpec spec)
     : name_(std::move(name)), spec_(std::move(spec)) {
@@ -36,8 +53,7 @@ ProbeOutcome HttpProbe::run() {
   out.latency = MonoClock::now() - start;
   if (!res) {
     out.ok = false;
-    out.observed = httplib::to_string(res.error());
-    std::transform(out.observed.begin(), out.observed.end(), out.observed.begin(), ::tolower);
+    out.observed = describe(res.error());
     return out;
   }
   int status = res->status;
