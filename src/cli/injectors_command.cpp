@@ -3,12 +3,13 @@
 #include <cstdio>
 
 #include "common/exit_codes.h"
+#include "common/grpc_channel.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
 
 std::shared_ptr<grpc::Channel> connect_controller(const std::string& address, std::string& error) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto channel = make_client_channel(address);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3))) {
     error = "cannot reach controller at " + address + " (not answering within 3s)";
     return nullptr;

@@ -119,7 +119,10 @@ class Loader {
           }
         }
       }
-      if (YAML::Node proc = spec["process"]) t.process = process_selector(proc, field + ".process");
+      // A malformed selector is already reported; an empty one stops faults on this target
+      // from adding a second, misleading "has no process selector" error.
+      if (YAML::Node proc = spec["process"])
+        t.process = process_selector(proc, field + ".process").value_or(ProcessSelector{});
       exp_.targets.push_back(std::move(t));
     }
   }

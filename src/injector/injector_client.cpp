@@ -3,29 +3,17 @@
 #include <condition_variable>
 #include <thread>
 
+#include "common/grpc_channel.h"
 #include "common/log.h"
 #include "faultline/v1/injector_link.grpc.pb.h"
 #include "injector/command_handler.h"
 
 namespace faultline::injector {
-namespace {
-
-// gRPC's default reconnect backoff grows to minutes; an injector must be back within about
-// a second of its controller so leases keep being renewed.
-std::shared_ptr<grpc::Channel> make_channel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-}
-
-}  // namespace
 
 InjectorClient::InjectorClient(FaultEngine& engine, InjectorClientOptions options)
     : engine_(engine),
       options_(std::move(options)),
-      channel_(make_channel(options_.controller_address)),
+      channel_(make_client_channel(options_.controller_address)),
       last_contact_(MonoClock::now()) {}
 
 void InjectorClient::stop() {
