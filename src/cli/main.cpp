@@ -18,7 +18,8 @@ int validate(const std::vector<std::string>& files) {
     auto loaded = experiments::load_experiment_file(f);
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
     problems += static_cast<int>(loaded.diagnostics.size());
-    if (loaded.ok()) std::printf("%s: ok (%s)\n", f.c_str(), loaded.experiment->metadata.name.c_str());
+    if (loaded.ok())
+      std::printf("%s: ok (%s)\n", f.c_str(), loaded.experiment->metadata.name.c_str());
   }
   return problems == 0 ? kExitPassed : kExitInvalidOrInfra;
 }
@@ -45,8 +46,7 @@ int main(int argc, char** argv) {
 
   std::string injectors_controller;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
-  inj->add_option("--controller", injectors_controller, "controller address host:port")
-      ->required();
+  inj->add_option("--controller", injectors_controller, "controller address host:port")->required();
 
   try {
     app.parse(argc, argv);
@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   }
   init_logging(log_level);
 
-  if (*run) return run_opts.controller.empty() ? cli::run_embedded(run_opts) : cli::run_remote(run_opts);
+  if (*run)
+    return run_opts.controller.empty() ? cli::run_embedded(run_opts) : cli::run_remote(run_opts);
   if (*val) return validate(validate_files);
   if (*inj) return cli::list_injectors(injectors_controller);
   return kExitInvalidOrInfra;

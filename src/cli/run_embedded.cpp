@@ -48,7 +48,8 @@ int run_embedded(const RunOptions& options) {
   info.capabilities = engine.capabilities();
   info.version = FAULTLINE_VERSION;
   ctl.registry().add(std::make_shared<controller::InProcessInjectorLink>(
-      info, [&engine](const v1::ControllerMessage& m) { return injector::handle_command(engine, m); }));
+      info,
+      [&engine](const v1::ControllerMessage& m) { return injector::handle_command(engine, m); }));
 
   {
     std::lock_guard lock(mu);

@@ -13,14 +13,14 @@ struct Unit {
 
 // Longest suffixes first so "ms" is not read as "m" followed by "s".
 constexpr Unit kUnits[] = {
-    {"ns", 1.0},          {"us", 1e3},         {"\xc2\xb5s", 1e3}, {"ms", 1e6},
-    {"s", 1e9},           {"m", 60e9},         {"h", 3600e9},
+    {"ns", 1.0}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+    {"s", 1e9},  {"m", 60e9}, {"h", 3600e9},
 };
 
 Error bad(std::string_view text, std::string_view why) {
-  return make_error(ErrorCode::kInvalidArgument,
-                    "invalid duration \"" + std::string(text) + "\": " + std::string(why) +
-                        " (expected e.g. 250ms, 1.5s, 1m30s)");
+  return make_error(ErrorCode::kInvalidArgument, "invalid duration \"" + std::string(text) +
+                                                     "\": " + std::string(why) +
+                                                     " (expected e.g. 250ms, 1.5s, 1m30s)");
 }
 
 }  // namespace

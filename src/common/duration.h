@@ -18,7 +18,11 @@ Result<Duration> parse_duration(std::string_view text);
 // Shortest readable form: "0s", "250ms", "1.5s", "1m30s", "2h".
 std::string format_duration(Duration d);
 
-inline double to_seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
-inline double to_millis(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+inline double to_seconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+inline double to_millis(Duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 }  // namespace faultline

@@ -5,7 +5,9 @@
 
 namespace faultline::controller {
 
-Controller::~Controller() { shutdown("controller shutting down"); }
+Controller::~Controller() {
+  shutdown("controller shutting down");
+}
 
 void Controller::shutdown(const std::string& reason) {
   abort_all(reason);

@@ -90,7 +90,8 @@ int supervise(const char* self, int port, const std::string& pidfile,
   };
 
   pid_t worker = start_worker();
-  std::fprintf(stderr, "faultline-demo: supervisor pid %d started worker pid %d\n", getpid(), worker);
+  std::fprintf(stderr, "faultline-demo: supervisor pid %d started worker pid %d\n", getpid(),
+               worker);
   for (;;) {
     int sig = 0;
     sigwait(&set, &sig);

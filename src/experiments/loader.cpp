@@ -29,13 +29,16 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string idx(const std::string& field, size_t i) { return field + "[" + std::to_string(i) + "]"; }
+std::string idx(const std::string& field, size_t i) {
+  return field + "[" + std::to_string(i) + "]";
+}
 
 // Signal names people write: "SIGKILL", "KILL", "sigterm"; or a number 1..64.
 std::optional<int> parse_signal(std::string text) {
   char* end = nullptr;
   long n = std::strtol(text.c_str(), &end, 10);
-  if (!text.empty() && *end == '\0') return (n >= 1 && n <= 64) ? std::optional<int>(n) : std::nullopt;
+  if (!text.empty() && *end == '\0')
+    return (n >= 1 && n <= 64) ? std::optional<int>(n) : std::nullopt;
   for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (text.rfind("SIG", 0) == 0) text = text.substr(3);
   for (int s = 1; s < 32; ++s) {
@@ -50,8 +53,9 @@ class Loader {
   Loader(const std::string& file, Diagnostics& diags) : r_(file, diags) { exp_.source_file = file; }
 
   Experiment load(const YAML::Node& root) {
-    if (!r_.map(root, "", {"apiVersion", "kind", "metadata", "max_duration", "targets",
-                           "steady_state", "faults", "recovery"}))
+    if (!r_.map(root, "",
+                {"apiVersion", "kind", "metadata", "max_duration", "targets", "steady_state",
+                 "faults", "recovery"}))
       return exp_;
     if (auto v = r_.string(root, "apiVersion", "apiVersion", true); v && *v != kApiVersion)
       r_.error(root["apiVersion"], "apiVersion",
@@ -60,8 +64,10 @@ class Loader {
       r_.error(root["kind"], "kind", "must be Experiment (got \"" + *v + "\")");
     metadata(root);
     if (auto d = r_.duration(root, "max_duration", "max_duration")) {
-      if (*d <= Duration::zero()) r_.error(root["max_duration"], "max_duration", "must be > 0");
-      else exp_.max_duration = *d;
+      if (*d <= Duration::zero())
+        r_.error(root["max_duration"], "max_duration", "must be > 0");
+      else
+        exp_.max_duration = *d;
     }
     targets(root);
     if (root["steady_state"]) exp_.steady_state = probes(root["steady_state"], "steady_state");
@@ -74,8 +80,9 @@ class Loader {
   bool check_name(const YAML::Node& at, const std::string& field, const std::string& name) {
     if (std::regex_match(name, kNamePattern)) return true;
     r_.error(at, field,
-             "\"" + name + "\" is not a valid name (lowercase letters, digits and '-', "
-             "starting with a letter or digit, at most 63 characters)");
+             "\"" + name +
+                 "\" is not a valid name (lowercase letters, digits and '-', "
+                 "starting with a letter or digit, at most 63 characters)");
     return false;
   }
 
@@ -86,11 +93,13 @@ class Loader {
       return;
     }
     if (!r_.map(m, "metadata", {"name", "description", "owner", "labels"})) return;
-    if (auto n = r_.string(m, "name", "metadata.name", true); n && check_name(m["name"], "metadata.name", *n))
+    if (auto n = r_.string(m, "name", "metadata.name", true);
+        n && check_name(m["name"], "metadata.name", *n))
       exp_.metadata.name = *n;
     exp_.metadata.description = r_.string(m, "description", "metadata.description").value_or("");
     exp_.metadata.owner = r_.string(m, "owner", "metadata.owner").value_or("");
-    exp_.metadata.labels = r_.string_map(m, "labels", "metadata.labels").value_or(std::map<std::string, std::string>{});
+    exp_.metadata.labels = r_.string_map(m, "labels", "metadata.labels")
+                               .value_or(std::map<std::string, std::string>{});
   }
 
   void targets(const YAML::Node& root) {
@@ -111,11 +120,14 @@ class Loader {
       if (!r_.map(spec, field, {"nodes", "process"})) continue;
       if (YAML::Node nodes = spec["nodes"]) {
         if (r_.map(nodes, field + ".nodes", {"selector", "mode"})) {
-          t.nodes.selector = r_.string_map(nodes, "selector", field + ".nodes.selector").value_or(std::map<std::string, std::string>{});
+          t.nodes.selector = r_.string_map(nodes, "selector", field + ".nodes.selector")
+                                 .value_or(std::map<std::string, std::string>{});
           if (auto mode = r_.string(nodes, "mode", field + ".nodes.mode")) {
-            if (*mode == "all") t.nodes.mode = NodeMode::kAll;
+            if (*mode == "all")
+              t.nodes.mode = NodeMode::kAll;
             else if (*mode != "one")
-              r_.error(nodes["mode"], field + ".nodes.mode", "\"" + *mode + "\" is not a mode (one or all)");
+              r_.error(nodes["mode"], field + ".nodes.mode",
+                       "\"" + *mode + "\" is not a mode (one or all)");
           }
         }
       }
@@ -141,13 +153,17 @@ class Loader {
         std::regex check(*v, std::regex::ECMAScript);
         s.cmdline = *v;
       } catch (const std::regex_error& e) {
-        r_.error(n["cmdline"], field + ".cmdline", std::string("invalid regular expression: ") + e.what());
+        r_.error(n["cmdline"], field + ".cmdline",
+                 std::string("invalid regular expression: ") + e.what());
       }
     }
     if (auto v = r_.integer(n, "pid", field + ".pid")) {
-      if (*v == 1) r_.error(n["pid"], field + ".pid", "PID 1 is never touched");
-      else if (*v < 1 || *v > 4194304) r_.error(n["pid"], field + ".pid", "must be a PID (2..4194304)");
-      else s.pid = static_cast<int>(*v);
+      if (*v == 1)
+        r_.error(n["pid"], field + ".pid", "PID 1 is never touched");
+      else if (*v < 1 || *v > 4194304)
+        r_.error(n["pid"], field + ".pid", "must be a PID (2..4194304)");
+      else
+        s.pid = static_cast<int>(*v);
     }
     return s;
   }
@@ -164,7 +180,8 @@ class Loader {
       p.where = r_.where(n);
       if (auto name = r_.string(n, "name", f + ".name", true)) {
         if (check_name(n["name"], f + ".name", *name) && !seen.insert(*name).second)
-          r_.error(n["name"], f + ".name", "\"" + *name + "\" is used by another probe in " + field);
+          r_.error(n["name"], f + ".name",
+                   "\"" + *name + "\" is used by another probe in " + field);
         p.name = *name;
       }
       if (!n["http"]) {
@@ -188,7 +205,8 @@ class Loader {
     if (auto m = r_.string(n, "method", f + ".method")) {
       static const std::vector<std::string> methods{"GET", "HEAD", "POST", "PUT", "DELETE"};
       if (std::find(methods.begin(), methods.end(), *m) == methods.end())
-        r_.error(n["method"], f + ".method", "\"" + *m + "\" is not supported (" + join(methods) + ")");
+        r_.error(n["method"], f + ".method",
+                 "\"" + *m + "\" is not supported (" + join(methods) + ")");
       h.method = *m;
     }
     if (YAML::Node s = n["expect_status"]) {
@@ -208,8 +226,10 @@ class Loader {
       }
     }
     if (auto t = r_.duration(n, "timeout", f + ".timeout")) {
-      if (*t <= Duration::zero()) r_.error(n["timeout"], f + ".timeout", "must be > 0");
-      else h.timeout = *t;
+      if (*t <= Duration::zero())
+        r_.error(n["timeout"], f + ".timeout", "must be > 0");
+      else
+        h.timeout = *t;
     }
     return h;
   }
@@ -241,8 +261,8 @@ class Loader {
         std::string near = closest_match(*kind, kinds);
         r_.error(n["kind"], f + ".kind",
                  "unknown fault kind \"" + *kind + "\" (" +
-                     (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "known: " +
-                     join(kinds) + ")");
+                     (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
+                     "known: " + join(kinds) + ")");
         kind.reset();
       }
       if (kind) fs.kind = *kind;
@@ -256,20 +276,22 @@ class Loader {
           std::string near = closest_match(*t, names);
           r_.error(n["target"], f + ".target",
                    "target \"" + *t + "\" is not defined (" +
-                       (near.empty() ? "" : "did you mean \"" + near + "\"? ") + "defined: " +
-                       (names.empty() ? "none" : join(names)) + ")");
+                       (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
+                       "defined: " + (names.empty() ? "none" : join(names)) + ")");
         }
       }
       if (auto d = r_.duration(n, "duration", f + ".duration")) {
-        if (*d < Duration::zero()) r_.error(n["duration"], f + ".duration", "must be >= 0");
-        else fs.duration = *d;
+        if (*d < Duration::zero())
+          r_.error(n["duration"], f + ".duration", "must be >= 0");
+        else
+          fs.duration = *d;
       }
       if (kind) {
         fs.params = params(*kind, n["params"], f + ".params");
         if (target && !target->process)
-          r_.error(n["target"], f + ".target",
-                   "target \"" + target->name + "\" has no process selector, which " + *kind +
-                       " needs");
+          r_.error(
+              n["target"], f + ".target",
+              "target \"" + target->name + "\" has no process selector, which " + *kind + " needs");
         if (*kind == "process_pause" && fs.duration <= Duration::zero())
           r_.error(n["duration"] ? n["duration"] : n, f + ".duration",
                    "process_pause needs a duration > 0 (how long the process stays paused)");
@@ -297,9 +319,11 @@ class Loader {
       ProcessKillParams k;
       if (!r_.map(map, f, {"signal", "mode"})) return k;
       if (auto s = r_.string(map, "signal", f + ".signal")) {
-        if (auto sig = parse_signal(*s)) k.signal = *sig;
-        else r_.error(map["signal"], f + ".signal",
-                      "unknown signal \"" + *s + "\" (a name such as SIGKILL or SIGTERM, or 1..64)");
+        if (auto sig = parse_signal(*s))
+          k.signal = *sig;
+        else
+          r_.error(map["signal"], f + ".signal",
+                   "unknown signal \"" + *s + "\" (a name such as SIGKILL or SIGTERM, or 1..64)");
       }
       k.mode = process_mode(map, f);
       return k;
@@ -316,15 +340,21 @@ class Loader {
     if (!r_.map(n, "recovery", {"deadline", "interval", "checks"})) return;
     RecoverySpec rec;
     if (auto d = r_.duration(n, "deadline", "recovery.deadline")) {
-      if (*d <= Duration::zero()) r_.error(n["deadline"], "recovery.deadline", "must be > 0");
-      else rec.deadline = *d;
+      if (*d <= Duration::zero())
+        r_.error(n["deadline"], "recovery.deadline", "must be > 0");
+      else
+        rec.deadline = *d;
     }
     if (auto d = r_.duration(n, "interval", "recovery.interval")) {
-      if (*d <= Duration::zero()) r_.error(n["interval"], "recovery.interval", "must be > 0");
-      else rec.interval = *d;
+      if (*d <= Duration::zero())
+        r_.error(n["interval"], "recovery.interval", "must be > 0");
+      else
+        rec.interval = *d;
     }
-    if (!n["checks"]) r_.error(n, "recovery.checks", "missing required field");
-    else rec.checks = probes(n["checks"], "recovery.checks");
+    if (!n["checks"])
+      r_.error(n, "recovery.checks", "missing required field");
+    else
+      rec.checks = probes(n["checks"], "recovery.checks");
     exp_.recovery = std::move(rec);
   }
 
@@ -346,7 +376,8 @@ LoadResult parse_experiment(std::string_view yaml_text, const std::string& sourc
     return result;
   }
   if (!root || root.IsNull()) {
-    result.diagnostics.push_back({{source_name, 0, 0}, "", "the file is empty (expected an Experiment)"});
+    result.diagnostics.push_back(
+        {{source_name, 0, 0}, "", "the file is empty (expected an Experiment)"});
     return result;
   }
   Experiment exp = Loader(source_name, result.diagnostics).load(root);
@@ -358,7 +389,8 @@ LoadResult load_experiment_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     LoadResult r;
-    r.diagnostics.push_back({{path, 0, 0}, "", std::string("cannot read file: ") + std::strerror(errno)});
+    r.diagnostics.push_back(
+        {{path, 0, 0}, "", std::string("cannot read file: ") + std::strerror(errno)});
     return r;
   }
   std::stringstream text;

@@ -93,8 +93,8 @@ struct FaultSpec {
 };
 
 struct RecoverySpec {
-  Duration deadline = 30s;     // all checks must pass within this after the faults end
-  Duration interval = 100ms;   // how often checks are polled while waiting
+  Duration deadline = 30s;    // all checks must pass within this after the faults end
+  Duration interval = 100ms;  // how often checks are polled while waiting
   std::vector<ProbeSpec> checks;
 };
 

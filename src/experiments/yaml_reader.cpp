@@ -67,8 +67,8 @@ bool YamlReader::map(const YAML::Node& node, const std::string& field,
     std::string known;
     for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
     error(it->first, path,
-          "unknown key (" + (near.empty() ? "known keys: " + known
-                                          : "did you mean \"" + near + "\"?") + ")");
+          "unknown key (" +
+              (near.empty() ? "known keys: " + known : "did you mean \"" + near + "\"?") + ")");
   }
   return true;
 }
@@ -136,8 +136,9 @@ std::optional<Duration> YamlReader::duration(const YAML::Node& parent, const std
   return *d;
 }
 
-std::optional<std::map<std::string, std::string>> YamlReader::string_map(
-    const YAML::Node& parent, const std::string& key, const std::string& field) {
+std::optional<std::map<std::string, std::string>> YamlReader::string_map(const YAML::Node& parent,
+                                                                         const std::string& key,
+                                                                         const std::string& field) {
   auto n = child(parent, key, field, false);
   if (!n) return std::nullopt;
   if (!n->IsMap()) {

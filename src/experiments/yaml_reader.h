@@ -26,7 +26,8 @@ class YamlReader {
   void error(const SourceLocation& at, const std::string& field, const std::string& message);
 
   // True if `node` is a map; reports every key not in `allowed` with a suggestion.
-  bool map(const YAML::Node& node, const std::string& field, const std::vector<std::string>& allowed);
+  bool map(const YAML::Node& node, const std::string& field,
+           const std::vector<std::string>& allowed);
   bool list(const YAML::Node& node, const std::string& field);
 
   // Each getter reads parent[key]: nullopt when absent (reported if `required`) or malformed

@@ -5,11 +5,16 @@ namespace {
 
 pb::ErrorCode to_wire(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return pb::ERROR_CODE_INVALID_ARGUMENT;
-    case ErrorCode::kNotFound: return pb::ERROR_CODE_NOT_FOUND;
-    case ErrorCode::kPermissionDenied: return pb::ERROR_CODE_PERMISSION_DENIED;
-    case ErrorCode::kFailedPrecondition: return pb::ERROR_CODE_UNSUPPORTED;
-    default: return pb::ERROR_CODE_INTERNAL;
+    case ErrorCode::kInvalidArgument:
+      return pb::ERROR_CODE_INVALID_ARGUMENT;
+    case ErrorCode::kNotFound:
+      return pb::ERROR_CODE_NOT_FOUND;
+    case ErrorCode::kPermissionDenied:
+      return pb::ERROR_CODE_PERMISSION_DENIED;
+    case ErrorCode::kFailedPrecondition:
+      return pb::ERROR_CODE_UNSUPPORTED;
+    default:
+      return pb::ERROR_CODE_INTERNAL;
   }
 }
 
@@ -19,7 +24,9 @@ void set_error(pb::FaultAck& ack, const Error& e) {
   ack.mutable_error()->set_message(e.message);
 }
 
-Duration lease_of(uint32_t ms) { return std::chrono::milliseconds(ms); }
+Duration lease_of(uint32_t ms) {
+  return std::chrono::milliseconds(ms);
+}
 
 }  // namespace
 
@@ -44,7 +51,10 @@ pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& co
       ack.set_command_id(c.command_id());
       ack.set_fault_id(c.fault_id());
       Status s = engine.revert(c.fault_id());
-      if (s) ack.set_ok(true); else set_error(ack, s.error());
+      if (s)
+        ack.set_ok(true);
+      else
+        set_error(ack, s.error());
       break;
     }
     case pb::ControllerMessage::kRenew: {

@@ -8,9 +8,12 @@ namespace faultline::injector {
 
 std::string fault_kind_name(const pb::FaultSpec& spec) {
   switch (spec.kind_case()) {
-    case pb::FaultSpec::kProcessKill: return "process_kill";
-    case pb::FaultSpec::kProcessPause: return "process_pause";
-    case pb::FaultSpec::KIND_NOT_SET: break;
+    case pb::FaultSpec::kProcessKill:
+      return "process_kill";
+    case pb::FaultSpec::kProcessPause:
+      return "process_pause";
+    case pb::FaultSpec::KIND_NOT_SET:
+      break;
   }
   return "";
 }
@@ -56,15 +59,16 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
   FaultBackend* backend = backend_for(spec);
   if (backend == nullptr) {
     std::string kind = fault_kind_name(spec);
-    return make_error(ErrorCode::kFailedPrecondition,
-                      kind.empty() ? "fault spec names no kind"
-                                   : "this injector cannot apply " + kind);
+    return make_error(ErrorCode::kFailedPrecondition, kind.empty()
+                                                          ? "fault spec names no kind"
+                                                          : "this injector cannot apply " + kind);
   }
   if (lease <= Duration::zero()) lease = kDefaultLease;
   {
     std::lock_guard lock(mu_);
     if (held_.count(fault_id))
-      return make_error(ErrorCode::kFailedPrecondition, "fault " + fault_id + " is already applied");
+      return make_error(ErrorCode::kFailedPrecondition,
+                        "fault " + fault_id + " is already applied");
   }
   // Applied outside the lock: a slow backend must not stall reverts of other faults.
   auto applied = backend->apply(spec);

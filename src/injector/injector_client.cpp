@@ -109,8 +109,8 @@ void InjectorClient::serve_stream() {
   if (stopping_) return;
   // Say it once per outage, not on every retry.
   if (registered || !retrying_) {
-    spdlog::warn("controller stream ended code={} error=\"{}\"", static_cast<int>(status.error_code()),
-                 status.error_message());
+    spdlog::warn("controller stream ended code={} error=\"{}\"",
+                 static_cast<int>(status.error_code()), status.error_message());
   } else {
     spdlog::debug("controller still unreachable error=\"{}\"", status.error_message());
   }

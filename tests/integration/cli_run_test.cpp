@@ -24,23 +24,35 @@ std::string experiment_yaml(int port, const std::string& pidfile, const std::str
          "targets:\n"
          "  demo:\n"
          "    process:\n"
-         "      pidfile: " + pidfile + "\n"
+         "      pidfile: " +
+         pidfile +
+         "\n"
          "steady_state:\n"
          "  - name: demo-healthy\n"
          "    http:\n"
-         "      url: " + url + "\n"
+         "      url: " +
+         url +
+         "\n"
          "      timeout: 1s\n"
          "faults:\n"
          "  - name: hit-demo\n"
-         "    kind: " + kind + "\n"
+         "    kind: " +
+         kind +
+         "\n"
          "    target: demo\n"
-         "    duration: " + duration + "\n"
+         "    duration: " +
+         duration +
+         "\n"
          "recovery:\n"
-         "  deadline: " + deadline + "\n"
+         "  deadline: " +
+         deadline +
+         "\n"
          "  checks:\n"
          "    - name: demo-back\n"
          "      http:\n"
-         "        url: " + url + "\n"
+         "        url: " +
+         url +
+         "\n"
          "        timeout: 500ms\n";
 }
 
@@ -53,10 +65,15 @@ class CliRun : public ::testing::Test {
 
   // The demo service under its restarting supervisor (or alone, with supervised=false).
   void start_demo(bool supervised) {
-    std::vector<std::string> argv{kBin + "/faultline-demo", supervised ? "supervise" : "serve",
-                                  "--port", std::to_string(port_), "--pidfile", pidfile_};
+    std::vector<std::string> argv{kBin + "/faultline-demo",
+                                  supervised ? "supervise" : "serve",
+                                  "--port",
+                                  std::to_string(port_),
+                                  "--pidfile",
+                                  pidfile_};
     demo_ = std::make_unique<ChildProcess>(argv, "", dir_.file("demo.err"));
-    ASSERT_TRUE(wait_until([&] { return http_ok(port_); }, 5000ms)) << read_file(dir_.file("demo.err"));
+    ASSERT_TRUE(wait_until([&] { return http_ok(port_); }, 5000ms))
+        << read_file(dir_.file("demo.err"));
   }
 
   pid_t demo_pid() {
@@ -89,8 +106,8 @@ class CliRun : public ::testing::Test {
   void start_controller_and_injector() {
     controller_addr_ = "127.0.0.1:" + std::to_string(free_port());
     controller_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/faultline-controller", "--listen", controller_addr_},
-        "", dir_.file("controller.log"));
+        std::vector<std::string>{kBin + "/faultline-controller", "--listen", controller_addr_}, "",
+        dir_.file("controller.log"));
     injector_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{kBin + "/faultline-injector", "--controller", controller_addr_,
                                  "--node", "node-a", "--label", "role=demo"},
@@ -228,9 +245,8 @@ TEST_F(CliRun, KilledSupervisorLeavesNoOrphanWorker) {
   pid_t worker = demo_pid();
   demo_->signal(SIGKILL);
   demo_->wait(5000ms);
-  EXPECT_TRUE(wait_until([&] { return process_state(worker) == '?' ||
-                                      process_state(worker) == 'Z'; },
-                         5000ms));
+  EXPECT_TRUE(wait_until(
+      [&] { return process_state(worker) == '?' || process_state(worker) == 'Z'; }, 5000ms));
 }
 
 }  // namespace

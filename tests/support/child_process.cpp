@@ -47,7 +47,9 @@ ChildProcess::~ChildProcess() {
   }
 }
 
-void ChildProcess::signal(int sig) const { kill(pid_, sig); }
+void ChildProcess::signal(int sig) const {
+  kill(pid_, sig);
+}
 
 int ChildProcess::wait(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -63,7 +65,9 @@ int ChildProcess::wait(std::chrono::milliseconds timeout) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
 }
 
-bool ChildProcess::running() { return wait(0ms) == -1; }
+bool ChildProcess::running() {
+  return wait(0ms) == -1;
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "faultline-test-XXXXXX").string();

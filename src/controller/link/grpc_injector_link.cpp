@@ -5,14 +5,20 @@
 namespace faultline::controller {
 namespace {
 
-int64_t mono_ns() { return MonoClock::now().time_since_epoch().count(); }
+int64_t mono_ns() {
+  return MonoClock::now().time_since_epoch().count();
+}
 
 std::string command_id_of(const pb::ControllerMessage& m) {
   switch (m.msg_case()) {
-    case pb::ControllerMessage::kApply: return m.apply().command_id();
-    case pb::ControllerMessage::kRevert: return m.revert().command_id();
-    case pb::ControllerMessage::kRenew: return m.renew().command_id();
-    default: return "";
+    case pb::ControllerMessage::kApply:
+      return m.apply().command_id();
+    case pb::ControllerMessage::kRevert:
+      return m.revert().command_id();
+    case pb::ControllerMessage::kRenew:
+      return m.renew().command_id();
+    default:
+      return "";
   }
 }
 
@@ -58,7 +64,8 @@ Result<pb::FaultAck> GrpcInjectorLink::send(const pb::ControllerMessage& command
   {
     std::lock_guard lock(mu_);
     if (closed_)
-      return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name + " is disconnected");
+      return make_error(ErrorCode::kUnavailable,
+                        "injector " + info_.node_name + " is disconnected");
     answer = pending_[id].get_future();
     if (!stream_->Write(command)) {
       pending_.erase(id);
@@ -69,7 +76,8 @@ Result<pb::FaultAck> GrpcInjectorLink::send(const pb::ControllerMessage& command
   if (answer.wait_for(command_timeout_) != std::future_status::ready) {
     std::lock_guard lock(mu_);
     pending_.erase(id);
-    return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name + " did not answer within " +
+    return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name +
+                                                   " did not answer within " +
                                                    format_duration(command_timeout_));
   }
   return answer.get();

@@ -12,21 +12,29 @@ uint32_t to_ms(Duration d) {
 Error from_ack(const pb::FaultAck& ack) {
   ErrorCode code = ErrorCode::kInternal;
   switch (ack.error().code()) {
-    case pb::ERROR_CODE_INVALID_ARGUMENT: code = ErrorCode::kInvalidArgument; break;
+    case pb::ERROR_CODE_INVALID_ARGUMENT:
+      code = ErrorCode::kInvalidArgument;
+      break;
     case pb::ERROR_CODE_NOT_FOUND:
-    case pb::ERROR_CODE_UNKNOWN_FAULT: code = ErrorCode::kNotFound; break;
-    case pb::ERROR_CODE_PERMISSION_DENIED: code = ErrorCode::kPermissionDenied; break;
-    case pb::ERROR_CODE_UNSUPPORTED: code = ErrorCode::kFailedPrecondition; break;
-    default: break;
+    case pb::ERROR_CODE_UNKNOWN_FAULT:
+      code = ErrorCode::kNotFound;
+      break;
+    case pb::ERROR_CODE_PERMISSION_DENIED:
+      code = ErrorCode::kPermissionDenied;
+      break;
+    case pb::ERROR_CODE_UNSUPPORTED:
+      code = ErrorCode::kFailedPrecondition;
+      break;
+    default:
+      break;
   }
   return make_error(code, ack.error().message());
 }
 
 }  // namespace
 
-Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id,
-                                            const std::string& run_id, const pb::FaultSpec& spec,
-                                            Duration lease) {
+Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const std::string& run_id,
+                                            const pb::FaultSpec& spec, Duration lease) {
   pb::ControllerMessage msg;
   auto* c = msg.mutable_apply();
   c->set_command_id(new_id("c"));

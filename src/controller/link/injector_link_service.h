@@ -15,9 +15,9 @@ class InjectorLinkService final : public pb::InjectorLink::Service {
         heartbeat_interval_(heartbeat_interval),
         command_timeout_(command_timeout) {}
 
-  grpc::Status Connect(grpc::ServerContext* context,
-                       grpc::ServerReaderWriter<pb::ControllerMessage, pb::InjectorMessage>* stream)
-      override;
+  grpc::Status Connect(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<pb::ControllerMessage, pb::InjectorMessage>* stream) override;
 
  private:
   InjectorRegistry& registry_;

@@ -12,10 +12,14 @@ namespace {
 
 const char* phase_name(pb::ProbePhase p) {
   switch (p) {
-    case pb::PROBE_PHASE_STEADY_STATE_BEFORE: return "steady state before";
-    case pb::PROBE_PHASE_RECOVERY: return "recovery";
-    case pb::PROBE_PHASE_STEADY_STATE_AFTER: return "steady state after";
-    default: return "probe";
+    case pb::PROBE_PHASE_STEADY_STATE_BEFORE:
+      return "steady state before";
+    case pb::PROBE_PHASE_RECOVERY:
+      return "recovery";
+    case pb::PROBE_PHASE_STEADY_STATE_AFTER:
+      return "steady state after";
+    default:
+      return "probe";
   }
 }
 
@@ -54,8 +58,8 @@ std::string format_event_line(const pb::RunEvent& ev) {
       return prefix + fmt::format("fault {} applied on {}: {}", ev.fault().fault_name(),
                                   ev.fault().node(), ev.fault().state().summary());
     case pb::EVENT_TYPE_FAULT_REVERTED:
-      return prefix + fmt::format("fault {} reverted on {}", ev.fault().fault_name(),
-                                  ev.fault().node());
+      return prefix +
+             fmt::format("fault {} reverted on {}", ev.fault().fault_name(), ev.fault().node());
     case pb::EVENT_TYPE_FAULT_FAILED:
       return prefix + fmt::format("fault {} FAILED on {}: {}", ev.fault().fault_name(),
                                   ev.fault().node(), ev.fault().error());
@@ -86,12 +90,13 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
     if (ev.type() == pb::EVENT_TYPE_STATE_CHANGED && ev.state() == pb::RUN_STATE_RECOVERING)
       reached_recovery = true;
     if (ev.type() == pb::EVENT_TYPE_PROBE_RESULT) {
-      ProbeTally* t = ev.probe().phase() == pb::PROBE_PHASE_STEADY_STATE_BEFORE ? &before
+      ProbeTally* t = ev.probe().phase() == pb::PROBE_PHASE_STEADY_STATE_BEFORE  ? &before
                       : ev.probe().phase() == pb::PROBE_PHASE_STEADY_STATE_AFTER ? &after
                                                                                  : nullptr;
       if (!t) continue;
       ++t->total;
-      if (ev.probe().ok()) ++t->ok;
+      if (ev.probe().ok())
+        ++t->ok;
       else if (t->first_failure.empty())
         t->first_failure = ev.probe().name() + ": " + ev.probe().observed();
       continue;
@@ -134,9 +139,11 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
   }
   if (sum.recovery_deadline_ms() > 0) {
     std::string ttr = fmt::format("not recovered (deadline {} ms)", sum.recovery_deadline_ms());
-    if (!reached_recovery) ttr = "not measured (the run ended before recovery)";
+    if (!reached_recovery)
+      ttr = "not measured (the run ended before recovery)";
     else if (sum.time_to_recover_ms() >= 0)
-      ttr = fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(), sum.recovery_deadline_ms());
+      ttr = fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(),
+                        sum.recovery_deadline_ms());
     line("Time to recover", ttr);
   }
   line("Steady state after", tally_line(after));

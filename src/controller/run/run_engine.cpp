@@ -12,24 +12,37 @@ namespace faultline::controller {
 
 int exit_code_for(pb::RunState state) {
   switch (state) {
-    case pb::RUN_STATE_PASSED: return kExitPassed;
-    case pb::RUN_STATE_FAILED: return kExitHypothesisFailed;
-    case pb::RUN_STATE_ABORTED: return kExitAborted;
-    default: return kExitInvalidOrInfra;
+    case pb::RUN_STATE_PASSED:
+      return kExitPassed;
+    case pb::RUN_STATE_FAILED:
+      return kExitHypothesisFailed;
+    case pb::RUN_STATE_ABORTED:
+      return kExitAborted;
+    default:
+      return kExitInvalidOrInfra;
   }
 }
 
 const char* state_name(pb::RunState state) {
   switch (state) {
-    case pb::RUN_STATE_PENDING: return "PENDING";
-    case pb::RUN_STATE_STEADY_STATE_CHECK: return "STEADY_STATE_CHECK";
-    case pb::RUN_STATE_INJECTING: return "INJECTING";
-    case pb::RUN_STATE_RECOVERING: return "RECOVERING";
-    case pb::RUN_STATE_PASSED: return "PASSED";
-    case pb::RUN_STATE_FAILED: return "FAILED";
-    case pb::RUN_STATE_ABORTED: return "ABORTED";
-    case pb::RUN_STATE_ERROR: return "ERROR";
-    default: return "UNKNOWN";
+    case pb::RUN_STATE_PENDING:
+      return "PENDING";
+    case pb::RUN_STATE_STEADY_STATE_CHECK:
+      return "STEADY_STATE_CHECK";
+    case pb::RUN_STATE_INJECTING:
+      return "INJECTING";
+    case pb::RUN_STATE_RECOVERING:
+      return "RECOVERING";
+    case pb::RUN_STATE_PASSED:
+      return "PASSED";
+    case pb::RUN_STATE_FAILED:
+      return "FAILED";
+    case pb::RUN_STATE_ABORTED:
+      return "ABORTED";
+    case pb::RUN_STATE_ERROR:
+      return "ERROR";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -46,7 +59,9 @@ RunEngine::~RunEngine() {
   wait();
 }
 
-void RunEngine::start() { thread_ = std::thread([this] { execute(); }); }
+void RunEngine::start() {
+  thread_ = std::thread([this] { execute(); });
+}
 
 void RunEngine::wait() {
   std::lock_guard lock(join_mu_);
@@ -102,7 +117,8 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
         std::chrono::duration_cast<std::chrono::milliseconds>(experiment_.recovery->deadline)
             .count());
   journal_.append(ev);
-  spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict), reason);
+  spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict),
+               reason);
 }
 
 void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase,
@@ -145,10 +161,11 @@ std::string RunEngine::select_nodes() {
     }
     if (matched.empty()) {
       std::string wanted;
-      for (const auto& [k, v] : target.nodes.selector) wanted += (wanted.empty() ? "" : ",") + k + "=" + v;
+      for (const auto& [k, v] : target.nodes.selector)
+        wanted += (wanted.empty() ? "" : ",") + k + "=" + v;
       return "no connected injector matches target \"" + target.name + "\"" +
-             (wanted.empty() ? "" : " (selector " + wanted + ")") + "; connected: " +
-             std::to_string(registry_.all().size());
+             (wanted.empty() ? "" : " (selector " + wanted + ")") +
+             "; connected: " + std::to_string(registry_.all().size());
     }
     if (target.nodes.mode == experiments::NodeMode::kOne && matched.size() > 1) {
       std::uniform_int_distribution<size_t> pick(0, matched.size() - 1);
@@ -197,8 +214,8 @@ std::string RunEngine::apply_fault(const experiments::FaultSpec& fault) {
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
       f->set_error(result.error().message);
       if (first_error.empty())
-        first_error = "fault \"" + fault.name + "\" failed on node " +
-                      af.link->info().node_name + ": " + result.error().message;
+        first_error = "fault \"" + fault.name + "\" failed on node " + af.link->info().node_name +
+                      ": " + result.error().message;
     }
     journal_.append(ev);
   }
@@ -219,7 +236,8 @@ std::string RunEngine::revert(std::vector<ActiveFault> faults) {
     } else {
       // The injector's lease still reverts it; say so loudly rather than hide it.
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
-      f->set_error("revert failed: " + s.error().message + " (the injector's lease will revert it)");
+      f->set_error("revert failed: " + s.error().message +
+                   " (the injector's lease will revert it)");
       if (first_error.empty()) first_error = f->error();
     }
     journal_.append(ev);
@@ -248,8 +266,8 @@ bool RunEngine::hold_until(MonoTime until) {
       for (const auto& af : active) {
         Status s = af.link->renew(af.fault_id, settings_.lease);
         if (!s)
-          spdlog::warn("lease renewal failed run={} fault_id={} error=\"{}\"", run_id_,
-                       af.fault_id, s.error().message);
+          spdlog::warn("lease renewal failed run={} fault_id={} error=\"{}\"", run_id_, af.fault_id,
+                       s.error().message);
       }
       lock.lock();
       next_renew = MonoClock::now() + settings_.renew_interval;
@@ -293,8 +311,8 @@ void RunEngine::execute() {
 
   set_state(pb::RUN_STATE_STEADY_STATE_CHECK);
   if (std::string bad = check_probes(steady, pb::PROBE_PHASE_STEADY_STATE_BEFORE); !bad.empty())
-    return finish(pb::RUN_STATE_FAILED, "system was not steady before injection: " + bad +
-                                            "; nothing was injected");
+    return finish(pb::RUN_STATE_FAILED,
+                  "system was not steady before injection: " + bad + "; nothing was injected");
   if (aborted()) return finish(pb::RUN_STATE_ABORTED, abort_reason_ + "; nothing was injected");
   if (std::string err = select_nodes(); !err.empty())
     return finish(pb::RUN_STATE_ERROR, err + "; nothing was injected");
@@ -325,10 +343,11 @@ void RunEngine::execute() {
   if (experiment_.recovery && !experiment_.recovery->checks.empty()) {
     set_state(pb::RUN_STATE_RECOVERING);
     ttr = await_recovery(window_end);
-    if (aborted()) return finish(pb::RUN_STATE_ABORTED, abort_reason_ + "; every fault was reverted");
+    if (aborted())
+      return finish(pb::RUN_STATE_ABORTED, abort_reason_ + "; every fault was reverted");
     if (ttr < 0)
-      return finish(pb::RUN_STATE_FAILED, "did not recover within " +
-                                              format_duration(experiment_.recovery->deadline));
+      return finish(pb::RUN_STATE_FAILED,
+                    "did not recover within " + format_duration(experiment_.recovery->deadline));
     pb::RunEvent ev;
     ev.set_type(pb::EVENT_TYPE_RECOVERED);
     ev.set_state(state_);

@@ -89,7 +89,7 @@ class RunEngine {
   std::string abort_reason_;
   std::map<std::string, std::vector<std::shared_ptr<InjectorLink>>> nodes_by_target_;
   std::vector<ActiveFault> active_;  // guarded by mu_
-  std::mutex join_mu_;  // wait() may be called from several threads
+  std::mutex join_mu_;               // wait() may be called from several threads
   std::thread thread_;
 };
 

@@ -2,7 +2,8 @@
 
 namespace faultline::controller {
 
-RunJournal::RunJournal(std::string run_id) : run_id_(std::move(run_id)), started_(MonoClock::now()) {}
+RunJournal::RunJournal(std::string run_id)
+    : run_id_(std::move(run_id)), started_(MonoClock::now()) {}
 
 pb::RunEvent RunJournal::append(pb::RunEvent event) {
   {
@@ -10,9 +11,8 @@ pb::RunEvent RunJournal::append(pb::RunEvent event) {
     event.set_run_id(run_id_);
     event.set_seq(events_.size() + 1);
     event.set_unix_ms(unix_millis_now());
-    event.set_elapsed_ms(std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() -
-                                                                               started_)
-                             .count());
+    event.set_elapsed_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - started_).count());
     if (event.type() == pb::EVENT_TYPE_RUN_FINISHED) finished_ = true;
     events_.push_back(event);
   }

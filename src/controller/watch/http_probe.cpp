@@ -13,13 +13,20 @@ namespace {
 // httplib's own names ("Read", "Connection") say little to someone reading a run.
 std::string describe(httplib::Error e) {
   switch (e) {
-    case httplib::Error::Connection: return "connection failed (refused or unreachable)";
-    case httplib::Error::ConnectionTimeout: return "connect timed out";
-    case httplib::Error::Read: return "no response (connection closed or read timed out)";
-    case httplib::Error::Write: return "request could not be sent";
-    case httplib::Error::SSLConnection: return "TLS handshake failed";
-    case httplib::Error::SSLServerVerification: return "TLS certificate not trusted";
-    default: return "request failed: " + httplib::to_string(e);
+    case httplib::Error::Connection:
+      return "connection failed (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout:
+      return "connect timed out";
+    case httplib::Error::Read:
+      return "no response (connection closed or read timed out)";
+    case httplib::Error::Write:
+      return "request could not be sent";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification:
+      return "TLS certificate not trusted";
+    default:
+      return "request failed: " + httplib::to_string(e);
   }
 }
 

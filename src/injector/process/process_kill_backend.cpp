@@ -31,6 +31,8 @@ Result<AppliedFault> ProcessKillBackend::apply(const pb::FaultSpec& spec) {
   return applied;
 }
 
-Status ProcessKillBackend::revert(const AppliedFault&) { return Ok{}; }
+Status ProcessKillBackend::revert(const AppliedFault&) {
+  return Ok{};
+}
 
 }  // namespace faultline::injector

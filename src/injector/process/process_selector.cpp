@@ -54,8 +54,8 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
     }
     auto info = read_process(pid);
     if (!info)
-      return make_error(ErrorCode::kNotFound, "no process with pid " + std::to_string(pid) +
-                                                  " (" + describe(selector) + ")");
+      return make_error(ErrorCode::kNotFound, "no process with pid " + std::to_string(pid) + " (" +
+                                                  describe(selector) + ")");
     matched.push_back(std::move(*info));
   } else if (!selector.name().empty() || !selector.cmdline_regex().empty()) {
     std::optional<std::regex> re;
@@ -69,8 +69,9 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
     }
     for (auto& p : list_processes()) {
       if (p.kernel_thread) continue;
-      bool hit = re ? std::regex_search(p.cmdline, *re)
-                    : (p.comm == selector.name() || basename_of_argv0(p.cmdline) == selector.name());
+      bool hit =
+          re ? std::regex_search(p.cmdline, *re)
+             : (p.comm == selector.name() || basename_of_argv0(p.cmdline) == selector.name());
       if (hit) matched.push_back(std::move(p));
     }
   } else {

@@ -17,7 +17,9 @@ using namespace faultline::testing;
 class HttpProbeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.Get("/ok", [](const httplib::Request&, httplib::Response& r) { r.set_content("ok", "text/plain"); });
+    server_.Get("/ok", [](const httplib::Request&, httplib::Response& r) {
+      r.set_content("ok", "text/plain");
+    });
     server_.Get("/broken", [](const httplib::Request&, httplib::Response& r) { r.status = 503; });
     server_.Get("/slow", [](const httplib::Request&, httplib::Response& r) {
       std::this_thread::sleep_for(std::chrono::milliseconds(800));

@@ -131,16 +131,15 @@ std::vector<BadCase> bad_cases() {
        head + "faults:\n  - name: f\n    kind: process_kill\n    target: dmo\n",
        {"t.yaml:12:13: faults[0].target: target \"dmo\" is not defined (did you mean \"demo\"? "
         "defined: demo)"}},
-      {"missing faults",
-       head,
-       {"t.yaml:1:1: faults: missing required field (at least one fault)"}},
+      {"missing faults", head, {"t.yaml:1:1: faults: missing required field (at least one fault)"}},
       {"wrong apiVersion",
        "apiVersion: faultline/v2\nkind: Experiment\nmetadata: {name: t}\n" + fault.substr(0) +
            "targets: {demo: {process: {pid: 42}}}\n",
        {"t.yaml:1:13: apiVersion: unsupported \"faultline/v2\" (expected faultline/v1)"}},
       {"pid 1 refused at validation",
        "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: t}\n"
-       "targets: {demo: {process: {pid: 1}}}\n" + fault,
+       "targets: {demo: {process: {pid: 1}}}\n" +
+           fault,
        {"t.yaml:4:33: targets.demo.process.pid: PID 1 is never touched"}},
       {"pause without duration",
        head + "faults:\n  - name: f\n    kind: process_pause\n    target: demo\n",
@@ -165,11 +164,13 @@ std::vector<BadCase> bad_cases() {
         "(100..599)"}},
       {"selector needs exactly one key",
        "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: t}\n"
-       "targets: {demo: {process: {pid: 42, name: x}}}\n" + fault,
+       "targets: {demo: {process: {pid: 42, name: x}}}\n" +
+           fault,
        {"t.yaml:4:27: targets.demo.process: needs exactly one of name, pidfile, cmdline, pid"}},
       {"bad name",
        "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: Not_Valid}\n"
-       "targets: {demo: {process: {pid: 42}}}\n" + fault,
+       "targets: {demo: {process: {pid: 42}}}\n" +
+           fault,
        {"t.yaml:3:18: metadata.name: \"Not_Valid\" is not a valid name (lowercase letters, "
         "digits and '-', starting with a letter or digit, at most 63 characters)"}},
       {"syntax error",
@@ -200,8 +201,7 @@ TEST(Loader, MissingFileNamesTheFile) {
 TEST(Loader, ShippedExamplesAreValid) {
   for (const char* f : {"quickstart.yaml"}) {
     auto r = load_experiment_file(std::string(FAULTLINE_SOURCE_DIR) + "/experiments/" + f);
-    EXPECT_TRUE(r.ok()) << f << ": "
-                        << (r.diagnostics.empty() ? "" : r.diagnostics[0].format());
+    EXPECT_TRUE(r.ok()) << f << ": " << (r.diagnostics.empty() ? "" : r.diagnostics[0].format());
   }
 }
 

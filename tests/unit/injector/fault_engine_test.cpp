@@ -18,7 +18,9 @@ pb::FaultSpec pause_pid(pid_t pid) {
   return spec;
 }
 
-bool stopped(pid_t pid) { return process_state(pid) == 'T'; }
+bool stopped(pid_t pid) {
+  return process_state(pid) == 'T';
+}
 
 TEST(FaultEngine, PauseAndRevertResumes) {
   ChildProcess sleeper({"/bin/sleep", "60"});
