@@ -3,368 +3,414 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 
-#include "experiments/yaml_reader.h"
+#include "common/quantity.h"
+#include "experiments/schema.h"
+#include "experiments/schema_validator.h"
+#include "experiments/timeline.h"
+#include "experiments/vars.h"
 
 namespace faultline::experiments {
 
-const std::vector<std::string>& known_fault_kinds() {
-  static const std::vector<std::string> kinds{"process_kill", "process_pause"};
-  return kinds;
+std::vector<std::string> known_fault_kinds() {
+  std::vector<std::string> out;
+  for (const auto& [k, _] : fault_kind_params()) out.push_back(k);
+  return out;
+}
+
+std::string target_requirement(const std::string& kind) {
+  if (kind.rfind("process_", 0) == 0 || kind == "clock_skew") return "process";
+  if (kind == "interface_down" || kind == "link_flap" || kind == "network_bandwidth")
+    return "interface";
+  if (kind.rfind("network_", 0) == 0) return "network";
+  if (kind == "disk_fill" || kind == "io_fault") return "paths";
+  return "";
 }
 
 namespace {
 
-const std::regex kNamePattern("^[a-z0-9][a-z0-9-]{0,62}$");
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+// Readers for YAML that already passed the schema: they cannot fail, only fall back.
+std::string str(const YAML::Node& n, const char* key, std::string def = "") {
+  YAML::Node v = n[key];
+  return v && v.IsScalar() ? v.Scalar() : def;
+}
+Duration dur(const YAML::Node& n, const char* key, Duration def = Duration::zero()) {
+  auto d = parse_duration(str(n, key));
+  return d ? *d : def;
+}
+double pct(const YAML::Node& n, const char* key, double def = 0) {
+  auto p = parse_percent(str(n, key));
+  return p ? *p : def;
+}
+long long num(const YAML::Node& n, const char* key, long long def = 0) {
+  std::string s = str(n, key);
+  return s.empty() ? def : std::strtoll(s.c_str(), nullptr, 10);
+}
+uint64_t bytes(const YAML::Node& n, const char* key, uint64_t def = 0) {
+  auto s = parse_size(str(n, key));
+  return s ? *s : def;
+}
+std::map<std::string, std::string> smap(const YAML::Node& n, const char* key) {
+  std::map<std::string, std::string> out;
+  if (YAML::Node m = n[key]; m && m.IsMap())
+    for (auto it = m.begin(); it != m.end(); ++it) out[it->first.Scalar()] = it->second.Scalar();
+  return out;
+}
+std::vector<std::string> strings(const YAML::Node& n, const char* key) {
+  std::vector<std::string> out;
+  if (YAML::Node l = n[key]; l && l.IsSequence())
+    for (const auto& v : l) out.push_back(v.Scalar());
+  return out;
+}
+std::vector<int> ints(const YAML::Node& n, const char* key) {
+  std::vector<int> out;
+  for (const auto& s : strings(n, key)) out.push_back(std::atoi(s.c_str()));
   return out;
 }
 
-std::string idx(const std::string& field, size_t i) {
-  return field + "[" + std::to_string(i) + "]";
+Selection selection(const YAML::Node& n) {
+  Selection s;
+  std::string mode = str(n, "mode", "one");
+  if (mode == "all") s.mode = Selection::Mode::kAll;
+  if (mode == "count") s.mode = Selection::Mode::kCount;
+  if (mode == "percent") s.mode = Selection::Mode::kPercent;
+  s.count = static_cast<int>(num(n, "count", 1));
+  s.percent = pct(n, "percent", 1.0);
+  return s;
 }
 
-// Signal names people write: "SIGKILL", "KILL", "sigterm"; or a number 1..64.
-std::optional<int> parse_signal(std::string text) {
-  char* end = nullptr;
-  long n = std::strtol(text.c_str(), &end, 10);
-  if (!text.empty() && *end == '\0')
-    return (n >= 1 && n <= 64) ? std::optional<int>(n) : std::nullopt;
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (text.rfind("SIG", 0) == 0) text = text.substr(3);
-  for (int s = 1; s < 32; ++s) {
-    const char* abbrev = sigabbrev_np(s);
-    if (abbrev && text == abbrev) return s;
-  }
-  return std::nullopt;
-}
-
-class Loader {
+class Extractor {
  public:
-  Loader(const std::string& file, Diagnostics& diags) : r_(file, diags) { exp_.source_file = file; }
+  Extractor(YamlReader& r, Experiment& e) : r_(r), e_(e) {}
 
-  Experiment load(const YAML::Node& root) {
-    if (!r_.map(root, "",
-                {"apiVersion", "kind", "metadata", "max_duration", "targets", "steady_state",
-                 "faults", "recovery"}))
-      return exp_;
-    if (auto v = r_.string(root, "apiVersion", "apiVersion", true); v && *v != kApiVersion)
-      r_.error(root["apiVersion"], "apiVersion",
-               "unsupported \"" + *v + "\" (expected " + kApiVersion + ")");
-    if (auto v = r_.string(root, "kind", "kind", true); v && *v != "Experiment")
-      r_.error(root["kind"], "kind", "must be Experiment (got \"" + *v + "\")");
-    metadata(root);
-    if (auto d = r_.duration(root, "max_duration", "max_duration")) {
-      if (*d <= Duration::zero())
-        r_.error(root["max_duration"], "max_duration", "must be > 0");
-      else
-        exp_.max_duration = *d;
+  void run(const YAML::Node& root) {
+    YAML::Node md = root["metadata"];
+    e_.metadata = {str(md, "name"), str(md, "description"), str(md, "owner"), smap(md, "labels")};
+    e_.max_duration = dur(root, "max_duration", 30min);
+    if (YAML::Node ts = root["targets"])
+      for (auto it = ts.begin(); it != ts.end(); ++it) e_.targets.push_back(target(it->first, it->second));
+    if (YAML::Node ss = root["steady_state"]) e_.steady_state = probes(ss, "steady_state");
+    e_.method.kind = Step::Kind::kSequential;
+    e_.method.where = r_.where(root["faults"]);
+    for (size_t i = 0; i < root["faults"].size(); ++i)
+      e_.method.children.push_back(step(root["faults"][i], "faults[" + std::to_string(i) + "]"));
+    if (YAML::Node aw = root["abort_when"])
+      for (size_t i = 0; i < aw.size(); ++i) e_.abort_when.push_back(guardrail(aw[i], i));
+    if (YAML::Node rec = root["recovery"]) {
+      RecoverySpec rs;
+      rs.deadline = dur(rec, "deadline", 30s);
+      rs.interval = dur(rec, "interval", 100ms);
+      rs.checks = probes(rec["checks"], "recovery.checks");
+      e_.recovery = std::move(rs);
     }
-    targets(root);
-    if (root["steady_state"]) exp_.steady_state = probes(root["steady_state"], "steady_state");
-    faults(root);
-    recovery(root);
-    return exp_;
+    if (YAML::Node rb = root["rollbacks"])
+      for (size_t i = 0; i < rb.size(); ++i) e_.rollbacks.push_back(rollback(rb[i]));
+    if (YAML::Node rep = root["report"]) e_.report = {str(rep, "junit"), str(rep, "json"), str(rep, "html")};
+    check_references();
   }
 
  private:
-  bool check_name(const YAML::Node& at, const std::string& field, const std::string& name) {
-    if (std::regex_match(name, kNamePattern)) return true;
-    r_.error(at, field,
-             "\"" + name +
-                 "\" is not a valid name (lowercase letters, digits and '-', "
-                 "starting with a letter or digit, at most 63 characters)");
-    return false;
-  }
-
-  void metadata(const YAML::Node& root) {
-    YAML::Node m = root["metadata"];
-    if (!m) {
-      r_.error(root, "metadata", "missing required field");
-      return;
+  TargetSpec target(const YAML::Node& key, const YAML::Node& n) {
+    TargetSpec t;
+    t.name = key.Scalar();
+    t.where = r_.where(key);
+    if (YAML::Node nodes = n["nodes"]) {
+      t.nodes.selector = smap(nodes, "selector");
+      t.nodes.select = selection(nodes);
+      if (nodes["seed"]) t.nodes.seed = static_cast<uint32_t>(num(nodes, "seed"));
     }
-    if (!r_.map(m, "metadata", {"name", "description", "owner", "labels"})) return;
-    if (auto n = r_.string(m, "name", "metadata.name", true);
-        n && check_name(m["name"], "metadata.name", *n))
-      exp_.metadata.name = *n;
-    exp_.metadata.description = r_.string(m, "description", "metadata.description").value_or("");
-    exp_.metadata.owner = r_.string(m, "owner", "metadata.owner").value_or("");
-    exp_.metadata.labels = r_.string_map(m, "labels", "metadata.labels")
-                               .value_or(std::map<std::string, std::string>{});
-  }
-
-  void targets(const YAML::Node& root) {
-    YAML::Node ts = root["targets"];
-    if (!ts) return;
-    if (!ts.IsMap()) {
-      r_.error(ts, "targets", "must be a map of target names to selections");
-      return;
-    }
-    for (auto it = ts.begin(); it != ts.end(); ++it) {
-      std::string name = it->first.Scalar();
-      std::string field = "targets." + name;
-      check_name(it->first, field, name);
-      TargetSpec t;
-      t.name = name;
-      t.where = r_.where(it->first);
-      const YAML::Node& spec = it->second;
-      if (!r_.map(spec, field, {"nodes", "process"})) continue;
-      if (YAML::Node nodes = spec["nodes"]) {
-        if (r_.map(nodes, field + ".nodes", {"selector", "mode"})) {
-          t.nodes.selector = r_.string_map(nodes, "selector", field + ".nodes.selector")
-                                 .value_or(std::map<std::string, std::string>{});
-          if (auto mode = r_.string(nodes, "mode", field + ".nodes.mode")) {
-            if (*mode == "all")
-              t.nodes.mode = NodeMode::kAll;
-            else if (*mode != "one")
-              r_.error(nodes["mode"], field + ".nodes.mode",
-                       "\"" + *mode + "\" is not a mode (one or all)");
-          }
+    if (YAML::Node p = n["process"]) {
+      ProcessSelector s;
+      s.name = str(p, "name");
+      s.cmdline = str(p, "cmdline");
+      s.pidfile = str(p, "pidfile");
+      s.cgroup = str(p, "cgroup");
+      s.pid = static_cast<int>(num(p, "pid"));
+      s.pid_namespace = str(p, "pid_namespace");
+      if (!s.cmdline.empty()) {
+        try {
+          std::regex check(s.cmdline, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          r_.error(p["cmdline"], "targets." + t.name + ".process.cmdline",
+                   std::string("invalid regular expression: ") + e.what());
         }
       }
-      // A malformed selector is already reported; an empty one stops faults on this target
-      // from adding a second, misleading "has no process selector" error.
-      if (YAML::Node proc = spec["process"])
-        t.process = process_selector(proc, field + ".process").value_or(ProcessSelector{});
-      exp_.targets.push_back(std::move(t));
+      t.process = s;
     }
+    if (YAML::Node net = n["network"]) {
+      NetworkScope s;
+      s.netns = str(net, "namespace");
+      s.interface = str(net, "interface");
+      s.destinations = strings(net, "destinations");
+      s.ports = ints(net, "ports");
+      s.protocol = str(net, "protocol", "all");
+      s.direction = str(net, "direction", "egress");
+      for (size_t i = 0; i < s.destinations.size(); ++i)
+        if (!valid_cidr(s.destinations[i]))
+          r_.error(net["destinations"][i],
+                   "targets." + t.name + ".network.destinations[" + std::to_string(i) + "]",
+                   "\"" + s.destinations[i] + "\" is not a CIDR (expected e.g. 10.0.0.0/24)");
+      t.network = s;
+    }
+    t.paths = strings(n, "paths");
+    return t;
   }
 
-  std::optional<ProcessSelector> process_selector(const YAML::Node& n, const std::string& field) {
-    if (!r_.map(n, field, {"name", "pidfile", "cmdline", "pid"})) return std::nullopt;
-    if (n.size() != 1) {
-      r_.error(n, field, "needs exactly one of name, pidfile, cmdline, pid");
-      return std::nullopt;
-    }
-    ProcessSelector s;
-    if (auto v = r_.string(n, "name", field + ".name")) s.name = *v;
-    if (auto v = r_.string(n, "pidfile", field + ".pidfile")) s.pidfile = *v;
-    if (auto v = r_.string(n, "cmdline", field + ".cmdline")) {
-      try {
-        std::regex check(*v, std::regex::ECMAScript);
-        s.cmdline = *v;
-      } catch (const std::regex_error& e) {
-        r_.error(n["cmdline"], field + ".cmdline",
-                 std::string("invalid regular expression: ") + e.what());
-      }
-    }
-    if (auto v = r_.integer(n, "pid", field + ".pid")) {
-      if (*v == 1)
-        r_.error(n["pid"], field + ".pid", "PID 1 is never touched");
-      else if (*v < 1 || *v > 4194304)
-        r_.error(n["pid"], field + ".pid", "must be a PID (2..4194304)");
+  static bool valid_cidr(const std::string& c) {
+    static const std::regex v4(R"(^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(/(\d{1,2}))?$)");
+    std::smatch m;
+    if (!std::regex_match(c, m, v4)) return c.find(':') != std::string::npos;  // IPv6: kernel checks
+    for (int i = 1; i <= 4; ++i)
+      if (std::stoi(m[i]) > 255) return false;
+    return !m[6].matched || std::stoi(m[6]) <= 32;
+  }
+
+  ProbeKind probe_kind(const YAML::Node& n) {
+    HttpProbeSpec h;
+    YAML::Node http = n["http"];
+    h.url = str(http, "url");
+    h.method = str(http, "method", "GET");
+    h.timeout = dur(http, "timeout", 2s);
+    if (YAML::Node s = http["expect_status"]) {
+      h.expect_status.clear();
+      if (s.IsSequence())
+        for (const auto& v : s) h.expect_status.push_back(std::atoi(v.Scalar().c_str()));
       else
-        s.pid = static_cast<int>(*v);
+        h.expect_status.push_back(std::atoi(s.Scalar().c_str()));
     }
-    return s;
+    if (!h.url.starts_with("http://") && !h.url.starts_with("https://"))
+      r_.error(http["url"], "url", "\"" + h.url + "\" must start with http:// or https://");
+    return h;
   }
 
   std::vector<ProbeSpec> probes(const YAML::Node& list, const std::string& field) {
     std::vector<ProbeSpec> out;
-    if (!r_.list(list, field)) return out;
     std::set<std::string> seen;
     for (size_t i = 0; i < list.size(); ++i) {
-      const YAML::Node& n = list[i];
-      std::string f = idx(field, i);
-      if (!r_.map(n, f, {"name", "http"})) continue;
       ProbeSpec p;
-      p.where = r_.where(n);
-      if (auto name = r_.string(n, "name", f + ".name", true)) {
-        if (check_name(n["name"], f + ".name", *name) && !seen.insert(*name).second)
-          r_.error(n["name"], f + ".name",
-                   "\"" + *name + "\" is used by another probe in " + field);
-        p.name = *name;
-      }
-      if (!n["http"]) {
-        r_.error(n, f, "needs a probe kind (http)");
-        continue;
-      }
-      p.kind = http_probe(n["http"], f + ".http");
+      p.name = str(list[i], "name");
+      p.where = r_.where(list[i]);
+      if (!seen.insert(p.name).second)
+        r_.error(list[i]["name"], field + "[" + std::to_string(i) + "].name",
+                 "\"" + p.name + "\" is used by another probe in " + field);
+      p.kind = probe_kind(list[i]);
       out.push_back(std::move(p));
     }
     return out;
   }
 
-  HttpProbeSpec http_probe(const YAML::Node& n, const std::string& f) {
-    HttpProbeSpec h;
-    if (!r_.map(n, f, {"url", "method", "expect_status", "timeout"})) return h;
-    if (auto url = r_.string(n, "url", f + ".url", true)) {
-      if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)
-        r_.error(n["url"], f + ".url", "\"" + *url + "\" must start with http:// or https://");
-      h.url = *url;
+  Step step(const YAML::Node& n, const std::string& field) {
+    Step s;
+    s.where = r_.where(n);
+    s.name = str(n, "name");
+    if (n["pause"]) {
+      s.kind = Step::Kind::kPause;
+      s.pause = dur(n, "pause");
+      return s;
     }
-    if (auto m = r_.string(n, "method", f + ".method")) {
-      static const std::vector<std::string> methods{"GET", "HEAD", "POST", "PUT", "DELETE"};
-      if (std::find(methods.begin(), methods.end(), *m) == methods.end())
-        r_.error(n["method"], f + ".method",
-                 "\"" + *m + "\" is not supported (" + join(methods) + ")");
-      h.method = *m;
+    for (const char* block : {"parallel", "sequential"}) {
+      if (!n[block]) continue;
+      s.kind = std::string(block) == "parallel" ? Step::Kind::kParallel : Step::Kind::kSequential;
+      for (size_t i = 0; i < n[block].size(); ++i)
+        s.children.push_back(step(n[block][i], field + "." + block + "[" + std::to_string(i) + "]"));
+      return s;
     }
-    if (YAML::Node s = n["expect_status"]) {
-      h.expect_status.clear();
-      auto one = [&](const YAML::Node& v, const std::string& field) {
-        char* end = nullptr;
-        long code = v.IsScalar() ? std::strtol(v.Scalar().c_str(), &end, 10) : 0;
-        if (!v.IsScalar() || *end != '\0' || code < 100 || code > 599)
-          r_.error(v, field, "must be an HTTP status code (100..599)");
-        else
-          h.expect_status.push_back(static_cast<int>(code));
-      };
-      if (s.IsSequence()) {
-        for (size_t i = 0; i < s.size(); ++i) one(s[i], idx(f + ".expect_status", i));
-      } else {
-        one(s, f + ".expect_status");
-      }
-    }
-    if (auto t = r_.duration(n, "timeout", f + ".timeout")) {
-      if (*t <= Duration::zero())
-        r_.error(n["timeout"], f + ".timeout", "must be > 0");
-      else
-        h.timeout = *t;
-    }
-    return h;
+    s.kind = Step::Kind::kFault;
+    s.fault_index = e_.faults.size();
+    e_.faults.push_back(fault(n, field));
+    return s;
   }
 
-  void faults(const YAML::Node& root) {
-    YAML::Node list = root["faults"];
-    if (!list) {
-      r_.error(root, "faults", "missing required field (at least one fault)");
-      return;
+  FaultSpec fault(const YAML::Node& n, const std::string& field) {
+    FaultSpec f;
+    f.where = r_.where(n);
+    f.name = str(n, "name");
+    f.kind = str(n, "kind");
+    f.target = str(n, "target");
+    f.duration = dur(n, "duration");
+    f.start = dur(n, "start");
+    f.after = str(n, "after");
+    if (YAML::Node rep = n["repeat"]) {
+      f.repeat_count = static_cast<int>(num(rep, "count", 1));
+      f.repeat_interval = dur(rep, "interval");
     }
-    if (!r_.list(list, "faults")) return;
-    if (list.size() == 0) r_.error(list, "faults", "needs at least one fault");
-    std::set<std::string> seen;
-    Duration total{};
-    for (size_t i = 0; i < list.size(); ++i) {
-      const YAML::Node& n = list[i];
-      std::string f = idx("faults", i);
-      if (!r_.map(n, f, {"name", "kind", "target", "duration", "params"})) continue;
-      FaultSpec fs;
-      fs.where = r_.where(n);
-      if (auto name = r_.string(n, "name", f + ".name", true)) {
-        if (check_name(n["name"], f + ".name", *name) && !seen.insert(*name).second)
-          r_.error(n["name"], f + ".name", "\"" + *name + "\" is used by another fault");
-        fs.name = *name;
-      }
-      auto kind = r_.string(n, "kind", f + ".kind", true);
-      const auto& kinds = known_fault_kinds();
-      if (kind && std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) {
-        std::string near = closest_match(*kind, kinds);
-        r_.error(n["kind"], f + ".kind",
-                 "unknown fault kind \"" + *kind + "\" (" +
-                     (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
-                     "known: " + join(kinds) + ")");
-        kind.reset();
-      }
-      if (kind) fs.kind = *kind;
-      const TargetSpec* target = nullptr;
-      if (auto t = r_.string(n, "target", f + ".target", true)) {
-        fs.target = *t;
-        target = exp_.find_target(*t);
-        if (!target) {
-          std::vector<std::string> names;
-          for (const auto& ts : exp_.targets) names.push_back(ts.name);
-          std::string near = closest_match(*t, names);
-          r_.error(n["target"], f + ".target",
-                   "target \"" + *t + "\" is not defined (" +
-                       (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
-                       "defined: " + (names.empty() ? "none" : join(names)) + ")");
-        }
-      }
-      if (auto d = r_.duration(n, "duration", f + ".duration")) {
-        if (*d < Duration::zero())
-          r_.error(n["duration"], f + ".duration", "must be >= 0");
-        else
-          fs.duration = *d;
-      }
-      if (kind) {
-        fs.params = params(*kind, n["params"], f + ".params");
-        if (target && !target->process)
-          r_.error(
-              n["target"], f + ".target",
-              "target \"" + target->name + "\" has no process selector, which " + *kind + " needs");
-        if (*kind == "process_pause" && fs.duration <= Duration::zero())
-          r_.error(n["duration"] ? n["duration"] : n, f + ".duration",
-                   "process_pause needs a duration > 0 (how long the process stays paused)");
-      }
-      total += fs.duration;
-      if (total > exp_.max_duration)
-        r_.error(n["duration"] ? n["duration"] : n, f + ".duration",
-                 "faults add up to " + format_duration(total) + ", over max_duration " +
-                     format_duration(exp_.max_duration));
-      exp_.faults.push_back(std::move(fs));
-    }
+    fault_fields_[f.name] = field;
+    fault_nodes_[f.name] = n;
+    if (!fault_names_.insert(f.name).second)
+      r_.error(n["name"], field + ".name", "\"" + f.name + "\" is used by another fault");
+    f.params = params(f.kind, n["params"] ? n["params"] : YAML::Node(YAML::NodeType::Map));
+    if (f.kind == "process_pause" && f.duration <= Duration::zero())
+      r_.error(n["duration"] ? n["duration"] : n, field + ".duration",
+               "process_pause needs a duration > 0 (how long the process stays paused)");
+    return f;
   }
 
-  ProcessMode process_mode(const YAML::Node& p, const std::string& f) {
-    auto mode = r_.string(p, "mode", f + ".mode");
-    if (!mode || *mode == "one") return ProcessMode::kOne;
-    if (*mode == "all") return ProcessMode::kAll;
-    r_.error(p["mode"], f + ".mode", "\"" + *mode + "\" is not a mode (one or all)");
-    return ProcessMode::kOne;
-  }
-
-  FaultParams params(const std::string& kind, const YAML::Node& p, const std::string& f) {
-    YAML::Node map = p ? p : YAML::Node(YAML::NodeType::Map);
+  FaultParams params(const std::string& kind, const YAML::Node& p) {
     if (kind == "process_kill") {
       ProcessKillParams k;
-      if (!r_.map(map, f, {"signal", "mode"})) return k;
-      if (auto s = r_.string(map, "signal", f + ".signal")) {
-        if (auto sig = parse_signal(*s))
-          k.signal = *sig;
-        else
-          r_.error(map["signal"], f + ".signal",
-                   "unknown signal \"" + *s + "\" (a name such as SIGKILL or SIGTERM, or 1..64)");
-      }
-      k.mode = process_mode(map, f);
+      k.signal = parse_signal(str(p, "signal", "SIGKILL")).value_or(SIGKILL);
+      k.select = selection(p);
+      k.interval = dur(p, "interval");
       return k;
     }
-    ProcessPauseParams pp;
-    if (!r_.map(map, f, {"mode"})) return pp;
-    pp.mode = process_mode(map, f);
-    return pp;
+    if (kind == "process_pause") return ProcessPauseParams{selection(p), str(p, "method", "signal")};
+    if (kind == "network_delay")
+      return NetworkDelayParams{dur(p, "delay"), dur(p, "jitter"), pct(p, "correlation"),
+                                str(p, "distribution", "uniform"), str(p, "backend", "auto")};
+    if (kind == "network_loss")
+      return NetworkLossParams{pct(p, "percent"),       pct(p, "correlation"),
+                               str(p, "model", "random"), pct(p, "p"),
+                               pct(p, "r"),              pct(p, "loss_bad", 1.0),
+                               pct(p, "loss_good"),      str(p, "backend", "auto")};
+    if (kind == "network_duplicate")
+      return NetworkDuplicateParams{pct(p, "percent"), pct(p, "correlation"), str(p, "backend", "auto")};
+    if (kind == "network_corrupt")
+      return NetworkCorruptParams{pct(p, "percent"), pct(p, "correlation"), str(p, "backend", "auto")};
+    if (kind == "network_reorder")
+      return NetworkReorderParams{pct(p, "percent"), pct(p, "correlation"), dur(p, "delay"),
+                                  static_cast<int>(num(p, "gap")), str(p, "backend", "auto")};
+    if (kind == "network_partition") return NetworkPartitionParams{str(p, "direction", "both")};
+    if (kind == "network_bandwidth") {
+      auto r = parse_rate(str(p, "rate"));
+      return NetworkBandwidthParams{r ? *r : 0, bytes(p, "burst", 32 * 1024),
+                                    bytes(p, "limit", 64 * 1024), str(p, "backend", "tbf")};
+    }
+    if (kind == "interface_down") return InterfaceDownParams{};
+    if (kind == "link_flap") return LinkFlapParams{dur(p, "down"), dur(p, "up")};
+    if (kind == "cpu_stress")
+      return CpuStressParams{static_cast<int>(num(p, "workers", 1)), pct(p, "load", 1.0), ints(p, "cpus")};
+    if (kind == "memory_pressure")
+      return MemoryPressureParams{bytes(p, "size"), pct(p, "percent"), dur(p, "ramp"),
+                                  pct(p, "floor", 0.10)};
+    if (kind == "disk_fill")
+      return DiskFillParams{bytes(p, "size"), pct(p, "percent"),
+                            bytes(p, "reserve", 100ull * 1024 * 1024)};
+    if (kind == "io_fault") {
+      IoFaultParams io{dur(p, "latency"), str(p, "error", "none"), pct(p, "fraction", 1.0),
+                       str(p, "operations", "all")};
+      if (io.latency == Duration::zero() && io.error == "none")
+        r_.error(p, "params", "io_fault needs a latency or an error (or both)");
+      return io;
+    }
+    if (kind == "clock_skew") {
+      auto off = parse_signed_duration(str(p, "offset"));
+      if (!off && p["offset"])
+        r_.error(p["offset"], "params.offset",
+                 "\"" + str(p, "offset") + "\" is not a signed duration (expected e.g. +5m, -90s)");
+      return ClockSkewParams{off.value_or(Duration::zero()), str(p, "clocks", "realtime")};
+    }
+    return ProcessKillParams{};
   }
 
-  void recovery(const YAML::Node& root) {
-    YAML::Node n = root["recovery"];
-    if (!n) return;
-    if (!r_.map(n, "recovery", {"deadline", "interval", "checks"})) return;
-    RecoverySpec rec;
-    if (auto d = r_.duration(n, "deadline", "recovery.deadline")) {
-      if (*d <= Duration::zero())
-        r_.error(n["deadline"], "recovery.deadline", "must be > 0");
-      else
-        rec.deadline = *d;
+  Guardrail guardrail(const YAML::Node& n, size_t i) {
+    Guardrail g;
+    g.name = str(n, "name");
+    g.where = r_.where(n);
+    g.hold_for = dur(n, "for");
+    g.interval = dur(n, "interval", 100ms);
+    if (n["probe"]) g.probe = probe_kind(n["probe"]);
+    if (YAML::Node s = n["sli"]) {
+      SliCondition c;
+      c.service = str(s, "service");
+      c.span = str(s, "span");
+      if (s["error_rate_above"]) c.error_rate_above = pct(s, "error_rate_above");
+      if (s["p50_above"]) c.p50_above = dur(s, "p50_above");
+      if (s["p95_above"]) c.p95_above = dur(s, "p95_above");
+      if (s["p99_above"]) c.p99_above = dur(s, "p99_above");
+      c.window = dur(s, "window", 30s);
+      c.min_spans = static_cast<int>(num(s, "min_spans", 20));
+      g.sli = c;
     }
-    if (auto d = r_.duration(n, "interval", "recovery.interval")) {
-      if (*d <= Duration::zero())
-        r_.error(n["interval"], "recovery.interval", "must be > 0");
-      else
-        rec.interval = *d;
-    }
-    if (!n["checks"])
-      r_.error(n, "recovery.checks", "missing required field");
-    else
-      rec.checks = probes(n["checks"], "recovery.checks");
-    exp_.recovery = std::move(rec);
+    if (!guard_names_.insert(g.name).second)
+      r_.error(n["name"], "abort_when[" + std::to_string(i) + "].name",
+               "\"" + g.name + "\" is used by another guardrail");
+    return g;
   }
 
-  YamlReader r_;
-  Experiment exp_;
+  RollbackAction rollback(const YAML::Node& n) {
+    RollbackAction a;
+    a.name = str(n, "name");
+    a.where = r_.where(n);
+    a.on = strings(n, "on");
+    if (YAML::Node c = n["command"]) a.action = CommandAction{strings(c, "run"), dur(c, "timeout", 30s)};
+    else a.action = std::get<HttpProbeSpec>(probe_kind(n));
+    return a;
+  }
+
+  void check_references() {
+    std::vector<std::string> targets;
+    for (const auto& t : e_.targets) targets.push_back(t.name);
+    for (const auto& f : e_.faults) {
+      const std::string& field = fault_fields_[f.name];
+      const YAML::Node& n = fault_nodes_[f.name];
+      const TargetSpec* t = e_.find_target(f.target);
+      if (!t) {
+        std::string near = closest_match(f.target, targets);
+        r_.error(n["target"], field + ".target",
+                 "target \"" + f.target + "\" is not defined (" +
+                     (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
+                     "defined: " + (targets.empty() ? "none" : join(targets)) + ")");
+      } else {
+        std::string need = target_requirement(f.kind);
+        bool missing = (need == "process" && !t->process) || (need == "network" && !t->network) ||
+                       (need == "interface" && (!t->network || t->network->interface.empty())) ||
+                       (need == "paths" && t->paths.empty());
+        static const std::map<std::string, std::string> kWhat = {
+            {"process", "a process selector"},
+            {"network", "a network scope"},
+            {"interface", "a network interface (network.interface)"},
+            {"paths", "paths"}};
+        if (missing)
+          r_.error(n["target"], field + ".target",
+                   "target \"" + t->name + "\" has no " + kWhat.at(need) + ", which " + f.kind +
+                       " needs");
+      }
+      if (!f.after.empty() && !e_.find_fault(f.after)) {
+        std::vector<std::string> names(fault_names_.begin(), fault_names_.end());
+        std::string near = closest_match(f.after, names);
+        r_.error(n["after"], field + ".after",
+                 "fault \"" + f.after + "\" is not defined" +
+                     (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+      }
+    }
+    if (r_.error_count() > 0) return;
+    auto timeline = compute_timeline(e_);
+    if (!timeline) {
+      r_.error(e_.method.where, "faults", timeline.error().message);
+      return;
+    }
+    if (timeline->total > e_.max_duration) {
+      // Point at the fault whose window crosses the limit.
+      for (const auto& w : timeline->windows) {
+        if (w.end <= e_.max_duration) continue;
+        const FaultSpec& f = e_.faults[w.fault_index];
+        r_.error(f.where, fault_fields_[f.name],
+                 "ends at " + format_duration(w.end) + " into the run, after max_duration " +
+                     format_duration(e_.max_duration));
+        return;
+      }
+      r_.error(e_.method.where, "faults",
+               "the method takes " + format_duration(timeline->total) + ", longer than max_duration " +
+                   format_duration(e_.max_duration));
+    }
+  }
+
+  YamlReader& r_;
+  Experiment& e_;
+  std::set<std::string> fault_names_, guard_names_;
+  std::map<std::string, std::string> fault_fields_;
+  std::map<std::string, YAML::Node> fault_nodes_;
 };
 
 }  // namespace
 
-LoadResult parse_experiment(std::string_view yaml_text, const std::string& source_name) {
+LoadResult parse_experiment(std::string_view yaml_text, const std::string& source_name,
+                            const LoadOptions& options) {
   LoadResult result;
   YAML::Node root;
   try {
@@ -376,26 +422,34 @@ LoadResult parse_experiment(std::string_view yaml_text, const std::string& sourc
     return result;
   }
   if (!root || root.IsNull()) {
-    result.diagnostics.push_back(
-        {{source_name, 0, 0}, "", "the file is empty (expected an Experiment)"});
+    result.diagnostics.push_back({{source_name, 0, 0}, "", "the file is empty (expected an Experiment)"});
     return result;
   }
-  Experiment exp = Loader(source_name, result.diagnostics).load(root);
+  YamlReader reader(source_name, result.diagnostics);
+  Experiment exp;
+  exp.source_file = source_name;
+  if (root.IsMap() && root["vars"] && root["vars"].IsMap())
+    for (auto it = root["vars"].begin(); it != root["vars"].end(); ++it)
+      if (it->second.IsScalar()) exp.vars[it->first.Scalar()] = it->second.Scalar();
+  for (const auto& [k, v] : options.vars) exp.vars[k] = v;
+  substitute_vars(root, exp.vars, "", reader);
+  validate_against_schema(root, experiment_schema(), "", reader);
+  if (!result.diagnostics.empty()) return result;
+  Extractor(reader, exp).run(root);
   if (result.diagnostics.empty()) result.experiment = std::move(exp);
   return result;
 }
 
-LoadResult load_experiment_file(const std::string& path) {
+LoadResult load_experiment_file(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path);
   if (!in) {
     LoadResult r;
-    r.diagnostics.push_back(
-        {{path, 0, 0}, "", std::string("cannot read file: ") + std::strerror(errno)});
+    r.diagnostics.push_back({{path, 0, 0}, "", std::string("cannot read file: ") + std::strerror(errno)});
     return r;
   }
   std::stringstream text;
   text << in.rdbuf();
-  return parse_experiment(text.str(), path);
+  return parse_experiment(text.str(), path, options);
 }
 
 }  // namespace faultline::experiments

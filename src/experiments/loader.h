@@ -1,6 +1,7 @@
 // Reads experiment YAML into the model, collecting every problem with its location.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,11 @@
 
 namespace faultline::experiments {
 
+struct LoadOptions {
+  // --var name=value: override the file's vars.
+  std::map<std::string, std::string> vars;
+};
+
 struct LoadResult {
   std::optional<Experiment> experiment;  // set only when diagnostics is empty
   Diagnostics diagnostics;
@@ -18,9 +24,10 @@ struct LoadResult {
 };
 
 // `source_name` is what diagnostics print as the file (a path, or "<submitted>").
-LoadResult parse_experiment(std::string_view yaml_text, const std::string& source_name);
+LoadResult parse_experiment(std::string_view yaml_text, const std::string& source_name,
+                            const LoadOptions& options = {});
 
 // A missing or unreadable file is one diagnostic with line 0.
-LoadResult load_experiment_file(const std::string& path);
+LoadResult load_experiment_file(const std::string& path, const LoadOptions& options = {});
 
 }  // namespace faultline::experiments

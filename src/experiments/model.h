@@ -1,8 +1,10 @@
 // The experiment model: what an experiment file says, typed and with defaults applied.
-// Plain data only; the loader fills it and reports problems with source locations.
+// Plain data only. The format itself (keys, types, defaults, limits) is described once in
+// experiment_schema.cpp; the loader fills these structs from YAML that passed that schema.
 #pragma once
 
 #include <csignal>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,7 +21,7 @@ using namespace std::chrono_literals;
 inline constexpr const char* kApiVersion = "faultline/v1";
 
 struct Metadata {
-  std::string name;  // required; lowercase letters, digits and '-'
+  std::string name;
   std::string description;
   std::string owner;
   std::map<std::string, std::string> labels;
@@ -28,35 +30,54 @@ struct Metadata {
 // --- probes ---------------------------------------------------------------------------------
 
 struct HttpProbeSpec {
-  std::string url;  // http://host:port/path
+  std::string url;
   std::string method = "GET";
   std::vector<int> expect_status{200};
   Duration timeout = 2s;
 };
 
+using ProbeKind = std::variant<HttpProbeSpec>;
+
 struct ProbeSpec {
   std::string name;
   SourceLocation where;
-  std::variant<HttpProbeSpec> kind;
+  ProbeKind kind;
 };
 
 // --- targets --------------------------------------------------------------------------------
 
-enum class NodeMode { kOne, kAll };
-
-// Which injectors (nodes) a target hits. An empty selector matches every injector; the default
-// mode hits one of them, the smallest blast radius.
-struct NodeSelection {
-  std::map<std::string, std::string> selector;
-  NodeMode mode = NodeMode::kOne;
+// How many of the matching things (nodes, processes) are hit. The default is one: the
+// smallest blast radius.
+struct Selection {
+  enum class Mode { kOne, kAll, kCount, kPercent };
+  Mode mode = Mode::kOne;
+  int count = 1;         // kCount
+  double percent = 1.0;  // kPercent, as a fraction
 };
 
-// Which processes on a node. Exactly one field is set.
+struct NodeSelection {
+  std::map<std::string, std::string> selector;  // empty: every node
+  Selection select;
+  std::optional<uint32_t> seed;
+};
+
+// Exactly one of name, cmdline, pidfile, cgroup, pid is set.
 struct ProcessSelector {
-  std::string name;     // matches /proc/PID/comm or the basename of argv[0]
-  std::string pidfile;  // path to a file holding a PID
-  std::string cmdline;  // ECMAScript regex over the full command line (args joined by ' ')
+  std::string name;
+  std::string cmdline;
+  std::string pidfile;
+  std::string cgroup;
   int pid = 0;
+  std::string pid_namespace;
+};
+
+struct NetworkScope {
+  std::string netns;
+  std::string interface;
+  std::vector<std::string> destinations;  // CIDRs
+  std::vector<int> ports;
+  std::string protocol = "all";    // all | tcp | udp | icmp
+  std::string direction = "egress";  // egress | ingress | both
 };
 
 struct TargetSpec {
@@ -64,58 +85,199 @@ struct TargetSpec {
   SourceLocation where;
   NodeSelection nodes;
   std::optional<ProcessSelector> process;
+  std::optional<NetworkScope> network;
+  std::vector<std::string> paths;
 };
 
-// --- faults ---------------------------------------------------------------------------------
-
-enum class ProcessMode { kOne, kAll };
+// --- fault parameters, one struct per kind ---------------------------------------------------
 
 struct ProcessKillParams {
   int signal = SIGKILL;
-  ProcessMode mode = ProcessMode::kOne;
+  Selection select;
+  Duration interval{};  // > 0: repeat the signal (crash loop)
 };
-
 struct ProcessPauseParams {
-  ProcessMode mode = ProcessMode::kOne;
+  Selection select;
+  std::string method = "signal";  // signal | freezer
+};
+struct NetworkDelayParams {
+  Duration delay{};
+  Duration jitter{};
+  double correlation = 0;
+  std::string distribution = "uniform";
+  std::string backend = "auto";
+};
+struct NetworkLossParams {
+  double percent = 0;
+  double correlation = 0;
+  std::string model = "random";  // random | gilbert-elliott
+  double p = 0, r = 0, loss_bad = 1.0, loss_good = 0;
+  std::string backend = "auto";
+};
+struct NetworkDuplicateParams {
+  double percent = 0;
+  double correlation = 0;
+  std::string backend = "auto";
+};
+struct NetworkCorruptParams {
+  double percent = 0;
+  double correlation = 0;
+  std::string backend = "auto";
+};
+struct NetworkReorderParams {
+  double percent = 0;
+  double correlation = 0;
+  Duration delay{};
+  int gap = 0;
+  std::string backend = "auto";
+};
+struct NetworkPartitionParams {
+  std::string direction = "both";
+};
+struct NetworkBandwidthParams {
+  uint64_t rate_bps = 0;
+  uint64_t burst_bytes = 32 * 1024;
+  uint64_t limit_bytes = 64 * 1024;
+  std::string backend = "tbf";
+};
+struct InterfaceDownParams {};
+struct LinkFlapParams {
+  Duration down{};
+  Duration up{};
+};
+struct CpuStressParams {
+  int workers = 1;
+  double load = 1.0;
+  std::vector<int> cpus;
+};
+struct MemoryPressureParams {
+  uint64_t size_bytes = 0;  // or percent
+  double percent = 0;
+  Duration ramp{};
+  double floor = 0.10;
+};
+struct DiskFillParams {
+  uint64_t size_bytes = 0;  // or percent
+  double percent = 0;
+  uint64_t reserve_bytes = 100ull * 1024 * 1024;
+};
+struct IoFaultParams {
+  Duration latency{};
+  std::string error = "none";
+  double fraction = 1.0;
+  std::string operations = "all";
+};
+struct ClockSkewParams {
+  Duration offset{};  // signed
+  std::string clocks = "realtime";
 };
 
-using FaultParams = std::variant<ProcessKillParams, ProcessPauseParams>;
+using FaultParams =
+    std::variant<ProcessKillParams, ProcessPauseParams, NetworkDelayParams, NetworkLossParams,
+                 NetworkDuplicateParams, NetworkCorruptParams, NetworkReorderParams,
+                 NetworkPartitionParams, NetworkBandwidthParams, InterfaceDownParams,
+                 LinkFlapParams, CpuStressParams, MemoryPressureParams, DiskFillParams,
+                 IoFaultParams, ClockSkewParams>;
 
 struct FaultSpec {
   std::string name;
-  std::string kind;    // "process_kill", "process_pause"
-  std::string target;  // name of a TargetSpec
-  // How long the fault stays applied before it is reverted. Zero suits instantaneous faults
-  // such as a kill; a pause needs a positive duration.
-  Duration duration = Duration::zero();
+  std::string kind;
+  std::string target;
+  Duration duration{};  // 0 for instantaneous faults such as a kill
+  Duration start{};     // extra delay before the fault starts
+  std::string after;    // start when this fault has ended
+  int repeat_count = 1;
+  Duration repeat_interval{};
   SourceLocation where;
   FaultParams params;
 };
 
+// The method as written: faults, pauses and blocks. Faults are referred to by index into
+// Experiment::faults so the tree and the flat list never disagree.
+struct Step {
+  enum class Kind { kFault, kPause, kParallel, kSequential };
+  Kind kind = Kind::kFault;
+  std::string name;
+  size_t fault_index = 0;  // kFault
+  Duration pause{};        // kPause
+  std::vector<Step> children;
+  SourceLocation where;
+};
+
+// --- guardrails, recovery, rollbacks, reports ------------------------------------------------
+
+struct SliCondition {
+  std::string service;
+  std::string span;
+  std::optional<double> error_rate_above;
+  std::optional<Duration> p50_above, p95_above, p99_above;
+  Duration window = 30s;
+  int min_spans = 20;
+};
+
+struct Guardrail {
+  std::string name;
+  SourceLocation where;
+  std::optional<ProbeKind> probe;
+  std::optional<SliCondition> sli;
+  Duration hold_for{};  // `for`
+  Duration interval = 100ms;
+};
+
 struct RecoverySpec {
-  Duration deadline = 30s;    // all checks must pass within this after the faults end
-  Duration interval = 100ms;  // how often checks are polled while waiting
+  Duration deadline = 30s;
+  Duration interval = 100ms;
   std::vector<ProbeSpec> checks;
+};
+
+struct CommandAction {
+  std::vector<std::string> argv;
+  Duration timeout = 30s;
+};
+
+struct RollbackAction {
+  std::string name;
+  SourceLocation where;
+  std::variant<CommandAction, HttpProbeSpec> action;
+  std::vector<std::string> on;  // empty: every ending
+};
+
+struct ReportSpec {
+  std::string junit, json, html;
 };
 
 struct Experiment {
   std::string source_file;
   std::string api_version = kApiVersion;
   Metadata metadata;
-  Duration max_duration = 30min;  // safety limit: the sum of fault windows may not exceed it
+  std::map<std::string, std::string> vars;  // after overrides
+  Duration max_duration = 30min;
   std::vector<TargetSpec> targets;
   std::vector<ProbeSpec> steady_state;
-  std::vector<FaultSpec> faults;
+  std::vector<FaultSpec> faults;  // every fault in document order
+  Step method;                    // the sequential root block
+  std::vector<Guardrail> abort_when;
   std::optional<RecoverySpec> recovery;
+  std::vector<RollbackAction> rollbacks;
+  ReportSpec report;
 
   const TargetSpec* find_target(const std::string& name) const {
     for (const auto& t : targets)
       if (t.name == name) return &t;
     return nullptr;
   }
+  const FaultSpec* find_fault(const std::string& name) const {
+    for (const auto& f : faults)
+      if (f.name == name) return &f;
+    return nullptr;
+  }
 };
 
-// Fault kinds the model knows, in the order docs list them.
-const std::vector<std::string>& known_fault_kinds();
+// Fault kinds the model knows, in the order the docs list them.
+std::vector<std::string> known_fault_kinds();
+
+// What a fault kind needs its target to define: "process", "network", "interface", "paths"
+// or "" (nothing beyond nodes).
+std::string target_requirement(const std::string& kind);
 
 }  // namespace faultline::experiments

@@ -1,0 +1,445 @@
+// The experiment format, described once. Read this file as the reference: every key, its
+// type, default and limits. docs/experiment-reference.md is generated from it.
+#include "experiments/schema.h"
+
+namespace faultline::experiments {
+namespace {
+
+SchemaPtr make(Type t, std::string doc) {
+  auto s = std::make_shared<Schema>();
+  s->type = t;
+  s->doc = std::move(doc);
+  return s;
+}
+
+SchemaPtr str(std::string doc, std::string example = "") {
+  auto s = make(Type::kString, std::move(doc));
+  s->example = std::move(example);
+  return s;
+}
+SchemaPtr name(std::string doc) { return make(Type::kName, std::move(doc)); }
+SchemaPtr integer(std::string doc, double min, double max, std::string def = "") {
+  auto s = make(Type::kInteger, std::move(doc));
+  s->min = min;
+  s->max = max;
+  s->default_text = std::move(def);
+  return s;
+}
+SchemaPtr duration(std::string doc, std::string def = "", bool positive = false,
+                   std::optional<double> max_seconds = std::nullopt) {
+  auto s = make(Type::kDuration, std::move(doc));
+  s->default_text = std::move(def);
+  s->min = 0;
+  s->exclusive_min = positive;
+  s->max = max_seconds;
+  return s;
+}
+SchemaPtr percent(std::string doc, std::string def = "", bool positive = false) {
+  auto s = make(Type::kPercent, std::move(doc));
+  s->default_text = std::move(def);
+  s->min = 0;
+  s->max = 100;
+  s->exclusive_min = positive;
+  return s;
+}
+SchemaPtr size(std::string doc, std::string def = "") {
+  auto s = make(Type::kSize, std::move(doc));
+  s->default_text = std::move(def);
+  return s;
+}
+SchemaPtr rate(std::string doc) { return make(Type::kRate, std::move(doc)); }
+SchemaPtr enumeration(std::vector<std::string> values, std::string doc, std::string def = "") {
+  auto s = make(Type::kEnum, std::move(doc));
+  s->values = std::move(values);
+  s->default_text = std::move(def);
+  return s;
+}
+SchemaPtr string_map(std::string doc) { return make(Type::kStringMap, std::move(doc)); }
+SchemaPtr list(SchemaPtr items, std::string doc) {
+  auto s = make(Type::kList, std::move(doc));
+  s->items = std::move(items);
+  return s;
+}
+SchemaPtr map_of(SchemaPtr items, std::string doc) {
+  auto s = make(Type::kMap, std::move(doc));
+  s->items = std::move(items);
+  return s;
+}
+SchemaPtr object(std::vector<Property> props, std::string doc,
+                 std::vector<std::vector<std::string>> one_of = {}) {
+  auto s = make(Type::kObject, std::move(doc));
+  s->properties = std::move(props);
+  s->one_of_keys = std::move(one_of);
+  return s;
+}
+Property req(std::string n, SchemaPtr s) { return {std::move(n), std::move(s), true}; }
+Property opt(std::string n, SchemaPtr s) { return {std::move(n), std::move(s), false}; }
+
+// --- shared pieces ---------------------------------------------------------------------------
+
+std::vector<Property> selection_props(const std::string& what) {
+  return {
+      opt("mode", enumeration({"one", "all", "count", "percent"},
+                              "How many of the matching " + what + " to hit.", "one")),
+      opt("count", integer("With mode count: how many " + what + ".", 1, 100000)),
+      opt("percent", percent("With mode percent: which share of the " + what +
+                                 " (rounded up, at least one).",
+                             "", true)),
+  };
+}
+
+SchemaPtr backend(std::vector<std::string> values, std::string def) {
+  return enumeration(std::move(values),
+                     "Which injector backend applies the fault; auto picks the best one the "
+                     "node has.",
+                     std::move(def));
+}
+
+SchemaPtr http_probe() {
+  return object(
+      {
+          req("url", str("http:// or https:// URL to request.", "http://127.0.0.1:8080/health")),
+          opt("method", enumeration({"GET", "HEAD", "POST", "PUT", "DELETE"}, "HTTP method.",
+                                    "GET")),
+          opt("expect_status",
+              integer("Expected status code; a list of codes is accepted too.", 100, 599, "200")),
+          opt("timeout", duration("Give up after this long.", "2s", true, 3600)),
+      },
+      "Request a URL and compare the status code.");
+}
+
+// Probe kinds share one place so steady state, recovery and guardrails accept the same ones.
+std::vector<Property> probe_kind_props() { return {opt("http", http_probe())}; }
+std::vector<std::vector<std::string>> probe_kind_keys() { return {{"http"}}; }
+
+SchemaPtr probe() {
+  auto props = probe_kind_props();
+  props.insert(props.begin(), req("name", name("Unique name of the probe in its list.")));
+  auto s = object(props, "A check of the system, run once per evaluation.", probe_kind_keys());
+  s->def_name = "probe";
+  return s;
+}
+
+// --- fault kinds -----------------------------------------------------------------------------
+
+std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
+  std::vector<std::pair<std::string, SchemaPtr>> k;
+  auto sel = [](std::vector<Property> extra) {
+    auto props = selection_props("processes");
+    props.insert(props.end(), extra.begin(), extra.end());
+    return props;
+  };
+  auto net_backend = [] { return opt("backend", backend({"auto", "netem", "nfqueue"}, "auto")); };
+  auto correlation = [] {
+    return opt("correlation",
+               percent("How much each packet's outcome depends on the previous one.", "0%"));
+  };
+  k.emplace_back("process_kill",
+                 object(sel({opt("signal", [] {
+                               auto s = make(Type::kSignal,
+                                             "Signal to send: a name (SIGKILL, TERM) or a "
+                                             "number 1..64.");
+                               s->default_text = "SIGKILL";
+                               return s;
+                             }()),
+                             opt("interval",
+                                 duration("Send the signal again every interval for the fault's "
+                                          "duration (a crash loop); 0s sends it once.",
+                                          "0s"))}),
+                        "Send a signal to the target processes."));
+  k.emplace_back(
+      "process_pause",
+      object(sel({opt("method", enumeration({"signal", "freezer"},
+                                            "SIGSTOP/SIGCONT, or the cgroup freezer for "
+                                            "targets with their own cgroup.",
+                                            "signal"))}),
+             "Freeze the target processes for the fault's duration."));
+  k.emplace_back("network_delay",
+                 object({req("delay", duration("Added one-way delay.", "", false, 60)),
+                         opt("jitter", duration("Random variation around the delay.", "0s",
+                                                false, 60)),
+                         correlation(),
+                         opt("distribution",
+                             enumeration({"uniform", "normal", "pareto", "paretonormal"},
+                                         "Shape of the jitter.", "uniform")),
+                         net_backend()},
+                        "Delay packets in the target's network scope."));
+  k.emplace_back(
+      "network_loss",
+      object({req("percent", percent("Share of packets dropped (random model).", "", false)),
+              correlation(),
+              opt("model", enumeration({"random", "gilbert-elliott"},
+                                       "Loss model: independent drops, or bursts.", "random")),
+              opt("p", percent("Gilbert-Elliott: chance to move from good to bad state.")),
+              opt("r", percent("Gilbert-Elliott: chance to move from bad to good state.")),
+              opt("loss_bad", percent("Gilbert-Elliott: loss in the bad state.", "100%")),
+              opt("loss_good", percent("Gilbert-Elliott: loss in the good state.", "0%")),
+              net_backend()},
+             "Drop packets in the target's network scope."));
+  k.emplace_back("network_duplicate",
+                 object({req("percent", percent("Share of packets sent twice.")), correlation(),
+                         net_backend()},
+                        "Duplicate packets."));
+  k.emplace_back("network_corrupt",
+                 object({req("percent", percent("Share of packets with one byte flipped.")),
+                         correlation(), net_backend()},
+                        "Corrupt packets."));
+  k.emplace_back(
+      "network_reorder",
+      object({req("percent", percent("Share of packets sent at once, ahead of delayed ones.")),
+              correlation(),
+              req("delay", duration("Delay of the packets that are not reordered.", "", true, 60)),
+              opt("gap", integer("Reorder every gap-th packet.", 1, 1000000)), net_backend()},
+             "Reorder packets."));
+  k.emplace_back("network_partition",
+                 object({opt("direction", enumeration({"egress", "ingress", "both"},
+                                                      "Which direction is cut.", "both"))},
+                        "Drop all traffic in the target's network scope (a blackhole)."));
+  k.emplace_back("network_bandwidth",
+                 object({req("rate", rate("Rate limit.")),
+                         opt("burst", size("Bucket size.", "32KiB")),
+                         opt("limit", size("Queue size before dropping.", "64KiB")),
+                         opt("backend", backend({"tbf", "htb"}, "tbf"))},
+                        "Throttle the target interface."));
+  k.emplace_back("interface_down",
+                 object({}, "Take the target's network interface down for the duration."));
+  k.emplace_back("link_flap",
+                 object({req("down", duration("How long the link stays down each time.", "",
+                                              true)),
+                         req("up", duration("How long it stays up in between.", "", true))},
+                        "Take the target's interface down and up on a schedule."));
+  k.emplace_back("cpu_stress",
+                 object({opt("workers", integer("Busy worker threads.", 1, 1024, "1")),
+                         opt("load", percent("Target load of each worker.", "100%", true)),
+                         opt("cpus", list(integer("CPU number.", 0, 4095),
+                                          "Pin workers to these CPUs."))},
+                        "Burn CPU."));
+  k.emplace_back(
+      "memory_pressure",
+      object({opt("size", size("Memory to allocate and touch.")),
+              opt("percent", percent("Or: share of total memory.", "", true)),
+              opt("ramp", duration("Reach the size over this long.", "0s")),
+              opt("floor", percent("Never leave less than this share of memory free.", "10%"))},
+             "Allocate and hold memory.", {{"size", "percent"}}));
+  k.emplace_back("disk_fill",
+                 object({opt("size", size("Bytes to write.")),
+                         opt("percent", percent("Or: fill the filesystem to this share used.",
+                                                "", true)),
+                         opt("reserve", size("Always leave this much free.", "100MiB"))},
+                        "Fill the filesystem holding the target path.", {{"size", "percent"}}));
+  k.emplace_back(
+      "io_fault",
+      object({opt("latency", duration("Added latency per operation.", "0s", false, 60)),
+              opt("error", enumeration({"none", "EIO", "ENOSPC", "EACCES", "EROFS", "EDQUOT"},
+                                       "Error returned by faulted operations.", "none")),
+              opt("fraction", percent("Share of operations faulted.", "100%", true)),
+              opt("operations", enumeration({"read", "write", "all"},
+                                            "Which operations are faulted.", "all"))},
+             "Slow down or fail file operations under the target path."));
+  k.emplace_back(
+      "clock_skew",
+      object({req("offset", str("Signed shift, e.g. +5m or -90s.", "+5m")),
+              opt("clocks", enumeration({"realtime", "monotonic", "boottime"},
+                                        "Which clock the target sees shifted.", "realtime"))},
+             "Shift the clock of a target started with faultline exec."));
+  return k;
+}
+
+SchemaPtr fault_step(const std::vector<std::pair<std::string, SchemaPtr>>& kinds,
+                     const SchemaPtr& step) {
+  std::vector<std::string> kind_names;
+  for (const auto& [n, _] : kinds) kind_names.push_back(n);
+  auto fault = object(
+      {
+          req("name", name("Unique name of the fault.")),
+          req("kind", enumeration(kind_names, "What to break; see the fault kinds below.")),
+          req("target", name("Name of an entry under targets.")),
+          opt("duration", duration("How long the fault stays applied (0s for instantaneous "
+                                   "faults such as a kill).",
+                                   "0s")),
+          opt("start", duration("Wait this long after the step would otherwise start.", "0s")),
+          opt("after", name("Start when this fault has ended, instead of in step order.")),
+          opt("repeat",
+              object({opt("count", integer("How many times in all.", 1, 10000, "1")),
+                      opt("interval", duration("Gap between one end and the next start.",
+                                               "0s"))},
+                     "Apply the fault several times.")),
+          opt("params", object({}, "Parameters of the fault kind (see below).")),
+      },
+      "A fault: what to break, where, and for how long.");
+  Discriminated d{"kind", "params", {}};
+  for (const auto& [n, s] : kinds) d.variants[n] = s;
+  fault->discriminated = std::move(d);
+
+  auto steps = list(step, "Steps, in the block's order.");
+  auto named = [](std::vector<Property> props) {
+    props.push_back(opt("name", name("Optional name, shown in the plan.")));
+    return props;
+  };
+  step->type = Type::kUnion;
+  step->doc = "A fault, a pause, or a block of steps.";
+  step->def_name = "step";
+  step->variants = {
+      {"kind", fault},
+      {"pause", object(named({req("pause", duration("Wait this long.", "", true))}),
+                       "Wait before the next step.")},
+      {"parallel", object(named({req("parallel", steps)}),
+                          "Start every step at once; the block ends when all have.")},
+      {"sequential", object(named({req("sequential", steps)}),
+                            "Run steps one after another.")},
+  };
+  return step;
+}
+
+SchemaPtr build_experiment() {
+  const auto& kinds = fault_kind_params();
+  auto step = std::make_shared<Schema>();
+  fault_step(kinds, step);
+
+  auto target = object(
+      {
+          opt("nodes",
+              [] {
+                auto props = selection_props("matching nodes");
+                props.insert(props.begin(),
+                             opt("selector", string_map("Labels an injector must have "
+                                                        "(all of them). Empty: every node.")));
+                props.push_back(opt("seed", integer("Seed for the random choice, so a run "
+                                                    "can be reproduced.",
+                                                    0, 4294967295.0)));
+                return object(props, "Which injectors (nodes) the target hits.");
+              }()),
+          opt("process",
+              object({opt("name", str("/proc/PID/comm or the basename of argv[0].", "nginx")),
+                      opt("cmdline", str("ECMAScript regex over the command line.")),
+                      opt("pidfile", str("File holding the PID, read when the fault starts.")),
+                      opt("cgroup", str("cgroup path; every process in it.")),
+                      opt("pid", integer("An explicit PID (never 1).", 2, 4194304)),
+                      opt("pid_namespace",
+                          str("Resolve PIDs inside this PID namespace (e.g. /proc/42/ns/pid)."))},
+                     "Which processes on the node.",
+                     {{"name", "cmdline", "pidfile", "cgroup", "pid"}})),
+          opt("network",
+              object({opt("namespace", str("Network namespace: a name under /var/run/netns "
+                                           "or a path.")),
+                      opt("interface", str("Network interface.", "eth0")),
+                      opt("destinations", list(str("CIDR", "10.0.0.0/24"),
+                                               "Only traffic to these CIDRs.")),
+                      opt("ports", list(integer("Port.", 1, 65535), "Only these ports.")),
+                      opt("protocol", enumeration({"all", "tcp", "udp", "icmp"},
+                                                  "Only this protocol.", "all")),
+                      opt("direction", enumeration({"egress", "ingress", "both"},
+                                                   "Which direction is hit.", "egress"))},
+                     "Which traffic on the node.")),
+          opt("paths", list(str("Path.", "/var/lib/app"), "Paths for disk and I/O faults.")),
+      },
+      "A named selection: which nodes, and what on them.");
+
+  auto sli = object(
+      {req("service", str("service.name of the spans.")),
+       opt("span", str("Only spans with this name.")),
+       opt("error_rate_above", percent("Trip when the error ratio is above this.")),
+       opt("p50_above", duration("Trip when p50 latency is above this.")),
+       opt("p95_above", duration("Trip when p95 latency is above this.")),
+       opt("p99_above", duration("Trip when p99 latency is above this.")),
+       opt("window", duration("Sliding window the SLI is computed over.", "30s", true)),
+       opt("min_spans", integer("No verdict with fewer spans in the window.", 1, 1e9, "20"))},
+      "A service level indicator computed from trace spans.",
+      {{"error_rate_above", "p50_above", "p95_above", "p99_above"}});
+  auto guard_probe = object(probe_kind_props(), "A probe that must keep passing.",
+                            probe_kind_keys());
+  auto guardrail = object(
+      {req("name", name("Unique name of the guardrail.")), opt("probe", guard_probe),
+       opt("sli", sli),
+       opt("for", duration("Trip only after the condition held this long.", "0s")),
+       opt("interval", duration("How often it is evaluated.", "100ms", true))},
+      "A condition that aborts the run while faults are active.", {{"probe", "sli"}});
+
+  auto action = object(
+      {req("name", name("Unique name of the action.")),
+       opt("command",
+           object({req("run", list(str("argument"), "Program and arguments (no shell).")),
+                   opt("timeout", duration("Kill it after this long.", "30s", true))},
+                  "Run a program.")),
+       opt("http", http_probe()),
+       opt("on", list(enumeration({"passed", "failed", "aborted", "error"}, "An ending."),
+                      "Endings to run on; default: every ending."))},
+      "An action run when the run ends.", {{"command", "http"}});
+
+  auto root = object(
+      {
+          req("apiVersion", enumeration({"faultline/v1"}, "Version of the format.")),
+          req("kind", enumeration({"Experiment"}, "Always Experiment.")),
+          req("metadata",
+              object({req("name", name("Name of the experiment.")),
+                      opt("description", str("What the experiment shows.")),
+                      opt("owner", str("Who to ask about it.")),
+                      opt("labels", string_map("Free-form labels."))},
+                     "Who and what.")),
+          opt("vars", string_map("Defaults for ${name} substitutions; override with --var "
+                                 "name=value. ${env:NAME:-default} reads the environment.")),
+          opt("max_duration", duration("Safety limit: the planned fault timeline may not be "
+                                       "longer.",
+                                       "30m", true)),
+          opt("targets", map_of(target, "Named selections the faults refer to.")),
+          opt("steady_state",
+              list(probe(), "Probes that must pass before any fault and after recovery.")),
+          req("faults", list(step, "The method: faults, pauses and blocks, run in order.")),
+          opt("abort_when", list(guardrail, "Guardrails evaluated while faults are active.")),
+          opt("recovery",
+              object({opt("deadline", duration("All checks must pass within this after the "
+                                               "faults end.",
+                                               "30s", true)),
+                      opt("interval", duration("How often checks are polled.", "100ms", true)),
+                      req("checks", list(probe(), "Self-healing checks."))},
+                     "Self-healing validation after the faults end.")),
+          opt("rollbacks", list(action, "Actions run on every ending.")),
+          opt("report", object({opt("junit", str("Write JUnit XML here.")),
+                                opt("json", str("Write the run's journal as JSON here.")),
+                                opt("html", str("Write the HTML report here."))},
+                               "Default report outputs.")),
+      },
+      "A chaos experiment.");
+  return root;
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, SchemaPtr>>& fault_kind_params() {
+  static const auto kinds = build_fault_kinds();
+  return kinds;
+}
+
+const Schema& experiment_schema() {
+  static const SchemaPtr root = build_experiment();
+  return *root;
+}
+
+std::string type_name(const Schema& s) {
+  switch (s.type) {
+    case Type::kString: return "string";
+    case Type::kName: return "name";
+    case Type::kInteger: return "integer";
+    case Type::kBool: return "boolean";
+    case Type::kDuration: return "duration";
+    case Type::kPercent: return "percentage";
+    case Type::kSize: return "size";
+    case Type::kRate: return "rate";
+    case Type::kSignal: return "signal";
+    case Type::kEnum: {
+      std::string out;
+      for (const auto& v : s.values) out += (out.empty() ? "" : " | ") + v;
+      return out;
+    }
+    case Type::kStringMap: return "map of strings";
+    case Type::kObject: return "object";
+    case Type::kMap: return "map of " + (s.items ? type_name(*s.items) : std::string("?"));
+    case Type::kList: return "list of " + (s.items && !s.items->def_name.empty()
+                                               ? s.items->def_name
+                                               : s.items ? type_name(*s.items) : "?");
+    case Type::kUnion: return s.def_name.empty() ? "one of several shapes" : s.def_name;
+  }
+  return "?";
+}
+
+}  // namespace faultline::experiments
