@@ -1,21 +1,50 @@
 // faultline: the command people and CI pipelines use.
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
+#include <map>
 
 #include "cli/injectors_command.h"
 #include "cli/run_command.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
+#include "experiments/json_schema.h"
 #include "experiments/loader.h"
 
 using namespace faultline;
 
 namespace {
 
-int validate(const std::vector<std::string>& files) {
+// --var name=value, repeated.
+bool parse_vars(const std::vector<std::string>& raw, std::map<std::string, std::string>& out) {
+  for (const auto& kv : raw) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "faultline: --var %s: expected name=value\n", kv.c_str());
+      return false;
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return true;
+}
+
+void add_run_options(CLI::App* cmd, cli::RunOptions& opts, std::vector<std::string>& vars,
+                     int64_t& seed) {
+  cmd->add_option("file", opts.file, "experiment YAML file")->required();
+  cmd->add_option("--controller", opts.controller,
+                  "use a running faultline-controller (host:port) instead of the embedded one");
+  cmd->add_option("--var", vars, "override one of the experiment's vars: name=value (repeatable)");
+  cmd->add_option("--seed", seed, "seed for random target selection (reproduces a placement)")
+      ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
+}
+
+int validate(const std::vector<std::string>& files,
+             const std::map<std::string, std::string>& vars) {
   int problems = 0;
+  experiments::LoadOptions options;
+  options.vars = vars;
   for (const auto& f : files) {
-    auto loaded = experiments::load_experiment_file(f);
+    auto loaded = experiments::load_experiment_file(f, options);
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
     problems += static_cast<int>(loaded.diagnostics.size());
     if (loaded.ok())
@@ -34,15 +63,21 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", FAULTLINE_VERSION);
 
   cli::RunOptions run_opts;
+  std::vector<std::string> raw_vars;
+  int64_t seed = -1;
   auto* run = app.add_subcommand("run", "run an experiment and print what happened");
-  run->add_option("file", run_opts.file, "experiment YAML file")->required();
-  run->add_option("--controller", run_opts.controller,
-                  "submit to a running faultline-controller (host:port) instead of running "
-                  "embedded");
+  add_run_options(run, run_opts, raw_vars, seed);
+
+  auto* plan = app.add_subcommand(
+      "plan", "show where and when each fault would run, without running anything");
+  add_run_options(plan, run_opts, raw_vars, seed);
 
   std::vector<std::string> validate_files;
   auto* val = app.add_subcommand("validate", "check experiment files without running them");
   val->add_option("files", validate_files, "experiment YAML files")->required();
+  val->add_option("--var", raw_vars, "override one of the experiments' vars: name=value");
+
+  auto* schema = app.add_subcommand("schema", "print the experiment file's JSON Schema");
 
   std::string injectors_controller;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
@@ -60,9 +95,17 @@ int main(int argc, char** argv) {
   }
   init_logging(log_level);
 
-  if (*run)
+  if (!parse_vars(raw_vars, run_opts.vars)) return kExitInvalidOrInfra;
+  if (seed >= 0) run_opts.seed = static_cast<uint32_t>(seed);
+  if (*run || *plan) {
+    run_opts.plan_only = plan->parsed();
     return run_opts.controller.empty() ? cli::run_embedded(run_opts) : cli::run_remote(run_opts);
-  if (*val) return validate(validate_files);
+  }
+  if (*val) return validate(validate_files, run_opts.vars);
+  if (*schema) {
+    std::printf("%s\n", experiments::json_schema().c_str());
+    return kExitPassed;
+  }
   if (*inj) return cli::list_injectors(injectors_controller);
   return kExitInvalidOrInfra;
 }

@@ -2,6 +2,9 @@
 // path (submit to a running faultline-controller and stream the run).
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 namespace faultline::cli {
@@ -9,9 +12,13 @@ namespace faultline::cli {
 struct RunOptions {
   std::string file;
   std::string controller;  // empty: embedded
+  std::map<std::string, std::string> vars;  // --var name=value
+  std::optional<uint32_t> seed;             // --seed: reproduce a placement
+  bool plan_only = false;                   // `faultline plan`: print the plan, run nothing
 };
 
-// Returns the process exit code (0 passed, 1 failed, 2 aborted, 3 invalid/infra).
+// Returns the process exit code (0 passed, 1 failed, 2 aborted, 3 invalid/infra). With
+// plan_only: 0 when the plan can be carried out, 3 otherwise.
 int run_embedded(const RunOptions& options);
 int run_remote(const RunOptions& options);
 

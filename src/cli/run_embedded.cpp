@@ -33,7 +33,9 @@ int run_embedded(const RunOptions& options) {
     if (run) run->abort(std::string("interrupted by ") + sigabbrev_np(sig) + "; reverting");
   });
 
-  auto loaded = experiments::load_experiment_file(options.file);
+  experiments::LoadOptions load_options;
+  load_options.vars = options.vars;
+  auto loaded = experiments::load_experiment_file(options.file, load_options);
   if (!loaded.ok()) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
     return kExitInvalidOrInfra;
@@ -51,9 +53,23 @@ int run_embedded(const RunOptions& options) {
       info,
       [&engine](const v1::ControllerMessage& m) { return injector::handle_command(engine, m); }));
 
+  if (options.plan_only) {
+    auto plan = ctl.plan(*loaded.experiment, options.seed);
+    if (!plan.ok()) {
+      std::fprintf(stderr, "%s: %s\n", options.file.c_str(), plan.error().message.c_str());
+      return kExitInvalidOrInfra;
+    }
+    std::printf("%s", controller::format_plan(*loaded.experiment, *plan).c_str());
+    return kExitPassed;
+  }
   {
     std::lock_guard lock(mu);
-    run = ctl.submit(std::move(*loaded.experiment));
+    auto submitted = ctl.submit(std::move(*loaded.experiment), options.seed);
+    if (!submitted.ok()) {
+      std::fprintf(stderr, "%s: %s\n", options.file.c_str(), submitted.error().message.c_str());
+      return kExitInvalidOrInfra;
+    }
+    run = *submitted;
   }
   std::printf("faultline: run %s of %s (embedded controller, injector %s)\n", run->id().c_str(),
               options.file.c_str(), info.node_name.c_str());

@@ -34,7 +34,9 @@ int run_remote(const RunOptions& options) {
   });
 
   // Validate locally first: the same loader, so errors name the user's own path.
-  auto loaded = experiments::load_experiment_file(options.file);
+  experiments::LoadOptions load_options;
+  load_options.vars = options.vars;
+  auto loaded = experiments::load_experiment_file(options.file, load_options);
   if (!loaded.ok()) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
     return kExitInvalidOrInfra;
@@ -57,17 +59,27 @@ int run_remote(const RunOptions& options) {
   pb::SubmitExperimentRequest req;
   req.set_yaml(text.str());
   req.set_source_name(options.file);
+  req.mutable_vars()->insert(options.vars.begin(), options.vars.end());
+  if (options.seed) req.set_seed(*options.seed);
+  req.set_dry_run(options.plan_only);
   pb::SubmitExperimentResponse resp;
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::Status s = stub->SubmitExperiment(&ctx, req, &resp);
     if (!s.ok()) {
-      std::fprintf(stderr, "%s%s\n",
-                   s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? "" : "faultline: ",
-                   s.error_message().c_str());
+      // Diagnostics already carry file:line; a plan error gets the file; the rest is ours.
+      const char* prefix = "faultline: ";
+      std::string file_prefix = options.file + ": ";
+      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) prefix = "";
+      if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) prefix = file_prefix.c_str();
+      std::fprintf(stderr, "%s%s\n", prefix, s.error_message().c_str());
       return kExitInvalidOrInfra;
     }
+  }
+  if (options.plan_only) {
+    std::printf("%s", resp.plan_text().c_str());
+    return kExitPassed;
   }
   {
     std::lock_guard lock(mu);

@@ -21,10 +21,23 @@ std::vector<std::shared_ptr<RunEngine>> Controller::snapshot() const {
   return runs;
 }
 
-std::shared_ptr<RunEngine> Controller::submit(experiments::Experiment experiment) {
+Result<Plan> Controller::plan(const experiments::Experiment& experiment,
+                              std::optional<uint32_t> seed) const {
+  std::vector<InjectorInfo> injectors;
+  for (const auto& link : registry_.all()) {
+    if (link->connected()) injectors.push_back(link->info());
+  }
+  return make_plan(experiment, injectors, seed);
+}
+
+Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment experiment,
+                                                      std::optional<uint32_t> seed) {
+  auto plan_result = plan(experiment, seed);
+  if (!plan_result.ok()) return plan_result.error();
   std::string id = new_id("r");
   std::string name = experiment.metadata.name;
-  auto run = std::make_shared<RunEngine>(id, std::move(experiment), registry_, settings_);
+  auto run = std::make_shared<RunEngine>(id, std::move(experiment), std::move(*plan_result),
+                                         registry_, settings_);
   {
     std::lock_guard lock(mu_);
     runs_[id] = run;

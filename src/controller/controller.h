@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,15 @@ class Controller {
   ~Controller();
 
   InjectorRegistry& registry() { return registry_; }
+  const InjectorRegistry& registry() const { return registry_; }
 
-  // Starts the experiment on its own thread; returns the run.
-  std::shared_ptr<RunEngine> submit(experiments::Experiment experiment);
+  // Places the experiment on the injectors registered now. Fails (naming the fault, the node
+  // and what it can do) when the plan cannot be carried out.
+  Result<Plan> plan(const experiments::Experiment& experiment,
+                    std::optional<uint32_t> seed = std::nullopt) const;
+  // Plans the experiment and starts it on its own thread; returns the run.
+  Result<std::shared_ptr<RunEngine>> submit(experiments::Experiment experiment,
+                                            std::optional<uint32_t> seed = std::nullopt);
   std::shared_ptr<RunEngine> find(const std::string& run_id) const;
   void abort_all(const std::string& reason);
   // Aborts every run still going and waits until each has ended.

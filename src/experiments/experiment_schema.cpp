@@ -98,7 +98,13 @@ SchemaPtr backend(std::vector<std::string> values, std::string def) {
 SchemaPtr http_probe() {
   return object(
       {
-          req("url", str("http:// or https:// URL to request.", "http://127.0.0.1:8080/health")),
+          req("url",
+              [] {
+                auto s = str("http:// or https:// URL to request.", "http://127.0.0.1:8080/health");
+                s->pattern = "https?://.+";
+                s->pattern_doc = "must start with http:// or https://";
+                return s;
+              }()),
           opt("method", enumeration({"GET", "HEAD", "POST", "PUT", "DELETE"}, "HTTP method.",
                                     "GET")),
           opt("expect_status",
@@ -314,7 +320,11 @@ SchemaPtr build_experiment() {
                       opt("cmdline", str("ECMAScript regex over the command line.")),
                       opt("pidfile", str("File holding the PID, read when the fault starts.")),
                       opt("cgroup", str("cgroup path; every process in it.")),
-                      opt("pid", integer("An explicit PID (never 1).", 2, 4194304)),
+                      opt("pid", [] {
+                        auto s = integer("An explicit PID (never 1).", 2, 4194304);
+                        s->min_reason = "PID 1 is never touched";
+                        return s;
+                      }()),
                       opt("pid_namespace",
                           str("Resolve PIDs inside this PID namespace (e.g. /proc/42/ns/pid)."))},
                      "Which processes on the node.",

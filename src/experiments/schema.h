@@ -52,6 +52,9 @@ struct Schema {
   std::string default_text;  // as a user would write it
   std::string example;
   std::vector<std::string> values;  // kEnum
+  // kString: the value must match this ECMAScript regex; `pattern_doc` says how, in words.
+  std::string pattern, pattern_doc;
+  std::string min_reason;  // appended to "must be >= N" (why the limit exists)
   // kInteger: the value; kDuration: seconds; kPercent: percent points.
   std::optional<double> min, max;
   bool exclusive_min = false;

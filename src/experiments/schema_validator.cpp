@@ -173,7 +173,7 @@ class Validator {
     if (s.min && (s.exclusive_min ? v <= *s.min : v < *s.min)) {
       r_.error(node, field,
                "must be " + std::string(s.exclusive_min ? "> " : ">= ") + number_text(*s.min) +
-                   unit);
+                   unit + (s.min_reason.empty() ? "" : " (" + s.min_reason + ")"));
     } else if (s.max && v > *s.max) {
       r_.error(node, field, "must be <= " + number_text(*s.max) + unit);
     }
@@ -192,7 +192,10 @@ class Validator {
     }
     const std::string& text = node.Scalar();
     switch (s.type) {
-      case Type::kString: return;
+      case Type::kString:
+        if (!s.pattern.empty() && !std::regex_match(text, std::regex(s.pattern)))
+          r_.error(node, field, "\"" + text + "\" " + s.pattern_doc);
+        return;
       case Type::kName: check_name(node, field, text); return;
       case Type::kInteger: {
         char* end = nullptr;
@@ -241,6 +244,9 @@ class Validator {
         return;
       case Type::kEnum: {
         if (std::find(s.values.begin(), s.values.end(), text) != s.values.end()) return;
+        if (s.values.size() == 1)
+          return r_.error(node, field,
+                          "unsupported \"" + text + "\" (expected " + s.values[0] + ")");
         std::string near = closest_match(text, s.values);
         r_.error(node, field,
                  "unknown value \"" + text + "\" (" +

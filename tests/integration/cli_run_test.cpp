@@ -191,7 +191,7 @@ TEST_F(CliRun, BadInputIsOneClearLineAndExitThree) {
   std::string exp = write_experiment("proces_kill", "0s", "1s");
   ASSERT_EQ(run_cli({"run", exp}), 3);
   EXPECT_TRUE(std::regex_search(
-      err_, std::regex(exp + ":16:11: faults\\[0\\]\\.kind: unknown fault kind \"proces_kill\"")))
+      err_, std::regex(exp + ":16:11: faults\\[0\\]\\.kind: unknown value \"proces_kill\"")))
       << err_;
   EXPECT_NE(err_.find("did you mean \"process_kill\""), std::string::npos) << err_;
 }

@@ -16,14 +16,25 @@ grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext*,
                                                     const pb::SubmitExperimentRequest* req,
                                                     pb::SubmitExperimentResponse* resp) {
   std::string source = req->source_name().empty() ? "<submitted>" : req->source_name();
-  auto loaded = experiments::parse_experiment(req->yaml(), source);
+  experiments::LoadOptions options;
+  options.vars.insert(req->vars().begin(), req->vars().end());
+  auto loaded = experiments::parse_experiment(req->yaml(), source, options);
   if (!loaded.ok()) {
     std::string lines;
     for (const auto& d : loaded.diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
     return {grpc::StatusCode::INVALID_ARGUMENT, lines};
   }
-  auto run = controller_.submit(std::move(*loaded.experiment));
-  resp->set_run_id(run->id());
+  std::optional<uint32_t> seed;
+  if (req->has_seed()) seed = req->seed();
+  auto plan = controller_.plan(*loaded.experiment, seed);
+  if (!plan.ok()) return {grpc::StatusCode::FAILED_PRECONDITION, plan.error().message};
+  resp->set_plan_text(format_plan(*loaded.experiment, *plan));
+  resp->set_seed(plan->seed);
+  if (req->dry_run()) return grpc::Status::OK;
+  // Planned again with the same seed so the run gets exactly the placement shown.
+  auto run = controller_.submit(std::move(*loaded.experiment), plan->seed);
+  if (!run.ok()) return {grpc::StatusCode::FAILED_PRECONDITION, run.error().message};
+  resp->set_run_id((*run)->id());
   return grpc::Status::OK;
 }
 

@@ -9,14 +9,29 @@ v1::ProcessSelector to_wire(const experiments::ProcessSelector& s) {
   out.set_pidfile(s.pidfile);
   out.set_cmdline_regex(s.cmdline);
   out.set_pid(s.pid);
+  out.set_cgroup(s.cgroup);
   return out;
 }
 
-v1::ProcessMode to_wire(experiments::ProcessMode m) {
-  return m == experiments::ProcessMode::kAll ? v1::PROCESS_MODE_ALL : v1::PROCESS_MODE_ONE;
+v1::ProcessSelection to_wire(const experiments::Selection& s) {
+  using Mode = experiments::Selection::Mode;
+  v1::ProcessSelection out;
+  switch (s.mode) {
+    case Mode::kOne: out.set_mode(v1::PROCESS_MODE_ONE); break;
+    case Mode::kAll: out.set_mode(v1::PROCESS_MODE_ALL); break;
+    case Mode::kCount: out.set_mode(v1::PROCESS_MODE_COUNT); break;
+    case Mode::kPercent: out.set_mode(v1::PROCESS_MODE_PERCENT); break;
+  }
+  out.set_count(static_cast<uint32_t>(s.count));
+  out.set_fraction(s.percent);
+  return out;
 }
 
 }  // namespace
+
+bool has_wire_form(const std::string& kind) {
+  return kind == "process_kill" || kind == "process_pause";
+}
 
 v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::TargetSpec& target) {
   v1::FaultSpec out;
@@ -28,11 +43,11 @@ v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::Ta
           auto* k = out.mutable_process_kill();
           *k->mutable_selector() = to_wire(selector);
           k->set_signal(p.signal);
-          k->set_mode(to_wire(p.mode));
+          *k->mutable_select() = to_wire(p.select);
         } else if constexpr (std::is_same_v<T, experiments::ProcessPauseParams>) {
           auto* k = out.mutable_process_pause();
           *k->mutable_selector() = to_wire(selector);
-          k->set_mode(to_wire(p.mode));
+          *k->mutable_select() = to_wire(p.select);
         }
       },
       fault.params);

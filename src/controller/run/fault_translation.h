@@ -6,6 +6,9 @@
 
 namespace faultline::controller {
 
+// Whether this build can send the kind to an injector at all.
+bool has_wire_form(const std::string& kind);
+
 // The target must be the one the fault names (the loader guarantees it exists).
 v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::TargetSpec& target);
 

@@ -1,55 +1,44 @@
 #include "controller/run/run_engine.h"
 
+#include <algorithm>
 #include <future>
-#include <random>
 
 #include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "controller/run/fault_translation.h"
+#include "controller/watch/command_runner.h"
 
 namespace faultline::controller {
 
 int exit_code_for(pb::RunState state) {
   switch (state) {
-    case pb::RUN_STATE_PASSED:
-      return kExitPassed;
-    case pb::RUN_STATE_FAILED:
-      return kExitHypothesisFailed;
-    case pb::RUN_STATE_ABORTED:
-      return kExitAborted;
-    default:
-      return kExitInvalidOrInfra;
+    case pb::RUN_STATE_PASSED: return kExitPassed;
+    case pb::RUN_STATE_FAILED: return kExitHypothesisFailed;
+    case pb::RUN_STATE_ABORTED: return kExitAborted;
+    default: return kExitInvalidOrInfra;
   }
 }
 
 const char* state_name(pb::RunState state) {
   switch (state) {
-    case pb::RUN_STATE_PENDING:
-      return "PENDING";
-    case pb::RUN_STATE_STEADY_STATE_CHECK:
-      return "STEADY_STATE_CHECK";
-    case pb::RUN_STATE_INJECTING:
-      return "INJECTING";
-    case pb::RUN_STATE_RECOVERING:
-      return "RECOVERING";
-    case pb::RUN_STATE_PASSED:
-      return "PASSED";
-    case pb::RUN_STATE_FAILED:
-      return "FAILED";
-    case pb::RUN_STATE_ABORTED:
-      return "ABORTED";
-    case pb::RUN_STATE_ERROR:
-      return "ERROR";
-    default:
-      return "UNKNOWN";
+    case pb::RUN_STATE_PENDING: return "PENDING";
+    case pb::RUN_STATE_STEADY_STATE_CHECK: return "STEADY_STATE_CHECK";
+    case pb::RUN_STATE_INJECTING: return "INJECTING";
+    case pb::RUN_STATE_RECOVERING: return "RECOVERING";
+    case pb::RUN_STATE_PASSED: return "PASSED";
+    case pb::RUN_STATE_FAILED: return "FAILED";
+    case pb::RUN_STATE_ABORTED: return "ABORTED";
+    case pb::RUN_STATE_ERROR: return "ERROR";
+    default: return "UNKNOWN";
   }
 }
 
-RunEngine::RunEngine(std::string run_id, experiments::Experiment experiment,
+RunEngine::RunEngine(std::string run_id, experiments::Experiment experiment, Plan plan,
                      InjectorRegistry& registry, RunSettings settings)
     : run_id_(std::move(run_id)),
       experiment_(std::move(experiment)),
+      plan_(std::move(plan)),
       registry_(registry),
       settings_(settings),
       journal_(run_id_) {}
@@ -59,9 +48,7 @@ RunEngine::~RunEngine() {
   wait();
 }
 
-void RunEngine::start() {
-  thread_ = std::thread([this] { execute(); });
-}
+void RunEngine::start() { thread_ = std::thread([this] { execute(); }); }
 
 void RunEngine::wait() {
   std::lock_guard lock(join_mu_);
@@ -98,6 +85,7 @@ void RunEngine::note(const std::string& message) {
 }
 
 void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t ttr_ms) {
+  run_rollbacks(verdict);
   set_state(verdict);
   pb::RunEvent ev;
   ev.set_type(pb::EVENT_TYPE_RUN_FINISHED);
@@ -117,8 +105,7 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
         std::chrono::duration_cast<std::chrono::milliseconds>(experiment_.recovery->deadline)
             .count());
   journal_.append(ev);
-  spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict),
-               reason);
+  spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict), reason);
 }
 
 void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase,
@@ -146,36 +133,6 @@ std::string RunEngine::check_probes(std::vector<std::unique_ptr<Probe>>& probes,
   return first_failure;
 }
 
-std::string RunEngine::select_nodes() {
-  thread_local std::mt19937 rng{std::random_device{}()};
-  for (const auto& target : experiment_.targets) {
-    std::vector<std::shared_ptr<InjectorLink>> matched;
-    for (auto& link : registry_.all()) {
-      const auto& labels = link->info().labels;
-      bool ok = true;
-      for (const auto& [k, v] : target.nodes.selector) {
-        auto it = labels.find(k);
-        if (it == labels.end() || it->second != v) ok = false;
-      }
-      if (ok && link->connected()) matched.push_back(link);
-    }
-    if (matched.empty()) {
-      std::string wanted;
-      for (const auto& [k, v] : target.nodes.selector)
-        wanted += (wanted.empty() ? "" : ",") + k + "=" + v;
-      return "no connected injector matches target \"" + target.name + "\"" +
-             (wanted.empty() ? "" : " (selector " + wanted + ")") +
-             "; connected: " + std::to_string(registry_.all().size());
-    }
-    if (target.nodes.mode == experiments::NodeMode::kOne && matched.size() > 1) {
-      std::uniform_int_distribution<size_t> pick(0, matched.size() - 1);
-      matched = {matched[pick(rng)]};
-    }
-    nodes_by_target_[target.name] = std::move(matched);
-  }
-  return "";
-}
-
 pb::RunEvent RunEngine::fault_event(const ActiveFault& af) const {
   pb::RunEvent ev;
   ev.set_state(state_);
@@ -187,20 +144,26 @@ pb::RunEvent RunEngine::fault_event(const ActiveFault& af) const {
   return ev;
 }
 
-std::string RunEngine::apply_fault(const experiments::FaultSpec& fault) {
-  const auto* target = experiment_.find_target(fault.target);
-  pb::FaultSpec wire = to_wire(fault, *target);
-  auto& links = nodes_by_target_[fault.target];
-  // One call per node, in parallel, so a slow node does not delay the others' start.
+std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& applied) {
+  const PlannedFault& pf = plan_.faults[planned_index];
+  const auto& fault = experiment_.faults[pf.window.fault_index];
+  pb::FaultSpec wire = to_wire(fault, *experiment_.find_target(fault.target));
+  // One call per node, in parallel, so a slow node does not delay the others.
   std::vector<std::pair<ActiveFault, std::future<Result<pb::AppliedState>>>> calls;
-  for (const auto& link : links) {
+  std::string first_error;
+  for (const auto& node : pf.nodes) {
+    auto link = registry_.find(node);
+    if (!link) {
+      if (first_error.empty())
+        first_error = "fault \"" + fault.name + "\": node " + node + " is no longer connected";
+      continue;
+    }
     ActiveFault af{new_id("f"), &fault, link};
     auto fut = std::async(std::launch::async, [this, af, wire] {
       return af.link->apply(af.fault_id, run_id_, wire, settings_.lease);
     });
     calls.emplace_back(std::move(af), std::move(fut));
   }
-  std::string first_error;
   for (auto& [af, fut] : calls) {
     auto result = fut.get();
     pb::RunEvent ev = fault_event(af);
@@ -208,8 +171,7 @@ std::string RunEngine::apply_fault(const experiments::FaultSpec& fault) {
     if (result) {
       ev.set_type(pb::EVENT_TYPE_FAULT_APPLIED);
       *f->mutable_state() = *result;
-      std::lock_guard lock(mu_);
-      active_.push_back(af);
+      applied.push_back(af);
     } else {
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
       f->set_error(result.error().message);
@@ -236,8 +198,7 @@ std::string RunEngine::revert(std::vector<ActiveFault> faults) {
     } else {
       // The injector's lease still reverts it; say so loudly rather than hide it.
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
-      f->set_error("revert failed: " + s.error().message +
-                   " (the injector's lease will revert it)");
+      f->set_error("revert failed: " + s.error().message + " (the injector's lease will revert it)");
       if (first_error.empty()) first_error = f->error();
     }
     journal_.append(ev);
@@ -249,7 +210,8 @@ std::string RunEngine::revert_all_active() {
   std::vector<ActiveFault> all;
   {
     std::lock_guard lock(mu_);
-    all.swap(active_);
+    for (auto& [_, faults] : active_) all.insert(all.end(), faults.begin(), faults.end());
+    active_.clear();
   }
   return revert(std::move(all));
 }
@@ -261,19 +223,127 @@ bool RunEngine::hold_until(MonoTime until) {
     cv_.wait_until(lock, std::min(until, next_renew), [&] { return abort_requested_.load(); });
     if (abort_requested_) break;
     if (MonoClock::now() >= next_renew) {
-      auto active = active_;
+      std::vector<ActiveFault> active;
+      for (const auto& [_, faults] : active_) active.insert(active.end(), faults.begin(), faults.end());
       lock.unlock();
       for (const auto& af : active) {
         Status s = af.link->renew(af.fault_id, settings_.lease);
         if (!s)
-          spdlog::warn("lease renewal failed run={} fault_id={} error=\"{}\"", run_id_, af.fault_id,
-                       s.error().message);
+          spdlog::warn("lease renewal failed run={} fault_id={} error=\"{}\"", run_id_,
+                       af.fault_id, s.error().message);
       }
       lock.lock();
       next_renew = MonoClock::now() + settings_.renew_interval;
     }
   }
   return !abort_requested_;
+}
+
+std::string RunEngine::inject() {
+  // Every planned window becomes an apply and a revert; at equal times reverts go first so
+  // back-to-back faults on one target never overlap.
+  struct Action {
+    Duration at;
+    bool apply;
+    size_t planned;
+  };
+  std::vector<Action> actions;
+  for (size_t i = 0; i < plan_.faults.size(); ++i) {
+    actions.push_back({plan_.faults[i].window.start, true, i});
+    actions.push_back({plan_.faults[i].window.end, false, i});
+  }
+  std::stable_sort(actions.begin(), actions.end(), [](const Action& a, const Action& b) {
+    return a.at != b.at ? a.at < b.at : (!a.apply && b.apply);
+  });
+  MonoTime t0 = MonoClock::now();
+  for (size_t i = 0; i < actions.size();) {
+    if (!hold_until(t0 + actions[i].at)) return "";
+    size_t j = i;
+    std::vector<ActiveFault> to_revert;
+    std::vector<size_t> to_apply;
+    for (; j < actions.size() && actions[j].at == actions[i].at; ++j) {
+      if (actions[j].apply) {
+        to_apply.push_back(actions[j].planned);
+      } else {
+        std::lock_guard lock(mu_);
+        auto it = active_.find(actions[j].planned);
+        if (it != active_.end()) {
+          to_revert.insert(to_revert.end(), it->second.begin(), it->second.end());
+          active_.erase(it);
+        }
+      }
+    }
+    i = j;
+    if (std::string err = revert(std::move(to_revert)); !err.empty()) note(err);
+    // Faults starting together are applied together.
+    std::vector<std::future<std::pair<std::string, std::vector<ActiveFault>>>> calls;
+    for (size_t p : to_apply)
+      calls.push_back(std::async(std::launch::async, [this, p] {
+        std::vector<ActiveFault> applied;
+        std::string err = apply(p, applied);
+        return std::make_pair(err, applied);
+      }));
+    std::string first_error;
+    for (size_t k = 0; k < calls.size(); ++k) {
+      auto [err, applied] = calls[k].get();
+      {
+        std::lock_guard lock(mu_);
+        active_[to_apply[k]] = std::move(applied);
+      }
+      if (first_error.empty()) first_error = err;
+    }
+    if (!first_error.empty()) return first_error;
+  }
+  return "";
+}
+
+void RunEngine::watch_guardrails() {
+  struct Watch {
+    const experiments::Guardrail* spec;
+    std::unique_ptr<Probe> probe;
+    MonoTime next;
+    std::optional<MonoTime> failing_since;
+  };
+  std::vector<Watch> watches;
+  for (const auto& g : experiment_.abort_when) {
+    if (!g.probe) continue;
+    experiments::ProbeSpec ps{g.name, g.where, *g.probe};
+    watches.push_back({&g, make_probe(ps), MonoClock::now(), std::nullopt});
+  }
+  if (watches.empty()) return;
+  std::unique_lock lock(mu_);
+  while (injecting_ && !abort_requested_) {
+    MonoTime next = watches.front().next;
+    for (const auto& w : watches) next = std::min(next, w.next);
+    cv_.wait_until(lock, next, [&] { return !injecting_ || abort_requested_.load(); });
+    if (!injecting_ || abort_requested_) return;
+    lock.unlock();
+    for (auto& w : watches) {
+      MonoTime now = MonoClock::now();
+      if (now < w.next) continue;
+      w.next = now + w.spec->interval;
+      ProbeOutcome o = w.probe->run();
+      if (o.ok) {
+        w.failing_since.reset();
+        continue;
+      }
+      if (!w.failing_since) w.failing_since = now;
+      if (MonoClock::now() - *w.failing_since >= w.spec->hold_for) {
+        std::string why = "guardrail \"" + w.spec->name + "\" breached: probe observed " +
+                          o.observed + " for " +
+                          format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              MonoClock::now() - *w.failing_since));
+        pb::RunEvent ev;
+        ev.set_type(pb::EVENT_TYPE_NOTE);
+        ev.set_state(state_);
+        ev.set_message(why + "; reverting every fault");
+        journal_.append(ev);
+        abort(why);
+        return;
+      }
+    }
+    lock.lock();
+  }
 }
 
 int64_t RunEngine::await_recovery(MonoTime window_end) {
@@ -304,63 +374,83 @@ int64_t RunEngine::await_recovery(MonoTime window_end) {
   }
 }
 
-void RunEngine::execute() {
-  set_state(pb::RUN_STATE_PENDING);
+void RunEngine::run_rollbacks(pb::RunState ending) {
+  static const std::map<pb::RunState, std::string> kEnding = {{pb::RUN_STATE_PASSED, "passed"},
+                                                              {pb::RUN_STATE_FAILED, "failed"},
+                                                              {pb::RUN_STATE_ABORTED, "aborted"},
+                                                              {pb::RUN_STATE_ERROR, "error"}};
+  const std::string& name = kEnding.at(ending);
+  for (const auto& rb : experiment_.rollbacks) {
+    if (!rb.on.empty() && std::find(rb.on.begin(), rb.on.end(), name) == rb.on.end()) continue;
+    std::string result;
+    if (const auto* cmd = std::get_if<experiments::CommandAction>(&rb.action)) {
+      auto r = run_command(cmd->argv, cmd->timeout);
+      if (!r) result = "could not run: " + r.error().message;
+      else if (r->timed_out) result = "timed out after " + format_duration(cmd->timeout);
+      else result = "exit code " + std::to_string(r->exit_code);
+    } else {
+      experiments::ProbeSpec ps{rb.name, rb.where, std::get<experiments::HttpProbeSpec>(rb.action)};
+      ProbeOutcome o = make_probe(ps)->run();
+      result = (o.ok ? "ok: " : "FAILED: ") + o.observed;
+    }
+    note("rollback " + rb.name + ": " + result);
+  }
+}
+
+std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
   std::vector<std::unique_ptr<Probe>> steady;
   for (const auto& p : experiment_.steady_state) steady.push_back(make_probe(p));
 
   set_state(pb::RUN_STATE_STEADY_STATE_CHECK);
   if (std::string bad = check_probes(steady, pb::PROBE_PHASE_STEADY_STATE_BEFORE); !bad.empty())
-    return finish(pb::RUN_STATE_FAILED,
-                  "system was not steady before injection: " + bad + "; nothing was injected");
-  if (aborted()) return finish(pb::RUN_STATE_ABORTED, abort_reason_ + "; nothing was injected");
-  if (std::string err = select_nodes(); !err.empty())
-    return finish(pb::RUN_STATE_ERROR, err + "; nothing was injected");
+    return {pb::RUN_STATE_FAILED,
+            "system was not steady before injection: " + bad + "; nothing was injected"};
+  if (aborted()) return {pb::RUN_STATE_ABORTED, abort_reason_ + "; nothing was injected"};
 
   set_state(pb::RUN_STATE_INJECTING);
-  for (const auto& fault : experiment_.faults) {
-    if (aborted()) break;
-    if (std::string err = apply_fault(fault); !err.empty()) {
-      revert_all_active();
-      return finish(pb::RUN_STATE_ERROR, err + "; every applied fault was reverted");
-    }
-    if (!hold_until(MonoClock::now() + fault.duration)) break;
-    std::vector<ActiveFault> done;
-    {
-      std::lock_guard lock(mu_);
-      done.swap(active_);
-    }
-    if (std::string err = revert(std::move(done)); !err.empty()) note(err);
+  injecting_ = true;
+  std::thread guard([this] { watch_guardrails(); });
+  std::string err = inject();
+  {
+    std::lock_guard lock(mu_);
+    injecting_ = false;
   }
-  if (aborted()) {
-    std::string err = revert_all_active();
-    return finish(pb::RUN_STATE_ABORTED,
-                  abort_reason_ + (err.empty() ? "; every fault was reverted" : "; " + err));
-  }
+  cv_.notify_all();
+  guard.join();
+  std::string revert_err = revert_all_active();
+  if (!err.empty())
+    return {pb::RUN_STATE_ERROR, err + "; every applied fault was reverted"};
+  if (aborted())
+    return {pb::RUN_STATE_ABORTED,
+            abort_reason_ + (revert_err.empty() ? "; every fault was reverted" : "; " + revert_err)};
   MonoTime window_end = MonoClock::now();
 
-  int64_t ttr = -1;
   if (experiment_.recovery && !experiment_.recovery->checks.empty()) {
     set_state(pb::RUN_STATE_RECOVERING);
     ttr = await_recovery(window_end);
-    if (aborted())
-      return finish(pb::RUN_STATE_ABORTED, abort_reason_ + "; every fault was reverted");
+    if (aborted()) return {pb::RUN_STATE_ABORTED, abort_reason_ + "; every fault was reverted"};
     if (ttr < 0)
-      return finish(pb::RUN_STATE_FAILED,
-                    "did not recover within " + format_duration(experiment_.recovery->deadline));
+      return {pb::RUN_STATE_FAILED,
+              "did not recover within " + format_duration(experiment_.recovery->deadline)};
     pb::RunEvent ev;
     ev.set_type(pb::EVENT_TYPE_RECOVERED);
     ev.set_state(state_);
     ev.set_time_to_recover_ms(ttr);
     journal_.append(ev);
   }
-
   if (std::string bad = check_probes(steady, pb::PROBE_PHASE_STEADY_STATE_AFTER); !bad.empty())
-    return finish(pb::RUN_STATE_FAILED, "steady state did not hold after recovery: " + bad, ttr);
-  finish(pb::RUN_STATE_PASSED,
-         ttr >= 0 ? "recovered in " + std::to_string(ttr) + " ms and steady state holds"
-                  : "steady state holds",
-         ttr);
+    return {pb::RUN_STATE_FAILED, "steady state did not hold after recovery: " + bad};
+  return {pb::RUN_STATE_PASSED, ttr >= 0 ? "recovered in " + std::to_string(ttr) +
+                                               " ms and steady state holds"
+                                         : "steady state holds"};
+}
+
+void RunEngine::execute() {
+  set_state(pb::RUN_STATE_PENDING);
+  for (const auto& n : plan_.notes) note(n);
+  int64_t ttr = -1;
+  auto [verdict, reason] = run_phases(ttr);
+  finish(verdict, reason, ttr);
 }
 
 }  // namespace faultline::controller

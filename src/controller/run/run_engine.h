@@ -1,10 +1,11 @@
-// Runs one experiment through the state machine of DESIGN.md:
+// Runs one experiment's plan through the state machine of DESIGN.md:
 //   PENDING -> STEADY_STATE_CHECK -> INJECTING -> RECOVERING -> PASSED | FAILED | ABORTED | ERROR
-// Every transition, probe result and fault action goes to the run's journal.
+// Every transition, probe result, guardrail breach and fault action goes to the journal.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "controller/link/injector_registry.h"
+#include "controller/plan/planner.h"
 #include "controller/run/run_journal.h"
 #include "controller/watch/probe.h"
 #include "experiments/model.h"
@@ -30,8 +32,8 @@ const char* state_name(pb::RunState state);
 
 class RunEngine {
  public:
-  RunEngine(std::string run_id, experiments::Experiment experiment, InjectorRegistry& registry,
-            RunSettings settings = {});
+  RunEngine(std::string run_id, experiments::Experiment experiment, Plan plan,
+            InjectorRegistry& registry, RunSettings settings = {});
   // Aborts (if still running) and waits: destroying a run never leaves a fault applied.
   ~RunEngine();
   RunEngine(const RunEngine&) = delete;
@@ -44,6 +46,7 @@ class RunEngine {
 
   const std::string& id() const { return run_id_; }
   const experiments::Experiment& experiment() const { return experiment_; }
+  const Plan& plan() const { return plan_; }
   const RunJournal& journal() const { return journal_; }
   pb::RunState state() const { return state_; }
 
@@ -55,29 +58,32 @@ class RunEngine {
   };
 
   void execute();
+  // Returns the final state and the reason.
+  std::pair<pb::RunState, std::string> run_phases(int64_t& ttr_ms);
   void set_state(pb::RunState s);
   void note(const std::string& message);
-  void finish(pb::RunState verdict, const std::string& reason, int64_t ttr_ms = -1);
-
+  void finish(pb::RunState verdict, const std::string& reason, int64_t ttr_ms);
   void journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o);
-  // Runs each probe once; returns "" when all pass, else what the first failure saw.
-  std::string check_probes(std::vector<std::unique_ptr<Probe>>& probes, pb::ProbePhase phase);
-  // Resolves each target to the injectors it hits; "" on success, else why not.
-  std::string select_nodes();
   pb::RunEvent fault_event(const ActiveFault& af) const;
-  // Applies one fault on every node of its target; "" on success, else the first error.
-  std::string apply_fault(const experiments::FaultSpec& fault);
-  // Reverts the given faults in parallel; "" on success, else the first error.
+
+  std::string check_probes(std::vector<std::unique_ptr<Probe>>& probes, pb::ProbePhase phase);
+  // Executes the plan's timeline; "" on success, else why it stopped with an error.
+  std::string inject();
+  // Applies one planned fault on its nodes in parallel; "" on success, else the first error.
+  std::string apply(size_t planned_index, std::vector<ActiveFault>& applied);
   std::string revert(std::vector<ActiveFault> faults);
   std::string revert_all_active();
   // Sleeps until `until`, renewing leases of active faults; false when aborted meanwhile.
   bool hold_until(MonoTime until);
-  // Polls recovery checks; returns time to recover, or -1 on deadline or abort.
+  // Evaluates abort_when guardrails until injection ends; aborts the run on a breach.
+  void watch_guardrails();
   int64_t await_recovery(MonoTime window_end);
+  void run_rollbacks(pb::RunState ending);
   bool aborted() const { return abort_requested_; }
 
   std::string run_id_;
   experiments::Experiment experiment_;
+  Plan plan_;
   InjectorRegistry& registry_;
   RunSettings settings_;
   RunJournal journal_;
@@ -86,10 +92,10 @@ class RunEngine {
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<bool> abort_requested_{false};
+  std::atomic<bool> injecting_{false};
   std::string abort_reason_;
-  std::map<std::string, std::vector<std::shared_ptr<InjectorLink>>> nodes_by_target_;
-  std::vector<ActiveFault> active_;  // guarded by mu_
-  std::mutex join_mu_;               // wait() may be called from several threads
+  std::map<size_t, std::vector<ActiveFault>> active_;  // by planned fault index; guarded by mu_
+  std::mutex join_mu_;  // wait() may be called from several threads
   std::thread thread_;
 };
 

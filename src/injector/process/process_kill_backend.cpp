@@ -11,7 +11,7 @@ Result<AppliedFault> ProcessKillBackend::apply(const pb::FaultSpec& spec) {
   const auto& kill = spec.process_kill();
   if (kill.signal() <= 0 || kill.signal() > 64)
     return make_error(ErrorCode::kInvalidArgument, "signal must be 1..64");
-  auto targets = resolve_processes(kill.selector(), kill.mode(), guard_);
+  auto targets = resolve_processes(kill.selector(), kill.select(), guard_);
   if (!targets) return targets.error();
 
   AppliedFault applied{spec, {}};

@@ -9,7 +9,7 @@ namespace faultline::injector {
 
 Result<AppliedFault> ProcessPauseBackend::apply(const pb::FaultSpec& spec) {
   const auto& pause = spec.process_pause();
-  auto targets = resolve_processes(pause.selector(), pause.mode(), guard_);
+  auto targets = resolve_processes(pause.selector(), pause.select(), guard_);
   if (!targets) return targets.error();
 
   AppliedFault applied{spec, {}};

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <regex>
 
@@ -42,7 +43,7 @@ std::string describe(const pb::ProcessSelector& s) {
 }
 
 Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& selector,
-                                                   pb::ProcessMode mode,
+                                                   const pb::ProcessSelection& select,
                                                    const SelectorGuard& guard) {
   std::vector<ProcessInfo> matched;
   if (selector.pid() != 0 || !selector.pidfile().empty()) {
@@ -74,6 +75,9 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
              : (p.comm == selector.name() || basename_of_argv0(p.cmdline) == selector.name());
       if (hit) matched.push_back(std::move(p));
     }
+  } else if (!selector.cgroup().empty()) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "cgroup selectors are not supported by this injector yet");
   } else {
     return make_error(ErrorCode::kInvalidArgument, "process selector is empty");
   }
@@ -94,11 +98,20 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
                         "refused to select " + describe(selector) + " (" + refused + ")");
     return make_error(ErrorCode::kNotFound, "no process matches " + describe(selector));
   }
-  if (mode != pb::PROCESS_MODE_ALL && allowed.size() > 1) {
+  size_t want = 1;
+  switch (select.mode()) {
+    case pb::PROCESS_MODE_ALL: want = allowed.size(); break;
+    case pb::PROCESS_MODE_COUNT: want = std::max<size_t>(1, select.count()); break;
+    case pb::PROCESS_MODE_PERCENT:
+      want = std::max<size_t>(1, static_cast<size_t>(std::ceil(select.fraction() * allowed.size())));
+      break;
+    default: break;
+  }
+  if (want < allowed.size()) {
     thread_local std::mt19937 rng{std::random_device{}()};
-    std::uniform_int_distribution<size_t> pick(0, allowed.size() - 1);
-    ProcessInfo chosen = allowed[pick(rng)];
-    allowed.assign(1, chosen);
+    std::shuffle(allowed.begin(), allowed.end(), rng);
+    allowed.resize(want);
+    std::sort(allowed.begin(), allowed.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
   }
   return allowed;
 }

@@ -23,9 +23,9 @@ struct SelectorGuard {
 
 // All processes matching the selector, after guard rails. A selector that matches only
 // protected processes is refused with kPermissionDenied; one that matches nothing gives
-// kNotFound. `mode` picks one at random or all.
+// kNotFound. `select` picks how many of them, at random.
 Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& selector,
-                                                   pb::ProcessMode mode,
+                                                   const pb::ProcessSelection& select,
                                                    const SelectorGuard& guard);
 
 // "name=nginx", "pidfile=/run/x.pid", ... for messages.

@@ -16,6 +16,13 @@ namespace {
 
 using namespace faultline::testing;
 
+pb::ProcessSelection all() {
+  pb::ProcessSelection s;
+  s.set_mode(pb::PROCESS_MODE_ALL);
+  return s;
+}
+pb::ProcessSelection one() { return {}; }
+
 // A sleeper with a name nobody else on the machine has.
 class Sleeper {
  public:
@@ -41,7 +48,7 @@ TEST(ProcessSelector, ByNameFindsTheChild) {
   Sleeper s(dir);
   pb::ProcessSelector sel;
   sel.set_name(s.name());
-  auto r = resolve_processes(sel, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  auto r = resolve_processes(sel, all(), SelectorGuard::for_this_process());
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].pid, s.pid());
@@ -54,13 +61,13 @@ TEST(ProcessSelector, ByPidfileAndCmdline) {
   write_file(dir.file("x.pid"), std::to_string(s.pid()) + "\n");
   pb::ProcessSelector by_file;
   by_file.set_pidfile(dir.file("x.pid"));
-  auto r = resolve_processes(by_file, pb::PROCESS_MODE_ONE, SelectorGuard::for_this_process());
+  auto r = resolve_processes(by_file, one(), SelectorGuard::for_this_process());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)[0].pid, s.pid());
 
   pb::ProcessSelector by_cmd;
   by_cmd.set_cmdline_regex(s.name() + " 60$");
-  r = resolve_processes(by_cmd, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  r = resolve_processes(by_cmd, all(), SelectorGuard::for_this_process());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)[0].pid, s.pid());
 }
@@ -68,14 +75,14 @@ TEST(ProcessSelector, ByPidfileAndCmdline) {
 TEST(ProcessSelector, RefusesPidOneAndItself) {
   pb::ProcessSelector one;
   one.set_pid(1);
-  auto r = resolve_processes(one, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  auto r = resolve_processes(one, all(), SelectorGuard::for_this_process());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(r.error().message.find("PID 1 is never touched"), std::string::npos);
 
   pb::ProcessSelector self;
   self.set_pid(getpid());
-  r = resolve_processes(self, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  r = resolve_processes(self, all(), SelectorGuard::for_this_process());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(r.error().message.find("never touches itself"), std::string::npos);
@@ -84,14 +91,14 @@ TEST(ProcessSelector, RefusesPidOneAndItself) {
 TEST(ProcessSelector, EmptySelectionIsAnError) {
   pb::ProcessSelector sel;
   sel.set_name("no-such-process-anywhere");
-  auto r = resolve_processes(sel, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  auto r = resolve_processes(sel, all(), SelectorGuard::for_this_process());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(r.error().message, "no process matches name=no-such-process-anywhere");
 
   pb::ProcessSelector missing;
   missing.set_pidfile("/nonexistent/x.pid");
-  r = resolve_processes(missing, pb::PROCESS_MODE_ALL, SelectorGuard::for_this_process());
+  r = resolve_processes(missing, all(), SelectorGuard::for_this_process());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("cannot read pidfile /nonexistent/x.pid"), std::string::npos);
 }

@@ -1,0 +1,164 @@
+#include "controller/plan/planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "controller/run/fault_translation.h"
+
+namespace faultline::controller {
+namespace {
+
+using experiments::Selection;
+
+std::string mode_name(const Selection& s) {
+  switch (s.mode) {
+    case Selection::Mode::kOne: return "one";
+    case Selection::Mode::kAll: return "all";
+    case Selection::Mode::kCount: return fmt::format("count {}", s.count);
+    case Selection::Mode::kPercent: return fmt::format("percent {:g}%", s.percent * 100);
+  }
+  return "?";
+}
+
+bool matches(const InjectorInfo& info, const std::map<std::string, std::string>& selector) {
+  for (const auto& [k, v] : selector) {
+    auto it = info.labels.find(k);
+    if (it == info.labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+Result<TargetPlacement> place(const experiments::TargetSpec& t,
+                              const std::vector<InjectorInfo>& injectors, uint32_t seed) {
+  std::vector<std::string> matched;
+  for (const auto& i : injectors)
+    if (matches(i, t.nodes.selector)) matched.push_back(i.node_name);
+  std::sort(matched.begin(), matched.end());
+  std::string selector;
+  for (const auto& [k, v] : t.nodes.selector) selector += (selector.empty() ? "" : ",") + k + "=" + v;
+  if (matched.empty())
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "target \"" + t.name + "\": no connected injector matches" +
+                          (selector.empty() ? "" : " selector " + selector) + " (" +
+                          std::to_string(injectors.size()) + " connected)");
+  size_t want = 1;
+  const Selection& s = t.nodes.select;
+  switch (s.mode) {
+    case Selection::Mode::kOne: want = 1; break;
+    case Selection::Mode::kAll: want = matched.size(); break;
+    case Selection::Mode::kCount:
+      if (static_cast<size_t>(s.count) > matched.size())
+        return make_error(ErrorCode::kFailedPrecondition,
+                          fmt::format("target \"{}\": mode count {} but only {} node(s) match",
+                                      t.name, s.count, matched.size()));
+      want = static_cast<size_t>(s.count);
+      break;
+    case Selection::Mode::kPercent:
+      want = std::max<size_t>(1, static_cast<size_t>(std::ceil(s.percent * matched.size())));
+      break;
+  }
+  uint32_t target_seed = t.nodes.seed.value_or(seed);
+  // Seeded per target, so adding a target does not change the choice for the others.
+  std::mt19937 rng(target_seed ^ static_cast<uint32_t>(std::hash<std::string>{}(t.name)));
+  std::vector<std::string> chosen = matched;
+  std::shuffle(chosen.begin(), chosen.end(), rng);
+  chosen.resize(want);
+  std::sort(chosen.begin(), chosen.end());
+  TargetPlacement p;
+  p.nodes = chosen;
+  p.why = fmt::format("{} of {} matching node(s){} (mode {}, seed {})", want, matched.size(),
+                      selector.empty() ? "" : " with " + selector, mode_name(s), target_seed);
+  return p;
+}
+
+// Parameters this build accepts in files but cannot carry out yet: refused at plan time,
+// never silently ignored.
+std::string unsupported(const experiments::FaultSpec& f, const experiments::TargetSpec& t) {
+  if (t.process && !t.process->cgroup.empty()) return "cgroup process selectors";
+  if (t.process && !t.process->pid_namespace.empty()) return "pid_namespace";
+  if (auto* k = std::get_if<experiments::ProcessKillParams>(&f.params); k && k->interval.count())
+    return "process_kill interval (use repeat: instead)";
+  if (auto* p = std::get_if<experiments::ProcessPauseParams>(&f.params); p && p->method != "signal")
+    return "process_pause method " + p->method;
+  return "";
+}
+
+}  // namespace
+
+Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<InjectorInfo>& injectors,
+                       std::optional<uint32_t> seed) {
+  Plan plan;
+  plan.seed = seed.value_or(std::random_device{}());
+  auto timeline = experiments::compute_timeline(e);
+  if (!timeline) return timeline.error();
+  plan.total = timeline->total;
+
+  std::map<std::string, const InjectorInfo*> by_name;
+  for (const auto& i : injectors) by_name[i.node_name] = &i;
+  for (const auto& f : e.faults) {
+    if (plan.targets.count(f.target)) continue;
+    auto placed = place(*e.find_target(f.target), injectors, plan.seed);
+    if (!placed) return placed.error();
+    plan.targets[f.target] = *placed;
+  }
+  for (const auto& f : e.faults) {
+    const auto* target = e.find_target(f.target);
+    if (std::string what = unsupported(f, *target); !what.empty())
+      return make_error(ErrorCode::kFailedPrecondition,
+                        "fault \"" + f.name + "\": " + what + " is not supported yet");
+    for (const auto& node : plan.targets[f.target].nodes) {
+      const auto& caps = by_name[node]->capabilities;
+      if (!has_wire_form(f.kind) || std::find(caps.begin(), caps.end(), f.kind) == caps.end())
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind +
+                              " (it can: " + (caps.empty() ? "nothing" : fmt::format("{}", fmt::join(caps, ", "))) +
+                              ")");
+    }
+  }
+  for (const auto& w : timeline->windows)
+    plan.faults.push_back({w, plan.targets[e.faults[w.fault_index].target].nodes});
+  for (const auto& g : e.abort_when)
+    if (g.sli)
+      return make_error(ErrorCode::kFailedPrecondition,
+                        "guardrail \"" + g.name +
+                            "\": trace SLI guardrails need the OTLP receiver, which this "
+                            "controller does not have yet");
+  if (!e.report.html.empty()) plan.notes.push_back("report.html is not written yet; skipped");
+  if (!e.report.junit.empty()) plan.notes.push_back("report.junit is not written yet; skipped");
+  return plan;
+}
+
+std::string format_plan(const experiments::Experiment& e, const Plan& plan) {
+  std::string out = fmt::format("Plan for {} ({}), seed {}\n", e.metadata.name, e.source_file, plan.seed);
+  out += "\nTargets\n";
+  for (const auto& [name, p] : plan.targets)
+    out += fmt::format("  {:<16} -> {}   {}\n", name, fmt::join(p.nodes, ", "), p.why);
+  out += "\nTimeline (from the start of injection)\n";
+  for (const auto& pf : plan.faults) {
+    const auto& f = e.faults[pf.window.fault_index];
+    std::string inst = f.repeat_count > 1 ? fmt::format(" #{}", pf.window.instance + 1) : "";
+    out += fmt::format("  {:>8} .. {:<8} {}{} ({}) on {}\n", format_duration(pf.window.start),
+                       format_duration(pf.window.end), f.name, inst, f.kind,
+                       fmt::join(pf.nodes, ", "));
+  }
+  out += fmt::format("  {:>8}    end of injection\n", format_duration(plan.total));
+  out += "\nProbes\n";
+  out += fmt::format("  steady state     {} probe(s) before injection and after recovery\n",
+                     e.steady_state.size());
+  if (!e.abort_when.empty())
+    out += fmt::format("  abort when       {} guardrail(s), evaluated while faults are active\n",
+                       e.abort_when.size());
+  if (e.recovery)
+    out += fmt::format("  recovery         {} check(s) within {} after the faults end\n",
+                       e.recovery->checks.size(), format_duration(e.recovery->deadline));
+  if (!e.rollbacks.empty())
+    out += fmt::format("  rollbacks        {} action(s) on ending\n", e.rollbacks.size());
+  for (const auto& n : plan.notes) out += "\nnote: " + n + "\n";
+  return out;
+}
+
+}  // namespace faultline::controller

@@ -1,0 +1,45 @@
+// Turns an experiment into a plan: which nodes each target hits and when each fault runs on
+// them. `faultline plan` prints it; the run engine executes exactly it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "controller/link/injector_link.h"
+#include "experiments/model.h"
+#include "experiments/timeline.h"
+
+namespace faultline::controller {
+
+struct TargetPlacement {
+  std::vector<std::string> nodes;  // chosen node names, sorted
+  std::string why;                 // "1 of 3 matching nodes (mode one, seed 42)"
+};
+
+struct PlannedFault {
+  experiments::FaultWindow window;
+  std::vector<std::string> nodes;
+};
+
+struct Plan {
+  uint32_t seed = 0;
+  std::map<std::string, TargetPlacement> targets;
+  std::vector<PlannedFault> faults;  // sorted by start
+  Duration total{};
+  std::vector<std::string> notes;  // things the plan cannot do and says so
+};
+
+// `injectors` are the nodes that can be used now. A fault whose kind a chosen node cannot do
+// fails the plan with a message naming the fault, the node and what it can do.
+Result<Plan> make_plan(const experiments::Experiment& experiment,
+                       const std::vector<InjectorInfo>& injectors,
+                       std::optional<uint32_t> seed = std::nullopt);
+
+// The plan as people read it, with the timeline.
+std::string format_plan(const experiments::Experiment& experiment, const Plan& plan);
+
+}  // namespace faultline::controller

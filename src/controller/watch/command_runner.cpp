@@ -1,0 +1,62 @@
+#include "controller/watch/command_runner.h"
+
+#include <unistd.h>
+
+#include <boost/process.hpp>
+#include <sstream>
+#include <thread>
+
+namespace faultline::controller {
+namespace {
+
+namespace bp = boost::process;
+
+// PATH lookup done here: boost::process::search_path would pull in Boost.Filesystem.
+std::string resolve(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout) {
+  if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "empty command");
+  std::string exe = resolve(argv[0]);
+  if (exe.empty()) return make_error(ErrorCode::kNotFound, "command not found: " + argv[0]);
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  CommandOutcome out;
+  try {
+    bp::ipstream pipe;
+    bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > pipe, bp::std_in < bp::null);
+    std::string collected;
+    std::thread reader([&] {
+      std::string line;
+      while (std::getline(pipe, line)) {
+        collected += line + "\n";
+        if (collected.size() > 8192) collected.erase(0, collected.size() - 4096);
+      }
+    });
+    if (!child.wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(timeout))) {
+      out.timed_out = true;
+      child.terminate();
+    } else {
+      out.exit_code = child.exit_code();
+    }
+    reader.join();
+    if (collected.size() > 4096) collected.erase(0, collected.size() - 4096);
+    out.output = collected;
+  } catch (const bp::process_error& e) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "cannot run " + argv[0] + ": " + std::string(e.what()));
+  }
+  return out;
+}
+
+}  // namespace faultline::controller
