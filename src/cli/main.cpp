@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "experiments/json_schema.h"
 #include "experiments/loader.h"
+#include "experiments/reference_doc.h"
 
 using namespace faultline;
 
@@ -77,7 +78,11 @@ int main(int argc, char** argv) {
   val->add_option("files", validate_files, "experiment YAML files")->required();
   val->add_option("--var", raw_vars, "override one of the experiments' vars: name=value");
 
-  auto* schema = app.add_subcommand("schema", "print the experiment file's JSON Schema");
+  std::string schema_format = "json";
+  auto* schema = app.add_subcommand(
+      "schema", "print the experiment format: JSON Schema for editors, or the Markdown reference");
+  schema->add_option("--format", schema_format, "json | markdown")
+      ->check(CLI::IsMember({"json", "markdown"}));
 
   std::string injectors_controller;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
@@ -103,7 +108,10 @@ int main(int argc, char** argv) {
   }
   if (*val) return validate(validate_files, run_opts.vars);
   if (*schema) {
-    std::printf("%s\n", experiments::json_schema().c_str());
+    if (schema_format == "markdown")
+      std::printf("%s", experiments::reference_markdown().c_str());
+    else
+      std::printf("%s\n", experiments::json_schema().c_str());
     return kExitPassed;
   }
   if (*inj) return cli::list_injectors(injectors_controller);

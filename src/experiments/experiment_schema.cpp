@@ -17,7 +17,9 @@ SchemaPtr str(std::string doc, std::string example = "") {
   s->example = std::move(example);
   return s;
 }
-SchemaPtr name(std::string doc) { return make(Type::kName, std::move(doc)); }
+SchemaPtr name(std::string doc) {
+  return make(Type::kName, std::move(doc));
+}
 SchemaPtr integer(std::string doc, double min, double max, std::string def = "") {
   auto s = make(Type::kInteger, std::move(doc));
   s->min = min;
@@ -47,14 +49,18 @@ SchemaPtr size(std::string doc, std::string def = "") {
   s->default_text = std::move(def);
   return s;
 }
-SchemaPtr rate(std::string doc) { return make(Type::kRate, std::move(doc)); }
+SchemaPtr rate(std::string doc) {
+  return make(Type::kRate, std::move(doc));
+}
 SchemaPtr enumeration(std::vector<std::string> values, std::string doc, std::string def = "") {
   auto s = make(Type::kEnum, std::move(doc));
   s->values = std::move(values);
   s->default_text = std::move(def);
   return s;
 }
-SchemaPtr string_map(std::string doc) { return make(Type::kStringMap, std::move(doc)); }
+SchemaPtr string_map(std::string doc) {
+  return make(Type::kStringMap, std::move(doc));
+}
 SchemaPtr list(SchemaPtr items, std::string doc) {
   auto s = make(Type::kList, std::move(doc));
   s->items = std::move(items);
@@ -72,8 +78,12 @@ SchemaPtr object(std::vector<Property> props, std::string doc,
   s->one_of_keys = std::move(one_of);
   return s;
 }
-Property req(std::string n, SchemaPtr s) { return {std::move(n), std::move(s), true}; }
-Property opt(std::string n, SchemaPtr s) { return {std::move(n), std::move(s), false}; }
+Property req(std::string n, SchemaPtr s) {
+  return {std::move(n), std::move(s), true};
+}
+Property opt(std::string n, SchemaPtr s) {
+  return {std::move(n), std::move(s), false};
+}
 
 // --- shared pieces ---------------------------------------------------------------------------
 
@@ -82,9 +92,9 @@ std::vector<Property> selection_props(const std::string& what) {
       opt("mode", enumeration({"one", "all", "count", "percent"},
                               "How many of the matching " + what + " to hit.", "one")),
       opt("count", integer("With mode count: how many " + what + ".", 1, 100000)),
-      opt("percent", percent("With mode percent: which share of the " + what +
-                                 " (rounded up, at least one).",
-                             "", true)),
+      opt("percent",
+          percent("With mode percent: which share of the " + what + " (rounded up, at least one).",
+                  "", true)),
   };
 }
 
@@ -105,8 +115,8 @@ SchemaPtr http_probe() {
                 s->pattern_doc = "must start with http:// or https://";
                 return s;
               }()),
-          opt("method", enumeration({"GET", "HEAD", "POST", "PUT", "DELETE"}, "HTTP method.",
-                                    "GET")),
+          opt("method",
+              enumeration({"GET", "HEAD", "POST", "PUT", "DELETE"}, "HTTP method.", "GET")),
           opt("expect_status",
               integer("Expected status code; a list of codes is accepted too.", 100, 599, "200")),
           opt("timeout", duration("Give up after this long.", "2s", true, 3600)),
@@ -115,8 +125,12 @@ SchemaPtr http_probe() {
 }
 
 // Probe kinds share one place so steady state, recovery and guardrails accept the same ones.
-std::vector<Property> probe_kind_props() { return {opt("http", http_probe())}; }
-std::vector<std::vector<std::string>> probe_kind_keys() { return {{"http"}}; }
+std::vector<Property> probe_kind_props() {
+  return {opt("http", http_probe())};
+}
+std::vector<std::vector<std::string>> probe_kind_keys() {
+  return {{"http"}};
+}
 
 SchemaPtr probe() {
   auto props = probe_kind_props();
@@ -140,36 +154,35 @@ std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
     return opt("correlation",
                percent("How much each packet's outcome depends on the previous one.", "0%"));
   };
-  k.emplace_back("process_kill",
-                 object(sel({opt("signal", [] {
-                               auto s = make(Type::kSignal,
-                                             "Signal to send: a name (SIGKILL, TERM) or a "
-                                             "number 1..64.");
-                               s->default_text = "SIGKILL";
-                               return s;
-                             }()),
-                             opt("interval",
-                                 duration("Send the signal again every interval for the fault's "
-                                          "duration (a crash loop); 0s sends it once.",
-                                          "0s"))}),
-                        "Send a signal to the target processes."));
   k.emplace_back(
-      "process_pause",
-      object(sel({opt("method", enumeration({"signal", "freezer"},
-                                            "SIGSTOP/SIGCONT, or the cgroup freezer for "
-                                            "targets with their own cgroup.",
-                                            "signal"))}),
-             "Freeze the target processes for the fault's duration."));
-  k.emplace_back("network_delay",
-                 object({req("delay", duration("Added one-way delay.", "", false, 60)),
-                         opt("jitter", duration("Random variation around the delay.", "0s",
-                                                false, 60)),
-                         correlation(),
-                         opt("distribution",
-                             enumeration({"uniform", "normal", "pareto", "paretonormal"},
-                                         "Shape of the jitter.", "uniform")),
-                         net_backend()},
-                        "Delay packets in the target's network scope."));
+      "process_kill",
+      object(sel({opt("signal",
+                      [] {
+                        auto s = make(Type::kSignal,
+                                      "Signal to send: a name (SIGKILL, TERM) or a "
+                                      "number 1..64.");
+                        s->default_text = "SIGKILL";
+                        return s;
+                      }()),
+                  opt("interval", duration("Send the signal again every interval for the fault's "
+                                           "duration (a crash loop); 0s sends it once.",
+                                           "0s"))}),
+             "Send a signal to the target processes."));
+  k.emplace_back("process_pause",
+                 object(sel({opt("method", enumeration({"signal", "freezer"},
+                                                       "SIGSTOP/SIGCONT, or the cgroup freezer for "
+                                                       "targets with their own cgroup.",
+                                                       "signal"))}),
+                        "Freeze the target processes for the fault's duration."));
+  k.emplace_back(
+      "network_delay",
+      object({req("delay", duration("Added one-way delay.", "", false, 60)),
+              opt("jitter", duration("Random variation around the delay.", "0s", false, 60)),
+              correlation(),
+              opt("distribution", enumeration({"uniform", "normal", "pareto", "paretonormal"},
+                                              "Shape of the jitter.", "uniform")),
+              net_backend()},
+             "Delay packets in the target's network scope."));
   k.emplace_back(
       "network_loss",
       object({req("percent", percent("Share of packets dropped (random model).", "", false)),
@@ -201,25 +214,24 @@ std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
                  object({opt("direction", enumeration({"egress", "ingress", "both"},
                                                       "Which direction is cut.", "both"))},
                         "Drop all traffic in the target's network scope (a blackhole)."));
-  k.emplace_back("network_bandwidth",
-                 object({req("rate", rate("Rate limit.")),
-                         opt("burst", size("Bucket size.", "32KiB")),
-                         opt("limit", size("Queue size before dropping.", "64KiB")),
-                         opt("backend", backend({"tbf", "htb"}, "tbf"))},
-                        "Throttle the target interface."));
+  k.emplace_back(
+      "network_bandwidth",
+      object({req("rate", rate("Rate limit.")), opt("burst", size("Bucket size.", "32KiB")),
+              opt("limit", size("Queue size before dropping.", "64KiB")),
+              opt("backend", backend({"tbf", "htb"}, "tbf"))},
+             "Throttle the target interface."));
   k.emplace_back("interface_down",
                  object({}, "Take the target's network interface down for the duration."));
   k.emplace_back("link_flap",
-                 object({req("down", duration("How long the link stays down each time.", "",
-                                              true)),
+                 object({req("down", duration("How long the link stays down each time.", "", true)),
                          req("up", duration("How long it stays up in between.", "", true))},
                         "Take the target's interface down and up on a schedule."));
-  k.emplace_back("cpu_stress",
-                 object({opt("workers", integer("Busy worker threads.", 1, 1024, "1")),
-                         opt("load", percent("Target load of each worker.", "100%", true)),
-                         opt("cpus", list(integer("CPU number.", 0, 4095),
-                                          "Pin workers to these CPUs."))},
-                        "Burn CPU."));
+  k.emplace_back(
+      "cpu_stress",
+      object({opt("workers", integer("Busy worker threads.", 1, 1024, "1")),
+              opt("load", percent("Target load of each worker.", "100%", true)),
+              opt("cpus", list(integer("CPU number.", 0, 4095), "Pin workers to these CPUs."))},
+             "Burn CPU."));
   k.emplace_back(
       "memory_pressure",
       object({opt("size", size("Memory to allocate and touch.")),
@@ -227,20 +239,26 @@ std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
               opt("ramp", duration("Reach the size over this long.", "0s")),
               opt("floor", percent("Never leave less than this share of memory free.", "10%"))},
              "Allocate and hold memory.", {{"size", "percent"}}));
-  k.emplace_back("disk_fill",
-                 object({opt("size", size("Bytes to write.")),
-                         opt("percent", percent("Or: fill the filesystem to this share used.",
-                                                "", true)),
-                         opt("reserve", size("Always leave this much free.", "100MiB"))},
-                        "Fill the filesystem holding the target path.", {{"size", "percent"}}));
+  k.emplace_back(
+      "disk_fill",
+      object({opt("size", size("Bytes to write.")),
+              opt("percent", percent("Or: fill the filesystem to this share used.", "", true)),
+              opt("reserve", size("Always leave this much free.", "100MiB"))},
+             "Fill the filesystem holding the target path.", {{"size", "percent"}}));
   k.emplace_back(
       "io_fault",
-      object({opt("latency", duration("Added latency per operation.", "0s", false, 60)),
+      object({opt("latency",
+                  [] {
+                    auto s = duration("Added latency per operation (set latency, error or both).",
+                                      "0s", false, 60);
+                    s->example = "5ms";
+                    return s;
+                  }()),
               opt("error", enumeration({"none", "EIO", "ENOSPC", "EACCES", "EROFS", "EDQUOT"},
                                        "Error returned by faulted operations.", "none")),
               opt("fraction", percent("Share of operations faulted.", "100%", true)),
-              opt("operations", enumeration({"read", "write", "all"},
-                                            "Which operations are faulted.", "all"))},
+              opt("operations",
+                  enumeration({"read", "write", "all"}, "Which operations are faulted.", "all"))},
              "Slow down or fail file operations under the target path."));
   k.emplace_back(
       "clock_skew",
@@ -267,8 +285,7 @@ SchemaPtr fault_step(const std::vector<std::pair<std::string, SchemaPtr>>& kinds
           opt("after", name("Start when this fault has ended, instead of in step order.")),
           opt("repeat",
               object({opt("count", integer("How many times in all.", 1, 10000, "1")),
-                      opt("interval", duration("Gap between one end and the next start.",
-                                               "0s"))},
+                      opt("interval", duration("Gap between one end and the next start.", "0s"))},
                      "Apply the fault several times.")),
           opt("params", object({}, "Parameters of the fault kind (see below).")),
       },
@@ -291,8 +308,7 @@ SchemaPtr fault_step(const std::vector<std::pair<std::string, SchemaPtr>>& kinds
                        "Wait before the next step.")},
       {"parallel", object(named({req("parallel", steps)}),
                           "Start every step at once; the block ends when all have.")},
-      {"sequential", object(named({req("sequential", steps)}),
-                            "Run steps one after another.")},
+      {"sequential", object(named({req("sequential", steps)}), "Run steps one after another.")},
   };
   return step;
 }
@@ -320,11 +336,12 @@ SchemaPtr build_experiment() {
                       opt("cmdline", str("ECMAScript regex over the command line.")),
                       opt("pidfile", str("File holding the PID, read when the fault starts.")),
                       opt("cgroup", str("cgroup path; every process in it.")),
-                      opt("pid", [] {
-                        auto s = integer("An explicit PID (never 1).", 2, 4194304);
-                        s->min_reason = "PID 1 is never touched";
-                        return s;
-                      }()),
+                      opt("pid",
+                          [] {
+                            auto s = integer("An explicit PID (never 1).", 2, 4194304);
+                            s->min_reason = "PID 1 is never touched";
+                            return s;
+                          }()),
                       opt("pid_namespace",
                           str("Resolve PIDs inside this PID namespace (e.g. /proc/42/ns/pid)."))},
                      "Which processes on the node.",
@@ -333,11 +350,11 @@ SchemaPtr build_experiment() {
               object({opt("namespace", str("Network namespace: a name under /var/run/netns "
                                            "or a path.")),
                       opt("interface", str("Network interface.", "eth0")),
-                      opt("destinations", list(str("CIDR", "10.0.0.0/24"),
-                                               "Only traffic to these CIDRs.")),
+                      opt("destinations",
+                          list(str("CIDR", "10.0.0.0/24"), "Only traffic to these CIDRs.")),
                       opt("ports", list(integer("Port.", 1, 65535), "Only these ports.")),
-                      opt("protocol", enumeration({"all", "tcp", "udp", "icmp"},
-                                                  "Only this protocol.", "all")),
+                      opt("protocol",
+                          enumeration({"all", "tcp", "udp", "icmp"}, "Only this protocol.", "all")),
                       opt("direction", enumeration({"egress", "ingress", "both"},
                                                    "Which direction is hit.", "egress"))},
                      "Which traffic on the node.")),
@@ -356,36 +373,34 @@ SchemaPtr build_experiment() {
        opt("min_spans", integer("No verdict with fewer spans in the window.", 1, 1e9, "20"))},
       "A service level indicator computed from trace spans.",
       {{"error_rate_above", "p50_above", "p95_above", "p99_above"}});
-  auto guard_probe = object(probe_kind_props(), "A probe that must keep passing.",
-                            probe_kind_keys());
+  auto guard_probe =
+      object(probe_kind_props(), "A probe that must keep passing.", probe_kind_keys());
   auto guardrail = object(
       {req("name", name("Unique name of the guardrail.")), opt("probe", guard_probe),
-       opt("sli", sli),
-       opt("for", duration("Trip only after the condition held this long.", "0s")),
+       opt("sli", sli), opt("for", duration("Trip only after the condition held this long.", "0s")),
        opt("interval", duration("How often it is evaluated.", "100ms", true))},
       "A condition that aborts the run while faults are active.", {{"probe", "sli"}});
 
-  auto action = object(
-      {req("name", name("Unique name of the action.")),
-       opt("command",
-           object({req("run", list(str("argument"), "Program and arguments (no shell).")),
-                   opt("timeout", duration("Kill it after this long.", "30s", true))},
-                  "Run a program.")),
-       opt("http", http_probe()),
-       opt("on", list(enumeration({"passed", "failed", "aborted", "error"}, "An ending."),
-                      "Endings to run on; default: every ending."))},
-      "An action run when the run ends.", {{"command", "http"}});
+  auto action =
+      object({req("name", name("Unique name of the action.")),
+              opt("command",
+                  object({req("run", list(str("argument"), "Program and arguments (no shell).")),
+                          opt("timeout", duration("Kill it after this long.", "30s", true))},
+                         "Run a program.")),
+              opt("http", http_probe()),
+              opt("on", list(enumeration({"passed", "failed", "aborted", "error"}, "An ending."),
+                             "Endings to run on; default: every ending."))},
+             "An action run when the run ends.", {{"command", "http"}});
 
   auto root = object(
       {
           req("apiVersion", enumeration({"faultline/v1"}, "Version of the format.")),
           req("kind", enumeration({"Experiment"}, "Always Experiment.")),
-          req("metadata",
-              object({req("name", name("Name of the experiment.")),
-                      opt("description", str("What the experiment shows.")),
-                      opt("owner", str("Who to ask about it.")),
-                      opt("labels", string_map("Free-form labels."))},
-                     "Who and what.")),
+          req("metadata", object({req("name", name("Name of the experiment.")),
+                                  opt("description", str("What the experiment shows.")),
+                                  opt("owner", str("Who to ask about it.")),
+                                  opt("labels", string_map("Free-form labels."))},
+                                 "Who and what.")),
           opt("vars", string_map("Defaults for ${name} substitutions; override with --var "
                                  "name=value. ${env:NAME:-default} reads the environment.")),
           opt("max_duration", duration("Safety limit: the planned fault timeline may not be "
@@ -421,33 +436,49 @@ const std::vector<std::pair<std::string, SchemaPtr>>& fault_kind_params() {
 }
 
 const Schema& experiment_schema() {
-  static const SchemaPtr root = build_experiment();
-  return *root;
+  // Steps contain steps, so the schema graph has a cycle and cannot be freed by its
+  // shared_ptrs; it lives for the whole process, reachable from here.
+  static const SchemaPtr* root = new SchemaPtr(build_experiment());
+  return **root;
 }
 
 std::string type_name(const Schema& s) {
   switch (s.type) {
-    case Type::kString: return "string";
-    case Type::kName: return "name";
-    case Type::kInteger: return "integer";
-    case Type::kBool: return "boolean";
-    case Type::kDuration: return "duration";
-    case Type::kPercent: return "percentage";
-    case Type::kSize: return "size";
-    case Type::kRate: return "rate";
-    case Type::kSignal: return "signal";
+    case Type::kString:
+      return "string";
+    case Type::kName:
+      return "name";
+    case Type::kInteger:
+      return "integer";
+    case Type::kBool:
+      return "boolean";
+    case Type::kDuration:
+      return "duration";
+    case Type::kPercent:
+      return "percentage";
+    case Type::kSize:
+      return "size";
+    case Type::kRate:
+      return "rate";
+    case Type::kSignal:
+      return "signal";
     case Type::kEnum: {
       std::string out;
       for (const auto& v : s.values) out += (out.empty() ? "" : " | ") + v;
       return out;
     }
-    case Type::kStringMap: return "map of strings";
-    case Type::kObject: return "object";
-    case Type::kMap: return "map of " + (s.items ? type_name(*s.items) : std::string("?"));
-    case Type::kList: return "list of " + (s.items && !s.items->def_name.empty()
-                                               ? s.items->def_name
-                                               : s.items ? type_name(*s.items) : "?");
-    case Type::kUnion: return s.def_name.empty() ? "one of several shapes" : s.def_name;
+    case Type::kStringMap:
+      return "map of strings";
+    case Type::kObject:
+      return "object";
+    case Type::kMap:
+      return "map of " + (s.items ? type_name(*s.items) : std::string("?"));
+    case Type::kList:
+      return "list of " + (s.items && !s.items->def_name.empty() ? s.items->def_name
+                           : s.items                             ? type_name(*s.items)
+                                                                 : "?");
+    case Type::kUnion:
+      return s.def_name.empty() ? "one of several shapes" : s.def_name;
   }
   return "?";
 }

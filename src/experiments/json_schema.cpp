@@ -12,9 +12,19 @@ using nlohmann::json;
 // Any scalar may instead be a ${var} reference, resolved before validation.
 constexpr const char* kVarRef = R"(\$\{[^}]+\})";
 
+// Limits are doubles in the schema model; whole numbers are written as JSON integers.
+json number(double v) {
+  if (v == static_cast<double>(static_cast<int64_t>(v))) return static_cast<int64_t>(v);
+  return v;
+}
+
+// Non-string values may be written as a ${var} reference instead.
+json or_var(json j) {
+  return {{"anyOf", json::array({std::move(j), {{"type", "string"}, {"pattern", kVarRef}}})}};
+}
+
 json pattern_string(const std::string& pattern) {
-  return {{"type", "string"},
-          {"pattern", "^(" + pattern + "|.*" + std::string(kVarRef) + ".*)$"}};
+  return {{"type", "string"}, {"pattern", "^(" + pattern + "|.*" + std::string(kVarRef) + ".*)$"}};
 }
 
 class Generator {
@@ -54,38 +64,46 @@ class Generator {
       case Type::kString:
         if (!s.pattern.empty()) return pattern_string(s.pattern);
         return {{"type", "string"}};
-      case Type::kName: return pattern_string("[a-z0-9][a-z0-9-]{0,62}");
+      case Type::kName:
+        return pattern_string("[a-z0-9][a-z0-9-]{0,62}");
       case Type::kInteger: {
         json n = {{"type", "integer"}};
-        if (s.min) n[s.exclusive_min ? "exclusiveMinimum" : "minimum"] = *s.min;
-        if (s.max) n["maximum"] = *s.max;
+        if (s.min) n[s.exclusive_min ? "exclusiveMinimum" : "minimum"] = number(*s.min);
+        if (s.max) n["maximum"] = number(*s.max);
+        n = or_var(n);
         // The loader accepts one status or a list of them.
         if (property == "expect_status")
           return {{"anyOf", json::array({n, {{"type", "array"}, {"items", n}}})}};
         return n;
       }
-      case Type::kBool: return {{"type", "boolean"}};
+      case Type::kBool:
+        return or_var({{"type", "boolean"}});
       case Type::kDuration:
-        return pattern_string(R"((\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|0)");
+        return {{"anyOf", json::array({{{"const", 0}},
+                                       pattern_string(R"((\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|0)")})}};
       case Type::kPercent:
         return pattern_string(R"(\d+(\.\d+)?%)");
       case Type::kSize:
-        return {{"anyOf", json::array({{{"type", "integer"}, {"minimum", 0}},
-                                       pattern_string(R"(\d+(\.\d+)?(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)?)")})}};
+        return {{"anyOf",
+                 json::array({{{"type", "integer"}, {"minimum", 0}},
+                              pattern_string(R"(\d+(\.\d+)?(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)?)")})}};
       case Type::kRate:
         return pattern_string(R"(\d+(\.\d+)?(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps))");
       case Type::kSignal:
         return {{"anyOf", json::array({{{"type", "integer"}, {"minimum", 1}, {"maximum", 64}},
                                        {{"type", "string"}}})}};
-      case Type::kEnum: return {{"enum", s.values}};
+      case Type::kEnum:
+        return or_var({{"enum", s.values}});
       case Type::kStringMap:
         return {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
       case Type::kMap:
         return {{"type", "object"},
                 {"propertyNames", pattern_string("[a-z0-9][a-z0-9-]{0,62}")},
                 {"additionalProperties", convert(*s.items, "")}};
-      case Type::kList: return {{"type", "array"}, {"items", convert(*s.items, property)}};
-      case Type::kObject: return object(s);
+      case Type::kList:
+        return {{"type", "array"}, {"items", convert(*s.items, property)}};
+      case Type::kObject:
+        return object(s);
       case Type::kUnion: {
         json any = json::array();
         for (const auto& [key, variant] : s.variants) {
@@ -123,8 +141,7 @@ class Generator {
         json required_params = json::array();
         for (const auto& p : variant->properties)
           if (p.required) required_params.push_back(p.name);
-        if (!required_params.empty())
-          then["required"] = json::array({s.discriminated->property});
+        if (!required_params.empty()) then["required"] = json::array({s.discriminated->property});
         all.push_back({{"if",
                         {{"properties", {{s.discriminated->key, {{"const", value}}}}},
                          {"required", json::array({s.discriminated->key})}}},

@@ -93,7 +93,8 @@ class Extractor {
     e_.metadata = {str(md, "name"), str(md, "description"), str(md, "owner"), smap(md, "labels")};
     e_.max_duration = dur(root, "max_duration", 30min);
     if (YAML::Node ts = root["targets"])
-      for (auto it = ts.begin(); it != ts.end(); ++it) e_.targets.push_back(target(it->first, it->second));
+      for (auto it = ts.begin(); it != ts.end(); ++it)
+        e_.targets.push_back(target(it->first, it->second));
     if (YAML::Node ss = root["steady_state"]) e_.steady_state = probes(ss, "steady_state");
     e_.method.kind = Step::Kind::kSequential;
     e_.method.where = r_.where(root["faults"]);
@@ -110,7 +111,8 @@ class Extractor {
     }
     if (YAML::Node rb = root["rollbacks"])
       for (size_t i = 0; i < rb.size(); ++i) e_.rollbacks.push_back(rollback(rb[i]));
-    if (YAML::Node rep = root["report"]) e_.report = {str(rep, "junit"), str(rep, "json"), str(rep, "html")};
+    if (YAML::Node rep = root["report"])
+      e_.report = {str(rep, "junit"), str(rep, "json"), str(rep, "html")};
     check_references();
   }
 
@@ -164,7 +166,8 @@ class Extractor {
   static bool valid_cidr(const std::string& c) {
     static const std::regex v4(R"(^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(/(\d{1,2}))?$)");
     std::smatch m;
-    if (!std::regex_match(c, m, v4)) return c.find(':') != std::string::npos;  // IPv6: kernel checks
+    if (!std::regex_match(c, m, v4))
+      return c.find(':') != std::string::npos;  // IPv6: kernel checks
     for (int i = 1; i <= 4; ++i)
       if (std::stoi(m[i]) > 255) return false;
     return !m[6].matched || std::stoi(m[6]) <= 32;
@@ -217,7 +220,8 @@ class Extractor {
       if (!n[block]) continue;
       s.kind = std::string(block) == "parallel" ? Step::Kind::kParallel : Step::Kind::kSequential;
       for (size_t i = 0; i < n[block].size(); ++i)
-        s.children.push_back(step(n[block][i], field + "." + block + "[" + std::to_string(i) + "]"));
+        s.children.push_back(
+            step(n[block][i], field + "." + block + "[" + std::to_string(i) + "]"));
       return s;
     }
     s.kind = Step::Kind::kFault;
@@ -239,10 +243,14 @@ class Extractor {
       f.repeat_count = static_cast<int>(num(rep, "count", 1));
       f.repeat_interval = dur(rep, "interval");
     }
-    fault_fields_[f.name] = field;
-    fault_nodes_[f.name] = n;
-    if (!fault_names_.insert(f.name).second)
-      r_.error(n["name"], field + ".name", "\"" + f.name + "\" is used by another fault");
+    if (!fault_names_.insert(f.name).second) {
+      r_.error(n["name"], field + ".name",
+               "\"" + f.name + "\" is already the name of " + fault_fields_[f.name] + " (line " +
+                   std::to_string(r_.where(fault_nodes_[f.name]).line) + ")");
+    } else {
+      fault_fields_[f.name] = field;
+      fault_nodes_[f.name] = n;
+    }
     f.params = params(f.kind, n["params"] ? n["params"] : YAML::Node(YAML::NodeType::Map));
     if (f.kind == "process_pause" && f.duration <= Duration::zero())
       r_.error(n["duration"] ? n["duration"] : n, field + ".duration",
@@ -258,19 +266,26 @@ class Extractor {
       k.interval = dur(p, "interval");
       return k;
     }
-    if (kind == "process_pause") return ProcessPauseParams{selection(p), str(p, "method", "signal")};
+    if (kind == "process_pause")
+      return ProcessPauseParams{selection(p), str(p, "method", "signal")};
     if (kind == "network_delay")
       return NetworkDelayParams{dur(p, "delay"), dur(p, "jitter"), pct(p, "correlation"),
                                 str(p, "distribution", "uniform"), str(p, "backend", "auto")};
     if (kind == "network_loss")
-      return NetworkLossParams{pct(p, "percent"),       pct(p, "correlation"),
-                               str(p, "model", "random"), pct(p, "p"),
-                               pct(p, "r"),              pct(p, "loss_bad", 1.0),
-                               pct(p, "loss_good"),      str(p, "backend", "auto")};
+      return NetworkLossParams{pct(p, "percent"),
+                               pct(p, "correlation"),
+                               str(p, "model", "random"),
+                               pct(p, "p"),
+                               pct(p, "r"),
+                               pct(p, "loss_bad", 1.0),
+                               pct(p, "loss_good"),
+                               str(p, "backend", "auto")};
     if (kind == "network_duplicate")
-      return NetworkDuplicateParams{pct(p, "percent"), pct(p, "correlation"), str(p, "backend", "auto")};
+      return NetworkDuplicateParams{pct(p, "percent"), pct(p, "correlation"),
+                                    str(p, "backend", "auto")};
     if (kind == "network_corrupt")
-      return NetworkCorruptParams{pct(p, "percent"), pct(p, "correlation"), str(p, "backend", "auto")};
+      return NetworkCorruptParams{pct(p, "percent"), pct(p, "correlation"),
+                                  str(p, "backend", "auto")};
     if (kind == "network_reorder")
       return NetworkReorderParams{pct(p, "percent"), pct(p, "correlation"), dur(p, "delay"),
                                   static_cast<int>(num(p, "gap")), str(p, "backend", "auto")};
@@ -283,7 +298,8 @@ class Extractor {
     if (kind == "interface_down") return InterfaceDownParams{};
     if (kind == "link_flap") return LinkFlapParams{dur(p, "down"), dur(p, "up")};
     if (kind == "cpu_stress")
-      return CpuStressParams{static_cast<int>(num(p, "workers", 1)), pct(p, "load", 1.0), ints(p, "cpus")};
+      return CpuStressParams{static_cast<int>(num(p, "workers", 1)), pct(p, "load", 1.0),
+                             ints(p, "cpus")};
     if (kind == "memory_pressure")
       return MemoryPressureParams{bytes(p, "size"), pct(p, "percent"), dur(p, "ramp"),
                                   pct(p, "floor", 0.10)};
@@ -337,8 +353,10 @@ class Extractor {
     a.name = str(n, "name");
     a.where = r_.where(n);
     a.on = strings(n, "on");
-    if (YAML::Node c = n["command"]) a.action = CommandAction{strings(c, "run"), dur(c, "timeout", 30s)};
-    else a.action = std::get<HttpProbeSpec>(probe_kind(n));
+    if (YAML::Node c = n["command"])
+      a.action = CommandAction{strings(c, "run"), dur(c, "timeout", 30s)};
+    else
+      a.action = std::get<HttpProbeSpec>(probe_kind(n));
     return a;
   }
 
@@ -360,15 +378,17 @@ class Extractor {
         bool missing = (need == "process" && !t->process) || (need == "network" && !t->network) ||
                        (need == "interface" && (!t->network || t->network->interface.empty())) ||
                        (need == "paths" && t->paths.empty());
-        static const std::map<std::string, std::string> kWhat = {
-            {"process", "a process selector"},
-            {"network", "a network scope"},
-            {"interface", "a network interface (network.interface)"},
-            {"paths", "paths"}};
-        if (missing)
+        static const std::map<std::string, std::pair<std::string, std::string>> kWhat = {
+            {"process", {"a process selector", "process"}},
+            {"network", {"a network scope", "network"}},
+            {"interface", {"a network interface", "network.interface"}},
+            {"paths", {"paths", "paths"}}};
+        if (missing) {
+          const auto& [what, key] = kWhat.at(need);
           r_.error(n["target"], field + ".target",
-                   "target \"" + t->name + "\" has no " + kWhat.at(need) + ", which " + f.kind +
-                       " needs");
+                   f.kind + " needs a target with " + what + ", but target \"" + t->name +
+                       "\" has none (add targets." + t->name + "." + key + ")");
+        }
       }
       if (!f.after.empty() && !e_.find_fault(f.after)) {
         std::vector<std::string> names(fault_names_.begin(), fault_names_.end());
@@ -395,8 +415,8 @@ class Extractor {
         return;
       }
       r_.error(e_.method.where, "faults",
-               "the method takes " + format_duration(timeline->total) + ", longer than max_duration " +
-                   format_duration(e_.max_duration));
+               "the method takes " + format_duration(timeline->total) +
+                   ", longer than max_duration " + format_duration(e_.max_duration));
     }
   }
 
@@ -422,20 +442,35 @@ LoadResult parse_experiment(std::string_view yaml_text, const std::string& sourc
     return result;
   }
   if (!root || root.IsNull()) {
-    result.diagnostics.push_back({{source_name, 0, 0}, "", "the file is empty (expected an Experiment)"});
+    result.diagnostics.push_back(
+        {{source_name, 0, 0}, "", "the file is empty (expected an Experiment)"});
     return result;
   }
   YamlReader reader(source_name, result.diagnostics);
   Experiment exp;
   exp.source_file = source_name;
-  if (root.IsMap() && root["vars"] && root["vars"].IsMap())
-    for (auto it = root["vars"].begin(); it != root["vars"].end(); ++it)
-      if (it->second.IsScalar()) exp.vars[it->first.Scalar()] = it->second.Scalar();
-  for (const auto& [k, v] : options.vars) exp.vars[k] = v;
-  substitute_vars(root, exp.vars, "", reader);
+  exp.vars = resolve_vars(root.IsMap() ? root["vars"] : YAML::Node(), options.vars, reader);
+  auto unresolved = substitute_vars(root, exp.vars, "", reader);
+  size_t before_schema = result.diagnostics.size();
   validate_against_schema(root, experiment_schema(), "", reader);
-  if (!result.diagnostics.empty()) return result;
+  // A value whose ${...} could not be resolved has one problem, already reported.
+  std::erase_if(result.diagnostics, [&, i = size_t{0}](const Diagnostic& d) mutable {
+    return i++ >= before_schema && unresolved.count({d.where.line, d.where.column});
+  });
+  // In file order, so the list reads top to bottom like the file.
+  auto in_file_order = [&] {
+    std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                       return std::pair(a.where.line, a.where.column) <
+                              std::pair(b.where.line, b.where.column);
+                     });
+  };
+  if (!result.diagnostics.empty()) {
+    in_file_order();
+    return result;
+  }
   Extractor(reader, exp).run(root);
+  in_file_order();
   if (result.diagnostics.empty()) result.experiment = std::move(exp);
   return result;
 }
@@ -444,7 +479,8 @@ LoadResult load_experiment_file(const std::string& path, const LoadOptions& opti
   std::ifstream in(path);
   if (!in) {
     LoadResult r;
-    r.diagnostics.push_back({{path, 0, 0}, "", std::string("cannot read file: ") + std::strerror(errno)});
+    r.diagnostics.push_back(
+        {{path, 0, 0}, "", std::string("cannot read file: ") + std::strerror(errno)});
     return r;
   }
   std::stringstream text;

@@ -2,6 +2,7 @@
 // faultline-injector processes, against the real demo service on loopback.
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -247,6 +248,115 @@ TEST_F(CliRun, KilledSupervisorLeavesNoOrphanWorker) {
   demo_->wait(5000ms);
   EXPECT_TRUE(wait_until(
       [&] { return process_state(worker) == '?' || process_state(worker) == 'Z'; }, 5000ms));
+}
+
+// --- the experiment language end to end: guardrails, rollbacks, vars, plan --------------------
+
+// Pauses the demo for a minute behind a guardrail that trips when /health stops answering.
+std::string guarded_pause_yaml(int port, const std::string& pidfile, const std::string& dir) {
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/health";
+  return "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: guarded-pause}\n"
+         "targets:\n  demo: {process: {pidfile: " +
+         pidfile +
+         "}}\n"
+         "steady_state:\n  - {name: up, http: {url: " +
+         url +
+         ", timeout: 1s}}\n"
+         "faults:\n  - {name: freeze, kind: process_pause, target: demo, duration: 60s}\n"
+         "abort_when:\n"
+         "  - name: demo-answers\n"
+         "    probe: {http: {url: " +
+         url +
+         ", timeout: 200ms}}\n"
+         "    for: 500ms\n"
+         "    interval: 100ms\n"
+         "rollbacks:\n"
+         "  - {name: mark-aborted, command: {run: [touch, " +
+         dir +
+         "/aborted]}, on: [aborted]}\n"
+         "  - {name: mark-passed, command: {run: [touch, " +
+         dir + "/passed]}, on: [passed]}\n";
+}
+
+TEST_F(CliRun, GuardrailBreachAbortsRevertsAndRunsTheRollbacks) {
+  start_demo(true);
+  pid_t target = demo_pid();
+  std::string exp = dir_.file("guarded.yaml");
+  write_file(exp, guarded_pause_yaml(port_, pidfile_, dir_.path()));
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_cli({"run", exp}), 2) << out_ << err_;
+  // Far sooner than the 60s pause: the guardrail ended it.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+  EXPECT_NE(out_.find("guardrail \"demo-answers\" breached"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("fault freeze reverted"), std::string::npos) << out_;
+  EXPECT_NE(process_state(target), 'T');
+  EXPECT_TRUE(http_ok(port_));
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("aborted"))) << out_;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("passed"))) << out_;
+}
+
+TEST_F(CliRun, VarsComeFromTheFileTheCommandLineAndTheEnvironment) {
+  start_demo(true);
+  std::string exp = dir_.file("vars.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: vars}\n"
+             "vars: {port: \"1\", pidfile: \"${env:FL_TEST_PIDFILE:-/nonexistent}\"}\n"
+             "targets:\n  demo: {process: {pidfile: \"${pidfile}\"}}\n"
+             "steady_state:\n  - {name: up, http: {url: \"http://127.0.0.1:${port}/health\"}}\n"
+             "faults:\n  - {name: kill, kind: process_kill, target: demo}\n"
+             "recovery:\n  deadline: 10s\n  checks:\n"
+             "    - {name: back, http: {url: \"http://127.0.0.1:${port}/health\"}}\n");
+  setenv("FL_TEST_PIDFILE", pidfile_.c_str(), 1);
+  pid_t before = demo_pid();
+  ASSERT_EQ(run_cli({"run", exp, "--var", "port=" + std::to_string(port_)}), 0) << out_ << err_;
+  EXPECT_NE(demo_pid(), before);
+  unsetenv("FL_TEST_PIDFILE");
+  // Without the override the file's port 1 is used: nothing listens, the run never injects.
+  ASSERT_EQ(run_cli({"run", exp}), 1) << out_ << err_;
+  EXPECT_NE(out_.find("not steady before injection"), std::string::npos) << out_;
+  ASSERT_EQ(run_cli({"validate", exp, "--var", "nonsense"}), 3);
+  EXPECT_EQ(err_, "faultline: --var nonsense: expected name=value\n");
+}
+
+TEST_F(CliRun, PlanShowsTheTimelineAndTouchesNothing) {
+  start_demo(true);
+  pid_t target = demo_pid();
+  std::string exp = write_experiment("process_pause", "45s", "10s");
+  ASSERT_EQ(run_cli({"plan", exp, "--seed", "7"}), 0) << out_ << err_;
+  EXPECT_NE(out_.find("seed 7"), std::string::npos) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex("0s \\.\\. 45s +hit-demo \\(process_pause\\)")))
+      << out_;
+  EXPECT_NE(out_.find("hits process from " + pidfile_), std::string::npos) << out_;
+  EXPECT_NE(process_state(target), 'T');
+  EXPECT_EQ(demo_pid(), target);
+}
+
+TEST_F(CliRun, AFaultNoNodeCanDoIsRefusedBeforeAnythingRuns) {
+  std::string exp = dir_.file("net.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: net}\n"
+             "targets:\n  lo: {network: {interface: lo}}\n"
+             "faults:\n  - {name: slow, kind: network_delay, target: lo, duration: 1s,"
+             " params: {delay: 10ms}}\n");
+  ASSERT_EQ(run_cli({"run", exp}), 3) << out_ << err_;
+  EXPECT_TRUE(std::regex_search(
+      err_, std::regex(exp + ": fault \"slow\": node .+ cannot do network_delay \\(it can: ")))
+      << err_;
+}
+
+TEST_F(CliRun, PlanThroughTheControllerUsesItsInjectors) {
+  start_controller_and_injector();
+  std::string exp = write_experiment("process_kill", "0s", "1s");
+  ASSERT_EQ(run_cli({"plan", exp, "--controller", controller_addr_}), 0) << out_ << err_;
+  EXPECT_NE(out_.find("demo             -> node-a"), std::string::npos) << out_;
+  // A selector nobody matches is refused with what is connected.
+  std::string text = read_file(exp);
+  text.replace(text.find("  demo:\n"), 8, "  demo:\n    nodes: {selector: {role: db}}\n");
+  write_file(exp, text);
+  ASSERT_EQ(run_cli({"plan", exp, "--controller", controller_addr_}), 3) << out_ << err_;
+  EXPECT_NE(err_.find("target \"demo\": no connected injector matches selector role=db"),
+            std::string::npos)
+      << err_;
 }
 
 }  // namespace

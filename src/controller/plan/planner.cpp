@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <random>
 
 #include "controller/run/fault_translation.h"
@@ -16,12 +15,52 @@ using experiments::Selection;
 
 std::string mode_name(const Selection& s) {
   switch (s.mode) {
-    case Selection::Mode::kOne: return "one";
-    case Selection::Mode::kAll: return "all";
-    case Selection::Mode::kCount: return fmt::format("count {}", s.count);
-    case Selection::Mode::kPercent: return fmt::format("percent {:g}%", s.percent * 100);
+    case Selection::Mode::kOne:
+      return "one";
+    case Selection::Mode::kAll:
+      return "all";
+    case Selection::Mode::kCount:
+      return fmt::format("count {}", s.count);
+    case Selection::Mode::kPercent:
+      return fmt::format("percent {:g}%", s.percent * 100);
   }
   return "?";
+}
+
+uint32_t fnv1a(const std::string& text) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : text) h = (h ^ c) * 16777619u;
+  return h;
+}
+
+// What a target hits inside each node, as the plan shows it.
+std::string scope_text(const experiments::TargetSpec& t) {
+  std::vector<std::string> parts;
+  if (t.process) {
+    const auto& p = *t.process;
+    if (!p.name.empty()) parts.push_back("process name " + p.name);
+    if (!p.cmdline.empty()) parts.push_back("process cmdline ~ " + p.cmdline);
+    if (!p.pidfile.empty()) parts.push_back("process from " + p.pidfile);
+    if (!p.cgroup.empty()) parts.push_back("processes in cgroup " + p.cgroup);
+    if (p.pid) parts.push_back("pid " + std::to_string(p.pid));
+  }
+  if (t.network) {
+    const auto& n = *t.network;
+    std::string net = n.direction + " " + n.protocol + " traffic";
+    if (!n.interface.empty()) net += " on " + n.interface;
+    if (!n.netns.empty()) net += " in netns " + n.netns;
+    if (!n.destinations.empty()) net += fmt::format(" to {}", fmt::join(n.destinations, ","));
+    if (!n.ports.empty()) net += fmt::format(" ports {}", fmt::join(n.ports, ","));
+    parts.push_back(net);
+  }
+  if (!t.paths.empty()) parts.push_back(fmt::format("paths {}", fmt::join(t.paths, ",")));
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+std::string probe_names(const std::vector<experiments::ProbeSpec>& probes) {
+  std::vector<std::string> names;
+  for (const auto& p : probes) names.push_back(p.name);
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 bool matches(const InjectorInfo& info, const std::map<std::string, std::string>& selector) {
@@ -39,17 +78,33 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
     if (matches(i, t.nodes.selector)) matched.push_back(i.node_name);
   std::sort(matched.begin(), matched.end());
   std::string selector;
-  for (const auto& [k, v] : t.nodes.selector) selector += (selector.empty() ? "" : ",") + k + "=" + v;
-  if (matched.empty())
+  for (const auto& [k, v] : t.nodes.selector)
+    selector += (selector.empty() ? "" : ",") + k + "=" + v;
+  if (matched.empty()) {
+    // Name what is there, so a label typo is obvious; a big fleet is summarised.
+    std::vector<std::string> connected;
+    for (const auto& i : injectors) {
+      std::vector<std::string> labels;
+      for (const auto& [k, v] : i.labels) labels.push_back(k + "=" + v);
+      connected.push_back(fmt::format("{} {{{}}}", i.node_name, fmt::join(labels, ",")));
+    }
+    std::string there = injectors.empty() ? "no injector is connected"
+                        : injectors.size() > 5
+                            ? fmt::format("{} injectors connected", injectors.size())
+                            : fmt::format("connected: {}", fmt::join(connected, "; "));
     return make_error(ErrorCode::kFailedPrecondition,
                       "target \"" + t.name + "\": no connected injector matches" +
-                          (selector.empty() ? "" : " selector " + selector) + " (" +
-                          std::to_string(injectors.size()) + " connected)");
+                          (selector.empty() ? "" : " selector " + selector) + " (" + there + ")");
+  }
   size_t want = 1;
   const Selection& s = t.nodes.select;
   switch (s.mode) {
-    case Selection::Mode::kOne: want = 1; break;
-    case Selection::Mode::kAll: want = matched.size(); break;
+    case Selection::Mode::kOne:
+      want = 1;
+      break;
+    case Selection::Mode::kAll:
+      want = matched.size();
+      break;
     case Selection::Mode::kCount:
       if (static_cast<size_t>(s.count) > matched.size())
         return make_error(ErrorCode::kFailedPrecondition,
@@ -62,10 +117,12 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
       break;
   }
   uint32_t target_seed = t.nodes.seed.value_or(seed);
-  // Seeded per target, so adding a target does not change the choice for the others.
-  std::mt19937 rng(target_seed ^ static_cast<uint32_t>(std::hash<std::string>{}(t.name)));
+  // Seeded per target, so adding a target does not change the choice for the others. The
+  // hash and the shuffle are spelled out (not std::hash/std::shuffle, which differ between
+  // standard libraries) so a seed printed by CI reproduces the placement anywhere.
+  std::mt19937 rng(target_seed ^ fnv1a(t.name));
   std::vector<std::string> chosen = matched;
-  std::shuffle(chosen.begin(), chosen.end(), rng);
+  for (size_t i = chosen.size(); i > 1; --i) std::swap(chosen[i - 1], chosen[rng() % i]);
   chosen.resize(want);
   std::sort(chosen.begin(), chosen.end());
   TargetPlacement p;
@@ -113,10 +170,10 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
     for (const auto& node : plan.targets[f.target].nodes) {
       const auto& caps = by_name[node]->capabilities;
       if (!has_wire_form(f.kind) || std::find(caps.begin(), caps.end(), f.kind) == caps.end())
-        return make_error(ErrorCode::kFailedPrecondition,
-                          "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind +
-                              " (it can: " + (caps.empty() ? "nothing" : fmt::format("{}", fmt::join(caps, ", "))) +
-                              ")");
+        return make_error(
+            ErrorCode::kFailedPrecondition,
+            "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind + " (it can: " +
+                (caps.empty() ? "nothing" : fmt::format("{}", fmt::join(caps, ", "))) + ")");
     }
   }
   for (const auto& w : timeline->windows)
@@ -133,30 +190,40 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
 }
 
 std::string format_plan(const experiments::Experiment& e, const Plan& plan) {
-  std::string out = fmt::format("Plan for {} ({}), seed {}\n", e.metadata.name, e.source_file, plan.seed);
+  std::string out =
+      fmt::format("Plan for {} ({}), seed {}\n", e.metadata.name, e.source_file, plan.seed);
   out += "\nTargets\n";
-  for (const auto& [name, p] : plan.targets)
+  for (const auto& [name, p] : plan.targets) {
     out += fmt::format("  {:<16} -> {}   {}\n", name, fmt::join(p.nodes, ", "), p.why);
+    if (const auto* t = e.find_target(name); t && !scope_text(*t).empty())
+      out += fmt::format("  {:<16}    hits {}\n", "", scope_text(*t));
+  }
   out += "\nTimeline (from the start of injection)\n";
   for (const auto& pf : plan.faults) {
     const auto& f = e.faults[pf.window.fault_index];
     std::string inst = f.repeat_count > 1 ? fmt::format(" #{}", pf.window.instance + 1) : "";
-    out += fmt::format("  {:>8} .. {:<8} {}{} ({}) on {}\n", format_duration(pf.window.start),
-                       format_duration(pf.window.end), f.name, inst, f.kind,
-                       fmt::join(pf.nodes, ", "));
+    std::string when = pf.window.end == pf.window.start
+                           ? fmt::format("{:>8}            ", format_duration(pf.window.start))
+                           : fmt::format("{:>8} .. {:<8}", format_duration(pf.window.start),
+                                         format_duration(pf.window.end));
+    out += fmt::format("  {} {}{} ({}) on {} [target {}]\n", when, f.name, inst, f.kind,
+                       fmt::join(pf.nodes, ", "), f.target);
   }
   out += fmt::format("  {:>8}    end of injection\n", format_duration(plan.total));
   out += "\nProbes\n";
-  out += fmt::format("  steady state     {} probe(s) before injection and after recovery\n",
-                     e.steady_state.size());
-  if (!e.abort_when.empty())
-    out += fmt::format("  abort when       {} guardrail(s), evaluated while faults are active\n",
-                       e.abort_when.size());
+  if (!e.steady_state.empty())
+    out += fmt::format("  steady state     before injection and after recovery: {}\n",
+                       probe_names(e.steady_state));
+  for (const auto& g : e.abort_when)
+    out += fmt::format("  abort when       {} fails for {} (every {}) while faults are active\n",
+                       g.name, format_duration(g.hold_for), format_duration(g.interval));
   if (e.recovery)
-    out += fmt::format("  recovery         {} check(s) within {} after the faults end\n",
-                       e.recovery->checks.size(), format_duration(e.recovery->deadline));
-  if (!e.rollbacks.empty())
-    out += fmt::format("  rollbacks        {} action(s) on ending\n", e.rollbacks.size());
+    out += fmt::format("  recovery         within {} after the faults end: {}\n",
+                       format_duration(e.recovery->deadline), probe_names(e.recovery->checks));
+  for (const auto& r : e.rollbacks)
+    out += fmt::format(
+        "  rollback         {} on {}\n", r.name,
+        r.on.empty() ? std::string("every ending") : fmt::format("{}", fmt::join(r.on, ", ")));
   for (const auto& n : plan.notes) out += "\nnote: " + n + "\n";
   return out;
 }

@@ -1,8 +1,11 @@
 #include "controller/watch/command_runner.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/process.hpp>
+#include <boost/process/extend.hpp>
 #include <sstream>
 #include <thread>
 
@@ -34,7 +37,14 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duratio
   CommandOutcome out;
   try {
     bp::ipstream pipe;
-    bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > pipe, bp::std_in < bp::null);
+    bp::child child(
+        exe, bp::args(args), (bp::std_out & bp::std_err) > pipe, bp::std_in < bp::null,
+        bp::extend::on_exec_setup = [](auto&) {
+          // Our threads block the shutdown signals; the command must not inherit that.
+          sigset_t none;
+          sigemptyset(&none);
+          pthread_sigmask(SIG_SETMASK, &none, nullptr);
+        });
     std::string collected;
     std::thread reader([&] {
       std::string line;
@@ -43,7 +53,12 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duratio
         if (collected.size() > 8192) collected.erase(0, collected.size() - 4096);
       }
     });
-    if (!child.wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(timeout))) {
+    // Polled rather than child::wait_for, which in Boost 1.74 can sleep out the whole timeout
+    // after the child has already exited.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (child.running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (child.running()) {
       out.timed_out = true;
       child.terminate();
     } else {
