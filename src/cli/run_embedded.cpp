@@ -42,7 +42,8 @@ int run_embedded(const RunOptions& options) {
   }
 
   // Declared before the controller so it outlives every run that may still revert through it.
-  injector::FaultEngine engine(injector::default_backends());
+  auto engine_ptr = injector::start_engine(injector::default_ledger_root());
+  injector::FaultEngine& engine = *engine_ptr;
   controller::Controller ctl;
   controller::InjectorInfo info;
   info.node_name = hostname();

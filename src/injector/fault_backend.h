@@ -14,6 +14,7 @@ namespace pb = ::faultline::v1;
 // What a backend installed, recorded so that revert works from this record alone (the
 // target may have died or restarted since).
 struct AppliedFault {
+  std::string fault_id;
   pb::FaultSpec spec;
   pb::AppliedState state;
 };
@@ -28,10 +29,18 @@ class FaultBackend {
   // Whether this backend works on this host (kernel features, privileges).
   virtual bool available() const = 0;
 
-  virtual Result<AppliedFault> apply(const pb::FaultSpec& spec) = 0;
+  // `fault_id` is unique per injector; a backend may name what it creates after it, so that
+  // recover_intent() can find it again from the id alone.
+  virtual Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) = 0;
 
   // Must be idempotent: reverting twice, or reverting a fault whose target is gone, succeeds.
   virtual Status revert(const AppliedFault& fault) = 0;
+
+  // After a crash between the start of apply() and the ledger recording its result: take
+  // back whatever apply() may have done, knowing only the id and the spec.
+  virtual Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
+    return Ok{};
+  }
 };
 
 }  // namespace faultline::injector

@@ -1,32 +1,51 @@
 #include "injector/fault_engine.h"
 
 #include "common/log.h"
+#include "injector/hardware/cpu_stress_backend.h"
+#include "injector/hardware/disk_fill_backend.h"
+#include "injector/hardware/memory_pressure_backend.h"
 #include "injector/process/process_kill_backend.h"
 #include "injector/process/process_pause_backend.h"
 
 namespace faultline::injector {
 
 std::string fault_kind_name(const pb::FaultSpec& spec) {
-  switch (spec.kind_case()) {
-    case pb::FaultSpec::kProcessKill:
-      return "process_kill";
-    case pb::FaultSpec::kProcessPause:
-      return "process_pause";
-    case pb::FaultSpec::KIND_NOT_SET:
-      break;
-  }
-  return "";
+  // The oneof field names are the kind names, so a new kind needs no change here.
+  const auto* oneof = pb::FaultSpec::descriptor()->FindOneofByName("kind");
+  const auto* field = spec.GetReflection()->GetOneofFieldDescriptor(spec, oneof);
+  return field ? field->name() : "";
 }
 
 std::vector<std::unique_ptr<FaultBackend>> default_backends() {
   std::vector<std::unique_ptr<FaultBackend>> b;
   b.push_back(std::make_unique<ProcessKillBackend>(SelectorGuard::for_this_process()));
   b.push_back(std::make_unique<ProcessPauseBackend>(SelectorGuard::for_this_process()));
+  b.push_back(std::make_unique<CpuStressBackend>());
+  b.push_back(std::make_unique<MemoryPressureBackend>());
+  b.push_back(std::make_unique<DiskFillBackend>());
   return b;
 }
 
-FaultEngine::FaultEngine(std::vector<std::unique_ptr<FaultBackend>> backends)
-    : backends_(std::move(backends)) {
+std::unique_ptr<FaultEngine> start_engine(const std::string& ledger_root) {
+  auto ledger = FaultLedger::open(ledger_root);
+  std::unique_ptr<FaultLedger> owned;
+  if (ledger) {
+    owned = std::make_unique<FaultLedger>(std::move(*ledger));
+  } else {
+    spdlog::error(
+        "no fault ledger ({}): faults will NOT be reverted after a crash of this "
+        "process",
+        ledger.error().message);
+  }
+  auto engine = std::make_unique<FaultEngine>(default_backends(), std::move(owned));
+  if (size_t n = engine->recover_orphans(ledger_root); n > 0)
+    spdlog::warn("crash recovery reverted={} ledger={}", n, ledger_root);
+  return engine;
+}
+
+FaultEngine::FaultEngine(std::vector<std::unique_ptr<FaultBackend>> backends,
+                         std::unique_ptr<FaultLedger> ledger)
+    : backends_(std::move(backends)), ledger_(std::move(ledger)) {
   reaper_ = std::thread([this] { reap_expired_leases(); });
 }
 
@@ -38,6 +57,7 @@ FaultEngine::~FaultEngine() {
   }
   cv_.notify_all();
   reaper_.join();
+  if (ledger_) ledger_->close();
 }
 
 std::vector<std::string> FaultEngine::capabilities() const {
@@ -45,6 +65,12 @@ std::vector<std::string> FaultEngine::capabilities() const {
   for (const auto& b : backends_)
     if (b->available()) caps.push_back(b->kind());
   return caps;
+}
+
+FaultBackend* FaultEngine::backend_named(const std::string& kind) const {
+  for (const auto& b : backends_)
+    if (b->kind() == kind) return b.get();
+  return nullptr;
 }
 
 FaultBackend* FaultEngine::backend_for(const pb::FaultSpec& spec) const {
@@ -70,14 +96,32 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
       return make_error(ErrorCode::kFailedPrecondition,
                         "fault " + fault_id + " is already applied");
   }
+  // Recorded before anything is touched: a crash from here on is cleaned up on restart.
+  if (ledger_) {
+    if (Status s = ledger_->record_intent(fault_id, spec); !s)
+      return make_error(ErrorCode::kInternal,
+                        "not applied: cannot record the fault in the ledger: " + s.error().message);
+  }
   // Applied outside the lock: a slow backend must not stall reverts of other faults.
-  auto applied = backend->apply(spec);
+  auto applied = backend->apply(fault_id, spec);
   if (!applied) {
     spdlog::warn("fault apply failed fault_id={} kind={} error=\"{}\"", fault_id, backend->kind(),
                  applied.error().message);
+    if (ledger_) (void)ledger_->forget(fault_id);
     return applied.error();
   }
+  applied->fault_id = fault_id;
   pb::AppliedState state = applied->state;
+  if (ledger_) {
+    if (Status s = ledger_->record_applied(fault_id, spec, state); !s) {
+      // Not acknowledged unless recorded: take it back at once.
+      (void)backend->revert(*applied);
+      (void)ledger_->forget(fault_id);
+      return make_error(
+          ErrorCode::kInternal,
+          "reverted: cannot record the applied fault in the ledger: " + s.error().message);
+    }
+  }
   {
     std::lock_guard lock(mu_);
     held_[fault_id] = Held{std::move(*applied), backend, MonoClock::now() + lease};
@@ -90,6 +134,7 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
 
 Status FaultEngine::revert_held(const std::string& fault_id, Held held, const std::string& why) {
   Status s = held.backend->revert(held.fault);
+  if (s && ledger_) (void)ledger_->forget(fault_id);
   if (s) {
     spdlog::info("fault reverted fault_id={} kind={} why=\"{}\"", fault_id, held.backend->kind(),
                  why);
@@ -135,6 +180,34 @@ size_t FaultEngine::revert_all(const std::string& why) {
   }
   for (auto& [id, held] : all) (void)revert_held(id, held, why);
   return all.size();
+}
+
+size_t FaultEngine::recover_orphans(const std::string& root) {
+  size_t recovered = 0;
+  for (const auto& orphan : FaultLedger::orphans(root)) {
+    const auto& e = orphan.entry;
+    std::string kind = fault_kind_name(e.spec());
+    FaultBackend* backend = backend_named(kind);
+    if (!backend) {
+      spdlog::error("ledger holds a {} fault this build cannot revert fault_id={} path={}", kind,
+                    e.fault_id(), orphan.path);
+      continue;
+    }
+    Status s = e.applied() ? backend->revert({e.fault_id(), e.spec(), e.state()})
+                           : backend->recover_intent(e.fault_id(), e.spec());
+    if (!s) {
+      spdlog::error("crash recovery FAILED fault_id={} kind={} error=\"{}\" path={}", e.fault_id(),
+                    kind, s.error().message, orphan.path);
+      continue;
+    }
+    spdlog::warn(
+        "crash recovery: reverted a fault left by a previous injector fault_id={} "
+        "kind={} was=\"{}\"",
+        e.fault_id(), kind, e.applied() ? e.state().summary() : "being applied");
+    FaultLedger::remove_orphan(orphan);
+    ++recovered;
+  }
+  return recovered;
 }
 
 std::vector<std::string> FaultEngine::active_fault_ids() const {

@@ -14,6 +14,7 @@
 #include "common/duration.h"
 #include "common/time_util.h"
 #include "injector/fault_backend.h"
+#include "injector/ledger/fault_ledger.h"
 
 namespace faultline::injector {
 
@@ -21,7 +22,10 @@ class FaultEngine {
  public:
   static constexpr Duration kDefaultLease = std::chrono::seconds(30);
 
-  explicit FaultEngine(std::vector<std::unique_ptr<FaultBackend>> backends);
+  // With a ledger, every fault is recorded before it is applied and before it is
+  // acknowledged, and forgotten once reverted (see fault_ledger.h).
+  explicit FaultEngine(std::vector<std::unique_ptr<FaultBackend>> backends,
+                       std::unique_ptr<FaultLedger> ledger = nullptr);
   // Reverts every fault still held: an engine never leaves a fault behind.
   ~FaultEngine();
   FaultEngine(const FaultEngine&) = delete;
@@ -41,6 +45,10 @@ class FaultEngine {
 
   std::vector<std::string> active_fault_ids() const;
 
+  // Reverts what crashed owners left in the ledger under `root`; returns how many faults
+  // were taken back. Entries that cannot be reverted stay for the next attempt.
+  size_t recover_orphans(const std::string& root);
+
  private:
   struct Held {
     AppliedFault fault;
@@ -52,7 +60,10 @@ class FaultEngine {
   Status revert_held(const std::string& fault_id, Held held, const std::string& why);
   void reap_expired_leases();
 
+  FaultBackend* backend_named(const std::string& kind) const;
+
   std::vector<std::unique_ptr<FaultBackend>> backends_;
+  std::unique_ptr<FaultLedger> ledger_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Held> held_;
@@ -65,5 +76,10 @@ std::string fault_kind_name(const pb::FaultSpec& spec);
 
 // The backends this build ships, guarded against touching this process.
 std::vector<std::unique_ptr<FaultBackend>> default_backends();
+
+// The engine an injector (daemon or embedded) runs: the default backends, a ledger under
+// `ledger_root`, and whatever crashed injectors left there taken back first. Without a
+// writable ledger it still runs, and says loudly that a crash would leave faults behind.
+std::unique_ptr<FaultEngine> start_engine(const std::string& ledger_root);
 
 }  // namespace faultline::injector

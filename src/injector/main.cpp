@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
                  "revert every fault after losing the controller for this long");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   app.add_flag("--log-json", log_json, "log one JSON object per line");
+  std::string ledger_root = injector::default_ledger_root();
+  app.add_option("--ledger", ledger_root,
+                 "directory of the crash-safe fault ledger (default $FAULTLINE_STATE_DIR/ledger "
+                 "or /var/lib/faultline/ledger)");
   CLI11_PARSE(app, argc, argv);
 
   for (const auto& l : labels) {
@@ -67,7 +71,8 @@ int main(int argc, char** argv) {
     if (running) running->stop();
   });
   init_logging(log_level, log_json);
-  injector::FaultEngine engine(injector::default_backends());
+  auto engine_ptr = injector::start_engine(ledger_root);
+  injector::FaultEngine& engine = *engine_ptr;
   injector::InjectorClient client(engine, opts);
   {
     std::lock_guard lock(mu);

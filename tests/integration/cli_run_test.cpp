@@ -62,6 +62,8 @@ class CliRun : public ::testing::Test {
   void SetUp() override {
     port_ = free_port();
     pidfile_ = dir_.file("demo.pid");
+    // Every faultline process of this test keeps its fault ledger here, not on the machine.
+    setenv("FAULTLINE_STATE_DIR", dir_.path().c_str(), 1);
   }
 
   // The demo service under its restarting supervisor (or alone, with supervised=false).
@@ -357,6 +359,61 @@ TEST_F(CliRun, PlanThroughTheControllerUsesItsInjectors) {
   EXPECT_NE(err_.find("target \"demo\": no connected injector matches selector role=db"),
             std::string::npos)
       << err_;
+}
+
+TEST_F(CliRun, KilledInjectorTakesItsFaultsBackOnTheNextStart) {
+  TmpfsMount fs("32m");
+  ASSERT_TRUE(fs.ok());
+  start_demo(true);
+  start_controller_and_injector();
+  pid_t target = demo_pid();
+  std::string exp = dir_.file("crash.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: crash}\n"
+             "targets:\n  demo: {process: {pidfile: " +
+                 pidfile_ +
+                 "}}\n"
+                 "  disk: {paths: [" +
+                 fs.path() +
+                 "]}\n"
+                 "faults:\n  - parallel:\n"
+                 "    - {name: freeze, kind: process_pause, target: demo, duration: 60s}\n"
+                 "    - {name: fill, kind: disk_fill, target: disk, duration: 60s,"
+                 " params: {percent: 50%, reserve: 1MiB}}\n");
+  auto cli = faultline({"run", exp, "--controller", controller_addr_});
+  ASSERT_TRUE(
+      wait_until([&] { return process_state(target) == 'T' && fs.used_fraction() > 0.4; }, 10000ms))
+      << read_file(dir_.file("out.txt")) << read_file(dir_.file("err.txt"));
+  // A crash: no chance to revert. The faults stay until the injector comes back.
+  injector_->signal(SIGKILL);
+  injector_->wait(5000ms);
+  EXPECT_EQ(process_state(target), 'T');
+  EXPECT_GT(fs.used_fraction(), 0.4);
+  injector_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{kBin + "/faultline-injector", "--controller", controller_addr_,
+                               "--node", "node-a"},
+      "", dir_.file("injector2.log"));
+  EXPECT_TRUE(wait_until([&] { return process_state(target) != 'T'; }, 10000ms))
+      << read_file(dir_.file("injector2.log"));
+  EXPECT_LT(fs.used_fraction(), 0.05);
+  EXPECT_NE(read_file(dir_.file("injector2.log")).find("crash recovery"), std::string::npos);
+  EXPECT_TRUE(http_ok(port_));
+  cli->signal(SIGINT);
+  cli->wait(10000ms);
+}
+
+TEST_F(CliRun, KilledEmbeddedRunIsCleanedUpByTheNextOne) {
+  start_demo(true);
+  pid_t target = demo_pid();
+  std::string exp = write_experiment("process_pause", "60s", "10s");
+  auto cli = faultline({"run", exp});
+  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms));
+  cli->signal(SIGKILL);
+  cli->wait(5000ms);
+  EXPECT_EQ(process_state(target), 'T');
+  // Any next faultline run on this machine takes it back first (plan is enough).
+  ASSERT_EQ(run_cli({"plan", exp}), 0) << out_ << err_;
+  EXPECT_TRUE(wait_until([&] { return process_state(target) != 'T'; }, 5000ms)) << err_;
 }
 
 }  // namespace

@@ -128,3 +128,25 @@ char process_state(pid_t pid) {
 }
 
 }  // namespace faultline::testing
+
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+namespace faultline::testing {
+
+TmpfsMount::TmpfsMount(const std::string& size) {
+  std::string opts = "size=" + size + ",mode=0700";
+  mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, opts.c_str()) == 0;
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+double TmpfsMount::used_fraction() const {
+  struct statvfs v {};
+  ::statvfs(dir_.path().c_str(), &v);
+  return 1.0 - static_cast<double>(v.f_bfree) / static_cast<double>(v.f_blocks);
+}
+
+}  // namespace faultline::testing

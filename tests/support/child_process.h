@@ -58,3 +58,24 @@ bool http_ok(int port, const std::string& path = "/health");
 char process_state(pid_t pid);
 
 }  // namespace faultline::testing
+
+namespace faultline::testing {
+
+// A small tmpfs mounted on a fresh directory, unmounted (lazily, so a busy file cannot keep
+// it) at destruction: disk tests fill this, never the machine's disks.
+class TmpfsMount {
+ public:
+  explicit TmpfsMount(const std::string& size = "64m");
+  ~TmpfsMount();
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  const std::string& path() const { return dir_.path(); }
+  bool ok() const { return mounted_; }
+  double used_fraction() const;
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+};
+
+}  // namespace faultline::testing

@@ -137,8 +137,6 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
 std::string unsupported(const experiments::FaultSpec& f, const experiments::TargetSpec& t) {
   if (t.process && !t.process->cgroup.empty()) return "cgroup process selectors";
   if (t.process && !t.process->pid_namespace.empty()) return "pid_namespace";
-  if (auto* k = std::get_if<experiments::ProcessKillParams>(&f.params); k && k->interval.count())
-    return "process_kill interval (use repeat: instead)";
   if (auto* p = std::get_if<experiments::ProcessPauseParams>(&f.params); p && p->method != "signal")
     return "process_pause method " + p->method;
   return "";

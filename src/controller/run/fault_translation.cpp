@@ -82,6 +82,7 @@ v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::Ta
           auto* k = out.mutable_process_kill();
           *k->mutable_selector() = to_wire(selector);
           k->set_signal(p.signal);
+          k->set_interval_ms(millis(p.interval));
           *k->mutable_select() = to_wire(p.select);
         } else if constexpr (std::is_same_v<T, experiments::ProcessPauseParams>) {
           auto* k = out.mutable_process_pause();

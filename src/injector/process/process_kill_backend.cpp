@@ -1,37 +1,108 @@
 #include "injector/process/process_kill_backend.h"
 
+#include <condition_variable>
 #include <cstring>
+#include <thread>
 
 #include "common/log.h"
 #include "injector/process/signal_sender.h"
 
 namespace faultline::injector {
 
-Result<AppliedFault> ProcessKillBackend::apply(const pb::FaultSpec& spec) {
-  const auto& kill = spec.process_kill();
-  if (kill.signal() <= 0 || kill.signal() > 64)
-    return make_error(ErrorCode::kInvalidArgument, "signal must be 1..64");
+struct ProcessKillBackend::Loop {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread thread;
+};
+
+ProcessKillBackend::ProcessKillBackend(SelectorGuard guard) : guard_(std::move(guard)) {}
+
+ProcessKillBackend::~ProcessKillBackend() {
+  std::map<std::string, std::unique_ptr<Loop>> loops;
+  {
+    std::lock_guard lock(mu_);
+    loops.swap(loops_);
+  }
+  for (auto& [_, l] : loops) {
+    {
+      std::lock_guard lock(l->mu);
+      l->stop = true;
+    }
+    l->cv.notify_all();
+    l->thread.join();
+  }
+}
+
+Result<std::string> ProcessKillBackend::signal_matching(const pb::ProcessKill& kill,
+                                                        pb::AppliedState* state) {
   auto targets = resolve_processes(kill.selector(), kill.select(), guard_);
   if (!targets) return targets.error();
-
-  AppliedFault applied{spec, {}};
   std::string pids;
   for (const auto& p : *targets) {
     Status sent = send_signal_exact(p.pid, p.start_time_ticks, kill.signal());
     if (!sent) return sent.error();
-    auto* touched = applied.state.add_processes();
-    touched->set_pid(p.pid);
-    touched->set_start_time_ticks(p.start_time_ticks);
-    touched->set_comm(p.comm);
+    if (state) {
+      auto* touched = state->add_processes();
+      touched->set_pid(p.pid);
+      touched->set_start_time_ticks(p.start_time_ticks);
+      touched->set_comm(p.comm);
+    }
     pids += (pids.empty() ? "" : ", ") + std::to_string(p.pid) + " (" + p.comm + ")";
     spdlog::info("signal sent signal={} pid={} comm={}", kill.signal(), p.pid, p.comm);
   }
-  applied.state.set_summary(std::string("SIG") + sigabbrev_np(kill.signal()) + " sent to pid " +
-                            pids);
+  return pids;
+}
+
+Result<AppliedFault> ProcessKillBackend::apply(const std::string& fault_id,
+                                               const pb::FaultSpec& spec) {
+  const auto& kill = spec.process_kill();
+  if (kill.signal() <= 0 || kill.signal() > 64)
+    return make_error(ErrorCode::kInvalidArgument, "signal must be 1..64");
+  AppliedFault applied{fault_id, spec, {}};
+  auto pids = signal_matching(kill, &applied.state);
+  if (!pids) return pids.error();
+  std::string summary = std::string("SIG") + sigabbrev_np(kill.signal()) + " sent to pid " + *pids;
+  if (kill.interval_ms() > 0) {
+    auto loop = std::make_unique<Loop>();
+    Loop* l = loop.get();
+    auto every = std::chrono::milliseconds(kill.interval_ms());
+    l->thread = std::thread([this, l, kill, every, fault_id] {
+      std::unique_lock lock(l->mu);
+      while (!l->cv.wait_for(lock, every, [l] { return l->stop; })) {
+        lock.unlock();
+        // Nothing matching right now is normal in a crash loop: the target is restarting.
+        auto r = signal_matching(kill, nullptr);
+        if (!r)
+          spdlog::info("crash loop found no target fault_id={} why=\"{}\"", fault_id,
+                       r.error().message);
+        lock.lock();
+      }
+    });
+    std::lock_guard lock(mu_);
+    loops_[fault_id] = std::move(loop);
+    summary += ", then again every " + std::to_string(kill.interval_ms()) + "ms until reverted";
+  }
+  applied.state.set_summary(summary);
   return applied;
 }
 
-Status ProcessKillBackend::revert(const AppliedFault&) {
+Status ProcessKillBackend::revert(const AppliedFault& fault) {
+  std::unique_ptr<Loop> loop;
+  {
+    std::lock_guard lock(mu_);
+    auto it = loops_.find(fault.fault_id);
+    if (it == loops_.end()) return Ok{};
+    loop = std::move(it->second);
+    loops_.erase(it);
+  }
+  {
+    std::lock_guard lock(loop->mu);
+    loop->stop = true;
+  }
+  loop->cv.notify_all();
+  loop->thread.join();
+  spdlog::info("crash loop stopped fault_id={}", fault.fault_id);
   return Ok{};
 }
 

@@ -7,12 +7,13 @@
 
 namespace faultline::injector {
 
-Result<AppliedFault> ProcessPauseBackend::apply(const pb::FaultSpec& spec) {
+Result<AppliedFault> ProcessPauseBackend::apply(const std::string& fault_id,
+                                                const pb::FaultSpec& spec) {
   const auto& pause = spec.process_pause();
   auto targets = resolve_processes(pause.selector(), pause.select(), guard_);
   if (!targets) return targets.error();
 
-  AppliedFault applied{spec, {}};
+  AppliedFault applied{fault_id, spec, {}};
   std::string pids;
   for (const auto& p : *targets) {
     Status sent = send_signal_exact(p.pid, p.start_time_ticks, SIGSTOP);
@@ -46,6 +47,24 @@ Status ProcessPauseBackend::revert(const AppliedFault& fault) {
     }
   }
   return result;
+}
+
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+
+Status ProcessPauseBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
+  pb::ProcessSelection all;
+  all.set_mode(pb::PROCESS_MODE_ALL);
+  auto targets = resolve_processes(spec.process_pause().selector(), all, guard_);
+  if (!targets) return Ok{};  // nothing matches any more: nothing is left stopped
+  for (const auto& p : *targets) {
+    if (p.state != 'T') continue;
+    Status sent = send_signal_exact(p.pid, p.start_time_ticks, SIGCONT);
+    if (!sent && sent.error().code != ErrorCode::kNotFound) return sent.error();
+    spdlog::warn("crash recovery resumed pid={} comm={} fault_id={}", p.pid, p.comm, fault_id);
+  }
+  return Ok{};
 }
 
 }  // namespace faultline::injector

@@ -13,8 +13,11 @@ class ProcessPauseBackend : public FaultBackend {
   explicit ProcessPauseBackend(SelectorGuard guard) : guard_(std::move(guard)) {}
   std::string kind() const override { return "process_pause"; }
   bool available() const override { return true; }
-  Result<AppliedFault> apply(const pb::FaultSpec& spec) override;
+  Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) override;
   Status revert(const AppliedFault& fault) override;
+  // Continues every stopped process the selector matches: the crash came before the
+  // ledger learned exactly which ones were stopped.
+  Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override;
 
  private:
   SelectorGuard guard_;

@@ -38,6 +38,7 @@ std::optional<ProcessInfo> read_process(pid_t pid) {
   unsigned long flags = 0;
   // Fields after comm start at 3 (state). flags is field 9, starttime field 22.
   for (int idx = 3; idx <= 22 && rest >> field; ++idx) {
+    if (idx == 3) info.state = field.empty() ? '?' : field[0];
     if (idx == 9) flags = std::stoul(field);
     if (idx == 22) info.start_time_ticks = std::stoull(field);
   }

@@ -18,6 +18,7 @@ struct ProcessInfo {
   std::string comm;               // /proc/PID/comm
   std::string cmdline;            // argv joined by ' '; empty for kernel threads
   bool kernel_thread = false;
+  char state = '?';  // field 3 of /proc/PID/stat: R, S, T (stopped), Z, ...
 };
 
 // Reads one process; nullopt if it does not exist (or vanished while reading).

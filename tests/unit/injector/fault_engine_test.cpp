@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "support/child_process.h"
 
 namespace faultline::injector {
@@ -100,6 +103,33 @@ TEST(FaultEngine, RevertOfAPausedProcessThatDiedSucceeds) {
   ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper->pid()), std::chrono::seconds(30)).ok());
   sleeper.reset();  // SIGKILL and reap: the target is gone
   EXPECT_TRUE(engine.revert("f1").ok());
+}
+
+TEST(FaultEngine, CrashLoopKillsTheRestartedTargetUntilReverted) {
+  TempDir dir;
+  std::string pidfile = dir.file("pid"), log = dir.file("log");
+  // A tiny supervisor: restarts its sleeper whenever it dies, logging each new PID.
+  ChildProcess supervisor({"/bin/sh", "-c",
+                           "while true; do sleep 60 & echo $! > " + pidfile + "; echo $! >> " +
+                               log + "; wait $!; done"});
+  ASSERT_TRUE(wait_until([&] { return !read_file(pidfile).empty(); }, 2000ms));
+  FaultEngine engine(default_backends());
+  pb::FaultSpec spec;
+  auto* k = spec.mutable_process_kill();
+  k->mutable_selector()->set_pidfile(pidfile);
+  k->set_signal(SIGKILL);
+  k->set_interval_ms(100);
+  ASSERT_TRUE(engine.apply("loop", spec, 30s).ok());
+  auto starts = [&] {
+    std::string text = read_file(log);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  EXPECT_TRUE(wait_until([&] { return starts() >= 6; }, 3000ms)) << starts();
+  ASSERT_TRUE(engine.revert("loop").ok());
+  std::this_thread::sleep_for(300ms);
+  auto settled = starts();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(starts(), settled) << "the loop went on after revert";
 }
 
 }  // namespace

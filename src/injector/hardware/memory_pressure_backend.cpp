@@ -1,0 +1,170 @@
+#include "injector/hardware/memory_pressure_backend.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "common/quantity.h"
+
+namespace faultline::injector {
+namespace {
+
+constexpr uint64_t kChunk = 16ull << 20;  // allocated and touched 16 MiB at a time
+
+}  // namespace
+
+Result<MemInfo> read_meminfo() {
+  std::ifstream in("/proc/meminfo");
+  if (!in) return make_error(ErrorCode::kInternal, "cannot read /proc/meminfo");
+  MemInfo m;
+  std::string key;
+  uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb) {
+    std::getline(in, unit);
+    if (key == "MemTotal:") m.total = kb * 1024;
+    if (key == "MemAvailable:") m.available = kb * 1024;
+  }
+  if (m.total == 0) return make_error(ErrorCode::kInternal, "no MemTotal in /proc/meminfo");
+  return m;
+}
+
+struct MemoryPressureBackend::Hold {
+  std::vector<std::pair<void*, size_t>> regions;
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::thread ramp;
+
+  ~Hold() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    if (ramp.joinable()) ramp.join();
+    for (auto& [p, n] : regions) munmap(p, n);
+  }
+
+  // Allocates one chunk unless that would cross the floor; false when it stops.
+  bool grow(uint64_t chunk, uint64_t floor_bytes, std::string& why) {
+    auto mem = read_meminfo();
+    if (!mem) {
+      why = mem.error().message;
+      return false;
+    }
+    if (mem->available < floor_bytes + chunk) {
+      why = "stopped at the floor: " + format_size(mem->available) + " available, floor " +
+            format_size(floor_bytes);
+      return false;
+    }
+    void* p = mmap(nullptr, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      why = std::string("mmap: ") + std::strerror(errno);
+      return false;
+    }
+    // Touch every page so the memory is really resident, not just reserved.
+    long page = sysconf(_SC_PAGESIZE);
+    for (uint64_t off = 0; off < chunk; off += static_cast<uint64_t>(page))
+      static_cast<volatile char*>(p)[off] = 1;
+    regions.emplace_back(p, chunk);
+    bytes += chunk;
+    return true;
+  }
+};
+
+MemoryPressureBackend::MemoryPressureBackend() = default;
+MemoryPressureBackend::~MemoryPressureBackend() = default;
+
+uint64_t MemoryPressureBackend::held_bytes(const std::string& fault_id) {
+  std::lock_guard lock(mu_);
+  auto it = holds_.find(fault_id);
+  return it == holds_.end() ? 0 : it->second->bytes.load();
+}
+
+Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
+                                                  const pb::FaultSpec& spec) {
+  const auto& m = spec.memory_pressure();
+  auto mem = read_meminfo();
+  if (!mem) return mem.error();
+  double floor = m.floor() > 0 ? m.floor() : 0.10;
+  uint64_t floor_bytes = static_cast<uint64_t>(floor * static_cast<double>(mem->total));
+  uint64_t target = m.size_bytes()
+                        ? m.size_bytes()
+                        : static_cast<uint64_t>(m.fraction() * static_cast<double>(mem->total));
+  if (target == 0) return make_error(ErrorCode::kInvalidArgument, "size or percent is required");
+  if (mem->available < floor_bytes || target > mem->available - floor_bytes)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "holding " + format_size(target) + " would leave less than the floor of " +
+                          format_size(floor_bytes) + " (" + format_percent(floor) +
+                          " of memory) available; " + format_size(mem->available) +
+                          " is available now");
+  auto hold = std::make_unique<Hold>();
+  Hold* h = hold.get();
+  uint64_t chunks = (target + kChunk - 1) / kChunk;
+  auto ramp = std::chrono::milliseconds(m.ramp_ms());
+  std::string why;
+  if (ramp.count() == 0) {
+    for (uint64_t i = 0; i < chunks; ++i) {
+      uint64_t n = std::min(kChunk, target - i * kChunk);
+      if (!h->grow(n, floor_bytes, why)) {
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "memory pressure not applied (" + why + ")");
+      }
+    }
+  } else {
+    // Spread the chunks evenly over the ramp; the first one now.
+    auto step = ramp / static_cast<long>(chunks);
+    h->ramp = std::thread([h, chunks, target, step, floor_bytes, fault_id] {
+      std::string why;
+      for (uint64_t i = 0; i < chunks; ++i) {
+        uint64_t n = std::min(kChunk, target - i * kChunk);
+        if (!h->grow(n, floor_bytes, why)) {
+          spdlog::warn("memory pressure ramp stopped fault_id={} held={} why=\"{}\"", fault_id,
+                       format_size(h->bytes), why);
+          return;
+        }
+        std::unique_lock lock(h->mu);
+        if (h->cv.wait_for(lock, step, [h] { return h->stop.load(); })) return;
+      }
+    });
+  }
+  AppliedFault applied{fault_id, spec, {}};
+  applied.state.set_achieved_bytes(h->bytes);
+  applied.state.set_summary(ramp.count() ? "ramping to " + format_size(target) + " over " +
+                                               std::to_string(ramp.count()) + "ms"
+                                         : "holding " + format_size(h->bytes.load()));
+  {
+    std::lock_guard lock(mu_);
+    holds_[fault_id] = std::move(hold);
+  }
+  spdlog::info("memory pressure applied fault_id={} target={} floor={}", fault_id,
+               format_size(target), format_size(floor_bytes));
+  return applied;
+}
+
+Status MemoryPressureBackend::revert(const AppliedFault& fault) {
+  std::unique_ptr<Hold> h;
+  {
+    std::lock_guard lock(mu_);
+    auto it = holds_.find(fault.fault_id);
+    if (it == holds_.end()) return Ok{};
+    h = std::move(it->second);
+    holds_.erase(it);
+  }
+  uint64_t held = h->bytes;
+  h.reset();  // joins the ramp and unmaps
+  spdlog::info("memory pressure released fault_id={} held={}", fault.fault_id, format_size(held));
+  return Ok{};
+}
+
+}  // namespace faultline::injector
