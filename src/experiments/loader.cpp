@@ -390,6 +390,11 @@ class Extractor {
                        "\" has none (add targets." + t->name + "." + key + ")");
         }
       }
+      if (auto* pause = std::get_if<ProcessPauseParams>(&f.params);
+          t && pause && pause->method == "freezer" && (!t->process || t->process->cgroup.empty()))
+        r_.error(n["params"]["method"], field + ".params.method",
+                 "the freezer freezes a cgroup: target \"" + t->name +
+                     "\" needs a cgroup selector (targets." + t->name + ".process.cgroup)");
       if (!f.after.empty() && !e_.find_fault(f.after)) {
         std::vector<std::string> names(fault_names_.begin(), fault_names_.end());
         std::string near = closest_match(f.after, names);

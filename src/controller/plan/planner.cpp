@@ -135,10 +135,8 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
 // Parameters this build accepts in files but cannot carry out yet: refused at plan time,
 // never silently ignored.
 std::string unsupported(const experiments::FaultSpec& f, const experiments::TargetSpec& t) {
-  if (t.process && !t.process->cgroup.empty()) return "cgroup process selectors";
   if (t.process && !t.process->pid_namespace.empty()) return "pid_namespace";
-  if (auto* p = std::get_if<experiments::ProcessPauseParams>(&f.params); p && p->method != "signal")
-    return "process_pause method " + p->method;
+
   return "";
 }
 

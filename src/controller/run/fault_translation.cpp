@@ -88,6 +88,7 @@ v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::Ta
           auto* k = out.mutable_process_pause();
           *k->mutable_selector() = to_wire(selector);
           *k->mutable_select() = to_wire(p.select);
+          k->set_method(p.method);
         } else if constexpr (std::is_same_v<T, ex::NetworkDelayParams>) {
           auto* m = out.mutable_network_delay();
           *m->mutable_scope() = scope;

@@ -1,8 +1,10 @@
 #include "injector/process/process_pause_backend.h"
 
 #include <csignal>
+#include <filesystem>
 
 #include "common/log.h"
+#include "injector/process/cgroup_freezer.h"
 #include "injector/process/signal_sender.h"
 
 namespace faultline::injector {
@@ -10,6 +12,7 @@ namespace faultline::injector {
 Result<AppliedFault> ProcessPauseBackend::apply(const std::string& fault_id,
                                                 const pb::FaultSpec& spec) {
   const auto& pause = spec.process_pause();
+  if (pause.method() == "freezer") return freeze_cgroup(fault_id, spec);
   auto targets = resolve_processes(pause.selector(), pause.select(), guard_);
   if (!targets) return targets.error();
 
@@ -33,7 +36,49 @@ Result<AppliedFault> ProcessPauseBackend::apply(const std::string& fault_id,
   return applied;
 }
 
+Result<AppliedFault> ProcessPauseBackend::freeze_cgroup(const std::string& fault_id,
+                                                        const pb::FaultSpec& spec) {
+  const auto& sel = spec.process_pause().selector();
+  if (sel.cgroup().empty())
+    return make_error(ErrorCode::kInvalidArgument, "the freezer needs a cgroup selector");
+  // The guard rails hold for the whole cgroup: one protected member refuses it.
+  pb::ProcessSelection all;
+  all.set_mode(pb::PROCESS_MODE_ALL);
+  auto members = resolve_processes(sel, all, guard_);
+  if (!members) return members.error();
+  auto pids = cgroup_pids(sel.cgroup());
+  if (!pids) return pids.error();
+  if (pids->size() != members->size())
+    return make_error(ErrorCode::kPermissionDenied,
+                      "refused to freeze cgroup " + sel.cgroup() +
+                          ": it holds a protected process (PID 1, the injector, or a kernel "
+                          "thread)");
+  auto cg = find_freezable(sel.cgroup());
+  if (!cg) return cg.error();
+  if (Status s = freeze(*cg); !s) return s.error();
+  AppliedFault applied{fault_id, spec, {}};
+  applied.state.set_frozen_cgroup(cg->dir);
+  for (const auto& p : *members) {
+    auto* touched = applied.state.add_processes();
+    touched->set_pid(p.pid);
+    touched->set_start_time_ticks(p.start_time_ticks);
+    touched->set_comm(p.comm);
+  }
+  applied.state.set_summary("froze cgroup " + sel.cgroup() + " (" +
+                            (cg->version == CgroupVersion::kV2 ? "v2" : "v1 freezer") + ", " +
+                            std::to_string(members->size()) + " process(es))");
+  spdlog::info("cgroup frozen dir={} processes={}", cg->dir, members->size());
+  return applied;
+}
+
 Status ProcessPauseBackend::revert(const AppliedFault& fault) {
+  if (!fault.state.frozen_cgroup().empty()) {
+    const std::string& dir = fault.state.frozen_cgroup();
+    bool v2 = std::filesystem::exists(dir + "/cgroup.freeze");
+    Status s = thaw({v2 ? CgroupVersion::kV2 : CgroupVersion::kV1, dir});
+    if (s) spdlog::info("cgroup thawed dir={}", dir);
+    return s;
+  }
   Status result = Ok{};
   for (const auto& p : fault.state.processes()) {
     Status sent = send_signal_exact(p.pid(), p.start_time_ticks(), SIGCONT);
@@ -54,6 +99,10 @@ Status ProcessPauseBackend::revert(const AppliedFault& fault) {
 namespace faultline::injector {
 
 Status ProcessPauseBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
+  if (spec.process_pause().method() == "freezer") {
+    auto cg = find_freezable(spec.process_pause().selector().cgroup());
+    return cg ? thaw(*cg) : Status(Ok{});
+  }
   pb::ProcessSelection all;
   all.set_mode(pb::PROCESS_MODE_ALL);
   auto targets = resolve_processes(spec.process_pause().selector(), all, guard_);

@@ -5,7 +5,8 @@
 
 namespace faultline::injector {
 
-// Freezes processes with SIGSTOP and thaws them with SIGCONT on revert. Revert continues
+// Freezes processes with SIGSTOP and thaws them with SIGCONT on revert, or freezes a whole
+// cgroup with the freezer (method "freezer"). Revert continues
 // exactly the processes that were stopped (by PID and start time), so a target that died or
 // was restarted meanwhile is skipped rather than a stranger being signalled.
 class ProcessPauseBackend : public FaultBackend {
@@ -20,6 +21,8 @@ class ProcessPauseBackend : public FaultBackend {
   Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override;
 
  private:
+  Result<AppliedFault> freeze_cgroup(const std::string& fault_id, const pb::FaultSpec& spec);
+
   SelectorGuard guard_;
 };
 

@@ -1,5 +1,7 @@
 #include "injector/process/process_selector.h"
 
+#include "injector/process/cgroup_freezer.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +41,7 @@ std::string describe(const pb::ProcessSelector& s) {
   if (!s.pidfile().empty()) return "pidfile=" + s.pidfile();
   if (!s.cmdline_regex().empty()) return "cmdline=/" + s.cmdline_regex() + "/";
   if (s.pid() != 0) return "pid=" + std::to_string(s.pid());
+  if (!s.cgroup().empty()) return "cgroup=" + s.cgroup();
   return "(empty selector)";
 }
 
@@ -76,8 +79,10 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
       if (hit) matched.push_back(std::move(p));
     }
   } else if (!selector.cgroup().empty()) {
-    return make_error(ErrorCode::kFailedPrecondition,
-                      "cgroup selectors are not supported by this injector yet");
+    auto pids = cgroup_pids(selector.cgroup());
+    if (!pids) return pids.error();
+    for (pid_t pid : *pids)
+      if (auto info = read_process(pid)) matched.push_back(std::move(*info));
   } else {
     return make_error(ErrorCode::kInvalidArgument, "process selector is empty");
   }
@@ -100,18 +105,25 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
   }
   size_t want = 1;
   switch (select.mode()) {
-    case pb::PROCESS_MODE_ALL: want = allowed.size(); break;
-    case pb::PROCESS_MODE_COUNT: want = std::max<size_t>(1, select.count()); break;
-    case pb::PROCESS_MODE_PERCENT:
-      want = std::max<size_t>(1, static_cast<size_t>(std::ceil(select.fraction() * allowed.size())));
+    case pb::PROCESS_MODE_ALL:
+      want = allowed.size();
       break;
-    default: break;
+    case pb::PROCESS_MODE_COUNT:
+      want = std::max<size_t>(1, select.count());
+      break;
+    case pb::PROCESS_MODE_PERCENT:
+      want =
+          std::max<size_t>(1, static_cast<size_t>(std::ceil(select.fraction() * allowed.size())));
+      break;
+    default:
+      break;
   }
   if (want < allowed.size()) {
     thread_local std::mt19937 rng{std::random_device{}()};
     std::shuffle(allowed.begin(), allowed.end(), rng);
     allowed.resize(want);
-    std::sort(allowed.begin(), allowed.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
+    std::sort(allowed.begin(), allowed.end(),
+              [](const auto& a, const auto& b) { return a.pid < b.pid; });
   }
   return allowed;
 }

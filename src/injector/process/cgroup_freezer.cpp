@@ -1,0 +1,129 @@
+#include "injector/process/cgroup_freezer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace faultline::injector {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Mount {
+  std::string point;
+  bool v2 = false;
+  bool freezer = false;
+};
+
+// cgroup mounts from /proc/self/mountinfo: the unified hierarchy and each v1 hierarchy.
+std::vector<Mount> cgroup_mounts() {
+  std::vector<Mount> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream pre(line.substr(0, dash)), post(line.substr(dash + 3));
+    std::string id, parent, devno, root, point, fstype, source, options;
+    pre >> id >> parent >> devno >> root >> point;
+    post >> fstype >> source >> options;
+    if (fstype == "cgroup2") out.push_back({point, true, false});
+    if (fstype == "cgroup")
+      out.push_back({point, false, ("," + options + ",").find(",freezer,") != std::string::npos});
+  }
+  // The unified hierarchy first, then the v1 freezer: the ones that can also freeze.
+  std::stable_sort(out.begin(), out.end(), [](const Mount& a, const Mount& b) {
+    return std::pair(a.v2, a.freezer) > std::pair(b.v2, b.freezer);
+  });
+  return out;
+}
+
+std::string join_path(const std::string& mount, const std::string& path) {
+  std::string rel = path;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  return rel.empty() ? mount : mount + "/" + rel;
+}
+
+bool write_file(const std::string& path, const std::string& value) {
+  std::ofstream out(path);
+  out << value;
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+Result<std::vector<pid_t>> cgroup_pids(const std::string& path) {
+  for (const auto& m : cgroup_mounts()) {
+    std::string procs = join_path(m.point, path) + "/cgroup.procs";
+    std::ifstream in(procs);
+    if (!in) continue;
+    std::vector<pid_t> pids;
+    for (pid_t p; in >> p;) pids.push_back(p);
+    return pids;
+  }
+  return make_error(ErrorCode::kNotFound, "no cgroup " + path + " in any mounted hierarchy");
+}
+
+Result<FreezableCgroup> find_freezable(const std::string& path) {
+  bool exists = false;
+  for (const auto& m : cgroup_mounts()) {
+    std::string dir = join_path(m.point, path);
+    if (!fs::is_directory(dir)) continue;
+    exists = true;
+    if (m.v2 && fs::exists(dir + "/cgroup.freeze")) return FreezableCgroup{CgroupVersion::kV2, dir};
+    if (m.freezer && fs::exists(dir + "/freezer.state"))
+      return FreezableCgroup{CgroupVersion::kV1, dir};
+  }
+  if (!exists)
+    return make_error(ErrorCode::kNotFound, "no cgroup " + path + " in any mounted hierarchy");
+  return make_error(ErrorCode::kFailedPrecondition,
+                    "cgroup " + path +
+                        " cannot be frozen here: it is neither in the cgroup v2 hierarchy nor "
+                        "under the v1 freezer controller (use method: signal)");
+}
+
+bool is_frozen(const FreezableCgroup& cg) {
+  if (cg.version == CgroupVersion::kV2)
+    return read_all(cg.dir + "/cgroup.events").find("frozen 1") != std::string::npos;
+  return read_all(cg.dir + "/freezer.state").rfind("FROZEN", 0) == 0;
+}
+
+Status freeze(const FreezableCgroup& cg) {
+  bool ok = cg.version == CgroupVersion::kV2 ? write_file(cg.dir + "/cgroup.freeze", "1")
+                                             : write_file(cg.dir + "/freezer.state", "FROZEN");
+  if (!ok) return make_error(ErrorCode::kFailedPrecondition, "cannot freeze " + cg.dir);
+  // The kernel freezes asynchronously; a run must not report "paused" before it is.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!is_frozen(cg)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      (void)thaw(cg);
+      return make_error(ErrorCode::kInternal, "cgroup " + cg.dir + " did not freeze within 5s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return Ok{};
+}
+
+Status thaw(const FreezableCgroup& cg) {
+  if (!fs::is_directory(cg.dir)) return Ok{};
+  bool ok = cg.version == CgroupVersion::kV2 ? write_file(cg.dir + "/cgroup.freeze", "0")
+                                             : write_file(cg.dir + "/freezer.state", "THAWED");
+  if (!ok && fs::is_directory(cg.dir))
+    return make_error(ErrorCode::kInternal, "cannot thaw " + cg.dir);
+  return Ok{};
+}
+
+}  // namespace faultline::injector
