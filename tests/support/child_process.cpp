@@ -150,3 +150,37 @@ double TmpfsMount::used_fraction() const {
 }
 
 }  // namespace faultline::testing
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+
+namespace faultline::testing {
+
+std::string capture(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+TestNetns::TestNetns() {
+  static std::atomic<int> counter{0};
+  name_ = "fl-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  ok_ = std::system(("ip netns add " + name_ + " 2>/dev/null").c_str()) == 0;
+}
+
+TestNetns::~TestNetns() {
+  if (ok_) std::system(("ip netns del " + name_ + " 2>/dev/null").c_str());
+}
+
+bool TestNetns::ip(const std::string& args) const {
+  return std::system(("ip -n " + name_ + " " + args + " 2>/dev/null").c_str()) == 0;
+}
+
+}  // namespace faultline::testing

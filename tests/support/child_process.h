@@ -79,3 +79,28 @@ class TmpfsMount {
 };
 
 }  // namespace faultline::testing
+
+namespace faultline::testing {
+
+// Runs a shell command, returns its stdout (for `ip` and friends in tests).
+std::string capture(const std::string& command);
+
+// A network namespace made for one test (`ip netns add`), deleted with everything in it at
+// destruction, also when the test failed.
+class TestNetns {
+ public:
+  TestNetns();
+  ~TestNetns();
+  TestNetns(const TestNetns&) = delete;
+  TestNetns& operator=(const TestNetns&) = delete;
+  const std::string& name() const { return name_; }
+  bool ok() const { return ok_; }
+  // Runs `ip -n <name> ARGS`; true on success.
+  bool ip(const std::string& args) const;
+
+ private:
+  std::string name_;
+  bool ok_ = false;
+};
+
+}  // namespace faultline::testing

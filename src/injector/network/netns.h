@@ -1,0 +1,29 @@
+// Running netlink calls inside another network namespace. setns(CLONE_NEWNET) switches only
+// the calling thread, so the switch is scoped: the guard returns the thread to where it was.
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+
+namespace faultline::injector {
+
+// "" = this process's namespace; a name is looked up under /var/run/netns; a path is used as is.
+std::string netns_path(const std::string& netns);
+
+class ScopedNetns {
+ public:
+  // Check ok() (or error()) before using the namespace.
+  explicit ScopedNetns(const std::string& netns);
+  ~ScopedNetns();
+  ScopedNetns(const ScopedNetns&) = delete;
+  ScopedNetns& operator=(const ScopedNetns&) = delete;
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  int saved_ = -1;
+  std::string error_;
+};
+
+}  // namespace faultline::injector
