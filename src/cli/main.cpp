@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "cli/exec_command.h"
 #include "cli/injectors_command.h"
 #include "cli/run_command.h"
 #include "common/exit_codes.h"
@@ -78,6 +79,11 @@ int main(int argc, char** argv) {
   val->add_option("files", validate_files, "experiment YAML files")->required();
   val->add_option("--var", raw_vars, "override one of the experiments' vars: name=value");
 
+  std::vector<std::string> exec_argv;
+  auto* exec = app.add_subcommand(
+      "exec", "run a target under faultline's control, so clock_skew can reach it");
+  exec->add_option("command", exec_argv, "the command and its arguments (after --)")->required();
+
   std::string schema_format = "json";
   auto* schema = app.add_subcommand(
       "schema", "print the experiment format: JSON Schema for editors, or the Markdown reference");
@@ -107,6 +113,7 @@ int main(int argc, char** argv) {
     return run_opts.controller.empty() ? cli::run_embedded(run_opts) : cli::run_remote(run_opts);
   }
   if (*val) return validate(validate_files, run_opts.vars);
+  if (*exec) return cli::exec_target(exec_argv);
   if (*schema) {
     if (schema_format == "markdown")
       std::printf("%s", experiments::reference_markdown().c_str());

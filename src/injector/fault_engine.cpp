@@ -1,6 +1,7 @@
 #include "injector/fault_engine.h"
 
 #include "common/log.h"
+#include "injector/hardware/clock_skew_backend.h"
 #include "injector/hardware/cpu_stress_backend.h"
 #include "injector/hardware/disk_fill_backend.h"
 #include "injector/hardware/memory_pressure_backend.h"
@@ -24,6 +25,7 @@ std::vector<std::unique_ptr<FaultBackend>> default_backends() {
   b.push_back(std::make_unique<CpuStressBackend>());
   b.push_back(std::make_unique<MemoryPressureBackend>());
   b.push_back(std::make_unique<DiskFillBackend>());
+  b.push_back(std::make_unique<ClockSkewBackend>(SelectorGuard::for_this_process()));
   b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/false));
   b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/true));
   return b;

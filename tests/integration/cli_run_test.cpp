@@ -2,6 +2,7 @@
 // faultline-injector processes, against the real demo service on loopback.
 #include <signal.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -394,8 +395,8 @@ TEST_F(CliRun, KilledInjectorTakesItsFaultsBackOnTheNextStart) {
                                "--node", "node-a"},
       "", dir_.file("injector2.log"));
   // Recovery takes the faults back one after the other; wait for both.
-  EXPECT_TRUE(wait_until(
-      [&] { return process_state(target) != 'T' && fs.used_fraction() < 0.05; }, 10000ms))
+  EXPECT_TRUE(wait_until([&] { return process_state(target) != 'T' && fs.used_fraction() < 0.05; },
+                         10000ms))
       << read_file(dir_.file("injector2.log"));
   EXPECT_NE(read_file(dir_.file("injector2.log")).find("crash recovery"), std::string::npos);
   EXPECT_TRUE(http_ok(port_));
@@ -415,6 +416,42 @@ TEST_F(CliRun, KilledEmbeddedRunIsCleanedUpByTheNextOne) {
   // Any next faultline run on this machine takes it back first (plan is enough).
   ASSERT_EQ(run_cli({"plan", exp}), 0) << out_ << err_;
   EXPECT_TRUE(wait_until([&] { return process_state(target) != 'T'; }, 5000ms)) << err_;
+}
+
+TEST_F(CliRun, ClockSkewShiftsTheWallClockOfAnExecTargetAndPutsItBack) {
+  std::string ticks = dir_.file("ticks");
+  std::string marker = "clock-target-" + std::to_string(getpid());
+  // The target prints the wall clock it sees, five times a second.
+  auto target = std::make_unique<ChildProcess>(
+      std::vector<std::string>{kBin + "/faultline", "exec", "--", "/bin/sh", "-c",
+                               "while true; do date +%s > " + ticks + ".new; mv " + ticks +
+                                   ".new " + ticks + "; sleep 0.2; done # " + marker});
+  auto seen = [&] {
+    std::string t = read_file(ticks);
+    return t.empty() ? 0L : std::stol(t);
+  };
+  auto skew = [&] { return seen() - static_cast<long>(::time(nullptr)); };
+  ASSERT_TRUE(wait_until([&] { return seen() != 0; }, 5000ms));
+  EXPECT_LE(std::labs(skew()), 2);
+
+  std::string exp = dir_.file("skew.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: skew}\n"
+             "targets:\n  app: {process: {cmdline: \"" +
+                 marker +
+                 "\"}}\n"
+                 "faults:\n  - {name: ahead, kind: clock_skew, target: app, duration: 4s,"
+                 " params: {offset: +1h}}\n");
+  auto cli = faultline({"run", exp});
+  EXPECT_TRUE(wait_until([&] { return std::labs(skew() - 3600) <= 2; }, 4000ms))
+      << "skew seen: " << skew() << "\n"
+      << read_file(dir_.file("out.txt"));
+  EXPECT_EQ(cli->wait(20000ms), 0) << read_file(dir_.file("out.txt"));
+  EXPECT_TRUE(wait_until([&] { return std::labs(skew()) <= 2; }, 4000ms)) << skew();
+  EXPECT_NE(
+      read_file(dir_.file("out.txt")).find("shifted the wall clock of 1 process(es) by +3600.000s"),
+      std::string::npos)
+      << read_file(dir_.file("out.txt"));
 }
 
 }  // namespace

@@ -1,50 +1,24 @@
 #include "controller/watch/command_runner.h"
 
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
-#include <sstream>
+#include <chrono>
 #include <thread>
 
+#include "common/process_launch.h"
+
 namespace faultline::controller {
-namespace {
 
 namespace bp = boost::process;
 
-// PATH lookup done here: boost::process::search_path would pull in Boost.Filesystem.
-std::string resolve(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-}  // namespace
-
 Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout) {
   if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "empty command");
-  std::string exe = resolve(argv[0]);
+  std::string exe = find_executable(argv[0]);
   if (exe.empty()) return make_error(ErrorCode::kNotFound, "command not found: " + argv[0]);
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   CommandOutcome out;
   try {
     bp::ipstream pipe;
-    bp::child child(
-        exe, bp::args(args), (bp::std_out & bp::std_err) > pipe, bp::std_in < bp::null,
-        bp::extend::on_exec_setup = [](auto&) {
-          // Our threads block the shutdown signals; the command must not inherit that.
-          sigset_t none;
-          sigemptyset(&none);
-          pthread_sigmask(SIG_SETMASK, &none, nullptr);
-        });
+    bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > pipe, bp::std_in < bp::null,
+                    with_default_signal_mask());
     std::string collected;
     std::thread reader([&] {
       std::string line;

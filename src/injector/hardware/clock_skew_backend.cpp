@@ -1,0 +1,118 @@
+#include "injector/hardware/clock_skew_backend.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/log.h"
+
+namespace faultline::injector {
+namespace {
+
+constexpr const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+// The control file `faultline exec` put in the process's environment, or "".
+std::string clock_file_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string var;
+  const std::string key = "FAULTLINE_EXEC_CLOCK=";
+  while (std::getline(in, var, '\0'))
+    if (var.rfind(key, 0) == 0) return var.substr(key.size());
+  return "";
+}
+
+Status write_offset(const std::string& file, const std::string& offset) {
+  // Replaced atomically: libfaketime must never read a half-written offset.
+  std::string tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << offset << "\n";
+    if (!out) return make_error(ErrorCode::kInternal, "cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return make_error(ErrorCode::kInternal, "cannot replace " + file + ": " + ec.message());
+  return Ok{};
+}
+
+}  // namespace
+
+std::string faketime_offset(int64_t offset_ms) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%c%.3f", offset_ms < 0 ? '-' : '+',
+                static_cast<double>(offset_ms < 0 ? -offset_ms : offset_ms) / 1000.0);
+  return buf;
+}
+
+bool ClockSkewBackend::available() const {
+  return std::filesystem::exists(kFaketime);
+}
+
+Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
+                                             const pb::FaultSpec& spec) {
+  const auto& c = spec.clock_skew();
+  if (!c.clocks().empty() && c.clocks() != "realtime")
+    return make_error(
+        ErrorCode::kFailedPrecondition,
+        "clock_skew of the " + c.clocks() + " clock is not supported (realtime only)");
+  pb::ProcessSelection all;
+  all.set_mode(pb::PROCESS_MODE_ALL);
+  auto targets = resolve_processes(c.selector(), all, guard_);
+  if (!targets) return targets.error();
+  // Only processes started under `faultline exec` can be reached (a cmdline selector also
+  // matches the `faultline exec` wrapper itself, which is skipped).
+  std::set<std::string> files;
+  std::vector<ProcessInfo> reached;
+  for (const auto& p : *targets) {
+    std::string f = clock_file_of(p.pid);
+    if (f.empty()) continue;
+    files.insert(f);
+    reached.push_back(p);
+  }
+  if (reached.empty())
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "no process matching " + describe(c.selector()) +
+                          " was started with `faultline exec`, so no clock can be shifted");
+  AppliedFault applied{fault_id, spec, {}};
+  std::string offset = faketime_offset(c.offset_ms());
+  for (const auto& f : files) {
+    if (Status s = write_offset(f, offset); !s) {
+      (void)revert(applied);
+      return s.error();
+    }
+    applied.state.add_clock_files(f);
+  }
+  for (const auto& p : reached) {
+    auto* t = applied.state.add_processes();
+    t->set_pid(p.pid);
+    t->set_start_time_ticks(p.start_time_ticks);
+    t->set_comm(p.comm);
+  }
+  applied.state.set_summary("shifted the wall clock of " + std::to_string(reached.size()) +
+                            " process(es) by " + offset + "s");
+  spdlog::info("clock skew applied fault_id={} offset={}s files={}", fault_id, offset,
+               files.size());
+  return applied;
+}
+
+Status ClockSkewBackend::revert(const AppliedFault& fault) {
+  for (const auto& f : fault.state.clock_files()) {
+    if (!std::filesystem::exists(f)) continue;  // the target has exited: nothing to restore
+    if (Status s = write_offset(f, "+0"); !s) return s;
+  }
+  return Ok{};
+}
+
+Status ClockSkewBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
+  pb::ProcessSelection all;
+  all.set_mode(pb::PROCESS_MODE_ALL);
+  auto targets = resolve_processes(spec.clock_skew().selector(), all, guard_);
+  if (!targets) return Ok{};
+  AppliedFault fault{fault_id, spec, {}};
+  for (const auto& p : *targets)
+    if (auto f = clock_file_of(p.pid); !f.empty()) fault.state.add_clock_files(f);
+  return revert(fault);
+}
+
+}  // namespace faultline::injector
