@@ -140,6 +140,24 @@ SchemaPtr probe() {
   return s;
 }
 
+// Recovery checks are probes plus checks that only make sense after a fault.
+SchemaPtr recovery_check() {
+  auto props = probe_kind_props();
+  props.insert(props.begin(), req("name", name("Unique name of the check.")));
+  props.push_back(
+      opt("process_restarted",
+          object({req("target", name("A target with a process selector; its processes that the "
+                                     "faults hit must be replaced by new ones."))},
+                 "Passes once a process matching the target's selector runs again on each of its "
+                 "nodes with a different PID or start time than the ones the faults hit.")));
+  auto keys = probe_kind_keys();
+  keys.front().push_back("process_restarted");
+  auto s =
+      object(props, "A self-healing check, polled until it passes or the deadline ends.", keys);
+  s->def_name = "recovery_check";
+  return s;
+}
+
 // --- fault kinds -----------------------------------------------------------------------------
 
 std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
@@ -416,7 +434,7 @@ SchemaPtr build_experiment() {
                                                "faults end.",
                                                "30s", true)),
                       opt("interval", duration("How often checks are polled.", "100ms", true)),
-                      req("checks", list(probe(), "Self-healing checks."))},
+                      req("checks", list(recovery_check(), "Self-healing checks."))},
                      "Self-healing validation after the faults end.")),
           opt("rollbacks", list(action, "Actions run on every ending.")),
           opt("report", object({opt("junit", str("Write JUnit XML here.")),

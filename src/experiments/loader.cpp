@@ -108,6 +108,7 @@ class Extractor {
       rs.interval = dur(rec, "interval", 100ms);
       rs.checks = probes(rec["checks"], "recovery.checks");
       e_.recovery = std::move(rs);
+      recovery_checks_ = rec["checks"];
     }
     if (YAML::Node rb = root["rollbacks"])
       for (size_t i = 0; i < rb.size(); ++i) e_.rollbacks.push_back(rollback(rb[i]));
@@ -174,6 +175,7 @@ class Extractor {
   }
 
   ProbeKind probe_kind(const YAML::Node& n) {
+    if (YAML::Node pr = n["process_restarted"]) return ProcessRestartedSpec{str(pr, "target")};
     HttpProbeSpec h;
     YAML::Node http = n["http"];
     h.url = str(http, "url");
@@ -363,6 +365,23 @@ class Extractor {
   void check_references() {
     std::vector<std::string> targets;
     for (const auto& t : e_.targets) targets.push_back(t.name);
+    for (size_t i = 0; e_.recovery && i < e_.recovery->checks.size(); ++i) {
+      const auto* pr = std::get_if<ProcessRestartedSpec>(&e_.recovery->checks[i].kind);
+      if (!pr) continue;
+      YAML::Node at = recovery_checks_[i]["process_restarted"]["target"];
+      std::string field = "recovery.checks[" + std::to_string(i) + "].process_restarted.target";
+      const TargetSpec* t = e_.find_target(pr->target);
+      if (!t) {
+        std::string near = closest_match(pr->target, targets);
+        r_.error(at, field,
+                 "target \"" + pr->target + "\" is not defined" +
+                     (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+      } else if (!t->process) {
+        r_.error(at, field,
+                 "target \"" + t->name + "\" has no process selector to look for (add targets." +
+                     t->name + ".process)");
+      }
+    }
     for (const auto& f : e_.faults) {
       const std::string& field = fault_fields_[f.name];
       const YAML::Node& n = fault_nodes_[f.name];
@@ -427,6 +446,7 @@ class Extractor {
 
   YamlReader& r_;
   Experiment& e_;
+  YAML::Node recovery_checks_;
   std::set<std::string> fault_names_, guard_names_;
   std::map<std::string, std::string> fault_fields_;
   std::map<std::string, YAML::Node> fault_nodes_;

@@ -36,7 +36,12 @@ struct HttpProbeSpec {
   Duration timeout = 2s;
 };
 
-using ProbeKind = std::variant<HttpProbeSpec>;
+// Recovery only: the target's processes that the faults hit were replaced by new ones.
+struct ProcessRestartedSpec {
+  std::string target;
+};
+
+using ProbeKind = std::variant<HttpProbeSpec, ProcessRestartedSpec>;
 
 struct ProbeSpec {
   std::string name;
@@ -76,7 +81,7 @@ struct NetworkScope {
   std::string interface;
   std::vector<std::string> destinations;  // CIDRs
   std::vector<int> ports;
-  std::string protocol = "all";    // all | tcp | udp | icmp
+  std::string protocol = "all";      // all | tcp | udp | icmp
   std::string direction = "egress";  // egress | ingress | both
 };
 

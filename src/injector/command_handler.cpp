@@ -1,5 +1,7 @@
 #include "injector/command_handler.h"
 
+#include "injector/process/process_selector.h"
+
 namespace faultline::injector {
 namespace {
 
@@ -67,6 +69,26 @@ pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& co
       } else {
         set_error(ack, s.error());
         ack.mutable_error()->set_code(pb::ERROR_CODE_UNKNOWN_FAULT);
+      }
+      break;
+    }
+    case pb::ControllerMessage::kListProcesses: {
+      const auto& c = command.list_processes();
+      ack.set_command_id(c.command_id());
+      pb::ProcessSelection all;
+      all.set_mode(pb::PROCESS_MODE_ALL);
+      auto found = resolve_processes(c.selector(), all, SelectorGuard::for_this_process());
+      if (found || found.error().code == ErrorCode::kNotFound) {
+        ack.set_ok(true);
+        if (found)
+          for (const auto& p : *found) {
+            auto* t = ack.mutable_state()->add_processes();
+            t->set_pid(p.pid);
+            t->set_start_time_ticks(p.start_time_ticks);
+            t->set_comm(p.comm);
+          }
+      } else {
+        set_error(ack, found.error());
       }
       break;
     }

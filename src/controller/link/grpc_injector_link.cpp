@@ -17,6 +17,8 @@ std::string command_id_of(const pb::ControllerMessage& m) {
       return m.revert().command_id();
     case pb::ControllerMessage::kRenew:
       return m.renew().command_id();
+    case pb::ControllerMessage::kListProcesses:
+      return m.list_processes().command_id();
     default:
       return "";
   }

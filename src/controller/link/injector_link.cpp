@@ -69,4 +69,16 @@ Status CommandLink::renew(const std::string& fault_id, Duration lease) {
   return Ok{};
 }
 
+Result<std::vector<pb::TouchedProcess>> CommandLink::list_processes(
+    const pb::ProcessSelector& selector) {
+  pb::ControllerMessage msg;
+  msg.mutable_list_processes()->set_command_id(new_id("c"));
+  *msg.mutable_list_processes()->mutable_selector() = selector;
+  auto ack = send(msg);
+  if (!ack) return ack.error();
+  if (!ack->ok()) return from_ack(*ack);
+  return std::vector<pb::TouchedProcess>(ack->state().processes().begin(),
+                                         ack->state().processes().end());
+}
+
 }  // namespace faultline::controller

@@ -36,6 +36,9 @@ class InjectorLink {
                                          const pb::FaultSpec& spec, Duration lease) = 0;
   virtual Status revert(const std::string& fault_id) = 0;
   virtual Status renew(const std::string& fault_id, Duration lease) = 0;
+  // The processes matching `selector` on the node now; empty when none match.
+  virtual Result<std::vector<pb::TouchedProcess>> list_processes(
+      const pb::ProcessSelector& selector) = 0;
 };
 
 // Shared by both implementations: builds the command, sends it, and maps the ack.
@@ -45,6 +48,8 @@ class CommandLink : public InjectorLink {
                                  const pb::FaultSpec& spec, Duration lease) override;
   Status revert(const std::string& fault_id) override;
   Status renew(const std::string& fault_id, Duration lease) override;
+  Result<std::vector<pb::TouchedProcess>> list_processes(
+      const pb::ProcessSelector& selector) override;
 
  protected:
   // Delivers one command and waits for its ack. command_id is already set.

@@ -64,6 +64,10 @@ void mangle(Msg* m, const v1::NetworkScope& scope, const Params& p) {
 
 }  // namespace
 
+v1::ProcessSelector selector_to_wire(const experiments::ProcessSelector& selector) {
+  return to_wire(selector);
+}
+
 bool has_wire_form(const std::string& kind) {
   const auto* field = v1::FaultSpec::descriptor()->FindFieldByName(kind);
   return field && field->containing_oneof();

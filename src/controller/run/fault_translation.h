@@ -6,6 +6,8 @@
 
 namespace faultline::controller {
 
+v1::ProcessSelector selector_to_wire(const experiments::ProcessSelector& selector);
+
 // Whether this build can send the kind to an injector at all.
 bool has_wire_form(const std::string& kind);
 

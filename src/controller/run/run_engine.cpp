@@ -1,5 +1,7 @@
 #include "controller/run/run_engine.h"
 
+#include "controller/watch/process_restarted_probe.h"
+
 #include <algorithm>
 #include <future>
 
@@ -13,24 +15,37 @@ namespace faultline::controller {
 
 int exit_code_for(pb::RunState state) {
   switch (state) {
-    case pb::RUN_STATE_PASSED: return kExitPassed;
-    case pb::RUN_STATE_FAILED: return kExitHypothesisFailed;
-    case pb::RUN_STATE_ABORTED: return kExitAborted;
-    default: return kExitInvalidOrInfra;
+    case pb::RUN_STATE_PASSED:
+      return kExitPassed;
+    case pb::RUN_STATE_FAILED:
+      return kExitHypothesisFailed;
+    case pb::RUN_STATE_ABORTED:
+      return kExitAborted;
+    default:
+      return kExitInvalidOrInfra;
   }
 }
 
 const char* state_name(pb::RunState state) {
   switch (state) {
-    case pb::RUN_STATE_PENDING: return "PENDING";
-    case pb::RUN_STATE_STEADY_STATE_CHECK: return "STEADY_STATE_CHECK";
-    case pb::RUN_STATE_INJECTING: return "INJECTING";
-    case pb::RUN_STATE_RECOVERING: return "RECOVERING";
-    case pb::RUN_STATE_PASSED: return "PASSED";
-    case pb::RUN_STATE_FAILED: return "FAILED";
-    case pb::RUN_STATE_ABORTED: return "ABORTED";
-    case pb::RUN_STATE_ERROR: return "ERROR";
-    default: return "UNKNOWN";
+    case pb::RUN_STATE_PENDING:
+      return "PENDING";
+    case pb::RUN_STATE_STEADY_STATE_CHECK:
+      return "STEADY_STATE_CHECK";
+    case pb::RUN_STATE_INJECTING:
+      return "INJECTING";
+    case pb::RUN_STATE_RECOVERING:
+      return "RECOVERING";
+    case pb::RUN_STATE_PASSED:
+      return "PASSED";
+    case pb::RUN_STATE_FAILED:
+      return "FAILED";
+    case pb::RUN_STATE_ABORTED:
+      return "ABORTED";
+    case pb::RUN_STATE_ERROR:
+      return "ERROR";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -48,7 +63,9 @@ RunEngine::~RunEngine() {
   wait();
 }
 
-void RunEngine::start() { thread_ = std::thread([this] { execute(); }); }
+void RunEngine::start() {
+  thread_ = std::thread([this] { execute(); });
+}
 
 void RunEngine::wait() {
   std::lock_guard lock(join_mu_);
@@ -105,7 +122,8 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
         std::chrono::duration_cast<std::chrono::milliseconds>(experiment_.recovery->deadline)
             .count());
   journal_.append(ev);
-  spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict), reason);
+  spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict),
+               reason);
 }
 
 void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase,
@@ -172,6 +190,11 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
       ev.set_type(pb::EVENT_TYPE_FAULT_APPLIED);
       *f->mutable_state() = *result;
       applied.push_back(af);
+      {
+        std::lock_guard lock(mu_);
+        for (const auto& p : result->processes())
+          touched_[fault.target].insert({p.pid(), p.start_time_ticks()});
+      }
     } else {
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
       f->set_error(result.error().message);
@@ -198,7 +221,8 @@ std::string RunEngine::revert(std::vector<ActiveFault> faults) {
     } else {
       // The injector's lease still reverts it; say so loudly rather than hide it.
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
-      f->set_error("revert failed: " + s.error().message + " (the injector's lease will revert it)");
+      f->set_error("revert failed: " + s.error().message +
+                   " (the injector's lease will revert it)");
       if (first_error.empty()) first_error = f->error();
     }
     journal_.append(ev);
@@ -224,13 +248,14 @@ bool RunEngine::hold_until(MonoTime until) {
     if (abort_requested_) break;
     if (MonoClock::now() >= next_renew) {
       std::vector<ActiveFault> active;
-      for (const auto& [_, faults] : active_) active.insert(active.end(), faults.begin(), faults.end());
+      for (const auto& [_, faults] : active_)
+        active.insert(active.end(), faults.begin(), faults.end());
       lock.unlock();
       for (const auto& af : active) {
         Status s = af.link->renew(af.fault_id, settings_.lease);
         if (!s)
-          spdlog::warn("lease renewal failed run={} fault_id={} error=\"{}\"", run_id_,
-                       af.fault_id, s.error().message);
+          spdlog::warn("lease renewal failed run={} fault_id={} error=\"{}\"", run_id_, af.fault_id,
+                       s.error().message);
       }
       lock.lock();
       next_renew = MonoClock::now() + settings_.renew_interval;
@@ -349,7 +374,19 @@ void RunEngine::watch_guardrails() {
 int64_t RunEngine::await_recovery(MonoTime window_end) {
   const auto& rec = *experiment_.recovery;
   std::vector<std::unique_ptr<Probe>> checks;
-  for (const auto& c : rec.checks) checks.push_back(make_probe(c));
+  for (const auto& c : rec.checks) {
+    if (const auto* pr = std::get_if<experiments::ProcessRestartedSpec>(&c.kind)) {
+      const auto* target = experiment_.find_target(pr->target);
+      std::vector<std::shared_ptr<InjectorLink>> links;
+      for (const auto& node : plan_.targets[pr->target].nodes)
+        if (auto link = registry_.find(node)) links.push_back(link);
+      std::lock_guard lock(mu_);
+      checks.push_back(std::make_unique<ProcessRestartedProbe>(
+          c.name, selector_to_wire(*target->process), std::move(links), touched_[pr->target]));
+      continue;
+    }
+    checks.push_back(make_probe(c));
+  }
   MonoTime deadline = window_end + rec.deadline;
   std::vector<int> last(checks.size(), -1);  // -1 unknown, 0 failing, 1 passing
   for (;;) {
@@ -385,9 +422,12 @@ void RunEngine::run_rollbacks(pb::RunState ending) {
     std::string result;
     if (const auto* cmd = std::get_if<experiments::CommandAction>(&rb.action)) {
       auto r = run_command(cmd->argv, cmd->timeout);
-      if (!r) result = "could not run: " + r.error().message;
-      else if (r->timed_out) result = "timed out after " + format_duration(cmd->timeout);
-      else result = "exit code " + std::to_string(r->exit_code);
+      if (!r)
+        result = "could not run: " + r.error().message;
+      else if (r->timed_out)
+        result = "timed out after " + format_duration(cmd->timeout);
+      else
+        result = "exit code " + std::to_string(r->exit_code);
     } else {
       experiments::ProbeSpec ps{rb.name, rb.where, std::get<experiments::HttpProbeSpec>(rb.action)};
       ProbeOutcome o = make_probe(ps)->run();
@@ -418,11 +458,11 @@ std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
   cv_.notify_all();
   guard.join();
   std::string revert_err = revert_all_active();
-  if (!err.empty())
-    return {pb::RUN_STATE_ERROR, err + "; every applied fault was reverted"};
+  if (!err.empty()) return {pb::RUN_STATE_ERROR, err + "; every applied fault was reverted"};
   if (aborted())
-    return {pb::RUN_STATE_ABORTED,
-            abort_reason_ + (revert_err.empty() ? "; every fault was reverted" : "; " + revert_err)};
+    return {
+        pb::RUN_STATE_ABORTED,
+        abort_reason_ + (revert_err.empty() ? "; every fault was reverted" : "; " + revert_err)};
   MonoTime window_end = MonoClock::now();
 
   if (experiment_.recovery && !experiment_.recovery->checks.empty()) {
@@ -440,9 +480,9 @@ std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
   }
   if (std::string bad = check_probes(steady, pb::PROBE_PHASE_STEADY_STATE_AFTER); !bad.empty())
     return {pb::RUN_STATE_FAILED, "steady state did not hold after recovery: " + bad};
-  return {pb::RUN_STATE_PASSED, ttr >= 0 ? "recovered in " + std::to_string(ttr) +
-                                               " ms and steady state holds"
-                                         : "steady state holds"};
+  return {pb::RUN_STATE_PASSED,
+          ttr >= 0 ? "recovered in " + std::to_string(ttr) + " ms and steady state holds"
+                   : "steady state holds"};
 }
 
 void RunEngine::execute() {

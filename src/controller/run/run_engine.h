@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -95,6 +96,8 @@ class RunEngine {
   std::atomic<bool> injecting_{false};
   std::string abort_reason_;
   std::map<size_t, std::vector<ActiveFault>> active_;  // by planned fault index; guarded by mu_
+  // Processes the faults touched, by target name (for process_restarted); guarded by mu_.
+  std::map<std::string, std::set<std::pair<int32_t, uint64_t>>> touched_;
   std::mutex join_mu_;  // wait() may be called from several threads
   std::thread thread_;
 };

@@ -90,6 +90,7 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
   std::vector<ProcessInfo> allowed;
   std::string refused;
   for (auto& p : matched) {
+    if (p.state == 'Z') continue;  // already dead, only not yet reaped: nothing to hit
     std::string why = guard_reason(p, guard);
     if (why.empty()) {
       allowed.push_back(std::move(p));
