@@ -5,6 +5,7 @@
 #include "cli/run_command.h"
 #include "cli/run_printer.h"
 #include "common/exit_codes.h"
+#include "common/ids.h"
 #include "common/signals.h"
 #include "controller/controller.h"
 #include "controller/link/in_process_link.h"
@@ -13,15 +14,6 @@
 #include "injector/fault_engine.h"
 
 namespace faultline::cli {
-namespace {
-
-std::string hostname() {
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-}  // namespace
 
 int run_embedded(const RunOptions& options) {
   std::mutex mu;
@@ -46,7 +38,7 @@ int run_embedded(const RunOptions& options) {
   injector::FaultEngine& engine = *engine_ptr;
   controller::Controller ctl;
   controller::InjectorInfo info;
-  info.node_name = hostname();
+  info.node_name = host_name();
   info.labels["node"] = info.node_name;
   info.capabilities = engine.capabilities();
   info.version = FAULTLINE_VERSION;

@@ -1,5 +1,7 @@
 #include "common/ids.h"
 
+#include <unistd.h>
+
 #include <random>
 
 namespace faultline {
@@ -14,6 +16,12 @@ std::string new_id(const std::string& prefix) {
     bits >>= 4;
   }
   return out;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
 }
 
 }  // namespace faultline

@@ -8,4 +8,7 @@ namespace faultline {
 // on one controller, and short enough to type into `faultline abort`.
 std::string new_id(const std::string& prefix);
 
+// This machine's host name: the default node name of an injector.
+std::string host_name();
+
 }  // namespace faultline

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common/exit_codes.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "injector/fault_engine.h"
@@ -12,20 +13,10 @@
 
 using namespace faultline;
 
-namespace {
-
-std::string hostname() {
-  char buf[256] = {};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   CLI::App app{"faultline-injector: applies and reverts faults on this node for a controller"};
   injector::InjectorClientOptions opts;
-  opts.node_name = hostname();
+  opts.node_name = host_name();
   std::vector<std::string> labels;
   std::string log_level = "info";
   bool log_json = false;

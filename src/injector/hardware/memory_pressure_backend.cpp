@@ -4,13 +4,12 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <vector>
 
+#include "common/interruptible_thread.h"
 #include "common/log.h"
 #include "common/quantity.h"
 
@@ -40,18 +39,10 @@ Result<MemInfo> read_meminfo() {
 struct MemoryPressureBackend::Hold {
   std::vector<std::pair<void*, size_t>> regions;
   std::atomic<uint64_t> bytes{0};
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  std::thread ramp;
+  std::unique_ptr<InterruptibleThread> ramp;
 
   ~Hold() {
-    {
-      std::lock_guard lock(mu);
-      stop = true;
-    }
-    cv.notify_all();
-    if (ramp.joinable()) ramp.join();
+    ramp.reset();  // stops and joins before the regions it grows are unmapped
     for (auto& [p, n] : regions) munmap(p, n);
   }
 
@@ -124,19 +115,19 @@ Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
   } else {
     // Spread the chunks evenly over the ramp; the first one now.
     auto step = ramp / static_cast<long>(chunks);
-    h->ramp = std::thread([h, chunks, target, step, floor_bytes, fault_id] {
-      std::string why;
-      for (uint64_t i = 0; i < chunks; ++i) {
-        uint64_t n = std::min(kChunk, target - i * kChunk);
-        if (!h->grow(n, floor_bytes, why)) {
-          spdlog::warn("memory pressure ramp stopped fault_id={} held={} why=\"{}\"", fault_id,
-                       format_size(h->bytes), why);
-          return;
-        }
-        std::unique_lock lock(h->mu);
-        if (h->cv.wait_for(lock, step, [h] { return h->stop.load(); })) return;
-      }
-    });
+    h->ramp = std::make_unique<InterruptibleThread>(
+        [h, chunks, target, step, floor_bytes, fault_id](InterruptibleThread& self) {
+          std::string why;
+          for (uint64_t i = 0; i < chunks; ++i) {
+            uint64_t n = std::min(kChunk, target - i * kChunk);
+            if (!h->grow(n, floor_bytes, why)) {
+              spdlog::warn("memory pressure ramp stopped fault_id={} held={} why=\"{}\"", fault_id,
+                           format_size(h->bytes), why);
+              return;
+            }
+            if (!self.sleep_for(step)) return;
+          }
+        });
   }
   AppliedFault applied{fault_id, spec, {}};
   applied.state.set_achieved_bytes(h->bytes);

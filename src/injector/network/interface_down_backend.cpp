@@ -1,30 +1,13 @@
 #include "injector/network/interface_down_backend.h"
 
-#include <condition_variable>
-#include <thread>
-
 #include "common/log.h"
 #include "injector/network/link_control.h"
 
 namespace faultline::injector {
 
-struct InterfaceDownBackend::Flapper {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread thread;
-};
-
 InterfaceDownBackend::InterfaceDownBackend(bool flap) : flap_(flap) {}
 
-InterfaceDownBackend::~InterfaceDownBackend() {
-  std::vector<std::string> ids;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, _] : flappers_) ids.push_back(id);
-  }
-  for (const auto& id : ids) stop_flapper(id);
-}
+InterfaceDownBackend::~InterfaceDownBackend() = default;
 
 const pb::InterfaceDown& InterfaceDownBackend::params(const pb::FaultSpec& spec) const {
   return flap_ ? spec.link_flap() : spec.interface_down();
@@ -48,20 +31,18 @@ Result<AppliedFault> InterfaceDownBackend::apply(const std::string& fault_id,
   std::string where = ifname + (netns.empty() ? "" : " in netns " + netns);
   AppliedFault applied{fault_id, spec, {}};
   if (flap_) {
-    auto f = std::make_unique<Flapper>();
-    Flapper* fl = f.get();
     auto down = std::chrono::milliseconds(p.flap_down_ms());
     auto upd = std::chrono::milliseconds(p.flap_up_ms());
-    fl->thread = std::thread([fl, netns, ifname, down, upd, fault_id] {
-      std::unique_lock lock(fl->mu);
-      bool is_up = false;
-      while (!fl->cv.wait_for(lock, is_up ? upd : down, [fl] { return fl->stop; })) {
-        is_up = !is_up;
-        if (Status s = set_link_up(netns, ifname, is_up); !s)
-          spdlog::warn("link flap step failed fault_id={} error=\"{}\"", fault_id,
-                       s.error().message);
-      }
-    });
+    auto f = std::make_unique<InterruptibleThread>(
+        [netns, ifname, down, upd, fault_id](InterruptibleThread& self) {
+          bool is_up = false;
+          while (self.sleep_for(is_up ? upd : down)) {
+            is_up = !is_up;
+            if (Status s = set_link_up(netns, ifname, is_up); !s)
+              spdlog::warn("link flap step failed fault_id={} error=\"{}\"", fault_id,
+                           s.error().message);
+          }
+        });
     std::lock_guard lock(mu_);
     flappers_[fault_id] = std::move(f);
     applied.state.set_summary("flapping " + where + " (down " + std::to_string(p.flap_down_ms()) +
@@ -74,7 +55,7 @@ Result<AppliedFault> InterfaceDownBackend::apply(const std::string& fault_id,
 }
 
 void InterfaceDownBackend::stop_flapper(const std::string& fault_id) {
-  std::unique_ptr<Flapper> f;
+  std::unique_ptr<InterruptibleThread> f;
   {
     std::lock_guard lock(mu_);
     auto it = flappers_.find(fault_id);
@@ -82,12 +63,7 @@ void InterfaceDownBackend::stop_flapper(const std::string& fault_id) {
     f = std::move(it->second);
     flappers_.erase(it);
   }
-  {
-    std::lock_guard lock(f->mu);
-    f->stop = true;
-  }
-  f->cv.notify_all();
-  f->thread.join();
+  f->stop();
 }
 
 Status InterfaceDownBackend::revert(const AppliedFault& fault) {

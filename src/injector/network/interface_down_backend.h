@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/interruptible_thread.h"
 #include "injector/fault_backend.h"
 
 namespace faultline::injector {
@@ -24,13 +25,12 @@ class InterfaceDownBackend : public FaultBackend {
   Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override;
 
  private:
-  struct Flapper;
   const pb::InterfaceDown& params(const pb::FaultSpec& spec) const;
   void stop_flapper(const std::string& fault_id);
 
   bool flap_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Flapper>> flappers_;
+  std::map<std::string, std::unique_ptr<InterruptibleThread>> flappers_;
 };
 
 }  // namespace faultline::injector

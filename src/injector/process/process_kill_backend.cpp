@@ -1,38 +1,16 @@
 #include "injector/process/process_kill_backend.h"
 
-#include <condition_variable>
 #include <cstring>
-#include <thread>
 
+#include "common/interruptible_thread.h"
 #include "common/log.h"
 #include "injector/process/signal_sender.h"
 
 namespace faultline::injector {
 
-struct ProcessKillBackend::Loop {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread thread;
-};
-
 ProcessKillBackend::ProcessKillBackend(SelectorGuard guard) : guard_(std::move(guard)) {}
 
-ProcessKillBackend::~ProcessKillBackend() {
-  std::map<std::string, std::unique_ptr<Loop>> loops;
-  {
-    std::lock_guard lock(mu_);
-    loops.swap(loops_);
-  }
-  for (auto& [_, l] : loops) {
-    {
-      std::lock_guard lock(l->mu);
-      l->stop = true;
-    }
-    l->cv.notify_all();
-    l->thread.join();
-  }
-}
+ProcessKillBackend::~ProcessKillBackend() = default;
 
 Result<std::string> ProcessKillBackend::signal_matching(const pb::ProcessKill& kill,
                                                         pb::AppliedState* state) {
@@ -64,21 +42,17 @@ Result<AppliedFault> ProcessKillBackend::apply(const std::string& fault_id,
   if (!pids) return pids.error();
   std::string summary = std::string("SIG") + sigabbrev_np(kill.signal()) + " sent to pid " + *pids;
   if (kill.interval_ms() > 0) {
-    auto loop = std::make_unique<Loop>();
-    Loop* l = loop.get();
     auto every = std::chrono::milliseconds(kill.interval_ms());
-    l->thread = std::thread([this, l, kill, every, fault_id] {
-      std::unique_lock lock(l->mu);
-      while (!l->cv.wait_for(lock, every, [l] { return l->stop; })) {
-        lock.unlock();
-        // Nothing matching right now is normal in a crash loop: the target is restarting.
-        auto r = signal_matching(kill, nullptr);
-        if (!r)
-          spdlog::info("crash loop found no target fault_id={} why=\"{}\"", fault_id,
-                       r.error().message);
-        lock.lock();
-      }
-    });
+    auto loop = std::make_unique<InterruptibleThread>(
+        [this, kill, every, fault_id](InterruptibleThread& self) {
+          while (self.sleep_for(every)) {
+            // Nothing matching right now is normal in a crash loop: the target is restarting.
+            auto r = signal_matching(kill, nullptr);
+            if (!r)
+              spdlog::info("crash loop found no target fault_id={} why=\"{}\"", fault_id,
+                           r.error().message);
+          }
+        });
     std::lock_guard lock(mu_);
     loops_[fault_id] = std::move(loop);
     summary += ", then again every " + std::to_string(kill.interval_ms()) + "ms until reverted";
@@ -88,7 +62,7 @@ Result<AppliedFault> ProcessKillBackend::apply(const std::string& fault_id,
 }
 
 Status ProcessKillBackend::revert(const AppliedFault& fault) {
-  std::unique_ptr<Loop> loop;
+  std::unique_ptr<InterruptibleThread> loop;
   {
     std::lock_guard lock(mu_);
     auto it = loops_.find(fault.fault_id);
@@ -96,12 +70,7 @@ Status ProcessKillBackend::revert(const AppliedFault& fault) {
     loop = std::move(it->second);
     loops_.erase(it);
   }
-  {
-    std::lock_guard lock(loop->mu);
-    loop->stop = true;
-  }
-  loop->cv.notify_all();
-  loop->thread.join();
+  loop->stop();
   spdlog::info("crash loop stopped fault_id={}", fault.fault_id);
   return Ok{};
 }

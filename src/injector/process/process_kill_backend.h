@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/interruptible_thread.h"
 #include "injector/fault_backend.h"
 #include "injector/process/process_selector.h"
 
@@ -22,12 +23,11 @@ class ProcessKillBackend : public FaultBackend {
   Status revert(const AppliedFault& fault) override;
 
  private:
-  struct Loop;
   Result<std::string> signal_matching(const pb::ProcessKill& kill, pb::AppliedState* state);
 
   SelectorGuard guard_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Loop>> loops_;  // by fault id
+  std::map<std::string, std::unique_ptr<InterruptibleThread>> loops_;  // by fault id
 };
 
 }  // namespace faultline::injector
