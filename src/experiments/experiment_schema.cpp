@@ -361,7 +361,11 @@ SchemaPtr build_experiment() {
                             return s;
                           }()),
                       opt("pid_namespace",
-                          str("Resolve PIDs inside this PID namespace (e.g. /proc/42/ns/pid)."))},
+                          str("Resolve PIDs inside this PID namespace (e.g. /proc/42/ns/pid).")),
+                      opt("on_empty", enumeration({"fail", "skip"},
+                                                  "When no process matches: fail the fault, or "
+                                                  "apply it to nothing and say so.",
+                                                  "fail"))},
                      "Which processes on the node.",
                      {{"name", "cmdline", "pidfile", "cgroup", "pid"}})),
           opt("network",

@@ -135,6 +135,7 @@ class Extractor {
       s.cgroup = str(p, "cgroup");
       s.pid = static_cast<int>(num(p, "pid"));
       s.pid_namespace = str(p, "pid_namespace");
+      s.skip_if_empty = str(p, "on_empty", "fail") == "skip";
       if (!s.cmdline.empty()) {
         try {
           std::regex check(s.cmdline, std::regex::ECMAScript);

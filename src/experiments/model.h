@@ -74,6 +74,7 @@ struct ProcessSelector {
   std::string cgroup;
   int pid = 0;
   std::string pid_namespace;
+  bool skip_if_empty = false;  // on_empty: skip
 };
 
 struct NetworkScope {

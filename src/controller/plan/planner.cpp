@@ -135,7 +135,6 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
 // Parameters this build accepts in files but cannot carry out yet: refused at plan time,
 // never silently ignored.
 std::string unsupported(const experiments::FaultSpec& f, const experiments::TargetSpec& t) {
-  if (t.process && !t.process->pid_namespace.empty()) return "pid_namespace";
   if (auto* c = std::get_if<experiments::ClockSkewParams>(&f.params); c && c->clocks != "realtime")
     return "clock_skew of the " + c->clocks + " clock (realtime only)";
 

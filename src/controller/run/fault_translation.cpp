@@ -10,6 +10,8 @@ v1::ProcessSelector to_wire(const experiments::ProcessSelector& s) {
   out.set_cmdline_regex(s.cmdline);
   out.set_pid(s.pid);
   out.set_cgroup(s.cgroup);
+  out.set_pid_namespace(s.pid_namespace);
+  out.set_skip_if_empty(s.skip_if_empty);
   return out;
 }
 

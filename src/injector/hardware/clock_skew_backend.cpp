@@ -70,6 +70,12 @@ Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
     files.insert(f);
     reached.push_back(p);
   }
+  if (reached.empty() && targets->empty() && c.selector().skip_if_empty()) {
+    AppliedFault skipped{fault_id, spec, {}};
+    skipped.state.set_summary("no process matches " + describe(c.selector()) +
+                              "; skipped (on_empty: skip)");
+    return skipped;
+  }
   if (reached.empty())
     return make_error(ErrorCode::kFailedPrecondition,
                       "no process matching " + describe(c.selector()) +

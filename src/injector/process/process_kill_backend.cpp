@@ -40,7 +40,10 @@ Result<AppliedFault> ProcessKillBackend::apply(const std::string& fault_id,
   AppliedFault applied{fault_id, spec, {}};
   auto pids = signal_matching(kill, &applied.state);
   if (!pids) return pids.error();
-  std::string summary = std::string("SIG") + sigabbrev_np(kill.signal()) + " sent to pid " + *pids;
+  std::string summary =
+      pids->empty()
+          ? "no process matches " + describe(kill.selector()) + "; skipped (on_empty: skip)"
+          : std::string("SIG") + sigabbrev_np(kill.signal()) + " sent to pid " + *pids;
   if (kill.interval_ms() > 0) {
     auto every = std::chrono::milliseconds(kill.interval_ms());
     auto loop = std::make_unique<InterruptibleThread>(

@@ -32,7 +32,9 @@ Result<AppliedFault> ProcessPauseBackend::apply(const std::string& fault_id,
     pids += (pids.empty() ? "" : ", ") + std::to_string(p.pid) + " (" + p.comm + ")";
     spdlog::info("process paused pid={} comm={}", p.pid, p.comm);
   }
-  applied.state.set_summary("paused pid " + pids);
+  applied.state.set_summary(pids.empty() ? "no process matches " + describe(pause.selector()) +
+                                               "; skipped (on_empty: skip)"
+                                         : "paused pid " + pids);
   return applied;
 }
 

@@ -21,6 +21,8 @@ std::string basename_of_argv0(const std::string& cmdline) {
 // Why a process may not be touched, or empty if it may.
 std::string guard_reason(const ProcessInfo& p, const SelectorGuard& guard) {
   if (p.pid == 1) return "PID 1 is never touched";
+  // The init of a container or PID namespace is its PID 1: killing it kills them all.
+  if (pid_in_own_namespace(p.pid) == 1) return "PID 1 of its PID namespace is never touched";
   if (p.kernel_thread) return "kernel threads are never touched";
   if (std::find(guard.protected_pids.begin(), guard.protected_pids.end(), p.pid) !=
       guard.protected_pids.end())
@@ -49,12 +51,30 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
                                                    const pb::ProcessSelection& select,
                                                    const SelectorGuard& guard) {
   std::vector<ProcessInfo> matched;
+  uint64_t ns = 0;
+  if (!selector.pid_namespace().empty()) {
+    ns = namespace_file_inode(selector.pid_namespace());
+    if (ns == 0)
+      return make_error(ErrorCode::kNotFound,
+                        "PID namespace " + selector.pid_namespace() + " does not exist");
+  }
   if (selector.pid() != 0 || !selector.pidfile().empty()) {
     pid_t pid = selector.pid();
     if (!selector.pidfile().empty()) {
       auto read = read_pidfile(selector.pidfile());
       if (!read) return read.error();
       pid = *read;
+    }
+    if (ns != 0) {
+      // A PID inside the namespace: find the process that has it there.
+      pid_t host = 0;
+      for (const auto& p : list_processes())
+        if (pid_namespace_inode(p.pid) == ns && pid_in_own_namespace(p.pid) == pid) host = p.pid;
+      if (host == 0)
+        return make_error(ErrorCode::kNotFound, "no process has pid " + std::to_string(pid) +
+                                                    " in PID namespace " +
+                                                    selector.pid_namespace());
+      pid = host;
     }
     auto info = read_process(pid);
     if (!info)
@@ -87,6 +107,8 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
     return make_error(ErrorCode::kInvalidArgument, "process selector is empty");
   }
 
+  if (ns != 0)
+    std::erase_if(matched, [ns](const ProcessInfo& p) { return pid_namespace_inode(p.pid) != ns; });
   std::vector<ProcessInfo> allowed;
   std::string refused;
   for (auto& p : matched) {
@@ -102,6 +124,7 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
     if (!refused.empty())
       return make_error(ErrorCode::kPermissionDenied,
                         "refused to select " + describe(selector) + " (" + refused + ")");
+    if (selector.skip_if_empty()) return allowed;  // on_empty: skip
     return make_error(ErrorCode::kNotFound, "no process matches " + describe(selector));
   }
   size_t want = 1;

@@ -1,5 +1,7 @@
 #include "injector/process/process_table.h"
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 
 #include <algorithm>
@@ -85,6 +87,28 @@ Result<pid_t> read_pidfile(const std::string& path) {
 bool same_process_alive(pid_t pid, uint64_t start_time_ticks) {
   auto info = read_process(pid);
   return info && info->start_time_ticks == start_time_ticks;
+}
+
+std::optional<pid_t> pid_in_own_namespace(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("NSpid:", 0) != 0) continue;
+    std::istringstream ids(line.substr(6));
+    pid_t last = 0;
+    for (pid_t v; ids >> v;) last = v;
+    return last;
+  }
+  return std::nullopt;
+}
+
+uint64_t namespace_file_inode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+uint64_t pid_namespace_inode(pid_t pid) {
+  return namespace_file_inode("/proc/" + std::to_string(pid) + "/ns/pid");
 }
 
 }  // namespace faultline::injector

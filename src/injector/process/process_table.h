@@ -30,6 +30,15 @@ std::vector<ProcessInfo> list_processes();
 // Reads a pidfile: one decimal PID, optional trailing whitespace.
 Result<pid_t> read_pidfile(const std::string& path);
 
+// The process's PID inside its own PID namespace (the last NSpid entry of
+// /proc/PID/status); nullopt if it is gone.
+std::optional<pid_t> pid_in_own_namespace(pid_t pid);
+
+// Inode of the PID namespace a process is in, or of a namespace file such as
+// /proc/42/ns/pid; 0 if unreadable.
+uint64_t pid_namespace_inode(pid_t pid);
+uint64_t namespace_file_inode(const std::string& path);
+
 // True when (pid, start_time) still names the same living process.
 bool same_process_alive(pid_t pid, uint64_t start_time_ticks);
 

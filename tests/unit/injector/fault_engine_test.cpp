@@ -132,5 +132,20 @@ TEST(FaultEngine, CrashLoopKillsTheRestartedTargetUntilReverted) {
   EXPECT_EQ(starts(), settled) << "the loop went on after revert";
 }
 
+TEST(FaultEngine, AnEmptySelectionFailsUnlessToldToSkip) {
+  FaultEngine engine(default_backends());
+  pb::FaultSpec spec;
+  spec.mutable_process_kill()->mutable_selector()->set_name("no-such-" + std::to_string(getpid()));
+  spec.mutable_process_kill()->set_signal(SIGTERM);
+  auto failed = engine.apply("k1", spec, 30s);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("no process matches"), std::string::npos);
+  spec.mutable_process_kill()->mutable_selector()->set_skip_if_empty(true);
+  auto skipped = engine.apply("k2", spec, 30s);
+  ASSERT_TRUE(skipped.ok()) << skipped.error().message;
+  EXPECT_NE(skipped->summary().find("skipped (on_empty: skip)"), std::string::npos);
+  EXPECT_EQ(skipped->processes_size(), 0);
+}
+
 }  // namespace
 }  // namespace faultline::injector

@@ -21,7 +21,9 @@ pb::ProcessSelection all() {
   s.set_mode(pb::PROCESS_MODE_ALL);
   return s;
 }
-pb::ProcessSelection one() { return {}; }
+pb::ProcessSelection one() {
+  return {};
+}
 
 // A sleeper with a name nobody else on the machine has.
 class Sleeper {
@@ -115,6 +117,81 @@ TEST(SignalSender, RefusesAProcessWhoseStartTimeChanged) {
   EXPECT_TRUE(s.child().running());
   ASSERT_TRUE(send_signal_exact(s.pid(), info->start_time_ticks, SIGKILL).ok());
   EXPECT_EQ(s.child().wait(2000ms), 128 + SIGKILL);
+}
+
+// A PID namespace with a shell as its PID 1 and a sleeper as its PID 2; the whole namespace
+// dies with its init at the end.
+class PidNamespace {
+ public:
+  PidNamespace()
+      : unshare_({"/usr/bin/unshare", "--pid", "--fork", "/bin/sh", "-c", "sleep 60 & wait"}) {
+    wait_until(
+        [&] {
+          std::string kids = read_file("/proc/" + std::to_string(unshare_.pid()) + "/task/" +
+                                       std::to_string(unshare_.pid()) + "/children");
+          init_ = kids.empty() ? 0 : std::stoi(kids);
+          return init_ != 0 && !read_file("/proc/" + std::to_string(init_) + "/task/" +
+                                          std::to_string(init_) + "/children")
+                                    .empty();
+        },
+        3000ms);
+  }
+  ~PidNamespace() {
+    if (init_ > 0) ::kill(init_, SIGKILL);
+  }
+  pid_t init() const { return init_; }
+  std::string ns() const { return "/proc/" + std::to_string(init_) + "/ns/pid"; }
+
+ private:
+  ChildProcess unshare_;
+  pid_t init_ = 0;
+};
+
+TEST(ProcessSelector, PidsAreReadInsideTheGivenPidNamespace) {
+  PidNamespace pns;
+  ASSERT_GT(pns.init(), 0) << "unshare --pid did not start";
+  pb::ProcessSelector sel;
+  sel.set_pid(2);
+  sel.set_pid_namespace(pns.ns());
+  auto r = resolve_processes(sel, all(), SelectorGuard::for_this_process());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].comm, "sleep");
+  EXPECT_NE((*r)[0].pid, 2);  // the host PID, not the namespace's
+
+  // By name, only the namespace's own sleeper: not the ones the rest of the machine runs.
+  ChildProcess outside({"/bin/sleep", "60"});
+  pb::ProcessSelector by_name;
+  by_name.set_name("sleep");
+  by_name.set_pid_namespace(pns.ns());
+  auto named = resolve_processes(by_name, all(), SelectorGuard::for_this_process());
+  ASSERT_TRUE(named.ok()) << named.error().message;
+  ASSERT_EQ(named->size(), 1u);
+  EXPECT_EQ((*named)[0].pid, (*r)[0].pid);
+}
+
+TEST(ProcessSelector, ThePid1OfANamespaceIsNeverTouched) {
+  PidNamespace pns;
+  ASSERT_GT(pns.init(), 0);
+  pb::ProcessSelector sel;
+  sel.set_pid(1);
+  sel.set_pid_namespace(pns.ns());
+  auto r = resolve_processes(sel, all(), SelectorGuard::for_this_process());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(r.error().message.find("PID 1 of its PID namespace"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(ProcessSelector, OnEmptySkipAppliesToNothing) {
+  pb::ProcessSelector sel;
+  sel.set_name("no-such-process-" + std::to_string(getpid()));
+  EXPECT_EQ(resolve_processes(sel, all(), SelectorGuard::for_this_process()).error().code,
+            ErrorCode::kNotFound);
+  sel.set_skip_if_empty(true);
+  auto r = resolve_processes(sel, all(), SelectorGuard::for_this_process());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
 }
 
 }  // namespace
