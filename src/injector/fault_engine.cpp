@@ -4,6 +4,7 @@
 #include "injector/hardware/clock_skew_backend.h"
 #include "injector/hardware/cpu_stress_backend.h"
 #include "injector/hardware/disk_fill_backend.h"
+#include "injector/hardware/io_fault_backend.h"
 #include "injector/hardware/memory_pressure_backend.h"
 #include "injector/network/interface_down_backend.h"
 #include "injector/process/process_kill_backend.h"
@@ -25,6 +26,7 @@ std::vector<std::unique_ptr<FaultBackend>> default_backends() {
   b.push_back(std::make_unique<CpuStressBackend>());
   b.push_back(std::make_unique<MemoryPressureBackend>());
   b.push_back(std::make_unique<DiskFillBackend>());
+  b.push_back(std::make_unique<IoFaultBackend>());
   b.push_back(std::make_unique<ClockSkewBackend>(SelectorGuard::for_this_process()));
   b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/false));
   b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/true));

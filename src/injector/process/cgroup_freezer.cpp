@@ -1,5 +1,7 @@
 #include "injector/process/cgroup_freezer.h"
 
+#include "injector/mount_table.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,18 +25,11 @@ struct Mount {
 // cgroup mounts from /proc/self/mountinfo: the unified hierarchy and each v1 hierarchy.
 std::vector<Mount> cgroup_mounts() {
   std::vector<Mount> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream pre(line.substr(0, dash)), post(line.substr(dash + 3));
-    std::string id, parent, devno, root, point, fstype, source, options;
-    pre >> id >> parent >> devno >> root >> point;
-    post >> fstype >> source >> options;
-    if (fstype == "cgroup2") out.push_back({point, true, false});
-    if (fstype == "cgroup")
-      out.push_back({point, false, ("," + options + ",").find(",freezer,") != std::string::npos});
+  for (const auto& m : read_mounts()) {
+    if (m.fstype == "cgroup2") out.push_back({m.point, true, false});
+    if (m.fstype == "cgroup")
+      out.push_back(
+          {m.point, false, ("," + m.options + ",").find(",freezer,") != std::string::npos});
   }
   // The unified hierarchy first, then the v1 freezer: the ones that can also freeze.
   std::stable_sort(out.begin(), out.end(), [](const Mount& a, const Mount& b) {
