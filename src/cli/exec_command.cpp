@@ -70,7 +70,9 @@ int exec_target(const std::vector<std::string>& argv) {
   int code = kExitInvalidOrInfra;
   try {
     bp::child child(exe, bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())), env,
-                    with_default_signal_mask());
+                    // The target goes when its wrapper goes, even on kill -9 of the wrapper:
+                    // nothing runs on with a clock nobody steers any more.
+                    with_default_signal_mask(/*term_with_parent=*/true));
     {
       std::lock_guard lock(mu);
       child_pid = child.id();

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
@@ -16,12 +17,14 @@ namespace faultline {
 // "" when there is none.
 std::string find_executable(const std::string& name);
 
-// Pass to boost::process::child.
-inline auto with_default_signal_mask() {
-  return boost::process::extend::on_exec_setup = [](auto&) {
+// Pass to boost::process::child. With `term_with_parent`, the child gets SIGTERM when the
+// thread that started it dies (even by kill -9), so it cannot outlive a wrapper.
+inline auto with_default_signal_mask(bool term_with_parent = false) {
+  return boost::process::extend::on_exec_setup = [term_with_parent](auto&) {
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    if (term_with_parent) prctl(PR_SET_PDEATHSIG, SIGTERM);
   };
 }
 

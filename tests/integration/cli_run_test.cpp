@@ -461,6 +461,18 @@ TEST_F(CliRun, ClockSkewShiftsTheWallClockOfAnExecTargetAndPutsItBack) {
       read_file(dir_.file("out.txt")).find("shifted the wall clock of 1 process(es) by +3600.000s"),
       std::string::npos)
       << read_file(dir_.file("out.txt"));
+  // Killing the wrapper (even with SIGKILL) takes its target with it.
+  target.reset();
+  auto target_alive = [&] {
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      std::string cmd = read_file(e.path().string() + "/cmdline");
+      if (cmd.find(marker) != std::string::npos && e.path().filename() != std::to_string(getpid()))
+        return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_until([&] { return !target_alive(); }, 3000ms))
+      << "faultline exec left its target";
 }
 
 std::string restarted_yaml(const std::string& pidfile, const std::string& deadline) {
