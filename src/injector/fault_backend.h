@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "faultline/v1/faults.pb.h"
@@ -28,6 +29,10 @@ class FaultBackend {
 
   // Whether this backend works on this host (kernel features, privileges).
   virtual bool available() const = 0;
+
+  // Mechanisms this host offers for the kind (e.g. "netem", "nfqueue"), reported as
+  // capabilities "<kind>:<mechanism>" so the planner can check an experiment that names one.
+  virtual std::vector<std::string> backends() const { return {}; }
 
   // `fault_id` is unique per injector; a backend may name what it creates after it, so that
   // recover_intent() can find it again from the id alone.

@@ -6,7 +6,10 @@
 #include "injector/hardware/disk_fill_backend.h"
 #include "injector/hardware/io_fault_backend.h"
 #include "injector/hardware/memory_pressure_backend.h"
+#include "injector/network/bandwidth_backend.h"
 #include "injector/network/interface_down_backend.h"
+#include "injector/network/network_shaping.h"
+#include "injector/network/partition_backend.h"
 #include "injector/process/process_kill_backend.h"
 #include "injector/process/process_pause_backend.h"
 
@@ -30,6 +33,12 @@ std::vector<std::unique_ptr<FaultBackend>> default_backends() {
   b.push_back(std::make_unique<ClockSkewBackend>(SelectorGuard::for_this_process()));
   b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/false));
   b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/true));
+  auto shaping = std::make_shared<ShapingRegistry>();
+  for (const char* kind :
+       {"network_delay", "network_loss", "network_duplicate", "network_corrupt", "network_reorder"})
+    b.push_back(std::make_unique<ShapingBackend>(kind, shaping));
+  b.push_back(std::make_unique<PartitionBackend>());
+  b.push_back(std::make_unique<BandwidthBackend>());
   return b;
 }
 
@@ -70,7 +79,10 @@ FaultEngine::~FaultEngine() {
 std::vector<std::string> FaultEngine::capabilities() const {
   std::vector<std::string> caps;
   for (const auto& b : backends_)
-    if (b->available()) caps.push_back(b->kind());
+    if (b->available()) {
+      caps.push_back(b->kind());
+      for (const auto& mechanism : b->backends()) caps.push_back(b->kind() + ":" + mechanism);
+    }
   return caps;
 }
 

@@ -9,7 +9,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "controller/run/fault_translation.h"
-#include "controller/watch/command_runner.h"
+#include "common/command_runner.h"
 
 namespace faultline::controller {
 

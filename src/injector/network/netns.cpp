@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,12 @@ namespace faultline::injector {
 std::string netns_path(const std::string& netns) {
   if (netns.empty() || netns.find('/') != std::string::npos) return netns;
   return "/var/run/netns/" + netns;
+}
+
+uint64_t netns_inode(const std::string& netns) {
+  struct stat st;
+  std::string path = netns.empty() ? "/proc/self/ns/net" : netns_path(netns);
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 ScopedNetns::ScopedNetns(const std::string& netns) {

@@ -2,6 +2,7 @@
 // the calling thread, so the switch is scoped: the guard returns the thread to where it was.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/result.h"
@@ -10,6 +11,10 @@ namespace faultline::injector {
 
 // "" = this process's namespace; a name is looked up under /var/run/netns; a path is used as is.
 std::string netns_path(const std::string& netns);
+
+// The inode of the namespace at `netns` (what identifies it: a name can be reused), or 0
+// when there is none. "" = this process's namespace.
+uint64_t netns_inode(const std::string& netns);
 
 class ScopedNetns {
  public:

@@ -1,11 +1,11 @@
-#include "controller/watch/command_runner.h"
+#include "common/command_runner.h"
 
 #include <chrono>
 #include <thread>
 
 #include "common/process_launch.h"
 
-namespace faultline::controller {
+namespace faultline {
 
 namespace bp = boost::process;
 
@@ -48,4 +48,4 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duratio
   return out;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline

@@ -7,15 +7,15 @@
 #include "common/duration.h"
 #include "common/result.h"
 
-namespace faultline::controller {
+namespace faultline {
 
 struct CommandOutcome {
-  int exit_code = -1;   // -1 when it was killed at the timeout
+  int exit_code = -1;  // -1 when it was killed at the timeout
   bool timed_out = false;
-  std::string output;   // stdout and stderr, last 4 KiB
+  std::string output;  // stdout and stderr, last 4 KiB
 };
 
 // argv[0] is a path, or a name looked up in PATH. Fails only when it cannot start.
 Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout);
 
-}  // namespace faultline::controller
+}  // namespace faultline

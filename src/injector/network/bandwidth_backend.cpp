@@ -1,0 +1,85 @@
+#include "injector/network/bandwidth_backend.h"
+
+#include <netlink/route/link.h>
+
+#include "common/log.h"
+#include "fmt/format.h"
+#include "injector/network/netns.h"
+#include "injector/network/qdisc_tree.h"
+#include "injector/network/rtnl.h"
+#include "injector/network/traffic_scope.h"
+
+namespace faultline::injector {
+
+namespace {
+
+std::string rate_text(uint64_t bps) {
+  if (bps >= 1'000'000'000 && bps % 1'000'000 == 0) return fmt::format("{:g}gbit", bps / 1e9);
+  if (bps >= 1'000'000) return fmt::format("{:g}mbit", bps / 1e6);
+  if (bps >= 1'000) return fmt::format("{:g}kbit", bps / 1e3);
+  return fmt::format("{}bit", bps);
+}
+
+}  // namespace
+
+Result<AppliedFault> BandwidthBackend::apply(const std::string& fault_id,
+                                             const pb::FaultSpec& spec) {
+  const auto& p = spec.network_bandwidth();
+  const auto& scope = p.scope();
+  if (p.rate_bps() == 0)
+    return make_error(ErrorCode::kInvalidArgument, "network_bandwidth needs a rate above 0");
+  if (!scope.direction().empty() && scope.direction() != "egress")
+    return make_error(ErrorCode::kInvalidArgument,
+                      "network_bandwidth limits egress only; apply it on the sending side");
+  std::string ifname = scope.interface();
+  if (ifname.empty()) {
+    auto def = rtnl::default_route_interface(scope.netns());
+    if (!def) return def.error();
+    ifname = *def;
+  }
+  std::string kind = p.backend().empty() ? "tbf" : p.backend();
+  // A burst below one MTU-sized packet would stall the link entirely.
+  QdiscLeaf leaf{kind,
+                 {},
+                 p.rate_bps(),
+                 std::max<uint64_t>(p.burst_bytes(), 1600),
+                 std::max<uint64_t>(p.limit_bytes(), 1600)};
+  auto q = install_qdisc(scope.netns(), ifname, leaf, scope);
+  if (!q) return q.error();
+  AppliedFault applied{fault_id, spec, {}};
+  auto* in = applied.state.mutable_network();
+  in->set_netns(netns_path(scope.netns()));
+  in->set_netns_inode(netns_inode(scope.netns()));
+  in->set_interface(ifname);
+  in->set_ifindex(q->ifindex);
+  in->set_qdisc_handle(q->handle);
+  in->set_backend(kind);
+  applied.state.set_summary(fmt::format("{} limit on {} [{}]", rate_text(p.rate_bps()),
+                                        describe_scope(scope, "egress"), kind));
+  spdlog::info("network_bandwidth applied fault_id={} rate_bps={} interface={} backend={}",
+               fault_id, p.rate_bps(), ifname, kind);
+  return applied;
+}
+
+Status BandwidthBackend::revert(const AppliedFault& fault) {
+  const auto& in = fault.state.network();
+  if (in.netns_inode() != 0 && netns_inode(in.netns()) != in.netns_inode()) return Ok{};
+  return remove_qdisc(in.netns(), in.ifindex());
+}
+
+Status BandwidthBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
+  const auto& scope = spec.network_bandwidth().scope();
+  std::string ifname = scope.interface();
+  if (ifname.empty()) {
+    auto def = rtnl::default_route_interface(scope.netns());
+    if (!def) return Ok{};  // nothing could have been installed
+    ifname = *def;
+  }
+  auto sock = rtnl::route_socket(scope.netns());
+  if (!sock) return Ok{};
+  auto link = rtnl::get_link(sock->get(), ifname, scope.netns());
+  if (!link) return Ok{};
+  return remove_qdisc(scope.netns(), rtnl_link_get_ifindex(link->get()));
+}
+
+}  // namespace faultline::injector

@@ -1,0 +1,46 @@
+// Chains faultline owns in a namespace's iptables (nft or legacy, whichever `iptables` is).
+// Every rule a fault installs lives in its own chain, hooked into a built-in chain by one
+// jump at the top; removing the fault removes the jump and the chain, so nothing else in the
+// user's ruleset is touched, and a chain name alone is enough to clean up after a crash.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "injector/network/traffic_scope.h"
+
+namespace faultline::injector {
+
+struct ChainSpec {
+  std::string netns;  // "" = the injector's own
+  int family = 4;
+  std::string table;                    // "mangle", "filter"
+  std::string hook;                     // built-in chain: "POSTROUTING", "INPUT", ...
+  std::vector<std::string> hook_match;  // e.g. {"-o", "veth0"}: narrows the jump
+  std::string chain;                    // at most 28 characters
+  // Each rule's matches followed by its target, e.g. {..., "-j", "DROP"}.
+  std::vector<std::vector<std::string>> rules;
+};
+
+// Creates the chain with its rules, then hooks it in (so no packet sees a half-built chain).
+// On failure whatever was created is removed again.
+Status install_chain(const ChainSpec& spec);
+
+// Unhooks, flushes and deletes `chain`. Idempotent: a chain (or a namespace) that is no
+// longer there is success.
+Status remove_chain(const std::string& netns, int family, const std::string& table,
+                    const std::string& chain);
+
+// Whether the chain exists (for tests and crash recovery checks).
+bool chain_exists(const std::string& netns, int family, const std::string& table,
+                  const std::string& chain);
+
+// Removes every chain an install record lists, unless its namespace is gone or replaced
+// (then nothing of ours is left in it).
+Status remove_recorded_chains(const pb::NetworkInstall& install);
+
+// A chain name for (fault id, purpose), stable across restarts: "fl-<8 hex>-<suffix>".
+std::string chain_name(const std::string& fault_id, const std::string& suffix);
+
+}  // namespace faultline::injector

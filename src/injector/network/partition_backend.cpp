@@ -1,0 +1,99 @@
+#include "injector/network/partition_backend.h"
+
+#include "common/log.h"
+#include "common/process_launch.h"
+#include "fmt/format.h"
+#include "injector/network/iptables_chain.h"
+#include "injector/network/netns.h"
+#include "injector/network/traffic_scope.h"
+
+namespace faultline::injector {
+
+namespace {
+
+std::string partition_direction(const pb::NetworkPartition& p) {
+  if (!p.direction().empty()) return p.direction();
+  return p.scope().direction().empty() ? "both" : p.scope().direction();
+}
+
+std::string suffix(int family, Direction d) {
+  return fmt::format("p{}{}", family, d == Direction::kEgress ? 'o' : 'i');
+}
+
+}  // namespace
+
+bool PartitionBackend::available() const {
+  return !find_executable("iptables").empty();
+}
+
+Result<AppliedFault> PartitionBackend::apply(const std::string& fault_id,
+                                             const pb::FaultSpec& spec) {
+  const auto& p = spec.network_partition();
+  const auto& scope = p.scope();
+  std::string dir = partition_direction(p);
+  uint64_t inode = netns_inode(scope.netns());
+  if (inode == 0) return make_error(ErrorCode::kNotFound, "no network namespace " + scope.netns());
+  AppliedFault applied{fault_id, spec, {}};
+  auto* in = applied.state.mutable_network();
+  in->set_netns(netns_path(scope.netns()));
+  in->set_netns_inode(inode);
+  in->set_interface(scope.interface());
+  in->set_backend("iptables");
+  for (Direction d : directions(dir)) {
+    auto rules = scope_rules(scope, d);
+    if (!rules) return rules.error();
+    const bool out = d == Direction::kEgress;
+    for (int family : {4, 6}) {
+      ChainSpec c;
+      c.netns = scope.netns();
+      c.family = family;
+      c.table = "filter";
+      c.hook = out ? "OUTPUT" : "INPUT";
+      // No interface named: every interface but loopback, so local control traffic
+      // (this injector's own link to the controller, in particular) keeps working.
+      if (scope.interface().empty())
+        c.hook_match = {"!", out ? "-o" : "-i", "lo"};
+      else
+        c.hook_match = {out ? "-o" : "-i", scope.interface()};
+      c.chain = chain_name(fault_id, suffix(family, d));
+      for (const auto& r : *rules) {
+        if (r.family != family) continue;
+        auto rule = r.match;
+        rule.insert(rule.end(), {"-j", "DROP"});
+        c.rules.push_back(std::move(rule));
+      }
+      if (c.rules.empty()) continue;
+      auto* rec = in->add_chains();
+      rec->set_family(family);
+      rec->set_table(c.table);
+      rec->set_chain(c.chain);
+      if (Status s = install_chain(c); !s) {
+        (void)remove_recorded_chains(*in);
+        return s.error();
+      }
+    }
+  }
+  applied.state.set_summary("dropping " + describe_scope(scope, dir));
+  spdlog::info("network_partition applied fault_id={} scope=\"{}\"", fault_id,
+               describe_scope(scope, dir));
+  return applied;
+}
+
+Status PartitionBackend::revert(const AppliedFault& fault) {
+  return remove_recorded_chains(fault.state.network());
+}
+
+Status PartitionBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
+  pb::NetworkInstall in;
+  in.set_netns(netns_path(spec.network_partition().scope().netns()));
+  for (Direction d : {Direction::kEgress, Direction::kIngress})
+    for (int family : {4, 6}) {
+      auto* c = in.add_chains();
+      c->set_family(family);
+      c->set_table("filter");
+      c->set_chain(chain_name(fault_id, suffix(family, d)));
+    }
+  return remove_recorded_chains(in);
+}
+
+}  // namespace faultline::injector

@@ -1,0 +1,53 @@
+#include "support/two_hosts.h"
+
+#include <cstdio>
+#include <regex>
+
+namespace faultline::testing {
+
+TwoHosts::TwoHosts() {
+  if (!a_.ok() || !b_.ok()) return;
+  ok_ = a_.ip("link add a0 type veth peer name b0 netns " + b_.name()) &&
+        a_.ip("addr add 10.77.0.1/24 dev a0") && b_.ip("addr add 10.77.0.2/24 dev b0") &&
+        b_.ip("addr add 10.77.0.3/24 dev b0") && a_.ip("link set a0 up") &&
+        b_.ip("link set b0 up") && a_.ip("link set lo up") && b_.ip("link set lo up");
+  // The first packets would otherwise pay for neighbour discovery.
+  if (ok_) ok_ = ping_from_a("10.77.0.2", 2, 0.01).received > 0;
+}
+
+std::string TwoHosts::in_a(const std::string& cmd) const {
+  return capture("ip netns exec " + a_.name() + " " + cmd + " 2>&1");
+}
+
+std::string TwoHosts::in_b(const std::string& cmd) const {
+  return capture("ip netns exec " + b_.name() + " " + cmd + " 2>&1");
+}
+
+PingStats TwoHosts::ping_from_a(const std::string& to, int count, double interval_s) const {
+  char cmd[160];
+  std::snprintf(cmd, sizeof cmd, "ping -n -q -c %d -i %.3f -W 1 %s", count, interval_s, to.c_str());
+  return parse_ping(in_a(cmd));
+}
+
+PingStats parse_ping(const std::string& out) {
+  PingStats s;
+  std::smatch m;
+  if (std::regex_search(
+          out, m,
+          std::regex(R"((\d+) packets transmitted, (\d+) received(, \+(\d+) duplicates)?)"))) {
+    s.sent = std::stoi(m[1]);
+    s.received = std::stoi(m[2]);
+    if (m[4].matched) s.duplicates = std::stoi(m[4]);
+  }
+  if (std::regex_search(out, m, std::regex(R"(([\d.]+)% packet loss)")))
+    s.loss_percent = std::stod(m[1]);
+  if (std::regex_search(out, m, std::regex(R"(= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms)"))) {
+    s.min_ms = std::stod(m[1]);
+    s.avg_ms = std::stod(m[2]);
+    s.max_ms = std::stod(m[3]);
+    s.mdev_ms = std::stod(m[4]);
+  }
+  return s;
+}
+
+}  // namespace faultline::testing

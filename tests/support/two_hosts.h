@@ -1,0 +1,38 @@
+// Two "hosts" as network namespaces joined by a veth pair — the smallest real network a
+// network fault can be measured on. Host A is 10.77.0.1 (a0); host B is 10.77.0.2 and
+// 10.77.0.3 (b0). Both namespaces, and with them every rule and qdisc inside, are removed at
+// destruction, also when the test failed.
+#pragma once
+
+#include <string>
+
+#include "support/child_process.h"
+
+namespace faultline::testing {
+
+struct PingStats {
+  int sent = 0, received = 0, duplicates = 0;
+  double loss_percent = 100;
+  double min_ms = 0, avg_ms = 0, max_ms = 0, mdev_ms = 0;
+};
+
+class TwoHosts {
+ public:
+  TwoHosts();
+  bool ok() const { return ok_; }
+  const std::string& a() const { return a_.name(); }
+  const std::string& b() const { return b_.name(); }
+  // Runs a shell command inside host A (or B); returns stdout+stderr.
+  std::string in_a(const std::string& cmd) const;
+  std::string in_b(const std::string& cmd) const;
+  // `ping` (iputils) from A to `to`: count packets every interval_s seconds.
+  PingStats ping_from_a(const std::string& to, int count, double interval_s = 0.01) const;
+
+ private:
+  TestNetns a_, b_;
+  bool ok_ = false;
+};
+
+PingStats parse_ping(const std::string& output);
+
+}  // namespace faultline::testing
