@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.h"
+#include "support/two_hosts.h"
 
 namespace faultline::testing {
 namespace {
@@ -508,6 +509,54 @@ TEST_F(CliRun, ProcessRestartedFailsThroughTheDaemonsWhenNothingComesBack) {
   EXPECT_NE(out_.find("demo-replaced (recovery) FAILED: node-a: no process matches"),
             std::string::npos)
       << out_;
+}
+
+}  // namespace
+}  // namespace faultline::testing
+
+namespace faultline::testing {
+namespace {
+
+// A network fault from experiment YAML, through the real CLI, on a two-namespace network.
+TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
+  TwoHosts net;
+  ASSERT_TRUE(net.ok());
+  TempDir dir;
+  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
+  std::string exp = dir.file("delay.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\n"
+             "kind: Experiment\n"
+             "metadata: {name: slow-link}\n"
+             "targets:\n"
+             "  link:\n"
+             "    network: {namespace: " + net.a() + ", interface: a0, destinations: "
+             "[10.77.0.2/32]}\n"
+             "faults:\n"
+             "  - {name: slow, kind: network_delay, target: link, duration: 4s, params: {delay: 80ms}}\n");
+  std::string plan = capture(kBin + "/faultline plan " + exp + " 2>&1");
+  EXPECT_NE(plan.find("slow (network_delay via nfqueue)"), std::string::npos) << plan;
+
+  // Naming a backend this kernel lacks fails at plan time, saying what the node offers.
+  std::string netem = dir.file("netem.yaml");
+  std::string text = read_file(exp);
+  write_file(netem, text.replace(text.find("delay: 80ms"), 11, "delay: 80ms, backend: netem"));
+  std::string refused = capture(kBin + "/faultline plan " + netem + " 2>&1");
+  EXPECT_NE(refused.find("cannot do network_delay with backend netem (it offers: nfqueue)"),
+            std::string::npos)
+      << refused;
+
+  ChildProcess run({kBin + "/faultline", "run", exp}, dir.file("out.txt"), dir.file("err.txt"));
+  ASSERT_TRUE(wait_until([&] { return net.ping_from_a("10.77.0.2", 1).min_ms >= 80; }, 5000ms))
+      << read_file(dir.file("err.txt"));
+  PingStats during = net.ping_from_a("10.77.0.2", 10);
+  EXPECT_GE(during.min_ms, 80.0);
+  EXPECT_LT(during.avg_ms, 82.0);
+  EXPECT_LT(net.ping_from_a("10.77.0.3", 5).max_ms, 5.0) << "outside the target's scope";
+  ASSERT_EQ(run.wait(30000ms), 0) << read_file(dir.file("out.txt")) << read_file(dir.file("err.txt"));
+  EXPECT_LT(net.ping_from_a("10.77.0.2", 10).max_ms, 5.0);
+  EXPECT_EQ(net.in_a("sh -c 'iptables -t mangle -S; ip6tables -t mangle -S' | grep fl- || true"), "");
+  unsetenv("FAULTLINE_STATE_DIR");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "controller/run/fault_translation.h"
 
@@ -132,6 +133,23 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
   return p;
 }
 
+// The backend a fault names ("auto", "netem", ...), or "" for kinds that have no choice.
+std::string backend_of(const experiments::FaultSpec& f) {
+  return std::visit(
+      [](const auto& p) -> std::string {
+        if constexpr (requires { p.backend; }) return p.backend;
+        return "";
+      },
+      f.params);
+}
+
+std::string kinds_text(const std::vector<std::string>& caps) {
+  std::vector<std::string> kinds;
+  for (const auto& c : caps)
+    if (c.find(':') == std::string::npos) kinds.push_back(c);
+  return kinds.empty() ? "nothing" : fmt::format("{}", fmt::join(kinds, ", "));
+}
+
 // Parameters this build accepts in files but cannot carry out yet: refused at plan time,
 // never silently ignored.
 std::string unsupported(const experiments::FaultSpec& f, const experiments::TargetSpec& t) {
@@ -164,13 +182,36 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
     if (std::string what = unsupported(f, *target); !what.empty())
       return make_error(ErrorCode::kFailedPrecondition,
                         "fault \"" + f.name + "\": " + what + " is not supported yet");
+    const std::string mechanism = backend_of(f);
     for (const auto& node : plan.targets[f.target].nodes) {
       const auto& caps = by_name[node]->capabilities;
-      if (!has_wire_form(f.kind) || std::find(caps.begin(), caps.end(), f.kind) == caps.end())
-        return make_error(
-            ErrorCode::kFailedPrecondition,
-            "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind + " (it can: " +
-                (caps.empty() ? "nothing" : fmt::format("{}", fmt::join(caps, ", "))) + ")");
+      auto has = [&](const std::string& c) {
+        return std::find(caps.begin(), caps.end(), c) != caps.end();
+      };
+      if (!has_wire_form(f.kind) || !has(f.kind))
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind +
+                              " (it can: " + kinds_text(caps) + ")");
+      if (mechanism.empty()) continue;
+      std::vector<std::string> offered;
+      for (const auto& c : caps)
+        if (c.rfind(f.kind + ":", 0) == 0) offered.push_back(c.substr(f.kind.size() + 1));
+      if (mechanism != "auto" && !has(f.kind + ":" + mechanism))
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind +
+                              " with backend " + mechanism + " (it offers: " +
+                              (offered.empty() ? "none" : fmt::format("{}", fmt::join(offered, ", "))) +
+                              ")" +
+                              (mechanism == "netem" ? "; its kernel has no sch_netem, "
+                                                      "backend: auto would use nfqueue"
+                                                    : ""));
+      // What "auto" will use there: netem where the kernel has it, the user-space engine
+      // otherwise (the injector decides the same way).
+      std::string used = mechanism != "auto"        ? mechanism
+                         : has(f.kind + ":netem")   ? "netem"
+                         : !offered.empty()         ? offered.back()
+                                                    : "";
+      if (!used.empty()) plan.mechanisms[f.name][node] = used;
     }
   }
   for (const auto& w : timeline->windows)
@@ -203,7 +244,13 @@ std::string format_plan(const experiments::Experiment& e, const Plan& plan) {
                            ? fmt::format("{:>8}            ", format_duration(pf.window.start))
                            : fmt::format("{:>8} .. {:<8}", format_duration(pf.window.start),
                                          format_duration(pf.window.end));
-    out += fmt::format("  {} {}{} ({}) on {} [target {}]\n", when, f.name, inst, f.kind,
+    std::string via;
+    if (auto m = plan.mechanisms.find(f.name); m != plan.mechanisms.end()) {
+      std::set<std::string> used;
+      for (const auto& [node, mech] : m->second) used.insert(mech);
+      via = fmt::format(" via {}", fmt::join(used, "/"));
+    }
+    out += fmt::format("  {} {}{} ({}{}) on {} [target {}]\n", when, f.name, inst, f.kind, via,
                        fmt::join(pf.nodes, ", "), f.target);
   }
   out += fmt::format("  {:>8}    end of injection\n", format_duration(plan.total));

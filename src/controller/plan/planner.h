@@ -31,6 +31,8 @@ struct Plan {
   std::vector<PlannedFault> faults;  // sorted by start
   Duration total{};
   std::vector<std::string> notes;  // things the plan cannot do and says so
+  // fault name -> node -> the mechanism that applies it there ("netem", "nfqueue", "tbf").
+  std::map<std::string, std::map<std::string, std::string>> mechanisms;
 };
 
 // `injectors` are the nodes that can be used now. A fault whose kind a chosen node cannot do
