@@ -530,10 +530,13 @@ TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
              "metadata: {name: slow-link}\n"
              "targets:\n"
              "  link:\n"
-             "    network: {namespace: " + net.a() + ", interface: a0, destinations: "
-             "[10.77.0.2/32]}\n"
-             "faults:\n"
-             "  - {name: slow, kind: network_delay, target: link, duration: 4s, params: {delay: 80ms}}\n");
+             "    network: {namespace: " +
+                 net.a() +
+                 ", interface: a0, destinations: "
+                 "[10.77.0.2/32]}\n"
+                 "faults:\n"
+                 "  - {name: slow, kind: network_delay, target: link, duration: 4s, params: "
+                 "{delay: 80ms}}\n");
   std::string plan = capture(kBin + "/faultline plan " + exp + " 2>&1");
   EXPECT_NE(plan.find("slow (network_delay via nfqueue)"), std::string::npos) << plan;
 
@@ -553,9 +556,11 @@ TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
   EXPECT_GE(during.min_ms, 80.0);
   EXPECT_LT(during.avg_ms, 82.0);
   EXPECT_LT(net.ping_from_a("10.77.0.3", 5).max_ms, 5.0) << "outside the target's scope";
-  ASSERT_EQ(run.wait(30000ms), 0) << read_file(dir.file("out.txt")) << read_file(dir.file("err.txt"));
+  ASSERT_EQ(run.wait(30000ms), 0) << read_file(dir.file("out.txt"))
+                                  << read_file(dir.file("err.txt"));
   EXPECT_LT(net.ping_from_a("10.77.0.2", 10).max_ms, 5.0);
-  EXPECT_EQ(net.in_a("sh -c 'iptables -t mangle -S; ip6tables -t mangle -S' | grep fl- || true"), "");
+  EXPECT_EQ(net.in_a("sh -c 'iptables -t mangle -S; ip6tables -t mangle -S' | grep fl- || true"),
+            "");
   unsetenv("FAULTLINE_STATE_DIR");
 }
 

@@ -197,20 +197,20 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
       for (const auto& c : caps)
         if (c.rfind(f.kind + ":", 0) == 0) offered.push_back(c.substr(f.kind.size() + 1));
       if (mechanism != "auto" && !has(f.kind + ":" + mechanism))
-        return make_error(ErrorCode::kFailedPrecondition,
-                          "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind +
-                              " with backend " + mechanism + " (it offers: " +
-                              (offered.empty() ? "none" : fmt::format("{}", fmt::join(offered, ", "))) +
-                              ")" +
-                              (mechanism == "netem" ? "; its kernel has no sch_netem, "
-                                                      "backend: auto would use nfqueue"
-                                                    : ""));
+        return make_error(
+            ErrorCode::kFailedPrecondition,
+            "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind + " with backend " +
+                mechanism + " (it offers: " +
+                (offered.empty() ? "none" : fmt::format("{}", fmt::join(offered, ", "))) + ")" +
+                (mechanism == "netem" ? "; its kernel has no sch_netem, "
+                                        "backend: auto would use nfqueue"
+                                      : ""));
       // What "auto" will use there: netem where the kernel has it, the user-space engine
       // otherwise (the injector decides the same way).
-      std::string used = mechanism != "auto"        ? mechanism
-                         : has(f.kind + ":netem")   ? "netem"
-                         : !offered.empty()         ? offered.back()
-                                                    : "";
+      std::string used = mechanism != "auto"      ? mechanism
+                         : has(f.kind + ":netem") ? "netem"
+                         : !offered.empty()       ? offered.back()
+                                                  : "";
       if (!used.empty()) plan.mechanisms[f.name][node] = used;
     }
   }
