@@ -1,5 +1,6 @@
 #include "common/command_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -29,9 +30,14 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duratio
     });
     // Polled rather than child::wait_for, which in Boost 1.74 can sleep out the whole timeout
     // after the child has already exited.
+    // The first checks come quickly (short commands such as iptables finish in a few ms and
+    // sit on a fault's apply path), later ones back off to 5 ms.
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (child.running() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto pause = std::chrono::microseconds(50);
+    while (child.running() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
+    }
     if (child.running()) {
       out.timed_out = true;
       child.terminate();

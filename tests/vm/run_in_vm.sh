@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs BINARY [ARGS...] as root (PID 1's child) in a throwaway qemu VM that boots Debian's
 # stock amd64 kernel, for tests that need kernel features the host kernel lacks (the CI
-# host has no sch_netem). The guest is a tiny initramfs: busybox, tc/ip from iproute2, the
-# binary and the shared libraries it links, all at their host paths.
+# host has no sch_netem). The guest is a tiny initramfs: busybox, the host's /bin/sh, tc, ip
+# and ping, the binary, and the shared libraries all of them link, at their host paths.
 #
 # Exit status: the binary's own exit code; 3 if the guest never reported one (kernel
 # panic, qemu crash, timeout); 2 for a harness misuse; 77 (ctest's SKIP_RETURN_CODE
@@ -14,7 +14,7 @@
 #   FAULTLINE_VM_MODULES  kernel modules to load, their dependencies are added
 #                         (sch_netem sch_tbf sch_htb sch_ingress cls_u32 veth)
 #   FAULTLINE_VM_FILES    more host files or directories to copy to the same path, e.g. the
-#                         daemons an integration test starts or /usr/bin/ping (iputils);
+#                         daemons an integration test starts;
 #                         dynamically linked executables among them get their libraries too
 #   FAULTLINE_VM_PASSENV  names of environment variables to hand on to BINARY
 #   FAULTLINE_VM_ACCEL    auto (kvm when /dev/kvm works, else tcg), kvm or tcg
@@ -40,18 +40,24 @@ case $binary in
   *) binary=$(command -v -- "$binary") || usage_error "no such command: $1" ;;
 esac
 binary=$(realpath -s -- "$binary")
-[ -f "$binary" ] && [ -x "$binary" ] || usage_error "not an executable file: $binary"
+if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then usage_error "not an executable file: $binary"; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/faultline-vm.XXXXXX")
 partial=""
+qemu_pid=""
 cleanup() {
   rm -rf -- "$work"
   if [ -n "$partial" ]; then rm -rf -- "$partial"; fi
 }
 trap cleanup EXIT
-# Without this, ctest's SIGTERM on its own timeout would skip the EXIT trap.
-trap 'exit 143' TERM
-trap 'exit 130' INT
+# timeout(1) puts qemu in a process group of its own, out of reach of a Ctrl-C or a signal
+# sent to ours: hand the signal on, or the VM runs until its timeout.
+on_signal() {
+  if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null || true; fi
+  exit "$1"
+}
+trap 'on_signal 143' TERM
+trap 'on_signal 130' INT
 
 mkdir -p "$cache" 2>/dev/null || skip "cannot create the cache directory $cache (set FAULTLINE_VM_CACHE)"
 # Parallel ctest jobs share the cache and dpkg's lock; one of them at a time sets things up.
@@ -109,7 +115,7 @@ find_kernel() {
       log "downloading $pkg $ver into $cache"
       partial=$(mktemp -d "$cache/.partial.XXXXXX")
       # apt drops to the _apt user for downloads; let it write here to avoid a warning.
-      chmod 755 "$partial" && chown _apt "$partial" 2>/dev/null || true
+      { chmod 755 "$partial" && chown _apt "$partial"; } 2>/dev/null || true
       if (cd "$partial" && apt-get download "$pkg=$ver") >"$work/apt.log" 2>&1 &&
           dpkg-deb -x "$partial"/*.deb "$partial/root"; then
         # Renaming makes the entry appear complete or not at all.
@@ -174,8 +180,13 @@ copy_program() {
 }
 
 copy_program "$binary"
+# Debian's busybox runs its own applets ahead of PATH inside `busybox sh`, and its ip, tc and
+# ping lack netns, netem and iputils' output format: system()/popen() get the host's /bin/sh
+# and the host's tools instead.
+copy_program /bin/sh
 copy_program "$(command -v tc)"
 copy_program "$(command -v ip)"
+if command -v ping >/dev/null; then copy_program "$(command -v ping)"; fi
 for f in ${FAULTLINE_VM_FILES:-}; do
   [ -e "$f" ] || usage_error "FAULTLINE_VM_FILES names a missing path: $f"
   f=$(realpath -s -- "$f")
@@ -267,8 +278,9 @@ mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
+# The root is already a writable tmpfs; a fresh one would hide a binary copied under /tmp.
+[ -n "\$(ls -A /tmp)" ] || mount -t tmpfs tmpfs /tmp
+[ -n "\$(ls -A /run)" ] || mount -t tmpfs tmpfs /run
 # /var/run links here; ip netns keeps its namespaces in /var/run/netns.
 mkdir -p /run/netns
 for m in ${load_order[*]}; do
@@ -277,9 +289,12 @@ done
 ip link set lo up
 $exports
 mkdir -p $(quote "$PWD") && cd $(quote "$PWD")
+set --$command_line
 read up idle </proc/uptime
-echo "run_in_vm: guest up after \${up}s (kernel $kver), running:$command_line"
-$command_line </dev/null
+# The blank line ends what the firmware left unfinished (the UART reset can eat its newline).
+echo
+echo "run_in_vm: guest up after \${up}s (kernel $kver), running: \$*"
+"\$@" </dev/null
 rc=\$?
 echo
 echo "$MARKER=\$rc"
@@ -305,14 +320,19 @@ case $accel in
 esac
 
 log "booting $kver ($accel, $(du -h "$work/initrd.gz" | cut -f1) initramfs, timeout ${timeout_s}s)"
-set +e
 # The filter drops the firmware's terminal resets and the serial console's carriage returns,
-# which would otherwise garble a terminal or a ctest log.
-timeout --kill-after=10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 |
-  sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' -e 's/\r$//' |
-  tee "$work/console.log"
-qemu_status=${PIPESTATUS[0]}
-set -e
+# which would otherwise garble a terminal or a ctest log. A fifo rather than a pipeline so
+# that qemu_pid is timeout's own pid, for on_signal and for the exit status.
+mkfifo "$work/console"
+sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' -e 's/\r$//' <"$work/console" |
+  tee "$work/console.log" &
+reader_pid=$!
+timeout --kill-after=10 "$timeout_s" "${qemu[@]}" </dev/null >"$work/console" 2>&1 &
+qemu_pid=$!
+qemu_status=0
+wait "$qemu_pid" || qemu_status=$?
+qemu_pid=""
+wait "$reader_pid" || true
 
 code=$(sed -n "s/^$MARKER=\([0-9][0-9]*\)\$/\1/p" "$work/console.log" | tail -n 1)
 if [ -z "$code" ]; then

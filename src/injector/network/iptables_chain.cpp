@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include <future>
 #include <sstream>
 
 #include "common/command_runner.h"
@@ -49,7 +50,7 @@ Status fail(const std::string& what, const Outcome& o) {
 }
 
 // Applies an iptables-restore script (without flushing anything else) in the namespace.
-Status restore(const std::string& netns, int family, const std::string& text) {
+Status restore(const std::string& netns, int family, const std::string& text, bool quiet = false) {
   char path[] = "/tmp/faultline-iptables-XXXXXX";
   int fd = ::mkstemp(path);
   if (fd < 0) return make_error(ErrorCode::kInternal, "cannot write an iptables-restore script");
@@ -63,7 +64,9 @@ Status restore(const std::string& netns, int family, const std::string& text) {
                    : Result<CommandOutcome>(make_error(ErrorCode::kInternal, "short write"));
   ::unlink(path);
   if (!r) return r.error();
-  if (r->exit_code != 0) return fail("iptables-restore of\n" + text, Outcome{false, r->output});
+  if (r->exit_code != 0)
+    return quiet ? Status(make_error(ErrorCode::kFailedPrecondition, r->output))
+                 : fail("iptables-restore of\n" + text, Outcome{false, r->output});
   return Ok{};
 }
 
@@ -92,9 +95,37 @@ Status install_chain(const ChainSpec& spec) {
   return restore(spec.netns, spec.family, text);
 }
 
+Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install) {
+  for (const auto& c : specs) {
+    auto* rec = install.add_chains();
+    rec->set_family(c.family);
+    rec->set_table(c.table);
+    rec->set_chain(c.chain);
+    rec->set_hook(c.hook);
+    for (const auto& m : c.hook_match) rec->add_hook_match(m);
+  }
+  std::vector<std::future<Status>> running;
+  for (const auto& c : specs)
+    running.push_back(std::async(std::launch::async, [&c] { return install_chain(c); }));
+  Status result = Ok{};
+  for (auto& r : running)
+    if (Status s = r.get(); !s) result = s;
+  if (!result) (void)remove_recorded_chains(install);
+  return result;
+}
+
 Status remove_chain(const std::string& netns, int family, const std::string& table,
-                    const std::string& chain) {
+                    const std::string& chain, const std::string& hook,
+                    const std::vector<std::string>& hook_match) {
   if (netns_gone(netns)) return Ok{};  // its rules went with it
+  if (!hook.empty()) {
+    std::vector<std::string> jump{"-D", hook};
+    jump.insert(jump.end(), hook_match.begin(), hook_match.end());
+    jump.insert(jump.end(), {"-j", chain});
+    std::string text =
+        "*" + table + "\n" + joined(jump) + "\n-F " + chain + "\n-X " + chain + "\nCOMMIT\n";
+    if (restore(netns, family, text, /*quiet=*/true)) return Ok{};
+  }
   auto listed = iptables(netns, family, {"-t", table, "-S"});
   if (!listed) return listed.error();
   if (!listed->ok) return fail("iptables -t " + table + " -S", *listed);
@@ -122,10 +153,15 @@ Status remove_recorded_chains(const pb::NetworkInstall& in) {
                  in.netns());
     return Ok{};
   }
-  Status result = Ok{};
+  std::vector<std::future<Status>> running;
   for (const auto& c : in.chains())
-    if (Status s = remove_chain(in.netns(), static_cast<int>(c.family()), c.table(), c.chain()); !s)
-      result = s;
+    running.push_back(std::async(std::launch::async, [&in, &c] {
+      return remove_chain(in.netns(), static_cast<int>(c.family()), c.table(), c.chain(), c.hook(),
+                          {c.hook_match().begin(), c.hook_match().end()});
+    }));
+  Status result = Ok{};
+  for (auto& r : running)
+    if (Status s = r.get(); !s) result = s;
   return result;
 }
 

@@ -23,14 +23,22 @@ struct ChainSpec {
   std::vector<std::vector<std::string>> rules;
 };
 
-// Creates the chain with its rules, then hooks it in (so no packet sees a half-built chain).
-// On failure whatever was created is removed again.
+// Creates the chain with its rules and hooks it in, in one transaction (no packet sees a
+// half-built chain).
 Status install_chain(const ChainSpec& spec);
+
+// Records every chain in `install` first (so a crash half way is still cleaned up), then
+// installs them concurrently (each commit waits on the kernel, not on the CPU). On failure
+// whatever was created is removed again.
+Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install);
 
 // Unhooks, flushes and deletes `chain`. Idempotent: a chain (or a namespace) that is no
 // longer there is success.
+// With the jump's `hook` and `hook_match` known, one transaction; without (or if that fails
+// because part is already gone), the ruleset is listed first.
 Status remove_chain(const std::string& netns, int family, const std::string& table,
-                    const std::string& chain);
+                    const std::string& chain, const std::string& hook = "",
+                    const std::vector<std::string>& hook_match = {});
 
 // Whether the chain exists (for tests and crash recovery checks).
 bool chain_exists(const std::string& netns, int family, const std::string& table,

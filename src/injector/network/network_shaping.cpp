@@ -173,6 +173,7 @@ Status ShapingRegistry::install(Group& g, const ImpairmentSpec& spec, const std:
   }
   if (!engine) return engine.error();
   in.set_queue_num(num);
+  std::vector<ChainSpec> chains;
   for (Direction d : directions(dir)) {
     auto rules = scope_rules(g.scope, d);
     if (!rules) return rules.error();
@@ -191,18 +192,10 @@ Status ShapingRegistry::install(Group& g, const ImpairmentSpec& spec, const std:
                                  "NFQUEUE", "--queue-num", std::to_string(num), "--queue-bypass"});
         c.rules.push_back(std::move(rule));
       }
-      if (c.rules.empty()) continue;
-      // Recorded before it exists, so a failure half way is still cleaned up.
-      auto* rec = in.add_chains();
-      rec->set_family(family);
-      rec->set_table(c.table);
-      rec->set_chain(c.chain);
-      if (Status s = install_chain(c); !s) {
-        (void)teardown(in);
-        return s;
-      }
+      if (!c.rules.empty()) chains.push_back(std::move(c));
     }
   }
+  if (Status s = install_chains(chains, in); !s) return s;
   g.engine = std::move(*engine);
   return Ok{};
 }

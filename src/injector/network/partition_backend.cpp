@@ -39,6 +39,7 @@ Result<AppliedFault> PartitionBackend::apply(const std::string& fault_id,
   in->set_netns_inode(inode);
   in->set_interface(scope.interface());
   in->set_backend("iptables");
+  std::vector<ChainSpec> chains;
   for (Direction d : directions(dir)) {
     auto rules = scope_rules(scope, d);
     if (!rules) return rules.error();
@@ -62,17 +63,10 @@ Result<AppliedFault> PartitionBackend::apply(const std::string& fault_id,
         rule.insert(rule.end(), {"-j", "DROP"});
         c.rules.push_back(std::move(rule));
       }
-      if (c.rules.empty()) continue;
-      auto* rec = in->add_chains();
-      rec->set_family(family);
-      rec->set_table(c.table);
-      rec->set_chain(c.chain);
-      if (Status s = install_chain(c); !s) {
-        (void)remove_recorded_chains(*in);
-        return s.error();
-      }
+      if (!c.rules.empty()) chains.push_back(std::move(c));
     }
   }
+  if (Status s = install_chains(chains, *in); !s) return s.error();
   applied.state.set_summary("dropping " + describe_scope(scope, dir));
   spdlog::info("network_partition applied fault_id={} scope=\"{}\"", fault_id,
                describe_scope(scope, dir));
