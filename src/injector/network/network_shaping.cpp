@@ -141,6 +141,9 @@ std::vector<std::string> ShapingBackend::backends() const {
 Result<ImpairmentSpec> ShapingRegistry::merged(const Group& g) const {
   ImpairmentSpec out;
   for (const auto& [id, part] : g.parts) merge_into(out, part.kind, part.spec);
+  // Reordering means some packets overtake delayed ones; with no delay left (the delay fault
+  // it leaned on has ended) there is nothing to overtake, and netem refuses the combination.
+  if (out.delay.count() == 0) out.reorder = 0;
   return out;
 }
 

@@ -7,6 +7,8 @@
 #include <netlink/netfilter/queue_msg.h>
 #include <netlink/netlink.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -189,6 +191,13 @@ void NfqueueEngine::run() {
   auto& im = *impl_;
   // Release times are honoured to the microsecond, not to the default 50 µs timer slack.
   prctl(PR_SET_TIMERSLACK, 1UL);
+  // A held packet is due at a fixed time; behind a busy workload (exactly what chaos runs
+  // create) a normal-priority thread would release it late. Best effort: without the
+  // privilege it runs at normal priority.
+  sched_param prio{};
+  prio.sched_priority = 10;
+  if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &prio) != 0)
+    spdlog::debug("nfqueue thread runs without real-time priority queue={}", queue_num_);
   Impairment model(spec_);
   const int fd = nl_socket_get_fd(im.sock);
   std::vector<unsigned char> buf(256 * 1024);

@@ -83,12 +83,11 @@ Status set_netem(rtnl_qdisc* q, const ImpairmentSpec& s) {
   rtnl_netem_set_duplicate_correlation(q, prob(s.duplicate_correlation));
   rtnl_netem_set_corruption_probability(q, prob(s.corrupt));
   rtnl_netem_set_corruption_correlation(q, prob(s.corrupt_correlation));
-  if (s.reorder > 0) {
-    rtnl_netem_set_reorder_probability(q, prob(s.reorder));
-    rtnl_netem_set_reorder_correlation(q, prob(s.reorder_correlation));
-    // netem needs a gap for reordering; 1 = any packet may be sent ahead.
-    rtnl_netem_set_gap(q, static_cast<int>(std::max<uint32_t>(1, s.reorder_gap)));
-  }
+  // Always sent, also as 0: on a change the kernel keeps any attribute that is left out.
+  rtnl_netem_set_reorder_probability(q, prob(s.reorder));
+  rtnl_netem_set_reorder_correlation(q, prob(s.reorder_correlation));
+  // netem needs a gap for reordering; 1 = any packet may be sent ahead.
+  rtnl_netem_set_gap(q, s.reorder > 0 ? static_cast<int>(std::max<uint32_t>(1, s.reorder_gap)) : 0);
   return Ok{};
 }
 
@@ -280,13 +279,24 @@ Status change_netem(const std::string& netns, const std::string& ifname, bool is
   if (!sock) return sock.error();
   auto link = rtnl::get_link(sock->get(), ifname, netns);
   if (!link) return link.error();
+  // Re-created, not changed: libnl leaves out every attribute that is zero, and the kernel
+  // keeps the old value of an attribute left out, so a reorder or corruption could never be
+  // switched off by a change. Packets the old netem held at this instant are dropped.
+  const uint32_t parent = is_scoped ? kShapedClass : TC_H_ROOT;
+  const uint32_t handle = is_scoped ? kLeafHandle : kFaultlineRootHandle;
+  rtnl::Qdisc old(rtnl_qdisc_alloc());
+  rtnl_tc_set_link(TC_CAST(old.get()), link->get());
+  rtnl_tc_set_parent(TC_CAST(old.get()), parent);
+  rtnl_tc_set_handle(TC_CAST(old.get()), handle);
+  if (int err = rtnl_qdisc_delete(sock->get(), old.get()); err < 0)
+    return rtnl::nl_error("cannot replace netem on " + ifname, err);
   rtnl::Qdisc q(rtnl_qdisc_alloc());
   rtnl_tc_set_link(TC_CAST(q.get()), link->get());
-  rtnl_tc_set_parent(TC_CAST(q.get()), is_scoped ? kShapedClass : TC_H_ROOT);
-  rtnl_tc_set_handle(TC_CAST(q.get()), is_scoped ? kLeafHandle : kFaultlineRootHandle);
+  rtnl_tc_set_parent(TC_CAST(q.get()), parent);
+  rtnl_tc_set_handle(TC_CAST(q.get()), handle);
   if (Status st = set_netem(q.get(), spec); !st) return st;
-  if (int err = rtnl_qdisc_add(sock->get(), q.get(), NLM_F_REPLACE); err < 0)
-    return rtnl::nl_error("cannot change netem on " + ifname, err);
+  if (int err = rtnl_qdisc_add(sock->get(), q.get(), NLM_F_CREATE); err < 0)
+    return rtnl::nl_error("cannot re-create netem on " + ifname, err);
   return Ok{};
 }
 

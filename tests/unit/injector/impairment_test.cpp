@@ -94,8 +94,7 @@ TEST(Impairment, ReorderWithGapSendsEveryGapthPacketAhead) {
   s.reorder = 1.0;
   s.reorder_gap = 5;
   Impairment m(s, 5);
-  for (int i = 1; i <= 50; ++i)
-    EXPECT_EQ(m.next().hold.count() == 0, i % 5 == 0) << "packet " << i;
+  for (int i = 1; i <= 50; ++i) EXPECT_EQ(m.next().hold.count() == 0, i % 5 == 0) << "packet " << i;
 }
 
 TEST(Impairment, DuplicateAndCorruptHitTheirShares) {
