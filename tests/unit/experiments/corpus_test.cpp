@@ -43,6 +43,12 @@ std::vector<controller::InjectorInfo> fleet() {
     i.node_name = std::move(name);
     i.labels = std::move(labels);
     i.capabilities = known_fault_kinds();
+    // The mechanisms an injector with netem registers next to the kinds.
+    for (const char* k : {"network_delay", "network_loss", "network_duplicate", "network_corrupt",
+                          "network_reorder"})
+      for (const char* m : {"netem", "nfqueue"}) i.capabilities.push_back(std::string(k) + ":" + m);
+    i.capabilities.push_back("network_bandwidth:tbf");
+    i.capabilities.push_back("network_bandwidth:htb");
     out.push_back(i);
   };
   for (int n = 1; n <= 3; ++n)
