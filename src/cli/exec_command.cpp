@@ -26,7 +26,7 @@ std::string state_dir() {
 
 }  // namespace
 
-int exec_target(const std::vector<std::string>& argv) {
+int exec_target(const std::vector<std::string>& argv, bool all_clocks) {
   if (argv.empty()) {
     std::fprintf(stderr, "faultline exec: nothing to run (faultline exec -- CMD ARGS...)\n");
     return kExitInvalidOrInfra;
@@ -65,7 +65,8 @@ int exec_target(const std::vector<std::string>& argv) {
   env["FAKETIME_TIMESTAMP_FILE"] = clock_file;
   // Re-read the control file at most once a second: a skew lands within a second.
   env["FAKETIME_CACHE_DURATION"] = "1";
-  env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
+  env["FAKETIME_DONT_FAKE_MONOTONIC"] = all_clocks ? "0" : "1";
+  env["FAULTLINE_EXEC_CLOCKS"] = all_clocks ? "all" : "realtime";
   env["FAULTLINE_EXEC_CLOCK"] = clock_file;
   int code = kExitInvalidOrInfra;
   try {

@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
   auto* exec = app.add_subcommand(
       "exec", "run a target under faultline's control, so clock_skew can reach it");
   exec->add_option("command", exec_argv, "the command and its arguments (after --)")->required();
+  bool exec_all_clocks = false;
+  exec->add_flag("--all-clocks", exec_all_clocks,
+                 "also put the monotonic and boottime clocks under faultline's control (a skew "
+                 "then shifts every clock)");
 
   std::string schema_format = "json";
   auto* schema = app.add_subcommand(
@@ -113,7 +117,7 @@ int main(int argc, char** argv) {
     return run_opts.controller.empty() ? cli::run_embedded(run_opts) : cli::run_remote(run_opts);
   }
   if (*val) return validate(validate_files, run_opts.vars);
-  if (*exec) return cli::exec_target(exec_argv);
+  if (*exec) return cli::exec_target(exec_argv, exec_all_clocks);
   if (*schema) {
     if (schema_format == "markdown")
       std::printf("%s", experiments::reference_markdown().c_str());

@@ -282,7 +282,9 @@ std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
       "clock_skew",
       object({req("offset", str("Signed shift, e.g. +5m or -90s.", "+5m")),
               opt("clocks", enumeration({"realtime", "monotonic", "boottime"},
-                                        "Which clock the target sees shifted.", "realtime"))},
+                                        "Which clock the target sees shifted; monotonic and "
+                                        "boottime need faultline exec --all-clocks.",
+                                        "realtime"))},
              "Shift the clock of a target started with faultline exec."));
   return k;
 }

@@ -52,11 +52,13 @@ pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& co
       const auto& c = command.revert();
       ack.set_command_id(c.command_id());
       ack.set_fault_id(c.fault_id());
-      Status s = engine.revert(c.fault_id());
-      if (s)
+      auto s = engine.revert(c.fault_id());
+      if (s) {
         ack.set_ok(true);
-      else
+        ack.mutable_state()->set_summary(*s);
+      } else {
         set_error(ack, s.error());
+      }
       break;
     }
     case pb::ControllerMessage::kRenew: {

@@ -41,6 +41,10 @@ class FaultBackend {
   // Must be idempotent: reverting twice, or reverting a fault whose target is gone, succeeds.
   virtual Status revert(const AppliedFault& fault) = 0;
 
+  // What the fault achieved over its lifetime, measured just before it is reverted, for the
+  // run's journal ("CPU load 49% per worker"); "" when there is nothing to add.
+  virtual std::string achieved(const AppliedFault& fault) { return ""; }
+
   // After a crash between the start of apply() and the ledger recording its result: take
   // back whatever apply() may have done, knowing only the id and the spec.
   virtual Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {

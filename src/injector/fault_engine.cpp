@@ -151,29 +151,31 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
   return state;
 }
 
-Status FaultEngine::revert_held(const std::string& fault_id, Held held, const std::string& why) {
+Result<std::string> FaultEngine::revert_held(const std::string& fault_id, Held held,
+                                             const std::string& why) {
+  std::string achieved = held.backend->achieved(held.fault);
   Status s = held.backend->revert(held.fault);
   if (s && ledger_) (void)ledger_->forget(fault_id);
-  if (s) {
-    spdlog::info("fault reverted fault_id={} kind={} why=\"{}\"", fault_id, held.backend->kind(),
-                 why);
-  } else {
+  if (!s) {
     spdlog::error("fault revert FAILED fault_id={} kind={} error=\"{}\"", fault_id,
                   held.backend->kind(), s.error().message);
+    return s.error();
   }
-  return s;
+  spdlog::info("fault reverted fault_id={} kind={} why=\"{}\" achieved=\"{}\"", fault_id,
+               held.backend->kind(), why, achieved);
+  return achieved;
 }
 
-Status FaultEngine::revert(const std::string& fault_id) {
+Result<std::string> FaultEngine::revert(const std::string& fault_id) {
   std::optional<Held> held;
   {
     std::lock_guard lock(mu_);
     auto it = held_.find(fault_id);
-    if (it == held_.end()) return Ok{};
+    if (it == held_.end()) return std::string();
     held = std::move(it->second);
     held_.erase(it);
   }
-  Status s = revert_held(fault_id, *held, "requested");
+  auto s = revert_held(fault_id, *held, "requested");
   if (!s) {
     // Keep it so a retry (or the lease reaper) can try again.
     std::lock_guard lock(mu_);

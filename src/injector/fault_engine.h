@@ -37,8 +37,9 @@ class FaultEngine {
   // A fault id that is already held is refused: overwriting would lose the first revert.
   Result<pb::AppliedState> apply(const std::string& fault_id, const pb::FaultSpec& spec,
                                  Duration lease);
-  // Idempotent: an unknown id (already reverted, or lease expired) succeeds.
-  Status revert(const std::string& fault_id);
+  // Idempotent: an unknown id (already reverted, or lease expired) succeeds. On success, what
+  // the fault achieved over its lifetime (see FaultBackend::achieved), or "".
+  Result<std::string> revert(const std::string& fault_id);
   Status renew(const std::string& fault_id, Duration lease);
   // Reverts everything; returns how many faults were held.
   size_t revert_all(const std::string& why);
@@ -57,7 +58,7 @@ class FaultEngine {
   };
 
   FaultBackend* backend_for(const pb::FaultSpec& spec) const;
-  Status revert_held(const std::string& fault_id, Held held, const std::string& why);
+  Result<std::string> revert_held(const std::string& fault_id, Held held, const std::string& why);
   void reap_expired_leases();
 
   FaultBackend* backend_named(const std::string& kind) const;

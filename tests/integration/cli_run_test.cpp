@@ -478,6 +478,59 @@ TEST_F(CliRun, ClockSkewShiftsTheWallClockOfAnExecTargetAndPutsItBack) {
       << "faultline exec left its target";
 }
 
+TEST_F(CliRun, ClockSkewOfTheMonotonicClockNeedsAllClocksAndShiftsIt) {
+  std::string seen_file = dir_.file("mono");
+  std::string marker = "mono-target-" + std::to_string(getpid());
+  auto run_target = [&](bool all_clocks) {
+    std::vector<std::string> argv{kBin + "/faultline", "exec"};
+    if (all_clocks) argv.push_back("--all-clocks");
+    argv.insert(argv.end(), {"--", FAULTLINE_CLOCK_PROBE, seen_file, marker});
+    return std::make_unique<ChildProcess>(argv);
+  };
+  // Seconds the target's monotonic clock is ahead of ours (the same clock, unskewed).
+  auto skew = [&] {
+    std::string t = read_file(seen_file);
+    if (t.empty()) return -999999L;
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return std::stol(t) - static_cast<long>(now.tv_sec);
+  };
+  std::string exp = dir_.file("mono.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: mono}\n"
+             "targets:\n  app: {process: {cmdline: \"" +
+                 marker +
+                 "\"}}\n"
+                 "faults:\n  - {name: ahead, kind: clock_skew, target: app, duration: 4s,"
+                 " params: {offset: +1h, clocks: monotonic}}\n");
+
+  // Started for the wall clock only: the monotonic skew is refused, naming the fix.
+  auto target = run_target(false);
+  ASSERT_TRUE(wait_until([&] { return skew() != -999999L; }, 5000ms));
+  EXPECT_NE(run_cli({"run", exp}), 0);
+  EXPECT_NE((out_ + err_).find("start it with `faultline exec --all-clocks`"), std::string::npos)
+      << out_ << err_;
+  EXPECT_LE(std::labs(skew()), 1);
+  target.reset();
+  std::filesystem::remove(seen_file);
+
+  target = run_target(true);
+  ASSERT_TRUE(wait_until([&] { return skew() != -999999L; }, 5000ms));
+  // libfaketime reports a faked monotonic clock on the wall clock's scale; what matters is
+  // that it moves with the fault and comes back.
+  long base = skew();
+  auto cli = faultline({"run", exp});
+  EXPECT_TRUE(wait_until([&] { return std::labs(skew() - base - 3600) <= 2; }, 4000ms))
+      << "skew seen: " << skew() - base << "\n"
+      << read_file(dir_.file("out.txt"));
+  EXPECT_EQ(cli->wait(20000ms), 0) << read_file(dir_.file("out.txt"));
+  EXPECT_TRUE(wait_until([&] { return std::labs(skew() - base) <= 2; }, 4000ms)) << skew() - base;
+  EXPECT_NE(read_file(dir_.file("out.txt"))
+                .find("shifted the monotonic clock (with every clock they fake) of 1 process(es)"),
+            std::string::npos)
+      << read_file(dir_.file("out.txt"));
+}
+
 std::string restarted_yaml(const std::string& pidfile, const std::string& deadline) {
   return "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: restarted}\n"
          "targets:\n  demo: {process: {pidfile: " +
@@ -560,6 +613,11 @@ TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
   EXPECT_LT(net.ping_from_a("10.77.0.3", 5).max_ms, 5.0) << "outside the target's scope";
   ASSERT_EQ(run.wait(30000ms), 0) << read_file(dir.file("out.txt"))
                                   << read_file(dir.file("err.txt"));
+  // The journal tells what the engine did to the packets.
+  EXPECT_TRUE(std::regex_search(read_file(dir.file("out.txt")),
+                                std::regex("fault slow reverted on .+; achieved: [1-9][0-9]* "
+                                           "packets seen, 0 dropped")))
+      << read_file(dir.file("out.txt"));
   EXPECT_LT(net.ping_from_a("10.77.0.2", 10).max_ms, 5.0);
   EXPECT_EQ(net.in_a("sh -c 'iptables -t mangle -S; ip6tables -t mangle -S' | grep fl- || true"),
             "");

@@ -48,14 +48,14 @@ Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const s
   return ack->state();
 }
 
-Status CommandLink::revert(const std::string& fault_id) {
+Result<std::string> CommandLink::revert(const std::string& fault_id) {
   pb::ControllerMessage msg;
   msg.mutable_revert()->set_command_id(new_id("c"));
   msg.mutable_revert()->set_fault_id(fault_id);
   auto ack = send(msg);
   if (!ack) return ack.error();
   if (!ack->ok()) return from_ack(*ack);
-  return Ok{};
+  return ack->state().summary();
 }
 
 Status CommandLink::renew(const std::string& fault_id, Duration lease) {

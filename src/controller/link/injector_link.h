@@ -34,7 +34,8 @@ class InjectorLink {
   // Blocking, bounded by the link's command timeout.
   virtual Result<pb::AppliedState> apply(const std::string& fault_id, const std::string& run_id,
                                          const pb::FaultSpec& spec, Duration lease) = 0;
-  virtual Status revert(const std::string& fault_id) = 0;
+  // On success, what the fault achieved (may be "").
+  virtual Result<std::string> revert(const std::string& fault_id) = 0;
   virtual Status renew(const std::string& fault_id, Duration lease) = 0;
   // The processes matching `selector` on the node now; empty when none match.
   virtual Result<std::vector<pb::TouchedProcess>> list_processes(
@@ -46,7 +47,7 @@ class CommandLink : public InjectorLink {
  public:
   Result<pb::AppliedState> apply(const std::string& fault_id, const std::string& run_id,
                                  const pb::FaultSpec& spec, Duration lease) override;
-  Status revert(const std::string& fault_id) override;
+  Result<std::string> revert(const std::string& fault_id) override;
   Status renew(const std::string& fault_id, Duration lease) override;
   Result<std::vector<pb::TouchedProcess>> list_processes(
       const pb::ProcessSelector& selector) override;

@@ -150,15 +150,6 @@ std::string kinds_text(const std::vector<std::string>& caps) {
   return kinds.empty() ? "nothing" : fmt::format("{}", fmt::join(kinds, ", "));
 }
 
-// Parameters this build accepts in files but cannot carry out yet: refused at plan time,
-// never silently ignored.
-std::string unsupported(const experiments::FaultSpec& f, const experiments::TargetSpec& t) {
-  if (auto* c = std::get_if<experiments::ClockSkewParams>(&f.params); c && c->clocks != "realtime")
-    return "clock_skew of the " + c->clocks + " clock (realtime only)";
-
-  return "";
-}
-
 }  // namespace
 
 Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<InjectorInfo>& injectors,
@@ -178,10 +169,6 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
     plan.targets[f.target] = *placed;
   }
   for (const auto& f : e.faults) {
-    const auto* target = e.find_target(f.target);
-    if (std::string what = unsupported(f, *target); !what.empty())
-      return make_error(ErrorCode::kFailedPrecondition,
-                        "fault \"" + f.name + "\": " + what + " is not supported yet");
     const std::string mechanism = backend_of(f);
     for (const auto& node : plan.targets[f.target].nodes) {
       const auto& caps = by_name[node]->capabilities;

@@ -59,7 +59,9 @@ std::string format_event_line(const pb::RunEvent& ev) {
                                   ev.fault().node(), ev.fault().state().summary());
     case pb::EVENT_TYPE_FAULT_REVERTED:
       return prefix +
-             fmt::format("fault {} reverted on {}", ev.fault().fault_name(), ev.fault().node());
+             fmt::format(
+                 "fault {} reverted on {}{}", ev.fault().fault_name(), ev.fault().node(),
+                 ev.fault().achieved().empty() ? "" : "; achieved: " + ev.fault().achieved());
     case pb::EVENT_TYPE_FAULT_FAILED:
       return prefix + fmt::format("fault {} FAILED on {}: {}", ev.fault().fault_name(),
                                   ev.fault().node(), ev.fault().error());
@@ -111,6 +113,7 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
       row.what = f.state().summary();
     } else if (ev.type() == pb::EVENT_TYPE_FAULT_REVERTED) {
       row.reverted = clock_of(ev.unix_ms());
+      if (!f.achieved().empty()) row.what += " (achieved: " + f.achieved() + ")";
     } else if (ev.type() == pb::EVENT_TYPE_FAULT_FAILED) {
       row.error = f.error();
     }

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <future>
 
+#include "common/command_runner.h"
 #include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "controller/run/fault_translation.h"
-#include "common/command_runner.h"
 
 namespace faultline::controller {
 
@@ -208,16 +208,17 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
 }
 
 std::string RunEngine::revert(std::vector<ActiveFault> faults) {
-  std::vector<std::future<Status>> calls;
+  std::vector<std::future<Result<std::string>>> calls;
   for (const auto& af : faults)
     calls.push_back(std::async(std::launch::async, [af] { return af.link->revert(af.fault_id); }));
   std::string first_error;
   for (size_t i = 0; i < faults.size(); ++i) {
-    Status s = calls[i].get();
+    auto s = calls[i].get();
     pb::RunEvent ev = fault_event(faults[i]);
     auto* f = ev.mutable_fault();
     if (s) {
       ev.set_type(pb::EVENT_TYPE_FAULT_REVERTED);
+      f->set_achieved(*s);
     } else {
       // The injector's lease still reverts it; say so loudly rather than hide it.
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);

@@ -12,14 +12,18 @@ namespace {
 
 constexpr const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
-// The control file `faultline exec` put in the process's environment, or "".
-std::string clock_file_of(pid_t pid) {
+// A variable `faultline exec` put in the process's environment, or "".
+std::string exec_env(pid_t pid, const std::string& name) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
   std::string var;
-  const std::string key = "FAULTLINE_EXEC_CLOCK=";
+  const std::string key = name + "=";
   while (std::getline(in, var, '\0'))
     if (var.rfind(key, 0) == 0) return var.substr(key.size());
   return "";
+}
+
+std::string clock_file_of(pid_t pid) {
+  return exec_env(pid, "FAULTLINE_EXEC_CLOCK");
 }
 
 Status write_offset(const std::string& file, const std::string& offset) {
@@ -52,10 +56,7 @@ bool ClockSkewBackend::available() const {
 Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
                                              const pb::FaultSpec& spec) {
   const auto& c = spec.clock_skew();
-  if (!c.clocks().empty() && c.clocks() != "realtime")
-    return make_error(
-        ErrorCode::kFailedPrecondition,
-        "clock_skew of the " + c.clocks() + " clock is not supported (realtime only)");
+  const std::string clocks = c.clocks().empty() ? "realtime" : c.clocks();
   pb::ProcessSelection all;
   all.set_mode(pb::PROCESS_MODE_ALL);
   auto targets = resolve_processes(c.selector(), all, guard_);
@@ -67,6 +68,12 @@ Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
   for (const auto& p : *targets) {
     std::string f = clock_file_of(p.pid);
     if (f.empty()) continue;
+    if (clocks != "realtime" && exec_env(p.pid, "FAULTLINE_EXEC_CLOCKS") != "all")
+      return make_error(ErrorCode::kFailedPrecondition,
+                        "pid " + std::to_string(p.pid) + " (" + p.comm +
+                            ") was started with `faultline exec` for the wall clock only; "
+                            "start it with `faultline exec --all-clocks` to shift its " +
+                            clocks + " clock");
     files.insert(f);
     reached.push_back(p);
   }
@@ -95,8 +102,10 @@ Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
     t->set_start_time_ticks(p.start_time_ticks);
     t->set_comm(p.comm);
   }
-  applied.state.set_summary("shifted the wall clock of " + std::to_string(reached.size()) +
-                            " process(es) by " + offset + "s");
+  applied.state.set_summary(
+      (clocks == "realtime" ? std::string("shifted the wall clock of ")
+                            : "shifted the " + clocks + " clock (with every clock they fake) of ") +
+      std::to_string(reached.size()) + " process(es) by " + offset + "s");
   spdlog::info("clock skew applied fault_id={} offset={}s files={}", fault_id, offset,
                files.size());
   return applied;

@@ -96,6 +96,21 @@ Result<AppliedFault> CpuStressBackend::apply(const std::string& fault_id,
   return applied;
 }
 
+std::string CpuStressBackend::achieved(const AppliedFault& fault) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(fault.fault_id);
+  if (it == running_.end()) return "";
+  const Stress& s = *it->second;
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
+  double cpu = 0;
+  for (const auto& v : s.cpu_seconds) cpu += v;
+  // Workers publish their CPU time once per 100 ms period; shorter runs are not measurable.
+  if (wall < 0.2) return "";
+  return fmt::format("CPU load {:.0f}% per worker ({} worker{}, measured over {:.1f}s)",
+                     100.0 * cpu / wall / static_cast<double>(s.workers.size()), s.workers.size(),
+                     s.workers.size() == 1 ? "" : "s", wall);
+}
+
 Status CpuStressBackend::revert(const AppliedFault& fault) {
   std::unique_ptr<Stress> s;
   {

@@ -19,6 +19,7 @@ class CpuStressBackend : public FaultBackend {
   bool available() const override { return true; }
   Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) override;
   Status revert(const AppliedFault& fault) override;
+  std::string achieved(const AppliedFault& fault) override;
 
  private:
   struct Stress;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <cerrno>
 #include <cstring>
@@ -97,6 +98,16 @@ Result<AppliedFault> DiskFillBackend::apply(const std::string& fault_id,
       (capped ? " (capped by the reserve of " + format_size(reserve) + ")" : ""));
   spdlog::info("disk fill applied fault_id={} file={} bytes={}", fault_id, file, want);
   return applied;
+}
+
+std::string DiskFillBackend::achieved(const AppliedFault& fault) {
+  uint64_t bytes = 0;
+  for (const auto& f : fault.state.created_files()) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(f, ec);
+    if (!ec) bytes += size;
+  }
+  return fmt::format("held {:.1f} MiB on disk", static_cast<double>(bytes) / (1024.0 * 1024.0));
 }
 
 Status DiskFillBackend::revert(const AppliedFault& fault) {

@@ -13,6 +13,7 @@ class DiskFillBackend : public FaultBackend {
   bool available() const override { return true; }
   Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) override;
   Status revert(const AppliedFault& fault) override;
+  std::string achieved(const AppliedFault& fault) override;
   Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override;
 
   // Where the fill file for this fault lives.

@@ -143,6 +143,11 @@ Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
   return applied;
 }
 
+std::string MemoryPressureBackend::achieved(const AppliedFault& fault) {
+  uint64_t held = held_bytes(fault.fault_id);
+  return fmt::format("held {:.1f} MiB", static_cast<double>(held) / (1024.0 * 1024.0));
+}
+
 Status MemoryPressureBackend::revert(const AppliedFault& fault) {
   std::unique_ptr<Hold> h;
   {

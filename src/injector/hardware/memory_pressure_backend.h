@@ -19,6 +19,7 @@ class MemoryPressureBackend : public FaultBackend {
   bool available() const override { return true; }
   Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) override;
   Status revert(const AppliedFault& fault) override;
+  std::string achieved(const AppliedFault& fault) override;
 
   // Bytes currently held for a fault (what the ramp has reached so far).
   uint64_t held_bytes(const std::string& fault_id);

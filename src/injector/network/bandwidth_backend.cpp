@@ -61,6 +61,11 @@ Result<AppliedFault> BandwidthBackend::apply(const std::string& fault_id,
   return applied;
 }
 
+std::string BandwidthBackend::achieved(const AppliedFault& fault) {
+  const auto& in = fault.state.network();
+  return netns_gone_note(in.netns(), in.netns_inode());
+}
+
 Status BandwidthBackend::revert(const AppliedFault& fault) {
   const auto& in = fault.state.network();
   if (in.netns_inode() != 0 && netns_inode(in.netns()) != in.netns_inode()) return Ok{};

@@ -13,6 +13,7 @@ class BandwidthBackend : public FaultBackend {
   std::vector<std::string> backends() const override { return {"tbf", "htb"}; }
   Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) override;
   Status revert(const AppliedFault& fault) override;
+  std::string achieved(const AppliedFault& fault) override;
   Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override;
 };
 

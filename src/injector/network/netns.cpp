@@ -23,6 +23,14 @@ uint64_t netns_inode(const std::string& netns) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
+std::string netns_gone_note(const std::string& path, uint64_t inode) {
+  if (inode == 0 || path.empty()) return "";
+  uint64_t now = netns_inode(path);
+  if (now == inode) return "";
+  return "network namespace " + path + (now == 0 ? " was removed" : " was replaced by a new one") +
+         " during the fault; what the fault installed went with it";
+}
+
 ScopedNetns::ScopedNetns(const std::string& netns) {
   if (netns.empty()) return;
   std::string path = netns_path(netns);

@@ -16,6 +16,10 @@ std::string netns_path(const std::string& netns);
 // when there is none. "" = this process's namespace.
 uint64_t netns_inode(const std::string& netns);
 
+// For the journal: "" while the namespace a fault was installed in still exists, else a
+// sentence saying it went away (or was replaced) and took what was installed with it.
+std::string netns_gone_note(const std::string& path, uint64_t inode);
+
 class ScopedNetns {
  public:
   // Check ok() (or error()) before using the namespace.

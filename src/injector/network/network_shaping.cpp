@@ -337,6 +337,21 @@ Status ShapingRegistry::revert(const AppliedFault& fault) {
   return s;
 }
 
+std::string ShapingRegistry::achieved(const AppliedFault& fault) {
+  const auto& in = fault.state.network();
+  if (std::string gone = netns_gone_note(in.netns(), in.netns_inode()); !gone.empty()) return gone;
+  std::lock_guard lock(mu_);
+  for (const auto& [key, g] : groups_) {
+    if (!g.parts.count(fault.fault_id) || !g.engine) continue;
+    auto st = g.engine->stats();
+    return fmt::format(
+        "{} packets seen, {} dropped, {} duplicated, {} corrupted, {} overflowed "
+        "(all faults on this traffic)",
+        st.received, st.dropped, st.duplicated, st.corrupted, st.overflow);
+  }
+  return "";
+}
+
 Status ShapingRegistry::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
   auto req = request_of(spec);
   if (!req) return req.error();

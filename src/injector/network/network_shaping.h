@@ -27,6 +27,8 @@ class ShapingRegistry {
   bool netem_available() const { return netem_; }
   Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec);
   Status revert(const AppliedFault& fault);
+  // The nfqueue engine's packet counts for the fault's traffic so far ("" for netem).
+  std::string achieved(const AppliedFault& fault);
   Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec);
 
  private:
@@ -66,6 +68,7 @@ class ShapingBackend : public FaultBackend {
     return registry_->apply(fault_id, spec);
   }
   Status revert(const AppliedFault& fault) override { return registry_->revert(fault); }
+  std::string achieved(const AppliedFault& fault) override { return registry_->achieved(fault); }
   Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override {
     return registry_->recover_intent(fault_id, spec);
   }

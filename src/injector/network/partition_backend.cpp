@@ -73,6 +73,11 @@ Result<AppliedFault> PartitionBackend::apply(const std::string& fault_id,
   return applied;
 }
 
+std::string PartitionBackend::achieved(const AppliedFault& fault) {
+  const auto& in = fault.state.network();
+  return netns_gone_note(in.netns(), in.netns_inode());
+}
+
 Status PartitionBackend::revert(const AppliedFault& fault) {
   return remove_recorded_chains(fault.state.network());
 }

@@ -12,6 +12,7 @@ class PartitionBackend : public FaultBackend {
   bool available() const override;
   Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) override;
   Status revert(const AppliedFault& fault) override;
+  std::string achieved(const AppliedFault& fault) override;
   Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override;
 };
 

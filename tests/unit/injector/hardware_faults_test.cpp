@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -72,6 +73,11 @@ TEST(CpuStress, ReachesTheTargetLoadOnOneCoreAndStopsOnRevert) {
     std::this_thread::sleep_for(200ms);  // let the duty cycle settle
     double got = measured_load(2000ms);
     EXPECT_NEAR(got, load, 0.10) << "target " << load;
+    // What goes to the journal: the load the workers measured themselves.
+    std::string achieved = backend.achieved(*applied);
+    int reported = 0;
+    ASSERT_EQ(std::sscanf(achieved.c_str(), "CPU load %d%% per worker", &reported), 1) << achieved;
+    EXPECT_NEAR(reported / 100.0, load, 0.10) << achieved;
     ASSERT_TRUE(backend.revert(*applied).ok());
     EXPECT_LT(measured_load(500ms), 0.05) << "workers still running after revert";
     EXPECT_TRUE(backend.revert(*applied).ok());  // idempotent
@@ -100,6 +106,7 @@ TEST(MemoryPressure, HoldsTheSizeAndReleasesIt) {
   ASSERT_TRUE(applied.ok()) << applied.error().message;
   EXPECT_EQ(applied->state.achieved_bytes(), 256ull << 20);
   EXPECT_GE(rss_bytes(), before + (250ull << 20));
+  EXPECT_EQ(backend.achieved(*applied), "held 256.0 MiB");
   ASSERT_TRUE(backend.revert(*applied).ok());
   EXPECT_LT(rss_bytes(), before + (32ull << 20));
 }
@@ -140,6 +147,7 @@ TEST(DiskFill, FillsToThePercentAndTheFileGoesOnRevert) {
   EXPECT_NEAR(fs.used_fraction(), 0.5, 0.02);
   std::string file = DiskFillBackend::fill_file("d1", fs.path());
   EXPECT_TRUE(std::filesystem::exists(file));
+  EXPECT_NE(backend.achieved(*applied).find(" MiB on disk"), std::string::npos);
   ASSERT_TRUE(backend.revert(*applied).ok());
   EXPECT_FALSE(std::filesystem::exists(file));
   EXPECT_LT(fs.used_fraction(), 0.02);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "injector/fault_engine.h"
@@ -152,7 +153,14 @@ TEST_F(NetworkFaults, LossOverTwoThousandPacketsIsWithinThreePoints) {
   PingStats s = net_.ping_from_a("10.77.0.2", 2000, 0.002);
   EXPECT_EQ(s.sent, 2000);
   EXPECT_NEAR(s.loss_percent, 20.0, 3.0);
-  ASSERT_TRUE(engine.revert("l").ok());
+  // The engine's own count goes to the journal.
+  auto achieved = engine.revert("l");
+  ASSERT_TRUE(achieved.ok());
+  int seen = 0, dropped = 0;
+  ASSERT_EQ(std::sscanf(achieved->c_str(), "%d packets seen, %d dropped", &seen, &dropped), 2)
+      << *achieved;
+  EXPECT_GE(seen, 2000);
+  EXPECT_NEAR(100.0 * dropped / seen, 20.0, 3.0);
   EXPECT_EQ(net_.ping_from_a("10.77.0.2", 200, 0.002).received, 200);
 }
 
@@ -422,8 +430,12 @@ TEST_F(NetworkFaults, ARemovedNamespaceRevertsCleanly) {
   // The "container" goes away (and a new one takes its name) while the faults are active.
   ASSERT_EQ(std::system(("ip netns del " + gone.name()).c_str()), 0);
   ASSERT_EQ(std::system(("ip netns add " + gone.name()).c_str()), 0);
-  EXPECT_TRUE(engine.revert("d").ok());
-  EXPECT_TRUE(engine.revert("cut").ok());
+  auto delay_note = engine.revert("d");
+  auto cut_note = engine.revert("cut");
+  ASSERT_TRUE(delay_note.ok() && cut_note.ok());
+  // The journal says what happened.
+  for (const auto& note : {*delay_note, *cut_note})
+    EXPECT_NE(note.find("was replaced by a new one during the fault"), std::string::npos) << note;
   EXPECT_EQ(capture("ip netns exec " + gone.name() + " iptables -S -t mangle | grep fl-"), "")
       << "nothing was installed into the new namespace of the same name";
 }
