@@ -29,6 +29,13 @@ PingStats TwoHosts::ping_from_a(const std::string& to, int count, double interva
   return parse_ping(in_a(cmd));
 }
 
+std::string faultline_chains(const std::string& netns) {
+  return capture("ip netns exec " + netns +
+                 " sh -c 'for t in iptables-legacy ip6tables-legacy iptables-nft ip6tables-nft; "
+                 "do for table in mangle filter; do $t -S -t $table 2>/dev/null; done; done' | "
+                 "grep -- 'fl-' || true");
+}
+
 PingStats parse_ping(const std::string& out) {
   PingStats s;
   std::smatch m;

@@ -6,10 +6,12 @@
 #include <cstdlib>
 
 #include <future>
+#include <map>
 #include <sstream>
 
 #include "common/command_runner.h"
 #include "common/log.h"
+#include "common/process_launch.h"
 #include "fmt/format.h"
 #include "injector/network/netns.h"
 
@@ -24,12 +26,22 @@ struct Outcome {
   std::string output;
 };
 
+// "iptables-legacy-restore", "ip6tables-nft", ...; the plain name where the flavoured one is
+// not installed (distributions that ship only one iptables).
+std::string tool(const std::string& flavour, int family, bool restore) {
+  std::string base = family == 6 ? "ip6tables" : "iptables";
+  std::string suffix = restore ? "-restore" : "";
+  std::string name = base + "-" + flavour + suffix;
+  return find_executable(name).empty() ? base + suffix : name;
+}
+
 // Runs iptables/ip6tables inside the namespace. nsenter (util-linux) rather than setns in
 // this process: iptables is a separate program either way, and nsenter keeps our threads out.
-Result<Outcome> iptables(const std::string& netns, int family, std::vector<std::string> args) {
+Result<Outcome> iptables(const std::string& flavour, const std::string& netns, int family,
+                         std::vector<std::string> args) {
   std::vector<std::string> argv;
   if (!netns.empty()) argv = {"nsenter", "--net=" + netns_path(netns), "--"};
-  argv.push_back(family == 6 ? "ip6tables" : "iptables");
+  argv.push_back(tool(flavour, family, false));
   argv.push_back("-w");
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_command(argv, kTimeout);
@@ -50,7 +62,8 @@ Status fail(const std::string& what, const Outcome& o) {
 }
 
 // Applies an iptables-restore script (without flushing anything else) in the namespace.
-Status restore(const std::string& netns, int family, const std::string& text, bool quiet = false) {
+Status restore(const std::string& flavour, const std::string& netns, int family,
+               const std::string& text, bool quiet = false) {
   char path[] = "/tmp/faultline-iptables-XXXXXX";
   int fd = ::mkstemp(path);
   if (fd < 0) return make_error(ErrorCode::kInternal, "cannot write an iptables-restore script");
@@ -58,8 +71,7 @@ Status restore(const std::string& netns, int family, const std::string& text, bo
   ::close(fd);
   std::vector<std::string> argv;
   if (!netns.empty()) argv = {"nsenter", "--net=" + netns_path(netns), "--"};
-  argv.insert(argv.end(),
-              {family == 6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", path});
+  argv.insert(argv.end(), {tool(flavour, family, true), "-w", "--noflush", path});
   auto r = written ? run_command(argv, kTimeout)
                    : Result<CommandOutcome>(make_error(ErrorCode::kInternal, "short write"));
   ::unlink(path);
@@ -77,22 +89,49 @@ bool netns_gone(const std::string& netns) {
 
 }  // namespace
 
+const std::string& iptables_flavour() {
+  static const std::string flavour = [] {
+    const char* forced = std::getenv("FAULTLINE_IPTABLES");
+    if (forced && (std::string(forced) == "legacy" || std::string(forced) == "nft"))
+      return std::string(forced);
+    auto probe = iptables("legacy", "", 4, {"-t", "mangle", "-S"});
+    std::string chosen =
+        probe && probe->ok && !find_executable("iptables-legacy").empty() ? "legacy" : "nft";
+    spdlog::info("iptables flavour={}", chosen);
+    return chosen;
+  }();
+  return flavour;
+}
+
 std::string chain_name(const std::string& fault_id, const std::string& suffix) {
   uint32_t h = 2166136261u;  // FNV-1a: stable across builds and machines
   for (unsigned char c : fault_id) h = (h ^ c) * 16777619u;
   return fmt::format("fl-{:08x}-{}", h, suffix);
 }
 
-Status install_chain(const ChainSpec& spec) {
-  // One iptables-restore transaction: the chain, its rules and the jump appear together (no
-  // packet sees half a chain), and it costs one process instead of one per rule.
-  std::string text = "*" + spec.table + "\n:" + spec.chain + " - [0:0]\n";
+// The restore lines that create the chain, fill it and hook it in.
+std::string chain_lines(const ChainSpec& spec) {
+  std::string text = ":" + spec.chain + " - [0:0]\n";
   for (const auto& rule : spec.rules) text += "-A " + spec.chain + " " + joined(rule) + "\n";
   std::vector<std::string> jump{"-I", spec.hook, "1"};
   jump.insert(jump.end(), spec.hook_match.begin(), spec.hook_match.end());
   jump.insert(jump.end(), {"-j", spec.chain});
-  text += joined(jump) + "\nCOMMIT\n";
-  return restore(spec.netns, spec.family, text);
+  return text + joined(jump) + "\n";
+}
+
+// Chains that one iptables-restore can handle together: same program, namespace and table.
+template <typename T, typename KeyFn>
+std::map<std::string, std::vector<const T*>> grouped(const std::vector<T>& items, KeyFn key) {
+  std::map<std::string, std::vector<const T*>> groups;
+  for (const auto& i : items) groups[key(i)].push_back(&i);
+  return groups;
+}
+
+Status install_chain(const ChainSpec& spec) {
+  // One iptables-restore transaction: the chain, its rules and the jump appear together (no
+  // packet sees half a chain), and it costs one process instead of one per rule.
+  return restore(spec.flavour, spec.netns, spec.family,
+                 "*" + spec.table + "\n" + chain_lines(spec) + "COMMIT\n");
 }
 
 Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install) {
@@ -102,11 +141,23 @@ Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& i
     rec->set_table(c.table);
     rec->set_chain(c.chain);
     rec->set_hook(c.hook);
+    rec->set_flavour(c.flavour);
     for (const auto& m : c.hook_match) rec->add_hook_match(m);
   }
+  // One transaction per program and table (the in and out chains of a family together),
+  // the families concurrently: each costs a process start, not CPU.
   std::vector<std::future<Status>> running;
-  for (const auto& c : specs)
-    running.push_back(std::async(std::launch::async, [&c] { return install_chain(c); }));
+  for (const auto& [key, group] : grouped(specs, [](const ChainSpec& c) {
+         return c.flavour + "/" + std::to_string(c.family) + "/" + c.table;
+       })) {
+    std::string text = "*" + group[0]->table + "\n";
+    for (const auto* c : group) text += chain_lines(*c);
+    text += "COMMIT\n";
+    const ChainSpec* first = group[0];
+    running.push_back(std::async(std::launch::async, [first, text] {
+      return restore(first->flavour, first->netns, first->family, text);
+    }));
+  }
   Status result = Ok{};
   for (auto& r : running)
     if (Status s = r.get(); !s) result = s;
@@ -114,19 +165,24 @@ Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& i
   return result;
 }
 
-Status remove_chain(const std::string& netns, int family, const std::string& table,
-                    const std::string& chain, const std::string& hook,
+Status remove_chain(const std::string& flavour, const std::string& netns, int family,
+                    const std::string& table, const std::string& chain, const std::string& hook,
                     const std::vector<std::string>& hook_match) {
   if (netns_gone(netns)) return Ok{};  // its rules went with it
+  if (flavour.empty()) {
+    Status legacy = remove_chain("legacy", netns, family, table, chain, hook, hook_match);
+    Status nft = remove_chain("nft", netns, family, table, chain, hook, hook_match);
+    return legacy ? nft : legacy;
+  }
   if (!hook.empty()) {
     std::vector<std::string> jump{"-D", hook};
     jump.insert(jump.end(), hook_match.begin(), hook_match.end());
     jump.insert(jump.end(), {"-j", chain});
     std::string text =
         "*" + table + "\n" + joined(jump) + "\n-F " + chain + "\n-X " + chain + "\nCOMMIT\n";
-    if (restore(netns, family, text, /*quiet=*/true)) return Ok{};
+    if (restore(flavour, netns, family, text, /*quiet=*/true)) return Ok{};
   }
-  auto listed = iptables(netns, family, {"-t", table, "-S"});
+  auto listed = iptables(flavour, netns, family, {"-t", table, "-S"});
   if (!listed) return listed.error();
   if (!listed->ok) return fail("iptables -t " + table + " -S", *listed);
   // Every jump to the chain, wherever it is, so a half-done earlier removal is finished too.
@@ -144,7 +200,7 @@ Status remove_chain(const std::string& netns, int family, const std::string& tab
   }
   if (!exists) return Ok{};
   text += "-F " + chain + "\n-X " + chain + "\nCOMMIT\n";
-  return restore(netns, family, text);
+  return restore(flavour, netns, family, text);
 }
 
 Status remove_recorded_chains(const pb::NetworkInstall& in) {
@@ -153,12 +209,37 @@ Status remove_recorded_chains(const pb::NetworkInstall& in) {
                  in.netns());
     return Ok{};
   }
+  // Fast path: chains whose jump is recorded go in one transaction per program and table;
+  // if that fails (part already gone), each is removed on its own with a listing.
+  std::vector<pb::IptablesChain> chains(in.chains().begin(), in.chains().end());
   std::vector<std::future<Status>> running;
-  for (const auto& c : in.chains())
-    running.push_back(std::async(std::launch::async, [&in, &c] {
-      return remove_chain(in.netns(), static_cast<int>(c.family()), c.table(), c.chain(), c.hook(),
-                          {c.hook_match().begin(), c.hook_match().end()});
+  for (const auto& [key, group] : grouped(chains, [](const pb::IptablesChain& c) {
+         return c.flavour() + "/" + std::to_string(c.family()) + "/" + c.table() +
+                (c.hook().empty() || c.flavour().empty() ? "/" + c.chain() : "");
+       })) {
+    running.push_back(std::async(std::launch::async, [&in, group = group] {
+      const auto& first = *group[0];
+      if (!first.hook().empty() && !first.flavour().empty()) {
+        std::string text = "*" + first.table() + "\n";
+        for (const auto* c : group) {
+          std::vector<std::string> jump{"-D", c->hook()};
+          jump.insert(jump.end(), c->hook_match().begin(), c->hook_match().end());
+          jump.insert(jump.end(), {"-j", c->chain()});
+          text += joined(jump) + "\n-F " + c->chain() + "\n-X " + c->chain() + "\n";
+        }
+        if (restore(first.flavour(), in.netns(), static_cast<int>(first.family()),
+                    text + "COMMIT\n", /*quiet=*/true))
+          return Status(Ok{});
+      }
+      Status result = Ok{};
+      for (const auto* c : group)
+        if (Status s = remove_chain(c->flavour(), in.netns(), static_cast<int>(c->family()),
+                                    c->table(), c->chain());
+            !s)
+          result = s;
+      return result;
     }));
+  }
   Status result = Ok{};
   for (auto& r : running)
     if (Status s = r.get(); !s) result = s;
@@ -168,8 +249,11 @@ Status remove_recorded_chains(const pb::NetworkInstall& in) {
 bool chain_exists(const std::string& netns, int family, const std::string& table,
                   const std::string& chain) {
   if (netns_gone(netns)) return false;
-  auto o = iptables(netns, family, {"-t", table, "-S", chain});
-  return o && o->ok;
+  for (const char* flavour : {"legacy", "nft"}) {
+    auto o = iptables(flavour, netns, family, {"-t", table, "-S", chain});
+    if (o && o->ok) return true;
+  }
+  return false;
 }
 
 }  // namespace faultline::injector

@@ -108,12 +108,7 @@ class NetworkFaults : public ::testing::Test {
     f.mutable_network_loss()->set_backend("nfqueue");
     return f;
   }
-  // Chains faultline created in A's mangle/filter tables, as iptables itself lists them.
-  std::string our_chains() {
-    return net_.in_a(
-        "sh -c 'iptables -S -t mangle; iptables -S -t filter; ip6tables -S -t "
-        "mangle; ip6tables -S -t filter' | grep -- 'fl-' || true");
-  }
+  std::string our_chains() { return faultline_chains(net_.a()); }
 
   TwoHosts net_;
 };
@@ -436,7 +431,7 @@ TEST_F(NetworkFaults, ARemovedNamespaceRevertsCleanly) {
   // The journal says what happened.
   for (const auto& note : {*delay_note, *cut_note})
     EXPECT_NE(note.find("was replaced by a new one during the fault"), std::string::npos) << note;
-  EXPECT_EQ(capture("ip netns exec " + gone.name() + " iptables -S -t mangle | grep fl-"), "")
+  EXPECT_EQ(faultline_chains(gone.name()), "")
       << "nothing was installed into the new namespace of the same name";
 }
 
