@@ -269,9 +269,7 @@ Result<AppliedFault> ShapingRegistry::apply(const std::string& fault_id,
   } else {
     std::string backend = req->backend;
     if (backend == "auto")
-      backend = netem_ && dir == "egress" && !req->part.gilbert_elliott && ipv4_only(scope)
-                    ? "netem"
-                    : "nfqueue";
+      backend = netem_ && dir == "egress" && ipv4_only(scope) ? "netem" : "nfqueue";
     if (backend == "netem" && !netem_)
       return make_error(ErrorCode::kFailedPrecondition,
                         "this kernel has no sch_netem; use backend: nfqueue (or auto)");

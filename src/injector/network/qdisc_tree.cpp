@@ -63,10 +63,6 @@ int prob(double fraction) {
 }
 
 Status set_netem(rtnl_qdisc* q, const ImpairmentSpec& s) {
-  if (s.gilbert_elliott)
-    return make_error(ErrorCode::kInvalidArgument,
-                      "the netem backend cannot do Gilbert-Elliott loss (libnl has no loss "
-                      "models); use backend: nfqueue");
   rtnl_tc_set_kind(TC_CAST(q), "netem");
   rtnl_netem_set_limit(q, kNetemLimit);
   rtnl_netem_set_delay(q, static_cast<int>(s.delay.count() / 1000));
@@ -77,7 +73,8 @@ Status set_netem(rtnl_qdisc* q, const ImpairmentSpec& s) {
     if (int err = rtnl_netem_set_delay_distribution_data(q, table.data(), table.size()); err < 0)
       return rtnl::nl_error("netem distribution", err);
   }
-  rtnl_netem_set_loss(q, prob(s.loss));
+  // Gilbert-Elliott goes in as a loss model (add_qdisc); the random loss is then zero.
+  rtnl_netem_set_loss(q, s.gilbert_elliott ? 0 : prob(s.loss));
   rtnl_netem_set_loss_correlation(q, prob(s.loss_correlation));
   rtnl_netem_set_duplicate(q, prob(s.duplicate));
   rtnl_netem_set_duplicate_correlation(q, prob(s.duplicate_correlation));
@@ -89,6 +86,35 @@ Status set_netem(rtnl_qdisc* q, const ImpairmentSpec& s) {
   // netem needs a gap for reordering; 1 = any packet may be sent ahead.
   rtnl_netem_set_gap(q, s.reorder > 0 ? static_cast<int>(std::max<uint32_t>(1, s.reorder_gap)) : 0);
   return Ok{};
+}
+
+// rtnl_qdisc_add, plus what libnl cannot express: netem's Gilbert-Elliott loss model, a
+// TCA_NETEM_LOSS nest appended to the request. netem reads its attributes from inside
+// TCA_OPTIONS, which must therefore stretch to the end of the message.
+int add_qdisc(nl_sock* sock, rtnl_qdisc* q, int flags, const ImpairmentSpec* netem) {
+  if (!netem || !netem->gilbert_elliott) return rtnl_qdisc_add(sock, q, flags);
+  nl_msg* msg = nullptr;
+  if (int err = rtnl_qdisc_build_add_request(q, flags, &msg); err < 0) return err;
+  nlattr* loss = nla_nest_start(msg, TCA_NETEM_LOSS);
+  tc_netem_gemodel ge{};
+  ge.p = static_cast<uint32_t>(prob(netem->ge_p));
+  ge.r = static_cast<uint32_t>(prob(netem->ge_r));
+  ge.h = static_cast<uint32_t>(prob(1.0 - netem->ge_loss_bad));  // kernel: 1-h lost when bad
+  ge.k1 = static_cast<uint32_t>(prob(netem->ge_loss_good));      // k1 lost when good
+  if (!loss || nla_put(msg, NETEM_LOSS_GE, sizeof ge, &ge) < 0) {
+    nlmsg_free(msg);
+    return -NLE_NOMEM;
+  }
+  nla_nest_end(msg, loss);
+  nlmsghdr* hdr = nlmsg_hdr(msg);
+  nlattr* opts = nlmsg_find_attr(hdr, sizeof(tcmsg), TCA_OPTIONS);
+  if (!opts) {
+    nlmsg_free(msg);
+    return -NLE_MISSING_ATTR;
+  }
+  opts->nla_len = static_cast<uint16_t>(reinterpret_cast<char*>(nlmsg_tail(hdr)) -
+                                        reinterpret_cast<char*>(opts));
+  return nl_send_sync(sock, msg);  // frees msg, waits for the kernel's answer
 }
 
 Status set_leaf(rtnl_qdisc* q, const QdiscLeaf& leaf) {
@@ -238,7 +264,10 @@ Result<InstalledQdisc> install_qdisc(const std::string& netns, const std::string
   } else if (Status st = set_leaf(root_q.get(), leaf); !st) {
     return st.error();
   }
-  if (int err = rtnl_qdisc_add(s, root_q.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
+  const ImpairmentSpec* netem = leaf.kind == "netem" ? &leaf.netem : nullptr;
+  if (int err = add_qdisc(s, root_q.get(), NLM_F_CREATE | NLM_F_REPLACE,
+                          is_scoped || htb_leaf ? nullptr : netem);
+      err < 0) {
     if (err == -NLE_OBJ_NOTFOUND || err == -NLE_OPNOTSUPP)
       return make_error(ErrorCode::kFailedPrecondition,
                         "this kernel has no " +
@@ -263,7 +292,7 @@ Result<InstalledQdisc> install_qdisc(const std::string& netns, const std::string
         rtnl_tc_set_parent(TC_CAST(q.get()), kShapedClass);
         rtnl_tc_set_handle(TC_CAST(q.get()), kLeafHandle);
         if (Status st = set_leaf(q.get(), leaf); !st) return undo(st.error());
-        if (int err = rtnl_qdisc_add(s, q.get(), NLM_F_CREATE); err < 0)
+        if (int err = add_qdisc(s, q.get(), NLM_F_CREATE, netem); err < 0)
           return undo(rtnl::nl_error("cannot add " + leaf.kind + " leaf qdisc", err));
       }
       for (const auto& m : matches)
@@ -295,7 +324,7 @@ Status change_netem(const std::string& netns, const std::string& ifname, bool is
   rtnl_tc_set_parent(TC_CAST(q.get()), parent);
   rtnl_tc_set_handle(TC_CAST(q.get()), handle);
   if (Status st = set_netem(q.get(), spec); !st) return st;
-  if (int err = rtnl_qdisc_add(sock->get(), q.get(), NLM_F_CREATE); err < 0)
+  if (int err = add_qdisc(sock->get(), q.get(), NLM_F_CREATE, &spec); err < 0)
     return rtnl::nl_error("cannot re-create netem on " + ifname, err);
   return Ok{};
 }

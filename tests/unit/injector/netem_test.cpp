@@ -72,6 +72,25 @@ TEST_F(Netem, LossOverTwoThousandPacketsIsWithinThreePoints) {
   EXPECT_NEAR(s.loss_percent, 20.0, 3.0);
 }
 
+TEST_F(Netem, GilbertElliottLossIsANetemLossModel) {
+  FaultEngine engine(default_backends());
+  pb::FaultSpec f;
+  auto* l = f.mutable_network_loss();
+  *l->mutable_scope() = scope();
+  l->set_model("gilbert-elliott");
+  l->set_p(0.05);
+  l->set_r(0.5);
+  l->set_loss_bad(1.0);
+  l->set_loss_good(0.0);
+  auto applied = engine.apply("ge", f, 60s);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_NE(applied->summary().find("[netem]"), std::string::npos) << applied->summary();
+  EXPECT_NE(tc().find("loss gemodel p 5%"), std::string::npos) << tc();
+  PingStats s = net_.ping_from_a("10.77.0.2", 2000, 0.002);
+  // Time in the bad state: p / (p + r) = 9.1%, and every packet there is lost.
+  EXPECT_NEAR(s.loss_percent, 100.0 * 0.05 / 0.55, 3.0);
+}
+
 TEST_F(Netem, ScopedNetemLeavesOtherDestinationsAlone) {
   FaultEngine engine(default_backends());
   auto f = delay(30);
