@@ -236,7 +236,7 @@ std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
       "network_bandwidth",
       object({req("rate", rate("Rate limit.")), opt("burst", size("Bucket size.", "32KiB")),
               opt("limit", size("Queue size before dropping.", "64KiB")),
-              opt("backend", backend({"tbf", "htb"}, "tbf"))},
+              opt("backend", backend({"tbf", "htb", "netem"}, "tbf"))},
              "Throttle the target interface."));
   k.emplace_back("interface_down",
                  object({}, "Take the target's network interface down for the duration."));

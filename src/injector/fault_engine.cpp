@@ -38,7 +38,7 @@ std::vector<std::unique_ptr<FaultBackend>> default_backends() {
        {"network_delay", "network_loss", "network_duplicate", "network_corrupt", "network_reorder"})
     b.push_back(std::make_unique<ShapingBackend>(kind, shaping));
   b.push_back(std::make_unique<PartitionBackend>());
-  b.push_back(std::make_unique<BandwidthBackend>());
+  b.push_back(std::make_unique<BandwidthBackend>(shaping->netem_available()));
   return b;
 }
 

@@ -38,12 +38,16 @@ Result<AppliedFault> BandwidthBackend::apply(const std::string& fault_id,
     ifname = *def;
   }
   std::string kind = p.backend().empty() ? "tbf" : p.backend();
+  if (kind == "netem" && !netem_)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "this kernel has no sch_netem; use backend: tbf or htb");
   // A burst below one MTU-sized packet would stall the link entirely.
   QdiscLeaf leaf{kind,
                  {},
                  p.rate_bps(),
                  std::max<uint64_t>(p.burst_bytes(), 1600),
                  std::max<uint64_t>(p.limit_bytes(), 1600)};
+  leaf.netem.rate_bps = p.rate_bps();  // for backend netem
   auto q = install_qdisc(scope.netns(), ifname, leaf, scope);
   if (!q) return q.error();
   AppliedFault applied{fault_id, spec, {}};

@@ -32,6 +32,10 @@ struct ImpairmentSpec {
   double reorder = 0, reorder_correlation = 0;
   uint32_t reorder_gap = 0;
 
+  // netem's own rate limit (network_bandwidth with backend netem); 0 = none. The nfqueue
+  // engine does not do rate limits: bandwidth there is tbf or htb.
+  uint64_t rate_bps = 0;
+
   bool any() const;
   std::string describe() const;
 };

@@ -88,24 +88,37 @@ Status set_netem(rtnl_qdisc* q, const ImpairmentSpec& s) {
   return Ok{};
 }
 
-// rtnl_qdisc_add, plus what libnl cannot express: netem's Gilbert-Elliott loss model, a
-// TCA_NETEM_LOSS nest appended to the request. netem reads its attributes from inside
-// TCA_OPTIONS, which must therefore stretch to the end of the message.
+// rtnl_qdisc_add, plus what libnl cannot express for netem: the Gilbert-Elliott loss model
+// (a TCA_NETEM_LOSS nest) and the rate limit (TCA_NETEM_RATE/RATE64), appended to the
+// request. netem reads its attributes from inside TCA_OPTIONS, which must therefore stretch
+// to the end of the message.
 int add_qdisc(nl_sock* sock, rtnl_qdisc* q, int flags, const ImpairmentSpec* netem) {
-  if (!netem || !netem->gilbert_elliott) return rtnl_qdisc_add(sock, q, flags);
+  if (!netem || (!netem->gilbert_elliott && netem->rate_bps == 0))
+    return rtnl_qdisc_add(sock, q, flags);
   nl_msg* msg = nullptr;
   if (int err = rtnl_qdisc_build_add_request(q, flags, &msg); err < 0) return err;
-  nlattr* loss = nla_nest_start(msg, TCA_NETEM_LOSS);
-  tc_netem_gemodel ge{};
-  ge.p = static_cast<uint32_t>(prob(netem->ge_p));
-  ge.r = static_cast<uint32_t>(prob(netem->ge_r));
-  ge.h = static_cast<uint32_t>(prob(1.0 - netem->ge_loss_bad));  // kernel: 1-h lost when bad
-  ge.k1 = static_cast<uint32_t>(prob(netem->ge_loss_good));      // k1 lost when good
-  if (!loss || nla_put(msg, NETEM_LOSS_GE, sizeof ge, &ge) < 0) {
+  bool ok = true;
+  if (netem->gilbert_elliott) {
+    nlattr* loss = nla_nest_start(msg, TCA_NETEM_LOSS);
+    tc_netem_gemodel ge{};
+    ge.p = static_cast<uint32_t>(prob(netem->ge_p));
+    ge.r = static_cast<uint32_t>(prob(netem->ge_r));
+    ge.h = static_cast<uint32_t>(prob(1.0 - netem->ge_loss_bad));  // kernel: 1-h lost when bad
+    ge.k1 = static_cast<uint32_t>(prob(netem->ge_loss_good));      // k1 lost when good
+    ok = loss && nla_put(msg, NETEM_LOSS_GE, sizeof ge, &ge) >= 0;
+    if (ok) nla_nest_end(msg, loss);
+  }
+  if (ok && netem->rate_bps > 0) {
+    uint64_t bytes = netem->rate_bps / 8;
+    tc_netem_rate rate{};
+    rate.rate = static_cast<uint32_t>(std::min<uint64_t>(bytes, UINT32_MAX));
+    ok = nla_put(msg, TCA_NETEM_RATE, sizeof rate, &rate) >= 0;
+    if (ok && bytes >= UINT32_MAX) ok = nla_put_u64(msg, TCA_NETEM_RATE64, bytes) >= 0;
+  }
+  if (!ok) {
     nlmsg_free(msg);
     return -NLE_NOMEM;
   }
-  nla_nest_end(msg, loss);
   nlmsghdr* hdr = nlmsg_hdr(msg);
   nlattr* opts = nlmsg_find_attr(hdr, sizeof(tcmsg), TCA_OPTIONS);
   if (!opts) {

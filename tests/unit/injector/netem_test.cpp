@@ -91,6 +91,24 @@ TEST_F(Netem, GilbertElliottLossIsANetemLossModel) {
   EXPECT_NEAR(s.loss_percent, 100.0 * 0.05 / 0.55, 3.0);
 }
 
+TEST_F(Netem, BandwidthThroughNetemsOwnRate) {
+  FaultEngine engine(default_backends());
+  pb::FaultSpec f;
+  auto* b = f.mutable_network_bandwidth();
+  *b->mutable_scope() = scope();
+  b->set_rate_bps(1'000'000);
+  b->set_backend("netem");
+  auto applied = engine.apply("bw", f, 60s);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_NE(tc().find("rate 1Mbit"), std::string::npos) << tc();
+  // A 1,400-byte echo request takes 11.4 ms to leave at 1 Mbit/s.
+  PingStats s = parse_ping(net_.in_a("ping -n -q -s 1400 -c 10 -i 0.05 10.77.0.2"));
+  EXPECT_EQ(s.received, 10);
+  EXPECT_GE(s.min_ms, 11.0);
+  ASSERT_TRUE(engine.revert("bw").ok());
+  EXPECT_EQ(tc().find("fa17:"), std::string::npos) << tc();
+}
+
 TEST_F(Netem, ScopedNetemLeavesOtherDestinationsAlone) {
   FaultEngine engine(default_backends());
   auto f = delay(30);
