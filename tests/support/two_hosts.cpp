@@ -1,7 +1,9 @@
 #include "support/two_hosts.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <regex>
+#include <vector>
 
 namespace faultline::testing {
 
@@ -25,7 +27,7 @@ std::string TwoHosts::in_b(const std::string& cmd) const {
 
 PingStats TwoHosts::ping_from_a(const std::string& to, int count, double interval_s) const {
   char cmd[160];
-  std::snprintf(cmd, sizeof cmd, "ping -n -q -c %d -i %.3f -W 1 %s", count, interval_s, to.c_str());
+  std::snprintf(cmd, sizeof cmd, "ping -n -c %d -i %.3f -W 1 %s", count, interval_s, to.c_str());
   return parse_ping(in_a(cmd));
 }
 
@@ -48,6 +50,17 @@ PingStats parse_ping(const std::string& out) {
   }
   if (std::regex_search(out, m, std::regex(R"(([\d.]+)% packet loss)")))
     s.loss_percent = std::stod(m[1]);
+  std::vector<double> times;
+  std::regex reply(R"(time=([\d.]+) ms)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), reply); it != std::sregex_iterator();
+       ++it)
+    times.push_back(std::stod((*it)[1]));
+  if (!times.empty()) {
+    std::sort(times.begin(), times.end());
+    auto at = [&](double q) { return times[static_cast<size_t>(q * (times.size() - 1) + 0.5)]; };
+    s.median_ms = at(0.5);
+    s.iqr_sigma_ms = (at(0.75) - at(0.25)) / 1.349;
+  }
   if (std::regex_search(out, m, std::regex(R"(= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms)"))) {
     s.min_ms = std::stod(m[1]);
     s.avg_ms = std::stod(m[2]);

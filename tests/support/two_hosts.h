@@ -14,6 +14,9 @@ struct PingStats {
   int sent = 0, received = 0, duplicates = 0;
   double loss_percent = 100;
   double min_ms = 0, avg_ms = 0, max_ms = 0, mdev_ms = 0;
+  // From the per-reply times: robust against the odd reply a busy machine delays.
+  double median_ms = 0;
+  double iqr_sigma_ms = 0;  // interquartile range / 1.349: the sigma of a normal spread
 };
 
 class TwoHosts {
