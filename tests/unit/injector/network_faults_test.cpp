@@ -267,8 +267,13 @@ TEST_F(NetworkFaults, ScopeLeavesOtherDestinationsAndPortsAlone) {
   port.mutable_network_delay()->mutable_scope()->add_ports(8080);
   ASSERT_TRUE(engine.apply("p", port, 60s).ok());
   EXPECT_GE(connect_ms(net_.a(), "10.77.0.2", 8080, 2000), 40.0);
-  double other = connect_ms(net_.a(), "10.77.0.2", 8081, 2000);
-  EXPECT_GE(other, 0.0);
+  // The fastest of three connects: one can be slowed by the machine, a delay slows all.
+  double other = 1e9;
+  for (int i = 0; i < 3; ++i) {
+    double ms = connect_ms(net_.a(), "10.77.0.2", 8081, 2000);
+    EXPECT_GE(ms, 0.0);
+    other = std::min(other, ms);
+  }
   EXPECT_LT(other, 5.0) << "port 8081 is outside the scope";
   EXPECT_LT(net_.ping_from_a("10.77.0.2", 10).median_ms, 5.0) << "icmp is outside the scope";
 }
