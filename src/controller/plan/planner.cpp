@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "common/hash.h"
 #include "controller/run/fault_translation.h"
 
 namespace faultline::controller {
@@ -26,12 +27,6 @@ std::string mode_name(const Selection& s) {
       return fmt::format("percent {:g}%", s.percent * 100);
   }
   return "?";
-}
-
-uint32_t fnv1a(const std::string& text) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : text) h = (h ^ c) * 16777619u;
-  return h;
 }
 
 // What a target hits inside each node, as the plan shows it.

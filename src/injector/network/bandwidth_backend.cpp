@@ -1,10 +1,9 @@
 #include "injector/network/bandwidth_backend.h"
 
-#include <netlink/route/link.h>
-
 #include "common/log.h"
 #include "fmt/format.h"
 #include "injector/network/netns.h"
+#include "injector/network/network_install.h"
 #include "injector/network/qdisc_tree.h"
 #include "injector/network/rtnl.h"
 #include "injector/network/traffic_scope.h"
@@ -31,12 +30,9 @@ Result<AppliedFault> BandwidthBackend::apply(const std::string& fault_id,
   if (!scope.direction().empty() && scope.direction() != "egress")
     return make_error(ErrorCode::kInvalidArgument,
                       "network_bandwidth limits egress only; apply it on the sending side");
-  std::string ifname = scope.interface();
-  if (ifname.empty()) {
-    auto def = rtnl::default_route_interface(scope.netns());
-    if (!def) return def.error();
-    ifname = *def;
-  }
+  auto iface = rtnl::interface_or_default(scope.netns(), scope.interface());
+  if (!iface) return iface.error();
+  const std::string ifname = *iface;
   std::string kind = p.backend().empty() ? "tbf" : p.backend();
   if (kind == "netem" && !netem_)
     return make_error(ErrorCode::kFailedPrecondition,
@@ -71,24 +67,17 @@ std::string BandwidthBackend::achieved(const AppliedFault& fault) {
 }
 
 Status BandwidthBackend::revert(const AppliedFault& fault) {
-  const auto& in = fault.state.network();
-  if (in.netns_inode() != 0 && netns_inode(in.netns()) != in.netns_inode()) return Ok{};
-  return remove_qdisc(in.netns(), in.ifindex());
+  return remove_installed(fault.state.network());
 }
 
 Status BandwidthBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
   const auto& scope = spec.network_bandwidth().scope();
-  std::string ifname = scope.interface();
-  if (ifname.empty()) {
-    auto def = rtnl::default_route_interface(scope.netns());
-    if (!def) return Ok{};  // nothing could have been installed
-    ifname = *def;
-  }
-  auto sock = rtnl::route_socket(scope.netns());
-  if (!sock) return Ok{};
-  auto link = rtnl::get_link(sock->get(), ifname, scope.netns());
-  if (!link) return Ok{};
-  return remove_qdisc(scope.netns(), rtnl_link_get_ifindex(link->get()));
+  // No interface (or namespace) to find: nothing could have been installed on it.
+  auto iface = rtnl::interface_or_default(scope.netns(), scope.interface());
+  if (!iface) return Ok{};
+  auto ifindex = rtnl::ifindex_of(scope.netns(), *iface);
+  if (!ifindex) return Ok{};
+  return remove_qdisc(scope.netns(), *ifindex);
 }
 
 }  // namespace faultline::injector

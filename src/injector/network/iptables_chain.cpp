@@ -1,6 +1,5 @@
 #include "injector/network/iptables_chain.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <sstream>
 
 #include "common/command_runner.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/process_launch.h"
 #include "fmt/format.h"
@@ -35,16 +35,17 @@ std::string tool(const std::string& flavour, int family, bool restore) {
   return find_executable(name).empty() ? base + suffix : name;
 }
 
-// Runs iptables/ip6tables inside the namespace. nsenter (util-linux) rather than setns in
-// this process: iptables is a separate program either way, and nsenter keeps our threads out.
+// Runs a program inside the namespace. nsenter (util-linux) rather than setns in this
+// process: iptables is a separate program either way, and nsenter keeps our threads out.
+Result<CommandOutcome> run_in_netns(const std::string& netns, std::vector<std::string> argv) {
+  if (!netns.empty()) argv.insert(argv.begin(), {"nsenter", "--net=" + netns_path(netns), "--"});
+  return run_command(argv, kTimeout);
+}
+
 Result<Outcome> iptables(const std::string& flavour, const std::string& netns, int family,
                          std::vector<std::string> args) {
-  std::vector<std::string> argv;
-  if (!netns.empty()) argv = {"nsenter", "--net=" + netns_path(netns), "--"};
-  argv.push_back(tool(flavour, family, false));
-  argv.push_back("-w");
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_command(argv, kTimeout);
+  args.insert(args.begin(), {tool(flavour, family, false), "-w"});
+  auto r = run_in_netns(netns, std::move(args));
   if (!r) return r.error();
   return Outcome{r->exit_code == 0, r->output};
 }
@@ -69,10 +70,7 @@ Status restore(const std::string& flavour, const std::string& netns, int family,
   if (fd < 0) return make_error(ErrorCode::kInternal, "cannot write an iptables-restore script");
   bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(fd);
-  std::vector<std::string> argv;
-  if (!netns.empty()) argv = {"nsenter", "--net=" + netns_path(netns), "--"};
-  argv.insert(argv.end(), {tool(flavour, family, true), "-w", "--noflush", path});
-  auto r = written ? run_command(argv, kTimeout)
+  auto r = written ? run_in_netns(netns, {tool(flavour, family, true), "-w", "--noflush", path})
                    : Result<CommandOutcome>(make_error(ErrorCode::kInternal, "short write"));
   ::unlink(path);
   if (!r) return r.error();
@@ -82,9 +80,9 @@ Status restore(const std::string& flavour, const std::string& netns, int family,
   return Ok{};
 }
 
+// A named namespace that no longer exists took its rules with it.
 bool netns_gone(const std::string& netns) {
-  struct stat st;
-  return !netns.empty() && ::stat(netns_path(netns).c_str(), &st) != 0;
+  return !netns.empty() && netns_inode(netns) == 0;
 }
 
 }  // namespace
@@ -103,10 +101,20 @@ const std::string& iptables_flavour() {
   return flavour;
 }
 
-std::string chain_name(const std::string& fault_id, const std::string& suffix) {
-  uint32_t h = 2166136261u;  // FNV-1a: stable across builds and machines
-  for (unsigned char c : fault_id) h = (h ^ c) * 16777619u;
-  return fmt::format("fl-{:08x}-{}", h, suffix);
+std::string chain_name(const std::string& fault_id, char purpose, int family, Direction dir) {
+  return fmt::format("fl-{:08x}-{}{}{}", fnv1a(fault_id), purpose, family,
+                     dir == Direction::kEgress ? 'o' : 'i');
+}
+
+void add_possible_chains(pb::NetworkInstall& install, const std::string& fault_id,
+                         const std::string& table, char purpose) {
+  for (Direction d : {Direction::kEgress, Direction::kIngress})
+    for (int family : {4, 6}) {
+      auto* c = install.add_chains();
+      c->set_family(family);
+      c->set_table(table);
+      c->set_chain(chain_name(fault_id, purpose, family, d));
+    }
 }
 
 // The restore lines that create the chain, fill it and hook it in.
@@ -204,11 +212,6 @@ Status remove_chain(const std::string& flavour, const std::string& netns, int fa
 }
 
 Status remove_recorded_chains(const pb::NetworkInstall& in) {
-  if (in.netns_inode() != 0 && netns_inode(in.netns()) != in.netns_inode()) {
-    spdlog::info("revert: namespace {} is gone or replaced; nothing of ours is left in it",
-                 in.netns());
-    return Ok{};
-  }
   // Fast path: chains whose jump is recorded go in one transaction per program and table;
   // if that fails (part already gone), each is removed on its own with a listing.
   std::vector<pb::IptablesChain> chains(in.chains().begin(), in.chains().end());

@@ -53,11 +53,17 @@ Status remove_chain(const std::string& flavour, const std::string& netns, int fa
 bool chain_exists(const std::string& netns, int family, const std::string& table,
                   const std::string& chain);
 
-// Removes every chain an install record lists, unless its namespace is gone or replaced
-// (then nothing of ours is left in it).
+// Removes every chain an install record lists. A whole fault's revert goes through
+// remove_installed (network_install.h), which first checks the namespace is still the one.
 Status remove_recorded_chains(const pb::NetworkInstall& install);
 
-// A chain name for (fault id, purpose), stable across restarts: "fl-<8 hex>-<suffix>".
-std::string chain_name(const std::string& fault_id, const std::string& suffix);
+// The chain a fault uses for one purpose ('q' queue, 'p' partition), family and direction,
+// stable across restarts: "fl-<8 hex>-q4o".
+std::string chain_name(const std::string& fault_id, char purpose, int family, Direction dir);
+
+// Records every chain a fault of this purpose may have made (both families and directions),
+// for crash recovery that knows only the fault's id; removal skips the ones never made.
+void add_possible_chains(pb::NetworkInstall& install, const std::string& fault_id,
+                         const std::string& table, char purpose);
 
 }  // namespace faultline::injector

@@ -1,12 +1,12 @@
 #include "injector/network/network_shaping.h"
 
-#include <netlink/route/link.h>
-
+#include "common/hash.h"
 #include "common/log.h"
 #include "fmt/format.h"
 #include "injector/fault_engine.h"
 #include "injector/network/iptables_chain.h"
 #include "injector/network/netns.h"
+#include "injector/network/network_install.h"
 #include "injector/network/qdisc_tree.h"
 #include "injector/network/rtnl.h"
 #include "injector/network/traffic_scope.h"
@@ -112,17 +112,11 @@ bool ipv4_only(const pb::NetworkScope& s) {
 }
 
 uint16_t first_queue_number(const std::string& fault_id) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : fault_id) h = (h ^ c) * 16777619u;
-  return static_cast<uint16_t>(30000 + h % 2000);
+  return static_cast<uint16_t>(30000 + fnv1a(fault_id) % 2000);
 }
 
 std::string hook_for(Direction d) {
   return d == Direction::kEgress ? "POSTROUTING" : "PREROUTING";
-}
-
-std::string chain_suffix(int family, Direction d) {
-  return fmt::format("q{}{}", family, d == Direction::kEgress ? 'o' : 'i');
 }
 
 }  // namespace
@@ -160,6 +154,7 @@ Status ShapingRegistry::install(Group& g, const ImpairmentSpec& spec, const std:
     if (!q) return q.error();
     in.set_ifindex(q->ifindex);
     in.set_qdisc_handle(q->handle);
+    g.qdisc_scoped = q->scoped;
     return Ok{};
   }
   if (spec.duplicate > 0 && dir != "egress")
@@ -187,7 +182,7 @@ Status ShapingRegistry::install(Group& g, const ImpairmentSpec& spec, const std:
       c.table = "mangle";
       c.hook = hook_for(d);
       c.hook_match = {d == Direction::kEgress ? "-o" : "-i", g.ifname};
-      c.chain = chain_name(g.owner, chain_suffix(family, d));
+      c.chain = chain_name(g.owner, 'q', family, d);
       for (const auto& r : *rules) {
         if (r.family != family) continue;
         auto rule = r.match;
@@ -206,22 +201,9 @@ Status ShapingRegistry::install(Group& g, const ImpairmentSpec& spec, const std:
 Status ShapingRegistry::update(Group& g) {
   auto spec = merged(g);
   if (!spec) return spec.error();
-  if (g.backend == "netem")
-    return change_netem(g.scope.netns(), g.ifname,
-                        g.install.qdisc_handle() != 0 &&
-                            (g.scope.destinations_size() > 0 || g.scope.ports_size() > 0 ||
-                             (!g.scope.protocol().empty() && g.scope.protocol() != "all")),
-                        *spec);
+  if (g.backend == "netem") return change_netem(g.scope.netns(), g.ifname, g.qdisc_scoped, *spec);
   if (g.engine) g.engine->set_spec(*spec);
   return Ok{};
-}
-
-Status ShapingRegistry::teardown(const pb::NetworkInstall& in) {
-  Status result = remove_recorded_chains(in);
-  if (in.qdisc_handle() != 0 && in.ifindex() != 0 &&
-      (in.netns_inode() == 0 || netns_inode(in.netns()) == in.netns_inode()))
-    if (Status s = remove_qdisc(in.netns(), in.ifindex()); !s) result = s;
-  return result;
 }
 
 Result<AppliedFault> ShapingRegistry::apply(const std::string& fault_id,
@@ -230,12 +212,9 @@ Result<AppliedFault> ShapingRegistry::apply(const std::string& fault_id,
   if (!req) return req.error();
   const std::string kind = fault_kind_name(spec);
   pb::NetworkScope scope = *req->scope;
-  std::string ifname = scope.interface();
-  if (ifname.empty()) {
-    auto def = rtnl::default_route_interface(scope.netns());
-    if (!def) return def.error();
-    ifname = *def;
-  }
+  auto iface = rtnl::interface_or_default(scope.netns(), scope.interface());
+  if (!iface) return iface.error();
+  const std::string ifname = *iface;
   uint64_t inode = netns_inode(scope.netns());
   if (inode == 0) return make_error(ErrorCode::kNotFound, "no network namespace " + scope.netns());
   const std::string key = fmt::format("{}/{}", inode, ifname);
@@ -322,7 +301,7 @@ Status ShapingRegistry::revert(const AppliedFault& fault) {
   }
   if (!remove) return Ok{};
   // Rules out first, then the engine releases what it holds: no packet is lost or stuck.
-  Status s = teardown(to_remove);
+  Status s = remove_installed(to_remove);
   if (stopped) {
     auto st = stopped->stats();
     stopped->stop();
@@ -354,28 +333,17 @@ Status ShapingRegistry::recover_intent(const std::string& fault_id, const pb::Fa
   auto req = request_of(spec);
   if (!req) return req.error();
   pb::NetworkInstall in;
-  in.set_netns(netns_path(req->scope->netns()));
-  for (Direction d : {Direction::kEgress, Direction::kIngress})
-    for (int family : {4, 6}) {
-      auto* c = in.add_chains();
-      c->set_family(family);
-      c->set_table("mangle");
-      c->set_chain(chain_name(fault_id, chain_suffix(family, d)));
-    }
+  const std::string& netns = req->scope->netns();
+  in.set_netns(netns_path(netns));
+  add_possible_chains(in, fault_id, "mangle", 'q');
   // A faultline root qdisc whose owner died is garbage whoever created it.
-  std::string ifname = req->scope->interface();
-  if (ifname.empty()) {
-    if (auto def = rtnl::default_route_interface(req->scope->netns())) ifname = *def;
-  }
-  if (!ifname.empty()) {
-    if (auto sock = rtnl::route_socket(req->scope->netns())) {
-      if (auto link = rtnl::get_link(sock->get(), ifname, req->scope->netns())) {
-        in.set_ifindex(rtnl_link_get_ifindex(link->get()));
-        in.set_qdisc_handle(kFaultlineRootHandle);
-      }
+  if (auto iface = rtnl::interface_or_default(netns, req->scope->interface())) {
+    if (auto ifindex = rtnl::ifindex_of(netns, *iface)) {
+      in.set_ifindex(*ifindex);
+      in.set_qdisc_handle(kFaultlineRootHandle);
     }
   }
-  return teardown(in);
+  return remove_installed(in);
 }
 
 }  // namespace faultline::injector

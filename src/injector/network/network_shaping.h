@@ -42,6 +42,7 @@ class ShapingRegistry {
     pb::NetworkScope scope;
     std::string ifname;
     pb::NetworkInstall install;
+    bool qdisc_scoped = false;  // netem sits under an HTB class, not at the root
     std::unique_ptr<NfqueueEngine> engine;
     std::map<std::string, Part> parts;  // by fault id
   };
@@ -49,7 +50,6 @@ class ShapingRegistry {
   Result<ImpairmentSpec> merged(const Group& g) const;
   Status install(Group& g, const ImpairmentSpec& spec, const std::string& fault_id);
   Status update(Group& g);
-  static Status teardown(const pb::NetworkInstall& install);
 
   bool netem_;
   std::mutex mu_;

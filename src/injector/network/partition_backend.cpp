@@ -2,9 +2,9 @@
 
 #include "common/log.h"
 #include "common/process_launch.h"
-#include "fmt/format.h"
 #include "injector/network/iptables_chain.h"
 #include "injector/network/netns.h"
+#include "injector/network/network_install.h"
 #include "injector/network/traffic_scope.h"
 
 namespace faultline::injector {
@@ -14,10 +14,6 @@ namespace {
 std::string partition_direction(const pb::NetworkPartition& p) {
   if (!p.direction().empty()) return p.direction();
   return p.scope().direction().empty() ? "both" : p.scope().direction();
-}
-
-std::string suffix(int family, Direction d) {
-  return fmt::format("p{}{}", family, d == Direction::kEgress ? 'o' : 'i');
 }
 
 }  // namespace
@@ -56,7 +52,7 @@ Result<AppliedFault> PartitionBackend::apply(const std::string& fault_id,
         c.hook_match = {"!", out ? "-o" : "-i", "lo"};
       else
         c.hook_match = {out ? "-o" : "-i", scope.interface()};
-      c.chain = chain_name(fault_id, suffix(family, d));
+      c.chain = chain_name(fault_id, 'p', family, d);
       for (const auto& r : *rules) {
         if (r.family != family) continue;
         auto rule = r.match;
@@ -79,20 +75,14 @@ std::string PartitionBackend::achieved(const AppliedFault& fault) {
 }
 
 Status PartitionBackend::revert(const AppliedFault& fault) {
-  return remove_recorded_chains(fault.state.network());
+  return remove_installed(fault.state.network());
 }
 
 Status PartitionBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
   pb::NetworkInstall in;
   in.set_netns(netns_path(spec.network_partition().scope().netns()));
-  for (Direction d : {Direction::kEgress, Direction::kIngress})
-    for (int family : {4, 6}) {
-      auto* c = in.add_chains();
-      c->set_family(family);
-      c->set_table("filter");
-      c->set_chain(chain_name(fault_id, suffix(family, d)));
-    }
-  return remove_recorded_chains(in);
+  add_possible_chains(in, fault_id, "filter", 'p');
+  return remove_installed(in);
 }
 
 }  // namespace faultline::injector

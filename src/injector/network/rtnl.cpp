@@ -78,4 +78,16 @@ Result<std::string> default_route_interface(const std::string& netns) {
   return name;
 }
 
+Result<std::string> interface_or_default(const std::string& netns, const std::string& ifname) {
+  return ifname.empty() ? default_route_interface(netns) : Result<std::string>(ifname);
+}
+
+Result<int> ifindex_of(const std::string& netns, const std::string& ifname) {
+  auto sock = route_socket(netns);
+  if (!sock) return sock.error();
+  auto link = get_link(sock->get(), ifname, netns);
+  if (!link) return link.error();
+  return rtnl_link_get_ifindex(link->get());
+}
+
 }  // namespace faultline::injector::rtnl

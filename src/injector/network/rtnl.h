@@ -36,4 +36,10 @@ Result<Link> get_link(nl_sock* sock, const std::string& ifname, const std::strin
 // The interface of the namespace's IPv4 default route, for scopes that name none.
 Result<std::string> default_route_interface(const std::string& netns);
 
+// `ifname`, or the default route's interface when it is "".
+Result<std::string> interface_or_default(const std::string& netns, const std::string& ifname);
+
+// The index of `ifname` in the namespace.
+Result<int> ifindex_of(const std::string& netns, const std::string& ifname);
+
 }  // namespace faultline::injector::rtnl
