@@ -13,6 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev python3-jsonschema python3-yaml libfaketime libfuse3-dev fuse3
   iproute2 procps curl iptables iputils-ping iperf3
   qemu-system-x86 busybox-static cpio
+  prometheus
 )
 
 missing=()

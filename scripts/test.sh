@@ -3,6 +3,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
+# The OpenTelemetry JS SDK the trace tests send spans with (npm).
+"$root/scripts/setup-node.sh"
 "$root/scripts/build.sh"
 cd "${FAULTLINE_BUILD_DIR:-$root/build}"
 # Serial by default: CPU-stress and timing tests measure this machine, and two cores shared

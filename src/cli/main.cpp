@@ -36,6 +36,9 @@ void add_run_options(CLI::App* cmd, cli::RunOptions& opts, std::vector<std::stri
   cmd->add_option("--controller", opts.controller,
                   "use a running faultline-controller (host:port) instead of the embedded one");
   cmd->add_option("--var", vars, "override one of the experiment's vars: name=value (repeatable)");
+  cmd->add_option("--otlp-listen", opts.otlp_listen,
+                  "embedded controller: host:port of the OTLP/gRPC trace receiver, started when "
+                  "the experiment reads trace SLIs");
   cmd->add_option("--seed", seed, "seed for random target selection (reproduces a placement)")
       ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
 }

@@ -11,10 +11,12 @@ namespace faultline::cli {
 
 struct RunOptions {
   std::string file;
-  std::string controller;  // empty: embedded
+  std::string controller;                   // empty: embedded
   std::map<std::string, std::string> vars;  // --var name=value
   std::optional<uint32_t> seed;             // --seed: reproduce a placement
   bool plan_only = false;                   // `faultline plan`: print the plan, run nothing
+  // Embedded: where the OTLP trace receiver listens when the experiment reads trace SLIs.
+  std::string otlp_listen = "127.0.0.1:4317";
 };
 
 // Returns the process exit code (0 passed, 1 failed, 2 aborted, 3 invalid/infra). With

@@ -46,6 +46,14 @@ int run_embedded(const RunOptions& options) {
       info,
       [&engine](const v1::ControllerMessage& m) { return injector::handle_command(engine, m); }));
 
+  if (std::string sli = controller::first_trace_sli(*loaded.experiment);
+      !sli.empty() && !options.plan_only) {
+    if (Status s = ctl.start_otlp(options.otlp_listen); !s) {
+      std::fprintf(stderr, "%s: %s needs the OTLP receiver: %s\n", options.file.c_str(),
+                   sli.c_str(), s.error().message.c_str());
+      return kExitInvalidOrInfra;
+    }
+  }
   if (options.plan_only) {
     auto plan = ctl.plan(*loaded.experiment, options.seed);
     if (!plan.ok()) {

@@ -30,14 +30,28 @@ Result<Plan> Controller::plan(const experiments::Experiment& experiment,
   return make_plan(experiment, injectors, seed);
 }
 
+Status Controller::start_otlp(const std::string& listen) {
+  auto receiver = std::make_unique<OtlpReceiver>(traces_);
+  if (Status s = receiver->start(listen); !s) return s;
+  otlp_ = std::move(receiver);
+  return Ok{};
+}
+
 Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment experiment,
                                                       std::optional<uint32_t> seed) {
   auto plan_result = plan(experiment, seed);
   if (!plan_result.ok()) return plan_result.error();
+  std::string sli = first_trace_sli(experiment);
+  if (!sli.empty() && !otlp_)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      sli +
+                          " reads trace spans, but this controller has no OTLP receiver "
+                          "(start it with --otlp-listen)");
+
   std::string id = new_id("r");
   std::string name = experiment.metadata.name;
   auto run = std::make_shared<RunEngine>(id, std::move(experiment), std::move(*plan_result),
-                                         registry_, settings_);
+                                         registry_, settings_, &traces_);
   {
     std::lock_guard lock(mu_);
     runs_[id] = run;

@@ -11,6 +11,8 @@
 
 #include "controller/link/injector_registry.h"
 #include "controller/run/run_engine.h"
+#include "controller/watch/traces/otlp_receiver.h"
+#include "controller/watch/traces/sli_store.h"
 #include "experiments/model.h"
 
 namespace faultline::controller {
@@ -22,6 +24,10 @@ class Controller {
   ~Controller();
 
   InjectorRegistry& registry() { return registry_; }
+  // Starts the OTLP trace receiver that trace SLIs read (host:port; port 0 picks one).
+  Status start_otlp(const std::string& listen);
+  int otlp_port() const { return otlp_ ? otlp_->port() : 0; }
+  SliStore& traces() { return traces_; }
   const InjectorRegistry& registry() const { return registry_; }
 
   // Places the experiment on the injectors registered now. Fails (naming the fault, the node
@@ -41,6 +47,8 @@ class Controller {
 
   RunSettings settings_;
   InjectorRegistry registry_;
+  SliStore traces_;
+  std::unique_ptr<OtlpReceiver> otlp_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<RunEngine>> runs_;
 };

@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   bool log_json = false;
   app.add_option("--listen", listen, "address for injectors and the CLI (host:port)");
+  std::string otlp_listen = "0.0.0.0:4317";
+  auto* otlp_opt = app.add_option(
+      "--otlp-listen", otlp_listen,
+      "host:port of the OTLP/gRPC trace receiver for trace SLIs; \"off\" disables it");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   app.add_flag("--log-json", log_json, "log one JSON object per line");
   CLI11_PARSE(app, argc, argv);
@@ -36,6 +40,18 @@ int main(int argc, char** argv) {
   init_logging(log_level, log_json);
 
   controller::Controller ctl;
+  if (otlp_listen != "off") {
+    if (Status s = ctl.start_otlp(otlp_listen); !s) {
+      // Asked for explicitly, it must work; the default port may simply be taken by a
+      // collector on this host, and runs without trace SLIs still work.
+      if (otlp_opt->count() > 0) {
+        std::cerr << "faultline-controller: " << s.error().message << "\n";
+        return kExitInvalidOrInfra;
+      }
+      spdlog::warn("OTLP receiver not started: {}; experiments with trace SLIs will be refused",
+                   s.error().message);
+    }
+  }
   controller::InjectorLinkService link_service(ctl.registry(), std::chrono::seconds(1),
                                                std::chrono::seconds(10));
   controller::ControllerApiService api_service(ctl);

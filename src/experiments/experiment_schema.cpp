@@ -105,6 +105,10 @@ SchemaPtr backend(std::vector<std::string> values, std::string def) {
                      std::move(def));
 }
 
+SchemaPtr number(std::string doc) {
+  return make(Type::kNumber, std::move(doc));
+}
+
 SchemaPtr http_probe() {
   return object(
       {
@@ -117,24 +121,117 @@ SchemaPtr http_probe() {
               }()),
           opt("method",
               enumeration({"GET", "HEAD", "POST", "PUT", "DELETE"}, "HTTP method.", "GET")),
+          opt("headers", string_map("Request headers.")),
+          opt("body", str("Request body (sent with POST and PUT).")),
           opt("expect_status",
               integer("Expected status code; a list of codes is accepted too.", 100, 599, "200")),
+          opt("expect_status_range",
+              [] {
+                auto s = str("Expected status codes as an inclusive range; replaces expect_status.",
+                             "200-299");
+                s->pattern = "[1-5][0-9][0-9]-[1-5][0-9][0-9]";
+                s->pattern_doc = "must look like 200-299";
+                return s;
+              }()),
+          opt("body_regex", str("The body must contain a match of this ECMAScript regex.")),
+          opt("json", object({req("path", str("Dot path into the JSON body; numbers index arrays.",
+                                              "status.db")),
+                              opt("equals", str("The field, as text, must equal this.")),
+                              opt("min", number("The field must be a number >= this.")),
+                              opt("max", number("The field must be a number <= this."))},
+                             "Compare a field of a JSON response body.")),
+          opt("max_latency", duration("Fail when the response took longer than this.", "", true)),
+          opt("ca_file", str("PEM file of the CA that signs the server's certificate (https).")),
           opt("timeout", duration("Give up after this long.", "2s", true, 3600)),
       },
-      "Request a URL and compare the status code.");
+      "Request a URL and check the status, body and latency.");
+}
+
+SchemaPtr address(std::string doc) {
+  auto s = str(std::move(doc), "127.0.0.1:8080");
+  s->pattern = ".+:[0-9]+";
+  s->pattern_doc = "must be host:port";
+  return s;
+}
+
+SchemaPtr sli_condition(std::string doc) {
+  return object(
+      {req("service", str("service.name of the spans.")),
+       opt("span", str("Only spans with this name.")),
+       opt("error_rate_above", percent("Trip when the error ratio is above this.")),
+       opt("p50_above", duration("Trip when p50 latency is above this.")),
+       opt("p95_above", duration("Trip when p95 latency is above this.")),
+       opt("p99_above", duration("Trip when p99 latency is above this.")),
+       opt("window", duration("Sliding window the SLI is computed over.", "30s", true, 600)),
+       opt("min_spans", integer("No verdict with fewer spans in the window.", 1, 1e9, "20")),
+       opt("confidence",
+           percent("One-sided confidence the bound is compared at: the SLI trips only when even "
+                   "its optimistic bound is past the threshold.",
+                   "95%", true))},
+      std::move(doc), {{"error_rate_above", "p50_above", "p95_above", "p99_above"}});
 }
 
 // Probe kinds share one place so steady state, recovery and guardrails accept the same ones.
 std::vector<Property> probe_kind_props() {
-  return {opt("http", http_probe())};
+  return {
+      opt("http", http_probe()),
+      opt("tcp", object({req("address", address("host:port to connect to."))},
+                        "Passes when a TCP connection opens within the timeout.")),
+      opt("grpc_health",
+          object({req("address", address("host:port of the gRPC server.")),
+                  opt("service", str("Service name to ask about; empty asks about the server.")),
+                  opt("ca_file", str("PEM CA file: use TLS and trust this CA."))},
+                 "grpc.health.v1.Health/Check must answer SERVING.")),
+      opt("command", object({req("run", list(str("argument"), "Program and arguments (no shell).")),
+                             opt("expect_exit", integer("Expected exit code.", 0, 255, "0")),
+                             opt("output_regex", str("Standard output must contain a match of this "
+                                                     "ECMAScript regex."))},
+                            "Run a program and check its exit code and output.")),
+      opt("process",
+          object({req("target", name("A target with a process selector."))},
+                 "A process matching the target's selector is alive on each of its nodes.")),
+      opt("prometheus",
+          object({req("url",
+                      [] {
+                        auto s = str("Base URL of the Prometheus server.", "http://127.0.0.1:9090");
+                        s->pattern = "https?://.+";
+                        s->pattern_doc = "must start with http:// or https://";
+                        return s;
+                      }()),
+                  req("query", str("PromQL instant query; its first sample is compared.",
+                                   "sum(rate(http_errors_total[1m]))")),
+                  opt("min", number("The value must be >= this.")),
+                  opt("max", number("The value must be <= this."))},
+                 "A PromQL instant query over the HTTP API, compared to thresholds.")),
+      opt("traces", sli_condition("Passes while a trace SLI from the OTLP receiver is within "
+                                  "its thresholds (and while there are too few spans to say).")),
+  };
 }
 std::vector<std::vector<std::string>> probe_kind_keys() {
-  return {{"http"}};
+  return {{"http", "tcp", "grpc_health", "command", "process", "prometheus", "traces"}};
+}
+
+// How the scheduler runs a probe: the same keys for every kind.
+std::vector<Property> probe_timing_props() {
+  return {
+      opt("timeout", duration("The probe fails when one attempt takes longer (http: its own "
+                              "timeout wins when given).",
+                              "2s", true, 3600)),
+      opt("retries", integer("Failed attempts retried at once before the probe counts as "
+                             "failing.",
+                             0, 100, "0")),
+      opt("initial_delay",
+          duration("Wait this long after the phase starts before the first attempt.", "0s")),
+      opt("interval", duration("How often the probe is polled where it is polled (guardrails, "
+                               "recovery); default: the guardrail's or recovery's interval.",
+                               "", true)),
+  };
 }
 
 SchemaPtr probe() {
   auto props = probe_kind_props();
   props.insert(props.begin(), req("name", name("Unique name of the probe in its list.")));
+  for (auto& p : probe_timing_props()) props.push_back(p);
   auto s = object(props, "A check of the system, run once per evaluation.", probe_kind_keys());
   s->def_name = "probe";
   return s;
@@ -144,6 +241,7 @@ SchemaPtr probe() {
 SchemaPtr recovery_check() {
   auto props = probe_kind_props();
   props.insert(props.begin(), req("name", name("Unique name of the check.")));
+  for (auto& p : probe_timing_props()) props.push_back(p);
   props.push_back(
       opt("process_restarted",
           object({req("target", name("A target with a process selector; its processes that the "
@@ -386,19 +484,11 @@ SchemaPtr build_experiment() {
       },
       "A named selection: which nodes, and what on them.");
 
-  auto sli = object(
-      {req("service", str("service.name of the spans.")),
-       opt("span", str("Only spans with this name.")),
-       opt("error_rate_above", percent("Trip when the error ratio is above this.")),
-       opt("p50_above", duration("Trip when p50 latency is above this.")),
-       opt("p95_above", duration("Trip when p95 latency is above this.")),
-       opt("p99_above", duration("Trip when p99 latency is above this.")),
-       opt("window", duration("Sliding window the SLI is computed over.", "30s", true)),
-       opt("min_spans", integer("No verdict with fewer spans in the window.", 1, 1e9, "20"))},
-      "A service level indicator computed from trace spans.",
-      {{"error_rate_above", "p50_above", "p95_above", "p99_above"}});
-  auto guard_probe =
-      object(probe_kind_props(), "A probe that must keep passing.", probe_kind_keys());
+  auto sli = sli_condition("A service level indicator computed from trace spans.");
+  auto guard_props = probe_kind_props();
+  for (auto& p : probe_timing_props())
+    if (p.name != "interval") guard_props.push_back(p);
+  auto guard_probe = object(guard_props, "A probe that must keep passing.", probe_kind_keys());
   auto guardrail = object(
       {req("name", name("Unique name of the guardrail.")), opt("probe", guard_probe),
        opt("sli", sli), opt("for", duration("Trip only after the condition held this long.", "0s")),
@@ -474,6 +564,8 @@ std::string type_name(const Schema& s) {
       return "name";
     case Type::kInteger:
       return "integer";
+    case Type::kNumber:
+      return "number";
     case Type::kBool:
       return "boolean";
     case Type::kDuration:

@@ -76,6 +76,8 @@ class Generator {
           return {{"anyOf", json::array({n, {{"type", "array"}, {"items", n}}})}};
         return n;
       }
+      case Type::kNumber:
+        return or_var({{"type", "number"}});
       case Type::kBool:
         return or_var({{"type", "boolean"}});
       case Type::kDuration:

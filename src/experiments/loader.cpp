@@ -108,7 +108,6 @@ class Extractor {
       rs.interval = dur(rec, "interval", 100ms);
       rs.checks = probes(rec["checks"], "recovery.checks");
       e_.recovery = std::move(rs);
-      recovery_checks_ = rec["checks"];
     }
     if (YAML::Node rb = root["rollbacks"])
       for (size_t i = 0; i < rb.size(); ++i) e_.rollbacks.push_back(rollback(rb[i]));
@@ -175,12 +174,18 @@ class Extractor {
     return !m[6].matched || std::stoi(m[6]) <= 32;
   }
 
-  ProbeKind probe_kind(const YAML::Node& n) {
-    if (YAML::Node pr = n["process_restarted"]) return ProcessRestartedSpec{str(pr, "target")};
+  static std::optional<double> real(const YAML::Node& n, const char* key) {
+    std::string s = str(n, key);
+    if (s.empty()) return std::nullopt;
+    return std::strtod(s.c_str(), nullptr);
+  }
+
+  HttpProbeSpec http_probe(const YAML::Node& http) {
     HttpProbeSpec h;
-    YAML::Node http = n["http"];
     h.url = str(http, "url");
     h.method = str(http, "method", "GET");
+    h.headers = smap(http, "headers");
+    h.body = str(http, "body");
     h.timeout = dur(http, "timeout", 2s);
     if (YAML::Node s = http["expect_status"]) {
       h.expect_status.clear();
@@ -189,9 +194,88 @@ class Extractor {
       else
         h.expect_status.push_back(std::atoi(s.Scalar().c_str()));
     }
+    if (std::string range = str(http, "expect_status_range"); !range.empty()) {
+      int lo = std::atoi(range.c_str()), hi = std::atoi(range.c_str() + range.find('-') + 1);
+      if (lo > hi)
+        r_.error(http["expect_status_range"], "expect_status_range",
+                 "\"" + range + "\" is empty: the first code must not be above the second");
+      h.expect_status_range = {lo, hi};
+    }
+    h.body_regex = str(http, "body_regex");
+    check_regex(http, "body_regex", h.body_regex);
+    if (YAML::Node j = http["json"]) {
+      h.json_path = str(j, "path");
+      if (j["equals"]) h.json_check.equals = str(j, "equals");
+      h.json_check.min = real(j, "min");
+      h.json_check.max = real(j, "max");
+    }
+    if (http["max_latency"]) h.max_latency = dur(http, "max_latency");
+    h.ca_file = str(http, "ca_file");
     if (!h.url.starts_with("http://") && !h.url.starts_with("https://"))
       r_.error(http["url"], "url", "\"" + h.url + "\" must start with http:// or https://");
     return h;
+  }
+
+  void check_regex(const YAML::Node& n, const char* key, const std::string& re) {
+    if (re.empty()) return;
+    try {
+      std::regex compiled(re);
+    } catch (const std::regex_error& e) {
+      r_.error(n[key], key, "\"" + re + "\" is not a valid regex: " + e.what());
+    }
+  }
+
+  SliCondition sli(const YAML::Node& s) {
+    SliCondition c;
+    c.service = str(s, "service");
+    c.span = str(s, "span");
+    if (s["error_rate_above"]) c.error_rate_above = pct(s, "error_rate_above");
+    if (s["p50_above"]) c.p50_above = dur(s, "p50_above");
+    if (s["p95_above"]) c.p95_above = dur(s, "p95_above");
+    if (s["p99_above"]) c.p99_above = dur(s, "p99_above");
+    c.window = dur(s, "window", 30s);
+    c.min_spans = static_cast<int>(num(s, "min_spans", 20));
+    c.confidence = pct(s, "confidence", 0.95);
+    return c;
+  }
+
+  ProbeKind probe_kind(const YAML::Node& n) {
+    if (YAML::Node pr = n["process_restarted"]) {
+      process_refs_.push_back({pr["target"], probe_field_ + ".process_restarted.target"});
+      return ProcessRestartedSpec{str(pr, "target")};
+    }
+    if (YAML::Node t = n["tcp"]) return TcpProbeSpec{str(t, "address")};
+    if (YAML::Node g = n["grpc_health"])
+      return GrpcHealthProbeSpec{str(g, "address"), str(g, "service"), str(g, "ca_file")};
+    if (YAML::Node c = n["command"]) {
+      CommandProbeSpec cmd{strings(c, "run"), static_cast<int>(num(c, "expect_exit", 0)),
+                           str(c, "output_regex")};
+      check_regex(c, "output_regex", cmd.output_regex);
+      return cmd;
+    }
+    if (YAML::Node p = n["process"]) {
+      process_refs_.push_back({p["target"], probe_field_ + ".process.target"});
+      return ProcessAliveSpec{str(p, "target")};
+    }
+    if (YAML::Node p = n["prometheus"]) {
+      PrometheusProbeSpec prom{str(p, "url"), str(p, "query"), {}};
+      prom.check.min = real(p, "min");
+      prom.check.max = real(p, "max");
+      return prom;
+    }
+    if (YAML::Node t = n["traces"]) return sli(t);
+    return http_probe(n["http"]);
+  }
+
+  ProbeTiming timing(const YAML::Node& n) {
+    ProbeTiming t;
+    t.timeout = dur(n, "timeout", 2s);
+    // An http probe's own timeout is the one its users wrote before probes had timing keys.
+    if (YAML::Node h = n["http"]; h && h["timeout"] && !n["timeout"]) t.timeout = dur(h, "timeout");
+    t.retries = static_cast<int>(num(n, "retries", 0));
+    t.initial_delay = dur(n, "initial_delay");
+    if (n["interval"]) t.interval = dur(n, "interval");
+    return t;
   }
 
   std::vector<ProbeSpec> probes(const YAML::Node& list, const std::string& field) {
@@ -204,7 +288,9 @@ class Extractor {
       if (!seen.insert(p.name).second)
         r_.error(list[i]["name"], field + "[" + std::to_string(i) + "].name",
                  "\"" + p.name + "\" is used by another probe in " + field);
+      probe_field_ = field + "[" + std::to_string(i) + "]";
       p.kind = probe_kind(list[i]);
+      p.timing = timing(list[i]);
       out.push_back(std::move(p));
     }
     return out;
@@ -332,18 +418,12 @@ class Extractor {
     g.where = r_.where(n);
     g.hold_for = dur(n, "for");
     g.interval = dur(n, "interval", 100ms);
-    if (n["probe"]) g.probe = probe_kind(n["probe"]);
-    if (YAML::Node s = n["sli"]) {
-      SliCondition c;
-      c.service = str(s, "service");
-      c.span = str(s, "span");
-      if (s["error_rate_above"]) c.error_rate_above = pct(s, "error_rate_above");
-      if (s["p50_above"]) c.p50_above = dur(s, "p50_above");
-      if (s["p95_above"]) c.p95_above = dur(s, "p95_above");
-      if (s["p99_above"]) c.p99_above = dur(s, "p99_above");
-      c.window = dur(s, "window", 30s);
-      c.min_spans = static_cast<int>(num(s, "min_spans", 20));
-      g.sli = c;
+    if (YAML::Node p = n["probe"]) {
+      probe_field_ = "abort_when[" + std::to_string(i) + "].probe";
+      g.probe = probe_kind(p);
+      g.timing = timing(p);
+    } else if (YAML::Node sl = n["sli"]) {
+      g.probe = sli(sl);
     }
     if (!guard_names_.insert(g.name).second)
       r_.error(n["name"], "abort_when[" + std::to_string(i) + "].name",
@@ -359,23 +439,20 @@ class Extractor {
     if (YAML::Node c = n["command"])
       a.action = CommandAction{strings(c, "run"), dur(c, "timeout", 30s)};
     else
-      a.action = std::get<HttpProbeSpec>(probe_kind(n));
+      a.action = http_probe(n["http"]);
     return a;
   }
 
   void check_references() {
     std::vector<std::string> targets;
     for (const auto& t : e_.targets) targets.push_back(t.name);
-    for (size_t i = 0; e_.recovery && i < e_.recovery->checks.size(); ++i) {
-      const auto* pr = std::get_if<ProcessRestartedSpec>(&e_.recovery->checks[i].kind);
-      if (!pr) continue;
-      YAML::Node at = recovery_checks_[i]["process_restarted"]["target"];
-      std::string field = "recovery.checks[" + std::to_string(i) + "].process_restarted.target";
-      const TargetSpec* t = e_.find_target(pr->target);
+    for (const auto& [at, field] : process_refs_) {
+      std::string name = at.Scalar();
+      const TargetSpec* t = e_.find_target(name);
       if (!t) {
-        std::string near = closest_match(pr->target, targets);
+        std::string near = closest_match(name, targets);
         r_.error(at, field,
-                 "target \"" + pr->target + "\" is not defined" +
+                 "target \"" + name + "\" is not defined" +
                      (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
       } else if (!t->process) {
         r_.error(at, field,
@@ -447,7 +524,8 @@ class Extractor {
 
   YamlReader& r_;
   Experiment& e_;
-  YAML::Node recovery_checks_;
+  std::string probe_field_;  // where the probe being read sits, for errors
+  std::vector<std::pair<YAML::Node, std::string>> process_refs_;
   std::set<std::string> fault_names_, guard_names_;
   std::map<std::string, std::string> fault_fields_;
   std::map<std::string, YAML::Node> fault_nodes_;

@@ -29,11 +29,63 @@ struct Metadata {
 
 // --- probes ---------------------------------------------------------------------------------
 
+// A comparison of a value read from the system (a JSON field, a PromQL sample).
+struct ValueCheck {
+  std::optional<std::string> equals;
+  std::optional<double> min, max;
+};
+
 struct HttpProbeSpec {
   std::string url;
   std::string method = "GET";
+  std::map<std::string, std::string> headers;
+  std::string body;
   std::vector<int> expect_status{200};
+  std::optional<std::pair<int, int>> expect_status_range;  // inclusive
+  std::string body_regex;
+  std::string json_path;  // with json_check
+  ValueCheck json_check;
+  std::optional<Duration> max_latency;
+  std::string ca_file;
   Duration timeout = 2s;
+};
+
+struct TcpProbeSpec {
+  std::string address;  // host:port
+};
+
+struct GrpcHealthProbeSpec {
+  std::string address;
+  std::string service;
+  std::string ca_file;
+};
+
+struct CommandProbeSpec {
+  std::vector<std::string> argv;
+  int expect_exit = 0;
+  std::string output_regex;
+};
+
+// A process matching the target's selector is alive on every node of the target.
+struct ProcessAliveSpec {
+  std::string target;
+};
+
+struct PrometheusProbeSpec {
+  std::string url;
+  std::string query;
+  ValueCheck check;
+};
+
+// A service level indicator computed from trace spans the OTLP receiver gets.
+struct SliCondition {
+  std::string service;
+  std::string span;
+  std::optional<double> error_rate_above;  // fraction
+  std::optional<Duration> p50_above, p95_above, p99_above;
+  Duration window = 30s;
+  int min_spans = 20;
+  double confidence = 0.95;
 };
 
 // Recovery only: the target's processes that the faults hit were replaced by new ones.
@@ -41,12 +93,23 @@ struct ProcessRestartedSpec {
   std::string target;
 };
 
-using ProbeKind = std::variant<HttpProbeSpec, ProcessRestartedSpec>;
+using ProbeKind =
+    std::variant<HttpProbeSpec, TcpProbeSpec, GrpcHealthProbeSpec, CommandProbeSpec,
+                 ProcessAliveSpec, PrometheusProbeSpec, SliCondition, ProcessRestartedSpec>;
+
+// How the scheduler runs a probe.
+struct ProbeTiming {
+  Duration timeout = 2s;
+  int retries = 0;
+  Duration initial_delay{};
+  std::optional<Duration> interval;  // where polled; default from the context
+};
 
 struct ProbeSpec {
   std::string name;
   SourceLocation where;
   ProbeKind kind;
+  ProbeTiming timing;
 };
 
 // --- targets --------------------------------------------------------------------------------
@@ -212,20 +275,11 @@ struct Step {
 
 // --- guardrails, recovery, rollbacks, reports ------------------------------------------------
 
-struct SliCondition {
-  std::string service;
-  std::string span;
-  std::optional<double> error_rate_above;
-  std::optional<Duration> p50_above, p95_above, p99_above;
-  Duration window = 30s;
-  int min_spans = 20;
-};
-
 struct Guardrail {
   std::string name;
   SourceLocation where;
-  std::optional<ProbeKind> probe;
-  std::optional<SliCondition> sli;
+  ProbeKind probe;  // an `sli` guardrail is a traces probe
+  ProbeTiming timing;
   Duration hold_for{};  // `for`
   Duration interval = 100ms;
 };

@@ -181,6 +181,8 @@ std::string example_value(const Schema& s) {
       return "my-name";
     case Type::kInteger:
       return s.default_text.empty() ? fmt::format("{:g}", s.min.value_or(1)) : s.default_text;
+    case Type::kNumber:
+      return "0.5";
     case Type::kBool:
       return "true";
     case Type::kDuration:

@@ -13,8 +13,9 @@ namespace faultline::experiments {
 
 enum class Type {
   kString,
-  kName,       // lowercase letters, digits and '-'
+  kName,  // lowercase letters, digits and '-'
   kInteger,
+  kNumber,  // 0.5, -3, 1e6
   kBool,
   kDuration,   // "250ms", "1m30s"
   kPercent,    // "12.5%"
@@ -55,7 +56,7 @@ struct Schema {
   // kString: the value must match this ECMAScript regex; `pattern_doc` says how, in words.
   std::string pattern, pattern_doc;
   std::string min_reason;  // appended to "must be >= N" (why the limit exists)
-  // kInteger: the value; kDuration: seconds; kPercent: percent points.
+  // kInteger, kNumber: the value; kDuration: seconds; kPercent: percent points.
   std::optional<double> min, max;
   bool exclusive_min = false;
   std::vector<Property> properties;                   // kObject

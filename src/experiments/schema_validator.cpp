@@ -49,12 +49,18 @@ class Validator {
 
   void check(const YAML::Node& node, const Schema& s, const std::string& field) {
     switch (s.type) {
-      case Type::kObject: return object(node, s, field);
-      case Type::kMap: return map(node, s, field);
-      case Type::kList: return list(node, s, field);
-      case Type::kUnion: return union_of(node, s, field);
-      case Type::kStringMap: return string_map(node, field);
-      default: return scalar(node, s, field);
+      case Type::kObject:
+        return object(node, s, field);
+      case Type::kMap:
+        return map(node, s, field);
+      case Type::kList:
+        return list(node, s, field);
+      case Type::kUnion:
+        return union_of(node, s, field);
+      case Type::kStringMap:
+        return string_map(node, field);
+      default:
+        return scalar(node, s, field);
     }
   }
 
@@ -79,10 +85,11 @@ class Validator {
       const Property* p = s.property(key);
       if (!p) {
         std::string near = closest_match(key, known);
-        r_.error(it->first, path,
-                 "unknown key (" + (near.empty() ? "known keys: " + join(known)
-                                                 : "did you mean \"" + near + "\"?") +
-                     ")");
+        r_.error(
+            it->first, path,
+            "unknown key (" +
+                (near.empty() ? "known keys: " + join(known) : "did you mean \"" + near + "\"?") +
+                ")");
         continue;
       }
       if (s.discriminated && key == s.discriminated->property) {
@@ -196,7 +203,9 @@ class Validator {
         if (!s.pattern.empty() && !std::regex_match(text, std::regex(s.pattern)))
           r_.error(node, field, "\"" + text + "\" " + s.pattern_doc);
         return;
-      case Type::kName: check_name(node, field, text); return;
+      case Type::kName:
+        check_name(node, field, text);
+        return;
       case Type::kInteger: {
         char* end = nullptr;
         long long v = std::strtoll(text.c_str(), &end, 10);
@@ -205,6 +214,12 @@ class Validator {
           return;
         }
         range(node, s, field, static_cast<double>(v), "");
+        return;
+      }
+      case Type::kNumber: {
+        char* end = nullptr;
+        std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0') r_.error(node, field, "\"" + text + "\" is not a number");
         return;
       }
       case Type::kBool:
@@ -218,7 +233,9 @@ class Validator {
         if (s.min && (s.exclusive_min ? secs <= *s.min : secs < *s.min))
           r_.error(node, field, s.exclusive_min ? "must be > 0" : "must be >= 0");
         else if (s.max && secs > *s.max)
-          r_.error(node, field, "must be at most " + format_duration(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*s.max))));
+          r_.error(node, field,
+                   "must be at most " + format_duration(std::chrono::duration_cast<Duration>(
+                                            std::chrono::duration<double>(*s.max))));
         return;
       }
       case Type::kPercent: {
@@ -254,7 +271,8 @@ class Validator {
                      "expected one of: " + join(s.values) + ")");
         return;
       }
-      default: return;
+      default:
+        return;
     }
   }
 

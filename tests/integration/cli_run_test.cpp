@@ -2,6 +2,10 @@
 // faultline-injector processes, against the real demo service on loopback.
 #include <signal.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -292,7 +296,10 @@ TEST_F(CliRun, GuardrailBreachAbortsRevertsAndRunsTheRollbacks) {
   // Far sooner than the 60s pause: the guardrail ended it.
   EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
   EXPECT_NE(out_.find("guardrail \"demo-answers\" breached"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("GUARDRAIL demo-answers BREACHED: "), std::string::npos) << out_;
   EXPECT_NE(out_.find("fault freeze reverted"), std::string::npos) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex("every fault reverted [0-9]+ ms after the abort")))
+      << out_;
   EXPECT_NE(process_state(target), 'T');
   EXPECT_TRUE(http_ok(port_));
   EXPECT_TRUE(std::filesystem::exists(dir_.file("aborted"))) << out_;
@@ -573,6 +580,82 @@ namespace faultline::testing {
 namespace {
 
 // A network fault from experiment YAML, through the real CLI, on a two-namespace network.
+// --- trace SLI guardrails, fed by the OpenTelemetry JS SDK -----------------------------------
+
+// Pauses the demo behind a trace SLI guardrail on service "shop".
+std::string traced_pause_yaml(const std::string& pidfile, const std::string& duration) {
+  return "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: traced-pause}\n"
+         "targets:\n  demo: {process: {pidfile: " +
+         pidfile +
+         "}}\n"
+         "faults:\n  - {name: freeze, kind: process_pause, target: demo, duration: " +
+         duration +
+         "}\n"
+         "abort_when:\n"
+         "  - name: shop-errors\n"
+         "    sli: {service: shop, error_rate_above: 10%, window: 10s, min_spans: 20}\n"
+         "    interval: 100ms\n";
+}
+
+// Sends spans to the run's OTLP receiver once it listens; the sender's exit code.
+std::thread send_spans_when_listening(int otlp_port, const std::string& args, std::string log,
+                                      std::atomic<int>& rc) {
+  return std::thread([=, &rc] {
+    wait_until(
+        [&] { return capture("ss -Htln 'sport = :" + std::to_string(otlp_port) + "'") != ""; },
+        20000ms);
+    std::string cmd = "node " FAULTLINE_SOURCE_DIR
+                      "/tests/support/otel_js/send_spans.js --endpoint 127.0.0.1:" +
+                      std::to_string(otlp_port) + " " + args + " >" + log + " 2>&1";
+    rc = std::system(cmd.c_str());
+  });
+}
+
+TEST_F(CliRun, TraceSliGuardrailAbortsOnRealErrorSpans) {
+  start_demo(false);
+  pid_t target = demo_pid();
+  std::string exp = dir_.file("traced.yaml");
+  write_file(exp, traced_pause_yaml(pidfile_, "60s"));
+  int otlp = free_port();
+  std::atomic<int> sent{-1};
+  auto sender = send_spans_when_listening(
+      otlp, "--service shop --count 100 --error-every 2 --latency-ms 5 --rate 200",
+      dir_.file("sender.log"), sent);
+  auto started = std::chrono::steady_clock::now();
+  int code = run_cli({"run", exp, "--otlp-listen", "127.0.0.1:" + std::to_string(otlp)});
+  sender.join();
+  // The run ends, and its receiver with it, while the sender still has spans to send.
+  std::string log = read_file(dir_.file("sender.log"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("sent=([0-9]+)"))) << log;
+  EXPECT_GE(std::stoi(m[1]), 20) << "the SLI needs min_spans before it may trip: " << log;
+  ASSERT_EQ(code, 2) << out_ << err_;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "the SLI ended it, not the 60s";
+  EXPECT_NE(out_.find("GUARDRAIL shop-errors BREACHED: shop: error ratio"), std::string::npos)
+      << out_;
+  EXPECT_NE(out_.find("every fault reverted"), std::string::npos) << out_;
+  EXPECT_NE(process_state(target), 'T');
+}
+
+TEST_F(CliRun, TooFewErrorSpansDoNotAbort) {
+  start_demo(false);
+  std::string exp = dir_.file("traced.yaml");
+  write_file(exp, traced_pause_yaml(pidfile_, "3s"));
+  int otlp = free_port();
+  std::atomic<int> sent{-1};
+  // Every span fails, but five are not evidence.
+  auto sender = send_spans_when_listening(otlp, "--service shop --count 5 --error-every 1",
+                                          dir_.file("sender.log"), sent);
+  int code = run_cli({"run", exp, "--otlp-listen", "127.0.0.1:" + std::to_string(otlp)});
+  sender.join();
+  EXPECT_EQ(sent, 0) << read_file(dir_.file("sender.log"));
+  EXPECT_EQ(code, 0) << out_ << err_;
+  EXPECT_NE(out_.find("probe shop-errors (guardrail) ok: shop: 0 spans in the last 10s"),
+            std::string::npos)
+      << out_;
+  EXPECT_EQ(out_.find("BREACHED"), std::string::npos) << out_;
+}
+
 TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
   TwoHosts net;
   ASSERT_TRUE(net.ok());

@@ -198,15 +198,23 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
   }
   for (const auto& w : timeline->windows)
     plan.faults.push_back({w, plan.targets[e.faults[w.fault_index].target].nodes});
-  for (const auto& g : e.abort_when)
-    if (g.sli)
-      return make_error(ErrorCode::kFailedPrecondition,
-                        "guardrail \"" + g.name +
-                            "\": trace SLI guardrails need the OTLP receiver, which this "
-                            "controller does not have yet");
   if (!e.report.html.empty()) plan.notes.push_back("report.html is not written yet; skipped");
   if (!e.report.junit.empty()) plan.notes.push_back("report.junit is not written yet; skipped");
   return plan;
+}
+
+std::string first_trace_sli(const experiments::Experiment& e) {
+  auto reads = [](const experiments::ProbeKind& k) {
+    return std::holds_alternative<experiments::SliCondition>(k);
+  };
+  for (const auto& p : e.steady_state)
+    if (reads(p.kind)) return "steady-state probe \"" + p.name + "\"";
+  for (const auto& g : e.abort_when)
+    if (reads(g.probe)) return "guardrail \"" + g.name + "\"";
+  if (e.recovery)
+    for (const auto& c : e.recovery->checks)
+      if (reads(c.kind)) return "recovery check \"" + c.name + "\"";
+  return "";
 }
 
 std::string format_plan(const experiments::Experiment& e, const Plan& plan) {

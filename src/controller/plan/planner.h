@@ -42,6 +42,10 @@ Result<Plan> make_plan(const experiments::Experiment& experiment,
                        std::optional<uint32_t> seed = std::nullopt);
 
 // The plan as people read it, with the timeline.
+// Names the first probe, check or guardrail that reads trace spans ("guardrail \"x\""); "" if
+// none does.
+std::string first_trace_sli(const experiments::Experiment& e);
+
 std::string format_plan(const experiments::Experiment& experiment, const Plan& plan);
 
 }  // namespace faultline::controller

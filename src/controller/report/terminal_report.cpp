@@ -18,6 +18,8 @@ const char* phase_name(pb::ProbePhase p) {
       return "recovery";
     case pb::PROBE_PHASE_STEADY_STATE_AFTER:
       return "steady state after";
+    case pb::PROBE_PHASE_GUARDRAIL:
+      return "guardrail";
     default:
       return "probe";
   }
@@ -69,6 +71,13 @@ std::string format_event_line(const pb::RunEvent& ev) {
       return prefix + fmt::format("recovered in {} ms", ev.time_to_recover_ms());
     case pb::EVENT_TYPE_NOTE:
       return prefix + ev.message();
+    case pb::EVENT_TYPE_GUARDRAIL_BREACHED:
+      return prefix + fmt::format("GUARDRAIL {} BREACHED: {} (held {} ms); reverting every fault",
+                                  ev.guardrail().name(), ev.guardrail().observed(),
+                                  ev.guardrail().held_ms());
+    case pb::EVENT_TYPE_ALL_REVERTED:
+      return prefix +
+             fmt::format("every fault reverted {} ms after the abort", ev.since_abort_ms());
     case pb::EVENT_TYPE_RUN_FINISHED:
       return prefix + fmt::format("run finished: {} ({})", state_name(ev.summary().verdict()),
                                   ev.summary().reason());

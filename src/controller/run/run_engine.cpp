@@ -50,12 +50,13 @@ const char* state_name(pb::RunState state) {
 }
 
 RunEngine::RunEngine(std::string run_id, experiments::Experiment experiment, Plan plan,
-                     InjectorRegistry& registry, RunSettings settings)
+                     InjectorRegistry& registry, RunSettings settings, SliStore* traces)
     : run_id_(std::move(run_id)),
       experiment_(std::move(experiment)),
       plan_(std::move(plan)),
       registry_(registry),
       settings_(settings),
+      traces_(traces),
       journal_(run_id_) {}
 
 RunEngine::~RunEngine() {
@@ -77,6 +78,7 @@ bool RunEngine::abort(const std::string& reason) {
     std::lock_guard lock(mu_);
     if (journal_.finished() || abort_requested_) return false;
     abort_reason_ = reason;
+    abort_at_ = MonoClock::now();
     abort_requested_ = true;
   }
   cv_.notify_all();
@@ -112,6 +114,7 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
   s->set_verdict(verdict);
   s->set_reason(reason);
   s->set_time_to_recover_ms(ttr_ms);
+  s->set_abort_to_reverted_ms(abort_to_reverted_ms_);
   auto events = journal_.events();
   s->set_started_unix_ms(events.empty() ? unix_millis_now() : events.front().unix_ms());
   s->set_ended_unix_ms(unix_millis_now());
@@ -140,10 +143,35 @@ void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase,
   journal_.append(ev);
 }
 
+ProbeContext RunEngine::probe_context() {
+  ProbeContext ctx;
+  ctx.traces = traces_;
+  ctx.nodes_of = [this](const std::string& target) {
+    std::vector<std::shared_ptr<InjectorLink>> links;
+    for (const auto& node : plan_.targets[target].nodes)
+      if (auto link = registry_.find(node)) links.push_back(link);
+    return links;
+  };
+  ctx.selector_of = [this](const std::string& target) {
+    const auto* t = experiment_.find_target(target);
+    return t && t->process ? selector_to_wire(*t->process) : pb::ProcessSelector{};
+  };
+  return ctx;
+}
+
+bool RunEngine::sleep_until(MonoTime until) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_until(lock, until, [&] { return abort_requested_.load(); });
+}
+
 std::string RunEngine::check_probes(std::vector<std::unique_ptr<Probe>>& probes,
+                                    const std::vector<experiments::ProbeSpec>& specs,
                                     pb::ProbePhase phase) {
   std::string first_failure;
-  for (auto& probe : probes) {
+  MonoTime phase_start = MonoClock::now();
+  for (size_t i = 0; i < probes.size(); ++i) {
+    auto& probe = probes[i];
+    if (!sleep_until(phase_start + specs[i].timing.initial_delay)) break;
     ProbeOutcome o = probe->run();
     journal_probe(probe->name(), phase, o);
     if (!o.ok && first_failure.empty()) first_failure = probe->name() + " observed " + o.observed;
@@ -327,14 +355,18 @@ void RunEngine::watch_guardrails() {
   struct Watch {
     const experiments::Guardrail* spec;
     std::unique_ptr<Probe> probe;
+    Duration interval;
     MonoTime next;
     std::optional<MonoTime> failing_since;
+    int last = -1;  // -1 unknown, 0 failing, 1 passing
   };
   std::vector<Watch> watches;
+  ProbeContext ctx = probe_context();
+  MonoTime start = MonoClock::now();
   for (const auto& g : experiment_.abort_when) {
-    if (!g.probe) continue;
-    experiments::ProbeSpec ps{g.name, g.where, *g.probe};
-    watches.push_back({&g, make_probe(ps), MonoClock::now(), std::nullopt});
+    experiments::ProbeSpec ps{g.name, g.where, g.probe, g.timing};
+    watches.push_back({&g, make_probe(ps, ctx), g.timing.interval.value_or(g.interval),
+                       start + g.timing.initial_delay, std::nullopt});
   }
   if (watches.empty()) return;
   std::unique_lock lock(mu_);
@@ -347,22 +379,33 @@ void RunEngine::watch_guardrails() {
     for (auto& w : watches) {
       MonoTime now = MonoClock::now();
       if (now < w.next) continue;
-      w.next = now + w.spec->interval;
+      w.next = now + w.interval;
       ProbeOutcome o = w.probe->run();
+      // The story of a guardrail is its changes, not every 100 ms poll.
+      if (w.last != static_cast<int>(o.ok)) {
+        w.last = o.ok;
+        journal_probe(w.spec->name, pb::PROBE_PHASE_GUARDRAIL, o);
+      }
       if (o.ok) {
         w.failing_since.reset();
         continue;
       }
       if (!w.failing_since) w.failing_since = now;
-      if (MonoClock::now() - *w.failing_since >= w.spec->hold_for) {
-        std::string why = "guardrail \"" + w.spec->name + "\" breached: probe observed " +
-                          o.observed + " for " +
-                          format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
-                              MonoClock::now() - *w.failing_since));
+      MonoTime detected = MonoClock::now();
+      auto held =
+          std::chrono::duration_cast<std::chrono::milliseconds>(detected - *w.failing_since);
+      if (held >= w.spec->hold_for) {
+        std::string why =
+            "guardrail \"" + w.spec->name + "\" breached: " + o.observed +
+            (w.spec->hold_for > Duration::zero() ? " for " + format_duration(held) : "");
         pb::RunEvent ev;
-        ev.set_type(pb::EVENT_TYPE_NOTE);
+        ev.set_type(pb::EVENT_TYPE_GUARDRAIL_BREACHED);
         ev.set_state(state_);
-        ev.set_message(why + "; reverting every fault");
+        ev.set_message(why);
+        auto* g = ev.mutable_guardrail();
+        g->set_name(w.spec->name);
+        g->set_observed(o.observed);
+        g->set_held_ms(held.count());
         journal_.append(ev);
         abort(why);
         return;
@@ -375,6 +418,7 @@ void RunEngine::watch_guardrails() {
 int64_t RunEngine::await_recovery(MonoTime window_end) {
   const auto& rec = *experiment_.recovery;
   std::vector<std::unique_ptr<Probe>> checks;
+  ProbeContext ctx = probe_context();
   for (const auto& c : rec.checks) {
     if (const auto* pr = std::get_if<experiments::ProcessRestartedSpec>(&c.kind)) {
       const auto* target = experiment_.find_target(pr->target);
@@ -386,13 +430,17 @@ int64_t RunEngine::await_recovery(MonoTime window_end) {
           c.name, selector_to_wire(*target->process), std::move(links), touched_[pr->target]));
       continue;
     }
-    checks.push_back(make_probe(c));
+    checks.push_back(make_probe(c, ctx));
   }
   MonoTime deadline = window_end + rec.deadline;
   std::vector<int> last(checks.size(), -1);  // -1 unknown, 0 failing, 1 passing
   for (;;) {
     bool all_ok = true;
     for (size_t i = 0; i < checks.size(); ++i) {
+      if (MonoClock::now() < window_end + rec.checks[i].timing.initial_delay) {
+        all_ok = false;
+        continue;
+      }
       ProbeOutcome o = checks[i]->run();
       all_ok = all_ok && o.ok;
       // Journal the first result and every change, not every poll: a 10 s wait at 100 ms
@@ -430,8 +478,9 @@ void RunEngine::run_rollbacks(pb::RunState ending) {
       else
         result = "exit code " + std::to_string(r->exit_code);
     } else {
-      experiments::ProbeSpec ps{rb.name, rb.where, std::get<experiments::HttpProbeSpec>(rb.action)};
-      ProbeOutcome o = make_probe(ps)->run();
+      const auto& http = std::get<experiments::HttpProbeSpec>(rb.action);
+      experiments::ProbeSpec ps{rb.name, rb.where, http, {.timeout = http.timeout}};
+      ProbeOutcome o = make_probe(ps, probe_context())->run();
       result = (o.ok ? "ok: " : "FAILED: ") + o.observed;
     }
     note("rollback " + rb.name + ": " + result);
@@ -440,10 +489,13 @@ void RunEngine::run_rollbacks(pb::RunState ending) {
 
 std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
   std::vector<std::unique_ptr<Probe>> steady;
-  for (const auto& p : experiment_.steady_state) steady.push_back(make_probe(p));
+  ProbeContext ctx = probe_context();
+  for (const auto& p : experiment_.steady_state) steady.push_back(make_probe(p, ctx));
 
   set_state(pb::RUN_STATE_STEADY_STATE_CHECK);
-  if (std::string bad = check_probes(steady, pb::PROBE_PHASE_STEADY_STATE_BEFORE); !bad.empty())
+  if (std::string bad =
+          check_probes(steady, experiment_.steady_state, pb::PROBE_PHASE_STEADY_STATE_BEFORE);
+      !bad.empty())
     return {pb::RUN_STATE_FAILED,
             "system was not steady before injection: " + bad + "; nothing was injected"};
   if (aborted()) return {pb::RUN_STATE_ABORTED, abort_reason_ + "; nothing was injected"};
@@ -459,6 +511,17 @@ std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
   cv_.notify_all();
   guard.join();
   std::string revert_err = revert_all_active();
+  if (aborted()) {
+    std::lock_guard lock(mu_);
+    pb::RunEvent ev;
+    ev.set_type(pb::EVENT_TYPE_ALL_REVERTED);
+    ev.set_state(state_);
+    abort_to_reverted_ms_ =
+        std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - *abort_at_)
+            .count();
+    ev.set_since_abort_ms(abort_to_reverted_ms_);
+    journal_.append(ev);
+  }
   if (!err.empty()) return {pb::RUN_STATE_ERROR, err + "; every applied fault was reverted"};
   if (aborted())
     return {
@@ -479,7 +542,9 @@ std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
     ev.set_time_to_recover_ms(ttr);
     journal_.append(ev);
   }
-  if (std::string bad = check_probes(steady, pb::PROBE_PHASE_STEADY_STATE_AFTER); !bad.empty())
+  if (std::string bad =
+          check_probes(steady, experiment_.steady_state, pb::PROBE_PHASE_STEADY_STATE_AFTER);
+      !bad.empty())
     return {pb::RUN_STATE_FAILED, "steady state did not hold after recovery: " + bad};
   return {pb::RUN_STATE_PASSED,
           ttr >= 0 ? "recovered in " + std::to_string(ttr) + " ms and steady state holds"

@@ -16,7 +16,7 @@
 #include "controller/link/injector_registry.h"
 #include "controller/plan/planner.h"
 #include "controller/run/run_journal.h"
-#include "controller/watch/probe.h"
+#include "controller/watch/probe_factory.h"
 #include "experiments/model.h"
 
 namespace faultline::controller {
@@ -34,7 +34,7 @@ const char* state_name(pb::RunState state);
 class RunEngine {
  public:
   RunEngine(std::string run_id, experiments::Experiment experiment, Plan plan,
-            InjectorRegistry& registry, RunSettings settings = {});
+            InjectorRegistry& registry, RunSettings settings = {}, SliStore* traces = nullptr);
   // Aborts (if still running) and waits: destroying a run never leaves a fault applied.
   ~RunEngine();
   RunEngine(const RunEngine&) = delete;
@@ -67,7 +67,11 @@ class RunEngine {
   void journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o);
   pb::RunEvent fault_event(const ActiveFault& af) const;
 
-  std::string check_probes(std::vector<std::unique_ptr<Probe>>& probes, pb::ProbePhase phase);
+  std::string check_probes(std::vector<std::unique_ptr<Probe>>& probes,
+                           const std::vector<experiments::ProbeSpec>& specs, pb::ProbePhase phase);
+  ProbeContext probe_context();
+  // Waits until `until` unless the run is aborted first; false when aborted.
+  bool sleep_until(MonoTime until);
   // Executes the plan's timeline; "" on success, else why it stopped with an error.
   std::string inject();
   // Applies one planned fault on its nodes in parallel; "" on success, else the first error.
@@ -87,6 +91,7 @@ class RunEngine {
   Plan plan_;
   InjectorRegistry& registry_;
   RunSettings settings_;
+  SliStore* traces_;
   RunJournal journal_;
   std::atomic<pb::RunState> state_{pb::RUN_STATE_PENDING};
 
@@ -95,6 +100,8 @@ class RunEngine {
   std::atomic<bool> abort_requested_{false};
   std::atomic<bool> injecting_{false};
   std::string abort_reason_;
+  std::optional<MonoTime> abort_at_;  // when the breach was detected or the abort asked
+  int64_t abort_to_reverted_ms_ = -1;
   std::map<size_t, std::vector<ActiveFault>> active_;  // by planned fault index; guarded by mu_
   // Processes the faults touched, by target name (for process_restarted); guarded by mu_.
   std::map<std::string, std::set<std::pair<int32_t, uint64_t>>> touched_;

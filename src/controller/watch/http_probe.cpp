@@ -3,9 +3,11 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/time_util.h"
+#include "controller/watch/value_check.h"
 
 namespace faultline::controller {
 namespace {
@@ -39,6 +41,7 @@ HttpProbe::HttpProbe(std::string name, experiments::HttpProbeSpec spec)
   size_t path_start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
   origin_ = path_start == std::string::npos ? url : url.substr(0, path_start);
   path_ = path_start == std::string::npos ? "/" : url.substr(path_start);
+  if (!spec_.body_regex.empty()) body_regex_ = std::regex(spec_.body_regex);
 }
 
 ProbeOutcome HttpProbe::run() {
@@ -49,13 +52,20 @@ ProbeOutcome HttpProbe::run() {
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
+  if (!spec_.ca_file.empty()) {
+    client.set_ca_cert_path(spec_.ca_file.c_str());
+    client.enable_server_certificate_verification(true);
+  }
+  httplib::Headers headers(spec_.headers.begin(), spec_.headers.end());
+  std::string type = "application/octet-stream";
+  if (auto it = spec_.headers.find("Content-Type"); it != spec_.headers.end()) type = it->second;
   httplib::Result res = [&] {
     const std::string& m = spec_.method;
-    if (m == "HEAD") return client.Head(path_.c_str());
-    if (m == "POST") return client.Post(path_.c_str());
-    if (m == "PUT") return client.Put(path_.c_str());
-    if (m == "DELETE") return client.Delete(path_.c_str());
-    return client.Get(path_.c_str());
+    if (m == "HEAD") return client.Head(path_, headers);
+    if (m == "POST") return client.Post(path_, headers, spec_.body, type);
+    if (m == "PUT") return client.Put(path_, headers, spec_.body, type);
+    if (m == "DELETE") return client.Delete(path_, headers);
+    return client.Get(path_, headers);
   }();
   out.latency = MonoClock::now() - start;
   if (!res) {
@@ -64,9 +74,40 @@ ProbeOutcome HttpProbe::run() {
     return out;
   }
   int status = res->status;
-  out.ok = std::find(spec_.expect_status.begin(), spec_.expect_status.end(), status) !=
-           spec_.expect_status.end();
   out.observed = "HTTP " + std::to_string(status);
+  if (spec_.expect_status_range) {
+    out.ok =
+        status >= spec_.expect_status_range->first && status <= spec_.expect_status_range->second;
+  } else {
+    out.ok = std::find(spec_.expect_status.begin(), spec_.expect_status.end(), status) !=
+             spec_.expect_status.end();
+  }
+  if (!out.ok) return out;
+  if (!spec_.body_regex.empty() && !std::regex_search(res->body, body_regex_)) {
+    out.ok = false;
+    out.observed += ", body does not match /" + spec_.body_regex + "/";
+    return out;
+  }
+  if (!spec_.json_path.empty()) {
+    nlohmann::json doc = nlohmann::json::parse(res->body, nullptr, false);
+    const nlohmann::json* field = doc.is_discarded() ? nullptr : json_at(doc, spec_.json_path);
+    std::string why = doc.is_discarded() ? "body is not JSON"
+                      : !field           ? spec_.json_path + " is missing"
+                                         : check_value(spec_.json_check, *field);
+    if (!why.empty()) {
+      out.ok = false;
+      out.observed += ", " + (field ? spec_.json_path + ": " : "") + why;
+      return out;
+    }
+    out.observed += ", " + spec_.json_path + " = " + value_text(*field);
+  }
+  if (spec_.max_latency && out.latency > *spec_.max_latency) {
+    out.ok = false;
+    out.observed +=
+        " in " +
+        format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(out.latency)) +
+        ", slower than " + format_duration(*spec_.max_latency);
+  }
   return out;
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <regex>
+
 #include "controller/watch/probe.h"
 
 namespace faultline::controller {
 
-// GET (or another method) a URL and compare the status with the expected set.
+// Request a URL; check the status, and where asked the body (regex or a JSON field) and the
+// latency.
 class HttpProbe : public Probe {
  public:
   HttpProbe(std::string name, experiments::HttpProbeSpec spec);
@@ -16,6 +19,7 @@ class HttpProbe : public Probe {
   experiments::HttpProbeSpec spec_;
   std::string origin_;  // scheme://host[:port]
   std::string path_;    // /path?query
+  std::regex body_regex_;
 };
 
 }  // namespace faultline::controller

@@ -24,6 +24,4 @@ class Probe {
   virtual ProbeOutcome run() = 0;
 };
 
-std::unique_ptr<Probe> make_probe(const experiments::ProbeSpec& spec);
-
 }  // namespace faultline::controller

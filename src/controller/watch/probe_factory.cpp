@@ -1,5 +1,12 @@
+#include "controller/watch/probe_factory.h"
+
+#include "controller/watch/command_probe.h"
+#include "controller/watch/grpc_health_probe.h"
 #include "controller/watch/http_probe.h"
-#include "controller/watch/probe.h"
+#include "controller/watch/process_alive_probe.h"
+#include "controller/watch/prometheus_probe.h"
+#include "controller/watch/tcp_probe.h"
+#include "controller/watch/traces/traces_probe.h"
 
 namespace faultline::controller {
 namespace {
@@ -14,14 +21,58 @@ class FailingProbe : public Probe {
   std::string name_, why_;
 };
 
-}  // namespace
+// A failed attempt is retried at once, up to `retries` times: one lost packet is not an outage.
+class RetryingProbe : public Probe {
+ public:
+  RetryingProbe(std::unique_ptr<Probe> inner, int retries)
+      : inner_(std::move(inner)), retries_(retries) {}
+  const std::string& name() const override { return inner_->name(); }
+  ProbeOutcome run() override {
+    ProbeOutcome o = inner_->run();
+    Duration spent = o.latency;
+    int attempt = 0;
+    for (; !o.ok && attempt < retries_; ++attempt) {
+      o = inner_->run();
+      spent += o.latency;
+    }
+    if (attempt > 0)
+      o.observed += " (after " + std::to_string(attempt) + (attempt == 1 ? " retry)" : " retries)");
+    o.latency = spent;
+    return o;
+  }
 
-std::unique_ptr<Probe> make_probe(const experiments::ProbeSpec& spec) {
+ private:
+  std::unique_ptr<Probe> inner_;
+  int retries_;
+};
+
+std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeContext& ctx) {
+  Duration timeout = spec.timing.timeout;
   return std::visit(
       [&](const auto& kind) -> std::unique_ptr<Probe> {
         using T = std::decay_t<decltype(kind)>;
         if constexpr (std::is_same_v<T, experiments::HttpProbeSpec>) {
-          return std::make_unique<HttpProbe>(spec.name, kind);
+          experiments::HttpProbeSpec h = kind;
+          h.timeout = timeout;
+          return std::make_unique<HttpProbe>(spec.name, std::move(h));
+        } else if constexpr (std::is_same_v<T, experiments::TcpProbeSpec>) {
+          return std::make_unique<TcpProbe>(spec.name, kind, timeout);
+        } else if constexpr (std::is_same_v<T, experiments::GrpcHealthProbeSpec>) {
+          return std::make_unique<GrpcHealthProbe>(spec.name, kind, timeout);
+        } else if constexpr (std::is_same_v<T, experiments::CommandProbeSpec>) {
+          return std::make_unique<CommandProbe>(spec.name, kind, timeout);
+        } else if constexpr (std::is_same_v<T, experiments::PrometheusProbeSpec>) {
+          return std::make_unique<PrometheusProbe>(spec.name, kind, timeout);
+        } else if constexpr (std::is_same_v<T, experiments::SliCondition>) {
+          if (!ctx.traces)
+            return std::make_unique<FailingProbe>(spec.name,
+                                                  "this controller has no OTLP trace receiver");
+          return std::make_unique<TracesProbe>(spec.name, kind, *ctx.traces);
+        } else if constexpr (std::is_same_v<T, experiments::ProcessAliveSpec>) {
+          if (!ctx.nodes_of || !ctx.selector_of)
+            return std::make_unique<FailingProbe>(spec.name, "no injectors to ask");
+          return std::make_unique<ProcessAliveProbe>(spec.name, ctx.selector_of(kind.target),
+                                                     ctx.nodes_of(kind.target));
         } else {
           // process_restarted needs what the run touched; the run engine builds it. The
           // schema allows it only in recovery checks, so this is a bug if it is ever run.
@@ -29,6 +80,15 @@ std::unique_ptr<Probe> make_probe(const experiments::ProbeSpec& spec) {
         }
       },
       spec.kind);
+}
+
+}  // namespace
+
+std::unique_ptr<Probe> make_probe(const experiments::ProbeSpec& spec, const ProbeContext& ctx) {
+  auto probe = build(spec, ctx);
+  if (spec.timing.retries > 0)
+    return std::make_unique<RetryingProbe>(std::move(probe), spec.timing.retries);
+  return probe;
 }
 
 }  // namespace faultline::controller

@@ -1,0 +1,26 @@
+// Builds a probe from its spec. What a probe needs beyond its spec (the trace SLI store, the
+// injectors of a target) comes from the run through the context.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controller/link/injector_link.h"
+#include "controller/watch/probe.h"
+#include "controller/watch/traces/sli_store.h"
+
+namespace faultline::controller {
+
+struct ProbeContext {
+  SliStore* traces = nullptr;  // null: the controller has no OTLP receiver
+  // The injectors of a target's nodes, and its process selector (for process probes).
+  std::function<std::vector<std::shared_ptr<InjectorLink>>(const std::string&)> nodes_of;
+  std::function<pb::ProcessSelector(const std::string&)> selector_of;
+};
+
+// Never null: a probe that cannot be built fails every run with the reason.
+std::unique_ptr<Probe> make_probe(const experiments::ProbeSpec& spec, const ProbeContext& ctx);
+
+}  // namespace faultline::controller

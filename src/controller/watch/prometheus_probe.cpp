@@ -1,0 +1,54 @@
+#include "controller/watch/prometheus_probe.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/time_util.h"
+#include "controller/watch/value_check.h"
+
+namespace faultline::controller {
+
+PrometheusProbe::PrometheusProbe(std::string name, experiments::PrometheusProbeSpec spec,
+                                 Duration timeout)
+    : name_(std::move(name)), spec_(std::move(spec)), timeout_(timeout) {
+  while (!spec_.url.empty() && spec_.url.back() == '/') spec_.url.pop_back();
+}
+
+ProbeOutcome PrometheusProbe::run() {
+  auto start = MonoClock::now();
+  ProbeOutcome out;
+  auto finish = [&](bool ok, std::string observed) {
+    out.ok = ok;
+    out.observed = std::move(observed);
+    out.latency = MonoClock::now() - start;
+    return out;
+  };
+  size_t scheme_end = spec_.url.find("://");
+  size_t path_start = spec_.url.find('/', scheme_end + 3);
+  std::string origin = spec_.url.substr(0, path_start);
+  std::string prefix = path_start == std::string::npos ? "" : spec_.url.substr(path_start);
+  httplib::Client client(origin);
+  auto t = std::chrono::duration_cast<std::chrono::microseconds>(timeout_);
+  client.set_connection_timeout(t);
+  client.set_read_timeout(t);
+  httplib::Params params{{"query", spec_.query}};
+  auto res = client.Get(prefix + "/api/v1/query", params, httplib::Headers{});
+  if (!res) return finish(false, "Prometheus unreachable: " + httplib::to_string(res.error()));
+  nlohmann::json doc = nlohmann::json::parse(res->body, nullptr, false);
+  if (doc.is_discarded())
+    return finish(false, "HTTP " + std::to_string(res->status) + " with a body that is not JSON");
+  if (doc.value("status", "") != "success")
+    return finish(false,
+                  "query failed: " + doc.value("error", "HTTP " + std::to_string(res->status)));
+  const auto& data = doc["data"];
+  std::string type = data.value("resultType", "");
+  const nlohmann::json* sample = nullptr;
+  if (type == "vector" && !data["result"].empty()) sample = &data["result"][0]["value"][1];
+  if (type == "scalar") sample = &data["result"][1];
+  if (!sample) return finish(false, "no data for " + spec_.query);
+  std::string why = check_value(spec_.check, *sample);
+  return finish(why.empty(), why.empty() ? spec_.query + " = " + value_text(*sample) : why);
+}
+
+}  // namespace faultline::controller

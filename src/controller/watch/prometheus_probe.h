@@ -1,0 +1,21 @@
+#pragma once
+
+#include "controller/watch/probe.h"
+
+namespace faultline::controller {
+
+// A PromQL instant query over Prometheus's HTTP API (/api/v1/query); the first sample of the
+// result is compared with min/max. No sample fails the probe: "no data" is not "healthy".
+class PrometheusProbe : public Probe {
+ public:
+  PrometheusProbe(std::string name, experiments::PrometheusProbeSpec spec, Duration timeout);
+  const std::string& name() const override { return name_; }
+  ProbeOutcome run() override;
+
+ private:
+  std::string name_;
+  experiments::PrometheusProbeSpec spec_;
+  Duration timeout_;
+};
+
+}  // namespace faultline::controller

@@ -1,0 +1,62 @@
+#include "controller/watch/tcp_probe.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/time_util.h"
+
+namespace faultline::controller {
+namespace {
+
+// Owns a socket descriptor.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+TcpProbe::TcpProbe(std::string name, experiments::TcpProbeSpec spec, Duration timeout)
+    : name_(std::move(name)), spec_(std::move(spec)), timeout_(timeout) {}
+
+ProbeOutcome TcpProbe::run() {
+  auto start = MonoClock::now();
+  auto done = [&](bool ok, std::string observed) {
+    return ProbeOutcome{ok, std::move(observed), MonoClock::now() - start};
+  };
+  size_t colon = spec_.address.rfind(':');
+  std::string host = spec_.address.substr(0, colon), port = spec_.address.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0)
+    return done(false, "cannot resolve " + host + ": " + ::gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addrs(res, ::freeaddrinfo);
+  Fd s;
+  s.fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s.fd < 0) return done(false, std::string("socket: ") + std::strerror(errno));
+  if (::connect(s.fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS)
+    return done(false, std::string("connect: ") + std::strerror(errno));
+  pollfd p{s.fd, POLLOUT, 0};
+  int ms =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_).count());
+  int rc = ::poll(&p, 1, ms);
+  if (rc == 0) return done(false, "connect timed out after " + format_duration(timeout_));
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (rc < 0 || err != 0)
+    return done(false, std::string("connect: ") + std::strerror(rc < 0 ? errno : err));
+  return done(true, "connected to " + spec_.address);
+}
+
+}  // namespace faultline::controller

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "controller/watch/probe.h"
+
+namespace faultline::controller {
+
+// Opens a TCP connection to host:port within the timeout and closes it.
+class TcpProbe : public Probe {
+ public:
+  TcpProbe(std::string name, experiments::TcpProbeSpec spec, Duration timeout);
+  const std::string& name() const override { return name_; }
+  ProbeOutcome run() override;
+
+ private:
+  std::string name_;
+  experiments::TcpProbeSpec spec_;
+  Duration timeout_;
+};
+
+}  // namespace faultline::controller
