@@ -110,7 +110,7 @@ class Extractor {
       e_.recovery = std::move(rs);
     }
     if (YAML::Node rb = root["rollbacks"])
-      for (size_t i = 0; i < rb.size(); ++i) e_.rollbacks.push_back(rollback(rb[i]));
+      for (size_t i = 0; i < rb.size(); ++i) e_.rollbacks.push_back(rollback(rb[i], i));
     if (YAML::Node rep = root["report"])
       e_.report = {str(rep, "junit"), str(rep, "json"), str(rep, "html")};
     check_references();
@@ -180,7 +180,7 @@ class Extractor {
     return std::strtod(s.c_str(), nullptr);
   }
 
-  HttpProbeSpec http_probe(const YAML::Node& http) {
+  HttpProbeSpec http_probe(const YAML::Node& http, const std::string& field) {
     HttpProbeSpec h;
     h.url = str(http, "url");
     h.method = str(http, "method", "GET");
@@ -197,12 +197,12 @@ class Extractor {
     if (std::string range = str(http, "expect_status_range"); !range.empty()) {
       int lo = std::atoi(range.c_str()), hi = std::atoi(range.c_str() + range.find('-') + 1);
       if (lo > hi)
-        r_.error(http["expect_status_range"], "expect_status_range",
+        r_.error(http["expect_status_range"], field + ".expect_status_range",
                  "\"" + range + "\" is empty: the first code must not be above the second");
       h.expect_status_range = {lo, hi};
     }
     h.body_regex = str(http, "body_regex");
-    check_regex(http, "body_regex", h.body_regex);
+    check_regex(http, "body_regex", field + ".body_regex", h.body_regex);
     if (YAML::Node j = http["json"]) {
       h.json_path = str(j, "path");
       if (j["equals"]) h.json_check.equals = str(j, "equals");
@@ -212,16 +212,18 @@ class Extractor {
     if (http["max_latency"]) h.max_latency = dur(http, "max_latency");
     h.ca_file = str(http, "ca_file");
     if (!h.url.starts_with("http://") && !h.url.starts_with("https://"))
-      r_.error(http["url"], "url", "\"" + h.url + "\" must start with http:// or https://");
+      r_.error(http["url"], field + ".url",
+               "\"" + h.url + "\" must start with http:// or https://");
     return h;
   }
 
-  void check_regex(const YAML::Node& n, const char* key, const std::string& re) {
+  void check_regex(const YAML::Node& n, const char* key, const std::string& field,
+                   const std::string& re) {
     if (re.empty()) return;
     try {
       std::regex compiled(re);
     } catch (const std::regex_error& e) {
-      r_.error(n[key], key, "\"" + re + "\" is not a valid regex: " + e.what());
+      r_.error(n[key], field, "\"" + re + "\" is not a valid regex: " + e.what());
     }
   }
 
@@ -250,7 +252,7 @@ class Extractor {
     if (YAML::Node c = n["command"]) {
       CommandProbeSpec cmd{strings(c, "run"), static_cast<int>(num(c, "expect_exit", 0)),
                            str(c, "output_regex")};
-      check_regex(c, "output_regex", cmd.output_regex);
+      check_regex(c, "output_regex", probe_field_ + ".command.output_regex", cmd.output_regex);
       return cmd;
     }
     if (YAML::Node p = n["process"]) {
@@ -264,7 +266,7 @@ class Extractor {
       return prom;
     }
     if (YAML::Node t = n["traces"]) return sli(t);
-    return http_probe(n["http"]);
+    return http_probe(n["http"], probe_field_ + ".http");
   }
 
   ProbeTiming timing(const YAML::Node& n) {
@@ -431,7 +433,7 @@ class Extractor {
     return g;
   }
 
-  RollbackAction rollback(const YAML::Node& n) {
+  RollbackAction rollback(const YAML::Node& n, size_t i) {
     RollbackAction a;
     a.name = str(n, "name");
     a.where = r_.where(n);
@@ -439,7 +441,7 @@ class Extractor {
     if (YAML::Node c = n["command"])
       a.action = CommandAction{strings(c, "run"), dur(c, "timeout", 30s)};
     else
-      a.action = http_probe(n["http"]);
+      a.action = http_probe(n["http"], "rollbacks[" + std::to_string(i) + "].http");
     return a;
   }
 
