@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "cli/abort_command.h"
 #include "cli/exec_command.h"
 #include "cli/injectors_command.h"
 #include "cli/run_command.h"
@@ -39,6 +40,9 @@ void add_run_options(CLI::App* cmd, cli::RunOptions& opts, std::vector<std::stri
   cmd->add_option("--otlp-listen", opts.otlp_listen,
                   "embedded controller: host:port of the OTLP/gRPC trace receiver, started when "
                   "the experiment reads trace SLIs");
+  cmd->add_option("--otlp-export", opts.otlp_export,
+                  "embedded controller: send each fault's window as a span to this OTLP/gRPC "
+                  "receiver (host:port), so tracing UIs show when faults were active");
   cmd->add_option("--seed", seed, "seed for random target selection (reproduces a placement)")
       ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
 }
@@ -97,6 +101,15 @@ int main(int argc, char** argv) {
   schema->add_option("--format", schema_format, "json | markdown")
       ->check(CLI::IsMember({"json", "markdown"}));
 
+  std::string abort_id, abort_controller, abort_reason;
+  auto* abrt = app.add_subcommand(
+      "abort", "abort a run: revert every fault, run rollbacks, end it ABORTED; waits until done");
+  abrt->add_option("run", abort_id, "run id (printed when the run started)")->required();
+  abrt->add_option("--controller", abort_controller,
+                   "the faultline-controller running it (host:port); without it, an embedded "
+                   "`faultline run` on this machine");
+  abrt->add_option("--reason", abort_reason, "why, for the journal");
+
   std::string injectors_controller;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
   inj->add_option("--controller", injectors_controller, "controller address host:port")->required();
@@ -116,6 +129,12 @@ int main(int argc, char** argv) {
   if (!parse_vars(raw_vars, run_opts.vars)) return kExitInvalidOrInfra;
   if (seed >= 0) run_opts.seed = static_cast<uint32_t>(seed);
   if (*run || *plan) {
+    if (!run_opts.controller.empty() && !run_opts.otlp_export.empty()) {
+      std::fprintf(stderr,
+                   "faultline: --otlp-export applies to the embedded controller; with "
+                   "--controller, start faultline-controller with --otlp-export\n");
+      return kExitInvalidOrInfra;
+    }
     run_opts.plan_only = plan->parsed();
     return run_opts.controller.empty() ? cli::run_embedded(run_opts) : cli::run_remote(run_opts);
   }
@@ -129,5 +148,6 @@ int main(int argc, char** argv) {
     return kExitPassed;
   }
   if (*inj) return cli::list_injectors(injectors_controller);
+  if (*abrt) return cli::abort_run(abort_id, abort_controller, abort_reason);
   return kExitInvalidOrInfra;
 }

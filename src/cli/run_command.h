@@ -17,6 +17,8 @@ struct RunOptions {
   bool plan_only = false;                   // `faultline plan`: print the plan, run nothing
   // Embedded: where the OTLP trace receiver listens when the experiment reads trace SLIs.
   std::string otlp_listen = "127.0.0.1:4317";
+  // Embedded: host:port of an OTLP/gRPC receiver that gets each fault's window as a span.
+  std::string otlp_export;
 };
 
 // Returns the process exit code (0 passed, 1 failed, 2 aborted, 3 invalid/infra). With

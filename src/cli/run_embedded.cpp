@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/local_runs.h"
 #include "cli/run_command.h"
 #include "cli/run_printer.h"
 #include "common/exit_codes.h"
@@ -18,11 +19,15 @@ namespace faultline::cli {
 int run_embedded(const RunOptions& options) {
   std::mutex mu;
   std::shared_ptr<controller::RunEngine> run;
+  std::unique_ptr<LocalRunFile> run_file;
   // Installed before any thread exists so every thread inherits the blocked mask; Ctrl-C
   // then takes the ordinary abort path: revert everything, end ABORTED.
   ShutdownSignals signals([&](int sig) {
     std::lock_guard lock(mu);
-    if (run) run->abort(std::string("interrupted by ") + sigabbrev_np(sig) + "; reverting");
+    if (!run) return;
+    std::string asked = run_file ? run_file->abort_reason() : "";
+    run->abort(!asked.empty() ? asked
+                              : std::string("interrupted by ") + sigabbrev_np(sig) + "; reverting");
   });
 
   experiments::LoadOptions load_options;
@@ -36,7 +41,9 @@ int run_embedded(const RunOptions& options) {
   // Declared before the controller so it outlives every run that may still revert through it.
   auto engine_ptr = injector::start_engine(injector::default_ledger_root());
   injector::FaultEngine& engine = *engine_ptr;
-  controller::Controller ctl;
+  controller::RunSettings settings;
+  settings.otlp_export = options.otlp_export;
+  controller::Controller ctl(settings);
   controller::InjectorInfo info;
   info.node_name = host_name();
   info.labels["node"] = info.node_name;
@@ -71,6 +78,7 @@ int run_embedded(const RunOptions& options) {
       return kExitInvalidOrInfra;
     }
     run = *submitted;
+    run_file = std::make_unique<LocalRunFile>(run->id());
   }
   std::printf("faultline: run %s of %s (embedded controller, injector %s)\n", run->id().c_str(),
               options.file.c_str(), info.node_name.c_str());

@@ -16,6 +16,12 @@ inline int64_t unix_millis_now() {
       .count();
 }
 
+inline int64_t unix_nanos_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // "2026-11-22T10:15:30.123Z"
 std::string format_utc_millis(int64_t unix_ms);
 

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   auto* otlp_opt = app.add_option(
       "--otlp-listen", otlp_listen,
       "host:port of the OTLP/gRPC trace receiver for trace SLIs; \"off\" disables it");
+  controller::RunSettings settings;
+  app.add_option("--otlp-export", settings.otlp_export,
+                 "send each fault's window as a span to this OTLP/gRPC receiver (host:port)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   app.add_flag("--log-json", log_json, "log one JSON object per line");
   CLI11_PARSE(app, argc, argv);
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
   });
   init_logging(log_level, log_json);
 
-  controller::Controller ctl;
+  controller::Controller ctl(settings);
   if (otlp_listen != "off") {
     if (Status s = ctl.start_otlp(otlp_listen); !s) {
       // Asked for explicitly, it must work; the default port may simply be taken by a

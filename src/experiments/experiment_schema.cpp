@@ -154,9 +154,24 @@ SchemaPtr address(std::string doc) {
   return s;
 }
 
+SchemaPtr http_url(std::string doc, std::string example) {
+  auto s = str(std::move(doc), std::move(example));
+  s->pattern = "https?://.+";
+  s->pattern_doc = "must start with http:// or https://";
+  return s;
+}
+
 SchemaPtr sli_condition(std::string doc) {
+  auto source = object(
+      {opt("zipkin",
+           http_url("Base URL of a Zipkin server; its v2 API is polled.", "http://127.0.0.1:9411")),
+       opt("jaeger", http_url("Base URL of a Jaeger query service; /api/traces is polled.",
+                              "http://127.0.0.1:16686")),
+       opt("poll_interval", duration("How often the API is asked for new spans.", "1s", true, 60))},
+      "Read the spans from a Jaeger or Zipkin API instead of the OTLP receiver.",
+      {{"zipkin", "jaeger"}});
   return object(
-      {req("service", str("service.name of the spans.")),
+      {opt("source", source), req("service", str("service.name of the spans.")),
        opt("span", str("Only spans with this name.")),
        opt("error_rate_above", percent("Trip when the error ratio is above this.")),
        opt("p50_above", duration("Trip when p50 latency is above this.")),
@@ -191,20 +206,16 @@ std::vector<Property> probe_kind_props() {
           object({req("target", name("A target with a process selector."))},
                  "A process matching the target's selector is alive on each of its nodes.")),
       opt("prometheus",
-          object({req("url",
-                      [] {
-                        auto s = str("Base URL of the Prometheus server.", "http://127.0.0.1:9090");
-                        s->pattern = "https?://.+";
-                        s->pattern_doc = "must start with http:// or https://";
-                        return s;
-                      }()),
-                  req("query", str("PromQL instant query; its first sample is compared.",
-                                   "sum(rate(http_errors_total[1m]))")),
-                  opt("min", number("The value must be >= this.")),
-                  opt("max", number("The value must be <= this."))},
-                 "A PromQL instant query over the HTTP API, compared to thresholds.")),
-      opt("traces", sli_condition("Passes while a trace SLI from the OTLP receiver is within "
-                                  "its thresholds (and while there are too few spans to say).")),
+          object(
+              {req("url", http_url("Base URL of the Prometheus server.", "http://127.0.0.1:9090")),
+               req("query", str("PromQL instant query; its first sample is compared.",
+                                "sum(rate(http_errors_total[1m]))")),
+               opt("min", number("The value must be >= this.")),
+               opt("max", number("The value must be <= this."))},
+              "A PromQL instant query over the HTTP API, compared to thresholds.")),
+      opt("traces", sli_condition("Passes while a trace SLI (spans from the OTLP receiver, or "
+                                  "a Jaeger/Zipkin API) is within its thresholds (and while "
+                                  "there are too few spans to say).")),
   };
 }
 std::vector<std::vector<std::string>> probe_kind_keys() {

@@ -238,6 +238,11 @@ class Extractor {
     c.window = dur(s, "window", 30s);
     c.min_spans = static_cast<int>(num(s, "min_spans", 20));
     c.confidence = pct(s, "confidence", 0.95);
+    if (YAML::Node src = s["source"]) {
+      c.source.kind = src["zipkin"] ? SpanSource::Kind::kZipkin : SpanSource::Kind::kJaeger;
+      c.source.url = str(src, src["zipkin"] ? "zipkin" : "jaeger");
+      c.source.poll_interval = dur(src, "poll_interval", 1s);
+    }
     return c;
   }
 

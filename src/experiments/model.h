@@ -78,7 +78,17 @@ struct PrometheusProbeSpec {
 };
 
 // A service level indicator computed from trace spans the OTLP receiver gets.
+// Where a trace SLI's spans come from: the controller's OTLP receiver (pushed to it), or a
+// Jaeger query API / Zipkin v2 API the controller polls.
+struct SpanSource {
+  enum class Kind { kOtlp, kZipkin, kJaeger };
+  Kind kind = Kind::kOtlp;
+  std::string url;  // base URL of the query API (zipkin, jaeger)
+  Duration poll_interval = 1s;
+};
+
 struct SliCondition {
+  SpanSource source;
   std::string service;
   std::string span;
   std::optional<double> error_rate_above;  // fraction

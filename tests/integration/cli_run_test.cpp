@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.h"
+#include "support/mini_zipkin.h"
 #include "support/two_hosts.h"
 
 namespace faultline::testing {
@@ -654,6 +655,97 @@ TEST_F(CliRun, TooFewErrorSpansDoNotAbort) {
             std::string::npos)
       << out_;
   EXPECT_EQ(out_.find("BREACHED"), std::string::npos) << out_;
+}
+
+TEST_F(CliRun, ZipkinSliGuardrailAbortsOnRealErrorSpans) {
+  MiniZipkin zipkin;
+  start_demo(false);
+  pid_t target = demo_pid();
+  // Half of the spans the OpenTelemetry SDK's Zipkin exporter stores fail.
+  std::string cmd = "node " FAULTLINE_SOURCE_DIR "/tests/support/otel_js/send_spans.js --zipkin " +
+                    zipkin.url() + "/api/v2/spans --service shop --count 100 --error-every 2 >" +
+                    dir_.file("sender.log") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir_.file("sender.log"));
+  std::string exp = dir_.file("zipkin.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: zipkin-pause}\n"
+             "targets:\n  demo: {process: {pidfile: " +
+                 pidfile_ +
+                 "}}\n"
+                 "faults:\n  - {name: freeze, kind: process_pause, target: demo, duration: 60s}\n"
+                 "abort_when:\n"
+                 "  - name: shop-errors\n"
+                 "    sli:\n"
+                 "      source: {zipkin: \"" +
+                 zipkin.url() +
+                 "\", poll_interval: 200ms}\n"
+                 "      service: shop\n"
+                 "      error_rate_above: 10%\n"
+                 "      window: 30s\n"
+                 "    interval: 100ms\n");
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_cli({"run", exp}), 2) << out_ << err_;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "the SLI ended it, not the 60s";
+  EXPECT_NE(out_.find("GUARDRAIL shop-errors BREACHED: shop: error ratio"), std::string::npos)
+      << out_;
+  EXPECT_NE(process_state(target), 'T');
+  EXPECT_GT(zipkin.queries(), 0u);
+}
+
+// --- faultline abort --------------------------------------------------------------------------
+
+std::string run_id_in(const std::string& out) {
+  std::smatch m;
+  return std::regex_search(out, m, std::regex("run (r-[0-9a-f]+)")) ? m[1].str() : "";
+}
+
+TEST_F(CliRun, AbortCommandStopsAnEmbeddedRunOnThisMachine) {
+  start_demo(true);
+  pid_t target = demo_pid();
+  std::string exp = write_experiment("process_pause", "60s", "10s");
+  auto cli = faultline({"run", exp});
+  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
+      << read_file(dir_.file("out.txt"));
+  std::string id = run_id_in(read_file(dir_.file("out.txt")));
+  ASSERT_NE(id, "");
+  ChildProcess abort({kBin + "/faultline", "abort", id, "--reason", "stopped by the game master"},
+                     dir_.file("abort.out"), dir_.file("abort.err"));
+  EXPECT_EQ(abort.wait(30000ms), 0) << read_file(dir_.file("abort.err"));
+  EXPECT_EQ(cli->wait(10000ms), 2);
+  std::string out = read_file(dir_.file("out.txt"));
+  EXPECT_NE(out.find("ABORTED (stopped by the game master"), std::string::npos) << out;
+  EXPECT_NE(out.find("every fault reverted"), std::string::npos) << out;
+  EXPECT_NE(process_state(target), 'T');
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/runs/" + id)) << "run file left behind";
+  // Nothing runs under that id any more.
+  EXPECT_EQ(run_cli({"abort", id}), 3);
+  EXPECT_NE(err_.find("no run " + id + " on this machine"), std::string::npos) << err_;
+}
+
+TEST_F(CliRun, AbortCommandStopsARunOnTheControllerAndSaysHowFastItReverted) {
+  start_demo(true);
+  start_controller_and_injector();
+  pid_t target = demo_pid();
+  std::string exp = write_experiment("process_pause", "60s", "10s");
+  auto cli = faultline({"run", exp, "--controller", controller_addr_});
+  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
+      << read_file(dir_.file("out.txt")) << read_file(dir_.file("err.txt"));
+  std::string id = run_id_in(read_file(dir_.file("out.txt")));
+  ASSERT_NE(id, "");
+  ChildProcess abort({kBin + "/faultline", "abort", id, "--controller", controller_addr_},
+                     dir_.file("abort.out"), dir_.file("abort.err"));
+  EXPECT_EQ(abort.wait(30000ms), 0) << read_file(dir_.file("abort.err"));
+  std::string said = read_file(dir_.file("abort.out"));
+  EXPECT_NE(said.find("run " + id + " ABORTED: aborted with faultline abort"), std::string::npos)
+      << said;
+  EXPECT_TRUE(std::regex_search(said, std::regex("every fault reverted [0-9]+ ms after the abort")))
+      << said;
+  EXPECT_EQ(cli->wait(10000ms), 2);
+  EXPECT_NE(process_state(target), 'T');
+  // A second abort finds the run over; an unknown id is an error.
+  EXPECT_EQ(run_cli({"abort", id, "--controller", controller_addr_}), 1) << out_ << err_;
+  EXPECT_NE(err_.find("had already ended"), std::string::npos) << err_;
+  EXPECT_EQ(run_cli({"abort", "r-0000000000", "--controller", controller_addr_}), 3);
 }
 
 TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {

@@ -205,7 +205,8 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
 
 std::string first_trace_sli(const experiments::Experiment& e) {
   auto reads = [](const experiments::ProbeKind& k) {
-    return std::holds_alternative<experiments::SliCondition>(k);
+    auto* sli = std::get_if<experiments::SliCondition>(&k);
+    return sli && sli->source.kind == experiments::SpanSource::Kind::kOtlp;
   };
   for (const auto& p : e.steady_state)
     if (reads(p.kind)) return "steady-state probe \"" + p.name + "\"";

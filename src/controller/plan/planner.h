@@ -41,11 +41,11 @@ Result<Plan> make_plan(const experiments::Experiment& experiment,
                        const std::vector<InjectorInfo>& injectors,
                        std::optional<uint32_t> seed = std::nullopt);
 
-// The plan as people read it, with the timeline.
-// Names the first probe, check or guardrail that reads trace spans ("guardrail \"x\""); "" if
-// none does.
+// Names the first probe, check or guardrail that reads spans from the OTLP receiver
+// ("guardrail \"x\""); "" if none does (Jaeger/Zipkin sources are polled instead).
 std::string first_trace_sli(const experiments::Experiment& e);
 
+// The plan as people read it, with the timeline.
 std::string format_plan(const experiments::Experiment& experiment, const Plan& plan);
 
 }  // namespace faultline::controller

@@ -9,6 +9,7 @@
 #include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/time_util.h"
 #include "controller/run/fault_translation.h"
 
 namespace faultline::controller {
@@ -57,7 +58,10 @@ RunEngine::RunEngine(std::string run_id, experiments::Experiment experiment, Pla
       registry_(registry),
       settings_(settings),
       traces_(traces),
-      journal_(run_id_) {}
+      journal_(run_id_) {
+  if (!settings_.otlp_export.empty())
+    fault_spans_ = std::make_unique<FaultSpanExporter>(settings_.otlp_export);
+}
 
 RunEngine::~RunEngine() {
   abort("run discarded");
@@ -146,6 +150,7 @@ void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase,
 ProbeContext RunEngine::probe_context() {
   ProbeContext ctx;
   ctx.traces = traces_;
+  ctx.polled = polled_.get();
   ctx.nodes_of = [this](const std::string& target) {
     std::vector<std::shared_ptr<InjectorLink>> links;
     for (const auto& node : plan_.targets[target].nodes)
@@ -204,7 +209,7 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
         first_error = "fault \"" + fault.name + "\": node " + node + " is no longer connected";
       continue;
     }
-    ActiveFault af{new_id("f"), &fault, link};
+    ActiveFault af{new_id("f"), &fault, link, 0, {}};
     auto fut = std::async(std::launch::async, [this, af, wire] {
       return af.link->apply(af.fault_id, run_id_, wire, settings_.lease);
     });
@@ -217,12 +222,15 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
     if (result) {
       ev.set_type(pb::EVENT_TYPE_FAULT_APPLIED);
       *f->mutable_state() = *result;
-      applied.push_back(af);
+      af.applied_unix_ns = unix_nanos_now();
       {
         std::lock_guard lock(mu_);
-        for (const auto& p : result->processes())
+        for (const auto& p : result->processes()) {
           touched_[fault.target].insert({p.pid(), p.start_time_ticks()});
+          af.pids += (af.pids.empty() ? "" : ",") + std::to_string(p.pid());
+        }
       }
+      applied.push_back(af);
     } else {
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
       f->set_error(result.error().message);
@@ -253,6 +261,13 @@ std::string RunEngine::revert(std::vector<ActiveFault> faults) {
       f->set_error("revert failed: " + s.error().message +
                    " (the injector's lease will revert it)");
       if (first_error.empty()) first_error = f->error();
+    }
+    if (fault_spans_) {
+      const ActiveFault& af = faults[i];
+      fault_spans_->export_window({run_id_, experiment_.metadata.name, af.spec->name, af.spec->kind,
+                                   af.spec->target, af.link->info().node_name, af.pids,
+                                   f->achieved(), af.applied_unix_ns, unix_nanos_now(),
+                                   f->error()});
     }
     journal_.append(ev);
   }
@@ -479,7 +494,9 @@ void RunEngine::run_rollbacks(pb::RunState ending) {
         result = "exit code " + std::to_string(r->exit_code);
     } else {
       const auto& http = std::get<experiments::HttpProbeSpec>(rb.action);
-      experiments::ProbeSpec ps{rb.name, rb.where, http, {.timeout = http.timeout}};
+      experiments::ProbeTiming timing;
+      timing.timeout = http.timeout;
+      experiments::ProbeSpec ps{rb.name, rb.where, http, timing};
       ProbeOutcome o = make_probe(ps, probe_context())->run();
       result = (o.ok ? "ok: " : "FAILED: ") + o.observed;
     }
@@ -556,6 +573,8 @@ void RunEngine::execute() {
   for (const auto& n : plan_.notes) note(n);
   int64_t ttr = -1;
   auto [verdict, reason] = run_phases(ttr);
+  polled_.reset();       // the run's probes are gone; stop asking Jaeger/Zipkin
+  fault_spans_.reset();  // sends what is queued
   finish(verdict, reason, ttr);
 }
 

@@ -17,6 +17,7 @@
 #include "controller/plan/planner.h"
 #include "controller/run/run_journal.h"
 #include "controller/watch/probe_factory.h"
+#include "controller/watch/traces/fault_span_exporter.h"
 #include "experiments/model.h"
 
 namespace faultline::controller {
@@ -25,6 +26,8 @@ struct RunSettings {
   // Lease granted with each fault; the injector reverts by itself if not renewed in time.
   Duration lease = std::chrono::seconds(10);
   Duration renew_interval = std::chrono::seconds(3);
+  // host:port of an OTLP/gRPC receiver that gets each fault's window as a span; "" = none.
+  std::string otlp_export;
 };
 
 // The exit code `faultline run` uses for a final state.
@@ -56,6 +59,8 @@ class RunEngine {
     std::string fault_id;
     const experiments::FaultSpec* spec;
     std::shared_ptr<InjectorLink> link;
+    int64_t applied_unix_ns = 0;
+    std::string pids;  // the processes it holds, "123,456"
   };
 
   void execute();
@@ -92,6 +97,8 @@ class RunEngine {
   InjectorRegistry& registry_;
   RunSettings settings_;
   SliStore* traces_;
+  std::unique_ptr<PolledTraces> polled_ = std::make_unique<PolledTraces>();
+  std::unique_ptr<FaultSpanExporter> fault_spans_;  // set when settings_.otlp_export is
   RunJournal journal_;
   std::atomic<pb::RunState> state_{pb::RUN_STATE_PENDING};
 

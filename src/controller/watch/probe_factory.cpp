@@ -64,6 +64,12 @@ std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeCont
         } else if constexpr (std::is_same_v<T, experiments::PrometheusProbeSpec>) {
           return std::make_unique<PrometheusProbe>(spec.name, kind, timeout);
         } else if constexpr (std::is_same_v<T, experiments::SliCondition>) {
+          if (kind.source.kind != experiments::SpanSource::Kind::kOtlp) {
+            if (!ctx.polled)
+              return std::make_unique<FailingProbe>(spec.name, "no span poller in this context");
+            auto src = ctx.polled->source_for(kind);
+            return std::make_unique<TracesProbe>(spec.name, kind, src.store, &src.poller);
+          }
           if (!ctx.traces)
             return std::make_unique<FailingProbe>(spec.name,
                                                   "this controller has no OTLP trace receiver");

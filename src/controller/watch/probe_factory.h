@@ -10,11 +10,13 @@
 #include "controller/link/injector_link.h"
 #include "controller/watch/probe.h"
 #include "controller/watch/traces/sli_store.h"
+#include "controller/watch/traces/span_poller.h"
 
 namespace faultline::controller {
 
 struct ProbeContext {
-  SliStore* traces = nullptr;  // null: the controller has no OTLP receiver
+  SliStore* traces = nullptr;      // null: the controller has no OTLP receiver
+  PolledTraces* polled = nullptr;  // the run's Jaeger/Zipkin sources
   // The injectors of a target's nodes, and its process selector (for process probes).
   std::function<std::vector<std::shared_ptr<InjectorLink>>(const std::string&)> nodes_of;
   std::function<pb::ProcessSelector(const std::string&)> selector_of;

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "common/log.h"
+#include "common/state_dir.h"
 #include "injector/process/process_table.h"
 
 namespace faultline::injector {
@@ -74,8 +75,7 @@ bool owner_alive(const std::string& name) {
 }  // namespace
 
 std::string default_ledger_root() {
-  const char* dir = std::getenv("FAULTLINE_STATE_DIR");
-  return std::string(dir && *dir ? dir : "/var/lib/faultline") + "/ledger";
+  return state_dir() + "/ledger";
 }
 
 Result<FaultLedger> FaultLedger::open(const std::string& root) {

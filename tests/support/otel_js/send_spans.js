@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Test-only OpenTelemetry client: builds spans with the real OpenTelemetry JS SDK and exports
-// them over OTLP/gRPC (plaintext, uncompressed) to the controller's trace receiver.
+// them over OTLP/gRPC (plaintext, uncompressed) to the controller's trace receiver, or with
+// --zipkin URL through the SDK's Zipkin exporter (JSON v2, POST URL) to a Zipkin collector.
 //
 //   node send_spans.js --endpoint 127.0.0.1:4317 --service checkout --count 100 \
 //       [--span NAME] [--error-every K | --error-fraction F] [--latency-ms MS] \
@@ -28,6 +29,7 @@ const {
   BatchSpanProcessor,
 } = require('@opentelemetry/sdk-trace-base');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc');
+const { ZipkinExporter } = require('@opentelemetry/exporter-zipkin');
 const { defaultResource, resourceFromAttributes } = require('@opentelemetry/resources');
 const { ATTR_SERVICE_NAME, ATTR_HTTP_RESPONSE_STATUS_CODE } = require('@opentelemetry/semantic-conventions');
 
@@ -35,7 +37,7 @@ const ATTR_HTTP_STATUS_CODE_OLD = 'http.status_code';
 const PROG = 'send_spans';
 const BATCH_SIZE = 512;
 
-const USAGE = `usage: node send_spans.js --endpoint HOST:PORT --service NAME --count N
+const USAGE = `usage: node send_spans.js (--endpoint HOST:PORT | --zipkin URL) --service NAME --count N
          [--span NAME] [--error-every K | --error-fraction F] [--latency-ms MS]
          [--http-status-500-every K] [--rate PER_SECOND] [--timeout-ms MS]`;
 
@@ -60,6 +62,7 @@ function parseOptions() {
     ({ values } = parseArgs({
       options: {
         endpoint: { type: 'string' },
+        zipkin: { type: 'string' },
         service: { type: 'string' },
         span: { type: 'string', default: 'GET /' },
         count: { type: 'string' },
@@ -81,14 +84,15 @@ function parseOptions() {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (!values.endpoint) usageError('--endpoint is required');
+  if (!values.endpoint === !values.zipkin) usageError('one of --endpoint and --zipkin is required');
   if (!values.service) usageError('--service is required');
   if (values.count === undefined) usageError('--count is required');
   if (values['error-every'] !== undefined && values['error-fraction'] !== undefined) {
     usageError('--error-every and --error-fraction are mutually exclusive');
   }
-  const endpoint = values.endpoint.trim();
+  const endpoint = (values.endpoint || '').trim();
   return {
+    zipkin: values.zipkin,
     // Without a scheme the exporter would assume https (TLS); the receiver speaks plaintext.
     url: /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`,
     service: values.service,
@@ -188,11 +192,13 @@ async function main() {
   const opts = parseOptions();
   installDiagLogger();
 
-  const exporter = new RecordingExporter(new OTLPTraceExporter({
-    url: opts.url,
-    compression: 'none',  // explicit: OTEL_EXPORTER_OTLP_*COMPRESSION must not turn on gzip
-    timeoutMillis: opts.timeoutMs,
-  }));
+  const exporter = new RecordingExporter(opts.zipkin
+    ? new ZipkinExporter({ url: opts.zipkin })
+    : new OTLPTraceExporter({
+      url: opts.url,
+      compression: 'none',  // explicit: OTEL_EXPORTER_OTLP_*COMPRESSION must not turn on gzip
+      timeoutMillis: opts.timeoutMs,
+    }));
   const provider = new BasicTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.service })),
     sampler: new AlwaysOnSampler(),  // explicit: OTEL_TRACES_SAMPLER must not drop spans
@@ -269,7 +275,7 @@ async function main() {
 
   const accepted = Math.max(0, exporter.exportedSpans - rejectedSpans);
   if (exporter.errors.length) {
-    failures.push(`export failed for ${exporter.failedSpans} span(s) to ${opts.url}: ` +
+    failures.push(`export failed for ${exporter.failedSpans} span(s) to ${opts.zipkin || opts.url}: ` +
                   [...new Set(exporter.errors)].join('; '));
   }
   if (stoppedEarly) failures.push(`stopped after ${created} of ${opts.count} span(s)`);

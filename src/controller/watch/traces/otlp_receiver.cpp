@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "controller/watch/traces/span_query.h"
 
 namespace faultline::controller {
 namespace otlp = opentelemetry::proto;
@@ -24,9 +25,7 @@ int64_t int_value(const otlp::common::v1::AnyValue& v) {
 bool is_error(const otlp::trace::v1::Span& span) {
   if (span.status().code() == otlp::trace::v1::Status::STATUS_CODE_ERROR) return true;
   for (const auto& kv : span.attributes())
-    if ((kv.key() == "http.response.status_code" || kv.key() == "http.status_code") &&
-        int_value(kv.value()) >= 500)
-      return true;
+    if (is_server_error_status(kv.key(), int_value(kv.value()))) return true;
   return false;
 }
 

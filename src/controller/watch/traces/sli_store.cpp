@@ -29,6 +29,16 @@ void SliStore::watch(const std::string& service, const std::string& span, Durati
   }
 }
 
+void SliStore::clear(const std::string& service) {
+  std::lock_guard lock(mu_);
+  auto it = services_.find(service);
+  if (it == services_.end()) return;
+  // A fresh window of the same size: the ring size is the seconds it was reserved for, plus one.
+  auto fresh = [](const SpanWindow& w) { return SpanWindow(w.seconds()); };
+  if (it->second.all) *it->second.all = fresh(*it->second.all);
+  for (auto& [_, w] : it->second.by_span) w = fresh(w);
+}
+
 void SliStore::ingest(const std::string& service, const SpanRecord* spans, size_t n, MonoTime now) {
   received_ += n;
   int64_t second = second_of(now);

@@ -26,6 +26,8 @@ class SliStore {
  public:
   // Keep a window of at least `window` for the service (span "" = all its spans).
   void watch(const std::string& service, const std::string& span, Duration window);
+  // Empties the service's windows (keeping what is watched), so its spans can be fed anew.
+  void clear(const std::string& service);
   // One resource's spans, under one lock.
   void ingest(const std::string& service, const SpanRecord* spans, size_t n,
               MonoTime now = MonoClock::now());

@@ -27,6 +27,8 @@ SpanWindow::Slot& SpanWindow::slot_for(int64_t second) {
 }
 
 void SpanWindow::add(int64_t second, bool error, uint64_t micros) {
+  // A polled span can be older than the window: its slot already holds a newer second.
+  if (ring_[static_cast<size_t>(second) % ring_.size()].second > second) return;
   Slot& s = slot_for(second);
   ++s.count;
   s.errors += error ? 1 : 0;

@@ -23,6 +23,8 @@ class SpanWindow {
   // Grows the ring to hold at least this many seconds (never shrinks).
   void reserve(int seconds);
   void add(int64_t second, bool error, uint64_t micros);
+  // The longest window it holds.
+  int seconds() const { return static_cast<int>(ring_.size()) - 1; }
   // Spans of the last `seconds` seconds, the current one included.
   SpanStats stats(int64_t now_second, int seconds) const;
 

@@ -3,12 +3,16 @@
 
 #include "controller/watch/probe.h"
 #include "controller/watch/traces/sli_store.h"
+#include "controller/watch/traces/span_poller.h"
 
 namespace faultline::controller {
 
 class TracesProbe : public Probe {
  public:
-  TracesProbe(std::string name, experiments::SliCondition condition, SliStore& store);
+  // With a poller (Jaeger/Zipkin source), the probe fails while the API cannot be read: an SLI
+  // nobody can see is not a passing one.
+  TracesProbe(std::string name, experiments::SliCondition condition, SliStore& store,
+              const SpanPoller* poller = nullptr);
   const std::string& name() const override { return name_; }
   ProbeOutcome run() override;
 
@@ -16,6 +20,7 @@ class TracesProbe : public Probe {
   std::string name_;
   experiments::SliCondition condition_;
   SliStore& store_;
+  const SpanPoller* poller_;
 };
 
 }  // namespace faultline::controller
