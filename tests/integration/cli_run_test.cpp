@@ -563,6 +563,35 @@ TEST_F(CliRun, ProcessRestartedPassesWhenTheSupervisorBringsANewProcess) {
   EXPECT_NE(demo_pid(), before);
 }
 
+TEST_F(CliRun, EachRecoveryCheckReportsItsOwnTimeToRecover) {
+  start_demo(true);
+  std::string exp = dir_.file("two-checks.yaml");
+  // The HTTP check may only start 300 ms after the faults: its time is at least that.
+  write_file(exp, restarted_yaml(pidfile_, "10s") +
+                      "    - name: demo-answers\n      http: {url: \"http://127.0.0.1:" +
+                      std::to_string(port_) + "/health\"}\n      initial_delay: 300ms\n");
+  ASSERT_EQ(run_cli({"run", exp}), 0) << out_ << err_;
+  std::smatch replaced, answers, total;
+  ASSERT_TRUE(
+      std::regex_search(out_, replaced,
+                        std::regex("demo-replaced \\(recovery\\) ok: .*; recovered ([0-9]+) ms "
+                                   "after the faults")))
+      << out_;
+  ASSERT_TRUE(std::regex_search(
+      out_, answers,
+      std::regex("demo-answers \\(recovery\\) ok: .*; recovered ([0-9]+) ms after the faults")))
+      << out_;
+  ASSERT_TRUE(std::regex_search(out_, total, std::regex("Time to recover +([0-9]+) ms"))) << out_;
+  EXPECT_GE(std::stoi(answers[1]), 300);
+  // The run has recovered when the last check passes.
+  int last = std::max(std::stoi(replaced[1]), std::stoi(answers[1]));
+  EXPECT_GE(std::stoi(total[1]), last) << out_;
+  EXPECT_LE(std::stoi(total[1]), last + 50) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex("\n +demo-replaced [0-9]+ ms\n +demo-answers "
+                                                 "[0-9]+ ms\n")))
+      << out_;
+}
+
 TEST_F(CliRun, ProcessRestartedFailsThroughTheDaemonsWhenNothingComesBack) {
   start_demo(false);
   start_controller_and_injector();

@@ -52,9 +52,13 @@ std::string format_event_line(const pb::RunEvent& ev) {
       return prefix + state_name(ev.state()) + (ev.message().empty() ? "" : ": " + ev.message());
     case pb::EVENT_TYPE_PROBE_RESULT: {
       const auto& p = ev.probe();
-      return prefix + fmt::format("probe {} ({}) {}: {} in {:.1f} ms", p.name(),
-                                  phase_name(p.phase()), p.ok() ? "ok" : "FAILED", p.observed(),
-                                  p.latency_ms());
+      return prefix +
+             fmt::format(
+                 "probe {} ({}) {}: {} in {:.1f} ms{}", p.name(), phase_name(p.phase()),
+                 p.ok() ? "ok" : "FAILED", p.observed(), p.latency_ms(),
+                 p.phase() == pb::PROBE_PHASE_RECOVERY && p.recovered_after_ms() >= 0
+                     ? fmt::format("; recovered {} ms after the faults", p.recovered_after_ms())
+                     : "");
     }
     case pb::EVENT_TYPE_FAULT_APPLIED:
       return prefix + fmt::format("fault {} applied on {}: {}", ev.fault().fault_name(),
@@ -97,6 +101,7 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
   std::vector<FaultRow> faults;
   std::map<std::string, size_t> row_of;  // fault_id -> row
   bool reached_recovery = false;
+  std::vector<std::pair<std::string, int64_t>> check_ttr;  // per recovery check, in order
   for (const auto& ev : events) {
     if (ev.type() == pb::EVENT_TYPE_STATE_CHANGED && ev.state() == pb::RUN_STATE_RECOVERING)
       reached_recovery = true;
@@ -104,6 +109,8 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
       ProbeTally* t = ev.probe().phase() == pb::PROBE_PHASE_STEADY_STATE_BEFORE  ? &before
                       : ev.probe().phase() == pb::PROBE_PHASE_STEADY_STATE_AFTER ? &after
                                                                                  : nullptr;
+      if (ev.probe().phase() == pb::PROBE_PHASE_RECOVERY && ev.probe().recovered_after_ms() >= 0)
+        check_ttr.emplace_back(ev.probe().name(), ev.probe().recovered_after_ms());
       if (!t) continue;
       ++t->total;
       if (ev.probe().ok())
@@ -157,6 +164,9 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
       ttr = fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(),
                         sum.recovery_deadline_ms());
     line("Time to recover", ttr);
+    // With several checks, which one took longest is the interesting part.
+    if (check_ttr.size() > 1)
+      for (const auto& [name, ms] : check_ttr) line("", fmt::format("  {} {} ms", name, ms));
   }
   line("Steady state after", tally_line(after));
   out += std::string(72, '=') + "\n";

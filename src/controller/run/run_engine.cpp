@@ -133,8 +133,8 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
                reason);
 }
 
-void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase,
-                              const ProbeOutcome& o) {
+void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o,
+                              int64_t recovered_after_ms) {
   pb::RunEvent ev;
   ev.set_type(pb::EVENT_TYPE_PROBE_RESULT);
   ev.set_state(state_);
@@ -144,6 +144,7 @@ void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase,
   r->set_ok(o.ok);
   r->set_observed(o.observed);
   r->set_latency_ms(to_millis(o.latency));
+  r->set_recovered_after_ms(recovered_after_ms);
   journal_.append(ev);
 }
 
@@ -449,6 +450,7 @@ int64_t RunEngine::await_recovery(MonoTime window_end) {
   }
   MonoTime deadline = window_end + rec.deadline;
   std::vector<int> last(checks.size(), -1);  // -1 unknown, 0 failing, 1 passing
+  std::vector<bool> recovered(checks.size(), false);
   for (;;) {
     bool all_ok = true;
     for (size_t i = 0; i < checks.size(); ++i) {
@@ -462,7 +464,14 @@ int64_t RunEngine::await_recovery(MonoTime window_end) {
       // would otherwise bury the story in identical lines.
       if (last[i] == static_cast<int>(o.ok)) continue;
       last[i] = o.ok;
-      journal_probe(checks[i]->name(), pb::PROBE_PHASE_RECOVERY, o);
+      // Each check's own time to recover: its first pass after the faults went away.
+      int64_t after = -1;
+      if (o.ok && !recovered[i]) {
+        recovered[i] = true;
+        after = std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - window_end)
+                    .count();
+      }
+      journal_probe(checks[i]->name(), pb::PROBE_PHASE_RECOVERY, o, after);
     }
     MonoTime now = MonoClock::now();
     if (all_ok)

@@ -69,7 +69,8 @@ class RunEngine {
   void set_state(pb::RunState s);
   void note(const std::string& message);
   void finish(pb::RunState verdict, const std::string& reason, int64_t ttr_ms);
-  void journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o);
+  void journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o,
+                     int64_t recovered_after_ms = -1);
   pb::RunEvent fault_event(const ActiveFault& af) const;
 
   std::string check_probes(std::vector<std::unique_ptr<Probe>>& probes,
