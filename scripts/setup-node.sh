@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs Node.js and the OpenTelemetry JS SDK that the trace tests send spans with
-# (tests/support/otel_js). Idempotent: when node and npm are on PATH and node_modules is current
-# it only compares two mtimes. Quiet on success; exits 3 on failure.
+# Installs Node.js and the npm clients the tests use, none of them written here: the
+# OpenTelemetry JS SDK the trace tests send spans with (tests/support/otel_js) and a JUnit XML
+# parser that reads faultline's reports (tests/support/junit_check). Idempotent: when node and
+# npm are on PATH and node_modules is current it only compares mtimes. Quiet on success; exits 3
+# on failure.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="$root/tests/support/otel_js"
 log="${TMPDIR:-/tmp}/faultline-npm.log"
 
 fail() {
@@ -39,25 +40,30 @@ node -e 'const [a, b] = process.versions.node.split(".").map(Number);
   fail "node $(node --version 2>/dev/null) is too old; the OpenTelemetry SDK needs ^18.19.0 || >=20.6.0"
 
 needs_install() {
-  local stamp="$dir/node_modules/.package-lock.json"
+  local dir="$1" stamp="$1/node_modules/.package-lock.json"
   [ -d "$dir/node_modules" ] || return 0
   [ -f "$stamp" ] || return 0
   [ "$dir/package-lock.json" -nt "$stamp" ] || [ "$dir/package.json" -nt "$stamp" ]
 }
 
-needs_install || exit 0
+install_dir() {
+  local dir="$1"
+  needs_install "$dir" || return 0
+  # Serialise concurrent runs: npm ci deletes node_modules before it fills it again.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/faultline-setup-node.lock"
+    flock 9
+    needs_install "$dir" || { exec 9>&-; return 0; }
+  fi
+  # --ignore-scripts: nothing here needs an install script (grpc-js is pure JavaScript).
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=warn) >"$log" 2>&1; then
+    echo "setup-node.sh: npm ci failed in $dir; last lines of $log:" >&2
+    # Drop the usage text npm appends to EUSAGE errors so the actual reason stays in view.
+    sed '/^npm error Clean install a project$/,/^npm error aliases:/d' "$log" | tail -n 40 >&2
+    exit 3
+  fi
+  exec 9>&-
+}
 
-# Serialise concurrent runs: npm ci deletes node_modules before it fills it again.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"${TMPDIR:-/tmp}/faultline-setup-node.lock"
-  flock 9
-  needs_install || exit 0
-fi
-
-# --ignore-scripts: nothing in this tree needs an install script (grpc-js is pure JavaScript).
-if ! (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=warn) >"$log" 2>&1; then
-  echo "setup-node.sh: npm ci failed in $dir; last lines of $log:" >&2
-  # Drop the usage text npm appends to EUSAGE errors so the actual reason stays in view.
-  sed '/^npm error Clean install a project$/,/^npm error aliases:/d' "$log" | tail -n 40 >&2
-  exit 3
-fi
+install_dir "$root/tests/support/otel_js"
+install_dir "$root/tests/support/junit_check"

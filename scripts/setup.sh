@@ -14,6 +14,7 @@ PACKAGES=(
   iproute2 procps curl iptables iputils-ping iperf3
   qemu-system-x86 busybox-static cpio
   prometheus
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -1,5 +1,6 @@
 // faultline: the command people and CI pipelines use.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -7,9 +8,11 @@
 #include "cli/abort_command.h"
 #include "cli/exec_command.h"
 #include "cli/injectors_command.h"
+#include "cli/report_commands.h"
 #include "cli/run_command.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
+#include "controller/store/file_run_store.h"
 #include "experiments/json_schema.h"
 #include "experiments/loader.h"
 #include "experiments/reference_doc.h"
@@ -31,9 +34,9 @@ bool parse_vars(const std::vector<std::string>& raw, std::map<std::string, std::
   return true;
 }
 
-void add_run_options(CLI::App* cmd, cli::RunOptions& opts, std::vector<std::string>& vars,
-                     int64_t& seed) {
-  cmd->add_option("file", opts.file, "experiment YAML file")->required();
+void add_run_options(CLI::App* cmd, std::vector<std::string>& files, cli::RunOptions& opts,
+                     std::vector<std::string>& vars, int64_t& seed) {
+  cmd->add_option("files", files, "experiment YAML file(s), run one after the other")->required();
   cmd->add_option("--controller", opts.controller,
                   "use a running faultline-controller (host:port) instead of the embedded one");
   cmd->add_option("--var", vars, "override one of the experiment's vars: name=value (repeatable)");
@@ -45,6 +48,55 @@ void add_run_options(CLI::App* cmd, cli::RunOptions& opts, std::vector<std::stri
                   "receiver (host:port), so tracing UIs show when faults were active");
   cmd->add_option("--seed", seed, "seed for random target selection (reproduces a placement)")
       ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
+}
+
+// The more serious of two exit codes: invalid/infra (3) > aborted (2) > failed (1) > passed (0).
+int worse(int a, int b) {
+  return std::max(a, b);
+}
+
+int run_files_in_order(const std::vector<std::string>& files, cli::RunOptions opts,
+                       const std::string& junit, const std::string& html, const std::string& json) {
+  if (!json.empty() && files.size() > 1) {
+    std::fprintf(stderr, "faultline: --json writes one run's journal; use faultline journal\n");
+    return kExitInvalidOrInfra;
+  }
+  int code = kExitPassed;
+  std::vector<v1::Run> records;
+  experiments::ReportSpec asked;  // report paths in the file, used when no flag is given
+  for (size_t i = 0; i < files.size(); ++i) {
+    opts.file = files[i];
+    if (files.size() > 1 && !opts.plan_only)
+      std::printf("%s=== %s (%zu of %zu)\n", i ? "\n" : "", files[i].c_str(), i + 1, files.size());
+    v1::Run record;
+    experiments::ReportSpec report;
+    int c = opts.controller.empty() ? cli::run_embedded(opts, &record, &report)
+                                    : cli::run_remote(opts, &record, &report);
+    std::fflush(stdout);
+    code = worse(code, c);
+    if (i == 0) asked = report;
+    if (record.has_summary()) records.push_back(std::move(record));
+    // Ctrl-C stops the whole suite, not just the experiment it interrupted.
+    if (!records.empty() && records.back().summary().reason().rfind("interrupted by", 0) == 0)
+      break;
+  }
+  if (opts.plan_only || records.empty()) return code;
+  std::string j = !junit.empty() ? junit : files.size() == 1 ? asked.junit : "";
+  std::string h = !html.empty() ? html : files.size() == 1 ? asked.html : "";
+  std::string js = !json.empty() ? json : files.size() == 1 ? asked.json : "";
+  if (!cli::write_reports(records, j, h)) code = worse(code, kExitInvalidOrInfra);
+  if (!js.empty()) {
+    std::string text = controller::run_to_json(records[0]);
+    std::FILE* f = std::fopen(js.c_str(), "w");
+    if (!f || std::fputs(text.c_str(), f) < 0) {
+      std::fprintf(stderr, "faultline: cannot write %s\n", js.c_str());
+      code = worse(code, kExitInvalidOrInfra);
+    } else {
+      std::printf("JSON journal: %s\n", js.c_str());
+    }
+    if (f) std::fclose(f);
+  }
+  return code;
 }
 
 int validate(const std::vector<std::string>& files,
@@ -74,12 +126,17 @@ int main(int argc, char** argv) {
   cli::RunOptions run_opts;
   std::vector<std::string> raw_vars;
   int64_t seed = -1;
-  auto* run = app.add_subcommand("run", "run an experiment and print what happened");
-  add_run_options(run, run_opts, raw_vars, seed);
+  std::vector<std::string> run_files;
+  std::string junit_out, html_out, json_out;
+  auto* run = app.add_subcommand("run", "run experiments and print what happened");
+  add_run_options(run, run_files, run_opts, raw_vars, seed);
+  run->add_option("--junit", junit_out, "write a JUnit XML report (one suite per experiment)");
+  run->add_option("--html", html_out, "write a self-contained HTML report");
+  run->add_option("--json", json_out, "write the run's journal as JSON (one run only)");
 
   auto* plan = app.add_subcommand(
       "plan", "show where and when each fault would run, without running anything");
-  add_run_options(plan, run_opts, raw_vars, seed);
+  add_run_options(plan, run_files, run_opts, raw_vars, seed);
 
   std::vector<std::string> validate_files;
   auto* val = app.add_subcommand("validate", "check experiment files without running them");
@@ -110,6 +167,24 @@ int main(int argc, char** argv) {
                    "`faultline run` on this machine");
   abrt->add_option("--reason", abort_reason, "why, for the journal");
 
+  std::string journal_id, query_controller;
+  auto* journal = app.add_subcommand("journal", "print a run's journal as JSON");
+  journal->add_option("run", journal_id, "run id")->required();
+  journal->add_option("--controller", query_controller,
+                      "ask this faultline-controller; without it, runs made on this machine");
+  int runs_limit = 20;
+  auto* runs = app.add_subcommand("runs", "list past and running runs, newest first");
+  runs->add_option("--controller", query_controller,
+                   "ask this faultline-controller; without it, runs made on this machine");
+  runs->add_option("--limit", runs_limit, "at most this many")->check(CLI::PositiveNumber);
+  std::vector<std::string> report_ids;
+  auto* report = app.add_subcommand("report", "render stored runs as JUnit XML and/or HTML");
+  report->add_option("runs", report_ids, "run ids (several make one combined report)")->required();
+  report->add_option("--controller", query_controller,
+                     "ask this faultline-controller; without it, runs made on this machine");
+  report->add_option("--junit", junit_out, "JUnit XML file to write");
+  report->add_option("--html", html_out, "HTML file to write");
+
   std::string injectors_controller;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
   inj->add_option("--controller", injectors_controller, "controller address host:port")->required();
@@ -136,8 +211,11 @@ int main(int argc, char** argv) {
       return kExitInvalidOrInfra;
     }
     run_opts.plan_only = plan->parsed();
-    return run_opts.controller.empty() ? cli::run_embedded(run_opts) : cli::run_remote(run_opts);
+    return run_files_in_order(run_files, run_opts, junit_out, html_out, json_out);
   }
+  if (*journal) return cli::print_journal(journal_id, query_controller);
+  if (*runs) return cli::list_runs(query_controller, runs_limit);
+  if (*report) return cli::render_reports(report_ids, query_controller, junit_out, html_out);
   if (*val) return validate(validate_files, run_opts.vars);
   if (*exec) return cli::exec_target(exec_argv, exec_all_clocks);
   if (*schema) {

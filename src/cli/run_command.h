@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "experiments/model.h"
+#include "faultline/v1/controller_api.pb.h"
+
 namespace faultline::cli {
 
 struct RunOptions {
@@ -22,8 +25,11 @@ struct RunOptions {
 };
 
 // Returns the process exit code (0 passed, 1 failed, 2 aborted, 3 invalid/infra). With
-// plan_only: 0 when the plan can be carried out, 3 otherwise.
-int run_embedded(const RunOptions& options);
-int run_remote(const RunOptions& options);
+// plan_only: 0 when the plan can be carried out, 3 otherwise. `record` (if given) receives the
+// finished run for reports; `report` the report paths the experiment file asks for.
+int run_embedded(const RunOptions& options, v1::Run* record = nullptr,
+                 experiments::ReportSpec* report = nullptr);
+int run_remote(const RunOptions& options, v1::Run* record = nullptr,
+               experiments::ReportSpec* report = nullptr);
 
 }  // namespace faultline::cli

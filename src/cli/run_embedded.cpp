@@ -10,13 +10,14 @@
 #include "common/signals.h"
 #include "controller/controller.h"
 #include "controller/link/in_process_link.h"
+#include "controller/store/file_run_store.h"
 #include "experiments/loader.h"
 #include "injector/command_handler.h"
 #include "injector/fault_engine.h"
 
 namespace faultline::cli {
 
-int run_embedded(const RunOptions& options) {
+int run_embedded(const RunOptions& options, v1::Run* record, experiments::ReportSpec* report) {
   std::mutex mu;
   std::shared_ptr<controller::RunEngine> run;
   std::unique_ptr<LocalRunFile> run_file;
@@ -44,6 +45,7 @@ int run_embedded(const RunOptions& options) {
   controller::RunSettings settings;
   settings.otlp_export = options.otlp_export;
   controller::Controller ctl(settings);
+  ctl.set_store(std::make_shared<controller::FileRunStore>(controller::default_run_store_dir()));
   controller::InjectorInfo info;
   info.node_name = host_name();
   info.labels["node"] = info.node_name;
@@ -61,6 +63,7 @@ int run_embedded(const RunOptions& options) {
       return kExitInvalidOrInfra;
     }
   }
+  if (report) *report = loaded.experiment->report;
   if (options.plan_only) {
     auto plan = ctl.plan(*loaded.experiment, options.seed);
     if (!plan.ok()) {
@@ -92,6 +95,7 @@ int run_embedded(const RunOptions& options) {
     if (run->journal().finished() && run->journal().events().size() == seq) break;
   }
   run->wait();
+  if (record) *record = run->record();
   return printer.finish();
 }
 

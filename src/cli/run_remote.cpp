@@ -16,7 +16,7 @@ namespace faultline::cli {
 
 namespace pb = ::faultline::v1;
 
-int run_remote(const RunOptions& options) {
+int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSpec* report) {
   std::mutex mu;
   std::string run_id;
   std::unique_ptr<pb::ControllerApi::Stub> stub;
@@ -41,6 +41,7 @@ int run_remote(const RunOptions& options) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
     return kExitInvalidOrInfra;
   }
+  if (report) *report = loaded.experiment->report;
   std::ifstream in(options.file);
   std::stringstream text;
   text << in.rdbuf();
@@ -97,6 +98,16 @@ int run_remote(const RunOptions& options) {
   while (reader->Read(&ev)) printer.on_event(ev);
   grpc::Status s = reader->Finish();
   int code = printer.finish();
+  if (record && s.ok()) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    pb::GetRunRequest get;
+    get.set_run_id(resp.run_id());
+    grpc::Status got = stub->GetRun(&ctx, get, record);
+    if (!got.ok())
+      std::fprintf(stderr, "faultline: cannot fetch run %s for its reports: %s\n",
+                   resp.run_id().c_str(), got.error_message().c_str());
+  }
   if (!s.ok() && code == kExitInvalidOrInfra)
     std::fprintf(stderr, "faultline: lost contact with controller %s: %s\n",
                  options.controller.c_str(), s.error_message().c_str());

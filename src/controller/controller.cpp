@@ -1,5 +1,8 @@
 #include "controller/controller.h"
 
+#include <algorithm>
+#include <set>
+
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -57,6 +60,13 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
     runs_[id] = run;
   }
   spdlog::info("run submitted run={} experiment={}", id, name);
+  if (store_) {
+    // Saved on the run's thread before wait() returns, so a finished run is always on disk.
+    run->on_finished([store = store_](const RunEngine& r) {
+      if (Status s = store->save(r.record()); !s)
+        spdlog::error("run journal not saved run={} error=\"{}\"", r.id(), s.error().message);
+    });
+  }
   run->start();
   return run;
 }
@@ -65,6 +75,34 @@ std::shared_ptr<RunEngine> Controller::find(const std::string& run_id) const {
   std::lock_guard lock(mu_);
   auto it = runs_.find(run_id);
   return it == runs_.end() ? nullptr : it->second;
+}
+
+std::optional<v1::Run> Controller::stored_run(const std::string& run_id) const {
+  return store_ ? store_->load(run_id) : std::nullopt;
+}
+
+std::vector<v1::Run> Controller::list_runs(size_t limit) const {
+  std::vector<v1::Run> out;
+  std::set<std::string> live;
+  for (const auto& r : snapshot()) {
+    v1::Run rec = r->record();
+    if (!rec.has_summary()) {  // still going: what the listing needs
+      rec.mutable_summary()->set_experiment_name(rec.experiment_name());
+      if (rec.events_size() > 0)
+        rec.mutable_summary()->set_started_unix_ms(rec.events(0).unix_ms());
+    }
+    rec.clear_events();
+    live.insert(rec.run_id());
+    out.push_back(std::move(rec));
+  }
+  if (store_)
+    for (auto& r : store_->list(limit))
+      if (!live.count(r.run_id())) out.push_back(std::move(r));
+  std::sort(out.begin(), out.end(), [](const v1::Run& a, const v1::Run& b) {
+    return a.summary().started_unix_ms() > b.summary().started_unix_ms();
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 void Controller::abort_all(const std::string& reason) {

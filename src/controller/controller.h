@@ -11,6 +11,7 @@
 
 #include "controller/link/injector_registry.h"
 #include "controller/run/run_engine.h"
+#include "controller/store/run_store.h"
 #include "controller/watch/traces/otlp_receiver.h"
 #include "controller/watch/traces/sli_store.h"
 #include "experiments/model.h"
@@ -38,6 +39,11 @@ class Controller {
   Result<std::shared_ptr<RunEngine>> submit(experiments::Experiment experiment,
                                             std::optional<uint32_t> seed = std::nullopt);
   std::shared_ptr<RunEngine> find(const std::string& run_id) const;
+  // Keeps every finished run in `store` from now on.
+  void set_store(std::shared_ptr<RunStore> store) { store_ = std::move(store); }
+  std::optional<v1::Run> stored_run(const std::string& run_id) const;
+  // Runs going on now and stored ones, newest first, without events.
+  std::vector<v1::Run> list_runs(size_t limit) const;
   void abort_all(const std::string& reason);
   // Aborts every run still going and waits until each has ended.
   void shutdown(const std::string& reason);
@@ -49,6 +55,7 @@ class Controller {
   InjectorRegistry registry_;
   SliStore traces_;
   std::unique_ptr<OtlpReceiver> otlp_;
+  std::shared_ptr<RunStore> store_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<RunEngine>> runs_;
 };

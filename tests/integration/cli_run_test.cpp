@@ -307,6 +307,99 @@ TEST_F(CliRun, GuardrailBreachAbortsRevertsAndRunsTheRollbacks) {
   EXPECT_FALSE(std::filesystem::exists(dir_.file("passed"))) << out_;
 }
 
+// --- reports: terminal, JUnit, HTML -----------------------------------------------------------
+
+TEST_F(CliRun, PassingFailingAndAbortedRunsMakeOneJUnitAndOneHtmlReport) {
+  start_demo(true);
+  std::string pass = write_experiment("process_kill", "0s", "10s");
+  // Nothing answers on this port: not steady, so FAILED and nothing injected.
+  std::string fail = dir_.file("unsteady.yaml");
+  write_file(fail, experiment_yaml(free_port(), pidfile_, "process_kill", "0s", "1s"));
+  std::string abort = dir_.file("guarded.yaml");
+  write_file(abort, guarded_pause_yaml(port_, pidfile_, dir_.path()));
+  std::string junit = dir_.file("suite.xml"), html = dir_.file("suite.html");
+  // The most serious outcome decides the exit code: aborted.
+  ASSERT_EQ(run_cli({"run", pass, fail, abort, "--junit", junit, "--html", html}), 2)
+      << out_ << err_;
+  EXPECT_NE(out_.find("JUnit report: " + junit), std::string::npos) << out_;
+  EXPECT_NE(out_.find("HTML report: " + html), std::string::npos) << out_;
+
+  // JUnit, as a parser nobody here wrote reads it.
+  std::string summary =
+      capture("node " FAULTLINE_SOURCE_DIR "/tests/support/junit_check/summarize.mjs " + junit +
+              " 2>&1; echo rc=$?");
+  EXPECT_NE(summary.find("rc=0"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("SUITE hit-and-recover tests=5 failures=0 skipped=0"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("CASE hit-and-recover.recovery | demo-back | passed"), std::string::npos)
+      << summary;
+  EXPECT_TRUE(std::regex_search(
+      summary,
+      std::regex("CASE hit-and-recover.steady_state_before \\| demo-healthy \\| failed \\| "
+                 "[^\n]*(refused|no response)")))
+      << summary;
+  EXPECT_NE(summary.find("CASE hit-and-recover.recovery | demo-back | skipped | the run ended "
+                         "before recovery"),
+            std::string::npos)
+      << summary;
+  EXPECT_TRUE(std::regex_search(
+      summary, std::regex("CASE guarded-pause.guardrail \\| demo-answers \\| failed \\| breached: "
+                          "[^\n]*\\(held [0-9]+ ms\\)")))
+      << summary;
+  EXPECT_NE(summary.find("CASE guarded-pause.verdict | run r-"), std::string::npos) << summary;
+  EXPECT_TRUE(
+      std::regex_search(summary, std::regex("guarded-pause.verdict [^\n]*\\| failed \\| "
+                                            "ABORTED: guardrail \"demo-answers\" breached")))
+      << summary;
+
+  // HTML: one file, nothing fetched, and Chromium renders it.
+  std::string page = read_file(html);
+  EXPECT_EQ(page.find("http://"), page.find("http://www.w3.org/2000/svg")) << "only the SVG xmlns";
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  EXPECT_EQ(page.find("<link"), std::string::npos);
+  std::string chromium =
+      "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+      "--user-data-dir=" +
+      dir_.file("chromium") + " ";
+  std::string dom = capture(chromium + "--dump-dom file://" + html + " 2>/dev/null");
+  EXPECT_NE(dom.find("1 of 3 runs passed"), std::string::npos) << dom.substr(0, 2000);
+  for (const char* verdict : {">PASSED<", ">FAILED<", ">ABORTED<"})
+    EXPECT_NE(dom.find(verdict), std::string::npos) << verdict;
+  EXPECT_NE(dom.find("breach: demo-answers"), std::string::npos);
+  EXPECT_NE(dom.find("recovered in "), std::string::npos);
+  std::string shot = dir_.file("suite.png");
+  capture(chromium + "--window-size=1100,2400 --screenshot=" + shot + " file://" + html +
+          " 2>/dev/null");
+  // A blank page compresses to a few kB; the three sections with their charts do not.
+  EXPECT_GT(std::filesystem::exists(shot) ? std::filesystem::file_size(shot) : 0, 60'000u);
+  if (const char* keep = std::getenv("FAULTLINE_KEEP_SCREENSHOT"))
+    std::filesystem::copy_file(shot, keep, std::filesystem::copy_options::overwrite_existing);
+
+  // The same reports later, from the stored journals.
+  auto ids = [&] {
+    std::vector<std::string> out;
+    std::string text = out_;
+    std::smatch m;
+    while (std::regex_search(text, m, std::regex("run (r-[0-9a-f]+) of"))) {
+      out.push_back(m[1]);
+      text = m.suffix();
+    }
+    return out;
+  }();
+  ASSERT_EQ(ids.size(), 3u) << out_;
+  ASSERT_EQ(run_cli({"runs"}), 0) << err_;
+  for (const auto& id : ids) EXPECT_NE(out_.find(id), std::string::npos) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex(ids[2] + " +guarded-pause .* ABORTED"))) << out_;
+  ASSERT_EQ(run_cli({"journal", ids[2]}), 0) << err_;
+  EXPECT_NE(out_.find("\"type\": \"EVENT_TYPE_GUARDRAIL_BREACHED\""), std::string::npos) << out_;
+  EXPECT_NE(out_.find("\"abort_to_reverted_ms\""), std::string::npos) << out_;
+  ASSERT_EQ(run_cli({"report", ids[0], "--junit", dir_.file("one.xml")}), 0) << err_;
+  EXPECT_NE(read_file(dir_.file("one.xml")).find("testsuite name=\"hit-and-recover\""),
+            std::string::npos);
+  EXPECT_EQ(run_cli({"journal", "r-0000000000"}), 3);
+  EXPECT_NE(err_.find("no stored run r-0000000000"), std::string::npos) << err_;
+}
+
 TEST_F(CliRun, VarsComeFromTheFileTheCommandLineAndTheEnvironment) {
   start_demo(true);
   std::string exp = dir_.file("vars.yaml");

@@ -64,15 +64,22 @@ grpc::Status ControllerApiService::AbortRun(grpc::ServerContext*, const pb::Abor
 
 grpc::Status ControllerApiService::GetRun(grpc::ServerContext*, const pb::GetRunRequest* req,
                                           pb::Run* resp) {
-  auto run = controller_.find(req->run_id());
-  if (!run) return no_run(req->run_id());
-  resp->set_run_id(run->id());
-  resp->set_experiment_name(run->experiment().metadata.name);
-  resp->set_state(run->state());
-  for (const auto& ev : run->journal().events()) {
-    *resp->add_events() = ev;
-    if (ev.type() == pb::EVENT_TYPE_RUN_FINISHED) *resp->mutable_summary() = ev.summary();
+  if (auto run = controller_.find(req->run_id())) {
+    *resp = run->record();
+    return grpc::Status::OK;
   }
+  // Runs of an earlier controller process live only in the store.
+  if (auto stored = controller_.stored_run(req->run_id())) {
+    *resp = std::move(*stored);
+    return grpc::Status::OK;
+  }
+  return no_run(req->run_id());
+}
+
+grpc::Status ControllerApiService::ListRuns(grpc::ServerContext*, const pb::ListRunsRequest* req,
+                                            pb::ListRunsResponse* resp) {
+  for (auto& r : controller_.list_runs(req->limit() > 0 ? req->limit() : 100))
+    *resp->add_runs() = std::move(r);
   return grpc::Status::OK;
 }
 

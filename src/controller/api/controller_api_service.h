@@ -17,6 +17,8 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   grpc::Status AbortRun(grpc::ServerContext*, const pb::AbortRunRequest* req,
                         pb::AbortRunResponse* resp) override;
   grpc::Status GetRun(grpc::ServerContext*, const pb::GetRunRequest* req, pb::Run* resp) override;
+  grpc::Status ListRuns(grpc::ServerContext*, const pb::ListRunsRequest* req,
+                        pb::ListRunsResponse* resp) override;
   grpc::Status ListInjectors(grpc::ServerContext*, const pb::ListInjectorsRequest*,
                              pb::ListInjectorsResponse* resp) override;
 

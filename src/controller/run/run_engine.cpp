@@ -128,9 +128,26 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
     s->set_recovery_deadline_ms(
         std::chrono::duration_cast<std::chrono::milliseconds>(experiment_.recovery->deadline)
             .count());
+  for (const auto& p : experiment_.steady_state) s->add_steady_state_probes(p.name);
+  for (const auto& g : experiment_.abort_when) s->add_guardrails(g.name);
+  if (experiment_.recovery)
+    for (const auto& c : experiment_.recovery->checks) s->add_recovery_checks(c.name);
+  s->set_source_name(experiment_.source_file);
   journal_.append(ev);
   spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict),
                reason);
+}
+
+pb::Run RunEngine::record() const {
+  pb::Run r;
+  r.set_run_id(run_id_);
+  r.set_experiment_name(experiment_.metadata.name);
+  r.set_state(state_);
+  for (const auto& ev : journal_.events()) {
+    *r.add_events() = ev;
+    if (ev.type() == pb::EVENT_TYPE_RUN_FINISHED) *r.mutable_summary() = ev.summary();
+  }
+  return r;
 }
 
 void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o,
@@ -585,6 +602,7 @@ void RunEngine::execute() {
   polled_.reset();       // the run's probes are gone; stop asking Jaeger/Zipkin
   fault_spans_.reset();  // sends what is queued
   finish(verdict, reason, ttr);
+  if (on_finished_) on_finished_(*this);
 }
 
 }  // namespace faultline::controller

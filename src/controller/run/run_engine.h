@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,8 @@ class RunEngine {
   RunEngine(const RunEngine&) = delete;
   RunEngine& operator=(const RunEngine&) = delete;
 
+  // Called on the run's thread once it has ended (before wait() returns); set before start().
+  void on_finished(std::function<void(const RunEngine&)> f) { on_finished_ = std::move(f); }
   void start();
   // Every active fault is reverted and the run ends ABORTED. False if the run already ended.
   bool abort(const std::string& reason);
@@ -53,6 +56,8 @@ class RunEngine {
   const Plan& plan() const { return plan_; }
   const RunJournal& journal() const { return journal_; }
   pb::RunState state() const { return state_; }
+  // The run as stored and served: id, state, summary (once ended) and every event.
+  pb::Run record() const;
 
  private:
   struct ActiveFault {
@@ -99,7 +104,8 @@ class RunEngine {
   RunSettings settings_;
   SliStore* traces_;
   std::unique_ptr<PolledTraces> polled_ = std::make_unique<PolledTraces>();
-  std::unique_ptr<FaultSpanExporter> fault_spans_;  // set when settings_.otlp_export is
+  std::unique_ptr<FaultSpanExporter> fault_spans_;
+  std::function<void(const RunEngine&)> on_finished_;  // set when settings_.otlp_export is
   RunJournal journal_;
   std::atomic<pb::RunState> state_{pb::RUN_STATE_PENDING};
 

@@ -1,0 +1,154 @@
+#include "cli/report_commands.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "cli/injectors_command.h"
+#include "common/exit_codes.h"
+#include "common/time_util.h"
+#include "controller/report/html_report.h"
+#include "controller/report/junit_report.h"
+#include "controller/report/run_checks.h"
+#include "controller/store/file_run_store.h"
+#include "faultline/v1/controller_api.grpc.pb.h"
+
+namespace faultline::cli {
+
+namespace {
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "faultline: cannot write %s\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<v1::ControllerApi::Stub> stub_for(const std::string& controller,
+                                                  std::string& error) {
+  auto channel = connect_controller(controller, error);
+  return channel ? v1::ControllerApi::NewStub(channel) : nullptr;
+}
+
+}  // namespace
+
+bool write_reports(const std::vector<v1::Run>& runs, const std::string& junit,
+                   const std::string& html) {
+  bool ok = true;
+  if (!junit.empty()) {
+    ok = write_file(junit, controller::junit_xml(runs)) && ok;
+    if (ok) std::printf("JUnit report: %s\n", junit.c_str());
+  }
+  if (!html.empty()) {
+    std::string title = runs.size() == 1
+                            ? "faultline: " + runs[0].experiment_name() + " — " +
+                                  controller::state_name_of(runs[0].summary().verdict())
+                            : "faultline: " + std::to_string(runs.size()) + " runs";
+    bool wrote = write_file(html, controller::html_report(runs, title));
+    if (wrote) std::printf("HTML report: %s\n", html.c_str());
+    ok = wrote && ok;
+  }
+  return ok;
+}
+
+std::optional<v1::Run> fetch_run(const std::string& run_id, const std::string& controller,
+                                 std::string& error) {
+  if (controller.empty()) {
+    controller::FileRunStore store(controller::default_run_store_dir());
+    auto run = store.load(run_id);
+    if (!run) error = "no stored run " + run_id + " in " + store.dir();
+    return run;
+  }
+  auto stub = stub_for(controller, error);
+  if (!stub) return std::nullopt;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::GetRunRequest req;
+  req.set_run_id(run_id);
+  v1::Run run;
+  grpc::Status s = stub->GetRun(&ctx, req, &run);
+  if (!s.ok()) {
+    error = s.error_message();
+    return std::nullopt;
+  }
+  return run;
+}
+
+int print_journal(const std::string& run_id, const std::string& controller) {
+  std::string error;
+  auto run = fetch_run(run_id, controller, error);
+  if (!run) {
+    std::fprintf(stderr, "faultline: %s\n", error.c_str());
+    return kExitInvalidOrInfra;
+  }
+  std::printf("%s", controller::run_to_json(*run).c_str());
+  return kExitPassed;
+}
+
+int list_runs(const std::string& controller, int limit) {
+  std::vector<v1::Run> runs;
+  if (controller.empty()) {
+    runs = controller::FileRunStore(controller::default_run_store_dir()).list(limit);
+  } else {
+    std::string error;
+    auto stub = stub_for(controller, error);
+    if (!stub) {
+      std::fprintf(stderr, "faultline: %s\n", error.c_str());
+      return kExitInvalidOrInfra;
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::ListRunsRequest req;
+    req.set_limit(limit);
+    v1::ListRunsResponse resp;
+    grpc::Status s = stub->ListRuns(&ctx, req, &resp);
+    if (!s.ok()) {
+      std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
+      return kExitInvalidOrInfra;
+    }
+    runs.assign(resp.runs().begin(), resp.runs().end());
+  }
+  std::printf("%-14s %-32s %-20s %9s  %s\n", "RUN", "EXPERIMENT", "STARTED (UTC)", "DURATION",
+              "VERDICT");
+  for (const auto& r : runs) {
+    const auto& s = r.summary();
+    bool ended = s.ended_unix_ms() > 0;
+    std::string duration =
+        ended ? std::to_string((s.ended_unix_ms() - s.started_unix_ms() + 500) / 1000) + "s" : "-";
+    std::string verdict =
+        ended ? controller::state_name_of(s.verdict())
+              : std::string("running (") + controller::state_name_of(r.state()) + ")";
+    std::printf("%-14s %-32s %-20s %9s  %s\n", r.run_id().c_str(), r.experiment_name().c_str(),
+                format_utc_millis(s.started_unix_ms()).substr(0, 19).c_str(), duration.c_str(),
+                verdict.c_str());
+  }
+  return kExitPassed;
+}
+
+int render_reports(const std::vector<std::string>& run_ids, const std::string& controller,
+                   const std::string& junit, const std::string& html) {
+  if (junit.empty() && html.empty()) {
+    std::fprintf(stderr, "faultline: report needs --junit FILE and/or --html FILE\n");
+    return kExitInvalidOrInfra;
+  }
+  std::vector<v1::Run> runs;
+  for (const auto& id : run_ids) {
+    std::string error;
+    auto run = fetch_run(id, controller, error);
+    if (!run) {
+      std::fprintf(stderr, "faultline: %s\n", error.c_str());
+      return kExitInvalidOrInfra;
+    }
+    if (!run->has_summary()) {
+      std::fprintf(stderr, "faultline: run %s has not ended yet\n", id.c_str());
+      return kExitInvalidOrInfra;
+    }
+    runs.push_back(std::move(*run));
+  }
+  return write_reports(runs, junit, html) ? kExitPassed : kExitInvalidOrInfra;
+}
+
+}  // namespace faultline::cli
