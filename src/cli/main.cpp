@@ -7,6 +7,7 @@
 
 #include "cli/abort_command.h"
 #include "cli/exec_command.h"
+#include "cli/gameday_command.h"
 #include "cli/injectors_command.h"
 #include "cli/report_commands.h"
 #include "cli/run_command.h"
@@ -167,6 +168,18 @@ int main(int argc, char** argv) {
                    "`faultline run` on this machine");
   abrt->add_option("--reason", abort_reason, "why, for the journal");
 
+  std::string gameday_file;
+  bool gameday_yes = false;
+  auto* gameday = app.add_subcommand(
+      "gameday", "run a game day: its experiments in order, with manual gates, one report");
+  gameday->add_option("file", gameday_file, "game-day YAML file (kind: GameDay)")->required();
+  gameday->add_flag("--yes", gameday_yes, "pass every manual gate (a rehearsal)");
+  gameday->add_option("--controller", run_opts.controller,
+                      "run on this faultline-controller instead of the embedded one");
+  gameday->add_option("--var", raw_vars, "override the experiments' vars: name=value");
+  gameday->add_option("--junit", junit_out, "write the day's JUnit XML report");
+  gameday->add_option("--html", html_out, "write the day's HTML report");
+
   std::string journal_id, query_controller;
   auto* journal = app.add_subcommand("journal", "print a run's journal as JSON");
   journal->add_option("run", journal_id, "run id")->required();
@@ -213,6 +226,7 @@ int main(int argc, char** argv) {
     run_opts.plan_only = plan->parsed();
     return run_files_in_order(run_files, run_opts, junit_out, html_out, json_out);
   }
+  if (*gameday) return cli::run_gameday(gameday_file, run_opts, gameday_yes, junit_out, html_out);
   if (*journal) return cli::print_journal(journal_id, query_controller);
   if (*runs) return cli::list_runs(query_controller, runs_limit);
   if (*report) return cli::render_reports(report_ids, query_controller, junit_out, html_out);

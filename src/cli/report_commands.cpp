@@ -36,18 +36,19 @@ std::unique_ptr<v1::ControllerApi::Stub> stub_for(const std::string& controller,
 }  // namespace
 
 bool write_reports(const std::vector<v1::Run>& runs, const std::string& junit,
-                   const std::string& html) {
+                   const std::string& html, const controller::DayInfo* day) {
   bool ok = true;
   if (!junit.empty()) {
     ok = write_file(junit, controller::junit_xml(runs)) && ok;
     if (ok) std::printf("JUnit report: %s\n", junit.c_str());
   }
   if (!html.empty()) {
-    std::string title = runs.size() == 1
+    std::string title = day ? "faultline game day: " + day->name
+                        : runs.size() == 1
                             ? "faultline: " + runs[0].experiment_name() + " — " +
                                   controller::state_name_of(runs[0].summary().verdict())
                             : "faultline: " + std::to_string(runs.size()) + " runs";
-    bool wrote = write_file(html, controller::html_report(runs, title));
+    bool wrote = write_file(html, controller::html_report(runs, title, day));
     if (wrote) std::printf("HTML report: %s\n", html.c_str());
     ok = wrote && ok;
   }

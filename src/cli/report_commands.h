@@ -6,14 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "controller/report/html_report.h"
 #include "faultline/v1/controller_api.pb.h"
 
 namespace faultline::cli {
 
 // Writes the JUnit and/or HTML report of `runs` (paths may be empty); says where on stdout.
 // False (with the reason on stderr) if a file cannot be written.
+// With `day`, the HTML report is a game day's (title and day section from it).
 bool write_reports(const std::vector<v1::Run>& runs, const std::string& junit,
-                   const std::string& html);
+                   const std::string& html, const controller::DayInfo* day = nullptr);
 
 // A finished or running run: from the controller when `controller` is set, else from this
 // machine's run store. nullopt with `error` set when there is none.

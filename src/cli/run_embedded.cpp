@@ -86,12 +86,14 @@ int run_embedded(const RunOptions& options, v1::Run* record, experiments::Report
   std::printf("faultline: run %s of %s (embedded controller, injector %s)\n", run->id().c_str(),
               options.file.c_str(), info.node_name.c_str());
   RunPrinter printer;
+  printer.set_planned(std::chrono::duration_cast<std::chrono::milliseconds>(run->plan().total));
   uint64_t seq = 0;
   while (true) {
     for (const auto& ev : run->journal().read_after(seq, std::chrono::milliseconds(200))) {
       printer.on_event(ev);
       seq = ev.seq();
     }
+    printer.tick();
     if (run->journal().finished() && run->journal().events().size() == seq) break;
   }
   run->wait();

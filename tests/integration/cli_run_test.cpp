@@ -148,6 +148,7 @@ TEST_F(CliRun, EmbeddedKillAndRecoverPasses) {
   EXPECT_NE(out_.find("fault hit-demo applied"), std::string::npos) << out_;
   EXPECT_NE(out_.find("SIGKILL sent to pid " + std::to_string(before)), std::string::npos) << out_;
   EXPECT_TRUE(std::regex_search(out_, std::regex("Time to recover +[0-9]+ ms"))) << out_;
+  EXPECT_EQ(out_.find("\x1b["), std::string::npos) << "plain lines when stdout is not a terminal";
   pid_t after = demo_pid();
   EXPECT_NE(after, before);
   EXPECT_TRUE(http_ok(port_));
@@ -398,6 +399,85 @@ TEST_F(CliRun, PassingFailingAndAbortedRunsMakeOneJUnitAndOneHtmlReport) {
             std::string::npos);
   EXPECT_EQ(run_cli({"journal", "r-0000000000"}), 3);
   EXPECT_NE(err_.find("no stored run r-0000000000"), std::string::npos) << err_;
+}
+
+TEST_F(CliRun, OnATerminalAStatusLineShowsPhaseActiveFaultsAndTheLastProbe) {
+  start_demo(true);
+  std::string exp = write_experiment("process_pause", "1500ms", "10s");
+  // script(1) gives the CLI a pseudo-terminal, as an operator's shell would.
+  std::string out =
+      capture("script -qfec '" + kBin + "/faultline run " + exp + "' /dev/null 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("rc=0"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\x1b[K"), std::string::npos) << "the status line is redrawn in place";
+  EXPECT_TRUE(std::regex_search(out, std::regex("▸ INJECTING [0-9.]+s of ~2s planned · active: "
+                                                "hit-demo@[^ ]+ · demo-healthy ok: HTTP 200")))
+      << out;
+  EXPECT_NE(out.find("Verdict              PASSED"), std::string::npos) << out;
+}
+
+// --- game days -------------------------------------------------------------------------------
+
+TEST_F(CliRun, GameDayRehearsalRunsEveryStepAndWritesOneReport) {
+  start_demo(true);
+  write_experiment("process_kill", "0s", "10s");  // exp.yaml
+  write_file(dir_.file("guarded.yaml"), guarded_pause_yaml(port_, pidfile_, dir_.path()));
+  std::string day = dir_.file("day.yaml");
+  write_file(day,
+             "apiVersion: faultline/v1\nkind: GameDay\nmetadata: {name: rehearsal}\n"
+             "participants: [Ana, Ben]\nnotes: dashboards open\n"
+             "experiments:\n"
+             "  - {file: exp.yaml, gate: \"Ready?\", note: kill it}\n"
+             "  - {file: guarded.yaml, gate: \"Freeze it?\"}\n");
+  std::string junit = dir_.file("day.xml"), html = dir_.file("day.html");
+  // The second step's guardrail aborts it: the day's code is the most serious one.
+  ASSERT_EQ(run_cli({"gameday", day, "--yes", "--junit", junit, "--html", html}), 2)
+      << out_ << err_;
+  EXPECT_NE(out_.find("Game day: rehearsal (2 experiments)"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("Participants: Ana, Ben"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("=== step 2 of 2: " + dir_.file("guarded.yaml")), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("GATE:"), std::string::npos) << "--yes passes the gates";
+  EXPECT_TRUE(std::regex_search(out_, std::regex("PASSED +hit-and-recover"))) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex("ABORTED +guarded-pause"))) << out_;
+  std::string summary = capture(
+      "node " FAULTLINE_SOURCE_DIR "/tests/support/junit_check/summarize.mjs " + junit + " 2>&1");
+  EXPECT_NE(summary.find("SUITE hit-and-recover"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("SUITE guarded-pause"), std::string::npos) << summary;
+  std::string page = read_file(html);
+  EXPECT_NE(page.find("faultline game day: rehearsal"), std::string::npos);
+  EXPECT_NE(page.find("The day"), std::string::npos);
+  EXPECT_NE(page.find("Ana, Ben"), std::string::npos);
+}
+
+TEST_F(CliRun, GameDayWaitsAtItsGateAndStopsWhenTheRoomSaysSo) {
+  start_demo(true);
+  write_experiment("process_kill", "0s", "10s");
+  std::string day = dir_.file("day.yaml");
+  write_file(day,
+             "apiVersion: faultline/v1\nkind: GameDay\nmetadata: {name: gated}\n"
+             "experiments:\n"
+             "  - {file: exp.yaml, gate: \"Start the kill?\"}\n"
+             "  - {file: exp.yaml, gate: \"Once more?\"}\n");
+  // Enter at the first gate, "stop" at the second.
+  std::string out =
+      capture("printf '\\nstop\\n' | " + kBin + "/faultline gameday " + day + " 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("GATE: Start the kill?"), std::string::npos) << out;
+  EXPECT_NE(out.find("GATE: Once more?"), std::string::npos) << out;
+  EXPECT_EQ(std::regex_search(out, std::regex("run r-[0-9a-f]+ of")) ? 1 : 0, 1) << out;
+  EXPECT_NE(out.find("1 of 2 experiments ran"), std::string::npos) << out;
+  EXPECT_NE(
+      out.find("NOT RUN  " + dir_.file("exp.yaml") + ": the day was stopped at the gate of step 2"),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
+
+  // A broken game-day file says where.
+  write_file(day,
+             "apiVersion: faultline/v1\nkind: GameDay\nmetadata: {name: x}\n"
+             "experiments:\n  - {fil: exp.yaml}\n");
+  EXPECT_EQ(run_cli({"gameday", day}), 3);
+  EXPECT_NE(err_.find(day + ":5:6: experiments[0].fil: unknown key (did you mean \"file\"?)"),
+            std::string::npos)
+      << err_;
 }
 
 TEST_F(CliRun, VarsComeFromTheFileTheCommandLineAndTheEnvironment) {

@@ -244,19 +244,63 @@ table{border-collapse:collapse} .facts th{text-align:left;color:#57606a;font-wei
 .checks td,.checks th,.events td{padding:3px 8px;border-bottom:1px solid #eef1f4;text-align:left;vertical-align:top}
 .checks tr.ok .st{color:#1f883d}.checks tr.bad .st{color:#cf222e;font-weight:600}.checks tr.skip .st{color:#8c959f}
 .events td.t{color:#57606a;font-variant-numeric:tabular-nums;white-space:nowrap}
-svg .lbl{font-size:12px;text-anchor:end;fill:#1d2430} svg .tick{font-size:11px;text-anchor:middle;fill:#57606a}
+svg .lbl{font-size:12px;text-anchor:end;fill:#1d2430} svg .tick{font-size:11px;fill:#57606a} svg text.tick:not([text-anchor]){text-anchor:middle}
 svg .grid{stroke:#eef1f4} svg .axis{stroke:#8c959f}
 svg .band{fill:#f0883e;opacity:.85} svg .band.bad{fill:#cf222e}
 svg .ph{opacity:.35} svg .ph.STEADY_STATE_CHECK{fill:#8c959f} svg .ph.INJECTING{fill:#f0883e} svg .ph.RECOVERING{fill:#54aeff}
 svg .ph.PASSED{fill:#1f883d} svg .ph.FAILED,svg .ph.ERROR{fill:#cf222e} svg .ph.ABORTED{fill:#bf6a02}
+svg .day.passed{fill:#1f883d} svg .day.failed{fill:#cf222e} svg .day.aborted{fill:#bf6a02}
 svg circle.ok{fill:#1f883d} svg circle.bad{fill:#cf222e}
 svg .m{stroke-width:1.5;stroke-dasharray:4 3} svg .ml{font-size:11px}
 svg .breach{stroke:#cf222e;fill:#cf222e} svg .reverted{stroke:#6e40c9;fill:#6e40c9} svg .recovered{stroke:#1f883d;fill:#1f883d}
 )";
 
+// The day at a glance: one band per run on the wall clock, coloured by verdict.
+std::string day_section(const std::vector<v1::Run>& runs, const DayInfo& day) {
+  std::string out = "<section class=\"run\">";
+  if (!day.description.empty()) out += "<p class=\"why\">" + xml_escape(day.description) + "</p>";
+  std::string facts;
+  if (!day.participants.empty()) {
+    std::string who;
+    for (const auto& p : day.participants) who += (who.empty() ? "" : ", ") + p;
+    facts += fact("Participants", who);
+  }
+  if (!day.notes.empty()) facts += fact("Notes", day.notes);
+  for (const auto& n : day.not_run) facts += fact("Not run", n);
+  out += "<table class=\"facts\">" + facts + "</table>";
+  if (!runs.empty()) {
+    int64_t t0 = runs.front().summary().started_unix_ms(), t1 = t0 + 1;
+    for (const auto& r : runs) t1 = std::max(t1, r.summary().ended_unix_ms());
+    double span = static_cast<double>(t1 - t0);
+    auto x = [&](int64_t ms) { return kLabelWidth + kPlotWidth * (ms - t0) / span; };
+    std::string body;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const auto& s = runs[i].summary();
+      double y = kTop + kRowHeight * static_cast<double>(i);
+      body += fmt::format(
+          R"~(<text class="lbl" x="{:.1f}" y="{:.1f}">{}</text><rect class="day {}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="14"><title>{} {} ({:.1f} s)</title></rect>)~",
+          kLabelWidth - 8, y + 11, xml_escape(runs[i].experiment_name()),
+          verdict_class(s.verdict()), x(s.started_unix_ms()), y,
+          std::max(2.0, x(s.ended_unix_ms()) - x(s.started_unix_ms())),
+          xml_escape(runs[i].experiment_name()), state_name_of(s.verdict()),
+          (s.ended_unix_ms() - s.started_unix_ms()) / 1000.0);
+    }
+    double h = kTop + kRowHeight * static_cast<double>(runs.size()) + 20;
+    body += fmt::format(
+        R"~(<text class="tick" text-anchor="start" x="{:.1f}" y="{:.1f}">{}</text><text class="tick" text-anchor="end" x="{:.1f}" y="{:.1f}">{}</text>)~",
+        kLabelWidth, h - 4, format_utc_millis(t0).substr(11, 8), kLabelWidth + kPlotWidth, h - 4,
+        format_utc_millis(t1).substr(11, 8));
+    out += fmt::format(
+        R"~(<h3>The day</h3><svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{0:.0f}" height="{1:.0f}" viewBox="0 0 {0:.0f} {1:.0f}">{2}</svg>)~",
+        kLabelWidth + kPlotWidth + 20, h, body);
+  }
+  return out + "</section>";
+}
+
 }  // namespace
 
-std::string html_report(const std::vector<v1::Run>& runs, const std::string& title) {
+std::string html_report(const std::vector<v1::Run>& runs, const std::string& title,
+                        const DayInfo* day) {
   std::string sections;
   int passed = 0;
   for (const auto& r : runs) {
@@ -266,6 +310,7 @@ std::string html_report(const std::vector<v1::Run>& runs, const std::string& tit
   std::string overview = runs.size() > 1 ? fmt::format("<p class=\"why\">{} of {} runs passed</p>",
                                                        passed, runs.size())
                                          : "";
+  if (day) overview += day_section(runs, *day);
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width\"><title>{0}</title><style>{1}</style>"

@@ -10,6 +10,15 @@
 
 namespace faultline::controller {
 
-std::string html_report(const std::vector<v1::Run>& runs, const std::string& title);
+// What a game day adds above its runs' sections.
+struct DayInfo {
+  std::string name, description, notes;
+  std::vector<std::string> participants;
+  std::vector<std::string> not_run;  // steps the day stopped before, "file: why"
+};
+
+// With `day`, the report opens with the day: who, notes, and a timeline of the runs.
+std::string html_report(const std::vector<v1::Run>& runs, const std::string& title,
+                        const DayInfo* day = nullptr);
 
 }  // namespace faultline::controller

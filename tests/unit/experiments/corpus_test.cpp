@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "controller/plan/planner.h"
+#include "experiments/gameday.h"
 #include "experiments/json_schema.h"
 #include "experiments/loader.h"
 #include "experiments/reference_doc.h"
@@ -67,10 +68,23 @@ std::string first_problem(const LoadResult& r) {
 TEST(Corpus, EveryExampleAndValidFileValidatesAndPlans) {
   auto files = yaml_files("experiments");
   EXPECT_GE(files.size(), 7u);  // quickstart and the six examples
-  auto valid = yaml_files("tests/corpus/valid");
-  files.insert(files.end(), valid.begin(), valid.end());
+  for (const char* dir : {"experiments/ci", "tests/corpus/valid"}) {
+    auto more = yaml_files(dir);
+    files.insert(files.end(), more.begin(), more.end());
+  }
   for (const auto& f : files) {
     SCOPED_TRACE(f.string());
+    if (read(f).find("\nkind: GameDay") != std::string::npos) {
+      // A game day: its own loader, which checks every experiment file it names exists.
+      auto day = load_gameday_file(f.string());
+      EXPECT_TRUE(day.day) << (day.diagnostics.empty() ? "" : day.diagnostics[0].format());
+      if (day.day)
+        for (const auto& step : day.day->steps) {
+          auto r = load_experiment_file(step.file);
+          EXPECT_TRUE(r.ok()) << step.file << ": " << first_problem(r);
+        }
+      continue;
+    }
     auto r = load_experiment_file(f.string());
     ASSERT_TRUE(r.ok()) << first_problem(r);
     auto plan = controller::make_plan(*r.experiment, fleet(), 1234);
