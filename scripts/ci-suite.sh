@@ -15,24 +15,10 @@ state="$(mktemp -d /tmp/faultline-ci.XXXXXX)"
 export DEMO_PIDFILE="$state/demo.pid"
 mkdir -p "$out"
 
-if curl -fsS --max-time 1 "http://127.0.0.1:$DEMO_PORT/health" >/dev/null 2>&1; then
-  echo "ci-suite: something already answers on 127.0.0.1:$DEMO_PORT; set DEMO_PORT" >&2
-  exit 3
-fi
-"$build/src/faultline-demo" supervise --port "$DEMO_PORT" --pidfile "$DEMO_PIDFILE" \
-  2>"$state/demo.log" &
-supervisor=$!
-cleanup() {
-  kill "$supervisor" 2>/dev/null || true
-  wait "$supervisor" 2>/dev/null || true
-  rm -rf "$state"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-for _ in $(seq 1 50); do
-  curl -fsS --max-time 1 "http://127.0.0.1:$DEMO_PORT/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+demo_cleanup_extra() { rm -rf "$state"; }
+# shellcheck source=demo-service.sh
+. "$root/scripts/demo-service.sh"
+start_demo "$DEMO_PORT" "$DEMO_PIDFILE" "$state/demo.log"
 
 set +e
 "$build/src/faultline" run "$root"/experiments/ci/*.yaml \

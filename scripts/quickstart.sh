@@ -12,23 +12,9 @@ echo "quickstart: building (first time takes a few minutes on 2 cores)..."
 port=18080
 state=/tmp/faultline-quickstart
 mkdir -p "$state"
-if curl -fsS --max-time 1 "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-  echo "quickstart: something already answers on 127.0.0.1:$port; stop it first" >&2
-  exit 3
-fi
-
-"$build/src/faultline-demo" supervise --port "$port" --pidfile "$state/demo.pid" \
-  2>"$state/demo.log" &
-supervisor=$!
-# The supervisor takes its worker down with it, so this trap leaves nothing running.
-cleanup() { kill "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for _ in $(seq 1 50); do
-  curl -fsS --max-time 1 "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+# shellcheck source=demo-service.sh
+. "$root/scripts/demo-service.sh"
+start_demo "$port" "$state/demo.pid" "$state/demo.log"
 echo "quickstart: demo service up on 127.0.0.1:$port (worker pid $(cat "$state/demo.pid"))"
 echo
 set +e

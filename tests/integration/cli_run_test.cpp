@@ -131,6 +131,18 @@ class CliRun : public ::testing::Test {
         << read_file(dir_.file("controller.log")) << read_file(dir_.file("injector.log"));
   }
 
+  // Starts `faultline run` (embedded, or on the controller) of a 60 s pause of the demo and
+  // returns once the demo is paused.
+  std::unique_ptr<ChildProcess> start_paused_run(pid_t target, bool on_controller) {
+    std::string exp = write_experiment("process_pause", "60s", "10s");
+    std::vector<std::string> args{"run", exp};
+    if (on_controller) args.insert(args.end(), {"--controller", controller_addr_});
+    auto cli = faultline(args);
+    EXPECT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
+        << read_file(dir_.file("out.txt")) << read_file(dir_.file("err.txt"));
+    return cli;
+  }
+
   TempDir dir_;
   int port_ = 0;
   std::string pidfile_;
@@ -210,10 +222,8 @@ TEST_F(CliRun, BadInputIsOneClearLineAndExitThree) {
 TEST_F(CliRun, CtrlCDuringAPauseRevertsAndExitsTwo) {
   start_demo(true);
   pid_t target = demo_pid();
-  std::string exp = write_experiment("process_pause", "60s", "10s");
-  auto cli = faultline({"run", exp});
-  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
-      << read_file(dir_.file("out.txt"));
+  auto cli = start_paused_run(target, false);
+  ASSERT_EQ(process_state(target), 'T');
   cli->signal(SIGINT);
   EXPECT_EQ(cli->wait(10000ms), 2) << read_file(dir_.file("out.txt"));
   EXPECT_NE(process_state(target), 'T');
@@ -228,10 +238,8 @@ TEST_F(CliRun, CtrlCOfRemoteRunAbortsOnTheController) {
   start_demo(true);
   start_controller_and_injector();
   pid_t target = demo_pid();
-  std::string exp = write_experiment("process_pause", "60s", "10s");
-  auto cli = faultline({"run", exp, "--controller", controller_addr_});
-  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
-      << read_file(dir_.file("out.txt")) << read_file(dir_.file("err.txt"));
+  auto cli = start_paused_run(target, true);
+  ASSERT_EQ(process_state(target), 'T');
   cli->signal(SIGINT);
   EXPECT_EQ(cli->wait(10000ms), 2) << read_file(dir_.file("out.txt"));
   EXPECT_NE(process_state(target), 'T');
@@ -367,6 +375,9 @@ TEST_F(CliRun, PassingFailingAndAbortedRunsMakeOneJUnitAndOneHtmlReport) {
   for (const char* verdict : {">PASSED<", ">FAILED<", ">ABORTED<"})
     EXPECT_NE(dom.find(verdict), std::string::npos) << verdict;
   EXPECT_NE(dom.find("breach: demo-answers"), std::string::npos);
+  // Probe numbers as lines: the guardrail's latency, polled every 100 ms, has many points.
+  EXPECT_NE(dom.find("guardrail demo-answers</text>"), std::string::npos);
+  EXPECT_NE(dom.find("class=\"series\""), std::string::npos);
   EXPECT_NE(dom.find("recovered in "), std::string::npos);
   std::string shot = dir_.file("suite.png");
   capture(chromium + "--window-size=1100,2400 --screenshot=" + shot + " file://" + html +
@@ -446,6 +457,27 @@ TEST_F(CliRun, GameDayRehearsalRunsEveryStepAndWritesOneReport) {
   EXPECT_NE(page.find("faultline game day: rehearsal"), std::string::npos);
   EXPECT_NE(page.find("The day"), std::string::npos);
   EXPECT_NE(page.find("Ana, Ben"), std::string::npos);
+}
+
+TEST_F(CliRun, CtrlCDuringAGameDayRevertsTheFaultAndEndsTheDay) {
+  start_demo(true);
+  pid_t target = demo_pid();
+  write_experiment("process_pause", "60s", "10s");
+  std::string day = dir_.file("day.yaml");
+  write_file(day,
+             "apiVersion: faultline/v1\nkind: GameDay\nmetadata: {name: stopped}\n"
+             "experiments:\n  - {file: exp.yaml}\n  - {file: exp.yaml}\n");
+  auto cli = faultline({"gameday", day, "--html", dir_.file("day.html")});
+  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
+      << read_file(dir_.file("out.txt"));
+  cli->signal(SIGINT);
+  EXPECT_EQ(cli->wait(15000ms), 2) << read_file(dir_.file("out.txt"));
+  EXPECT_NE(process_state(target), 'T');
+  std::string out = read_file(dir_.file("out.txt"));
+  EXPECT_NE(out.find("1 of 2 experiments ran"), std::string::npos) << out;
+  EXPECT_NE(out.find("the day was stopped with Ctrl-C during step 1"), std::string::npos) << out;
+  // The report of the part of the day that happened is still written.
+  EXPECT_NE(read_file(dir_.file("day.html")).find("ABORTED"), std::string::npos);
 }
 
 TEST_F(CliRun, GameDayWaitsAtItsGateAndStopsWhenTheRoomSaysSo) {
@@ -904,10 +936,8 @@ std::string run_id_in(const std::string& out) {
 TEST_F(CliRun, AbortCommandStopsAnEmbeddedRunOnThisMachine) {
   start_demo(true);
   pid_t target = demo_pid();
-  std::string exp = write_experiment("process_pause", "60s", "10s");
-  auto cli = faultline({"run", exp});
-  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
-      << read_file(dir_.file("out.txt"));
+  auto cli = start_paused_run(target, false);
+  ASSERT_EQ(process_state(target), 'T');
   std::string id = run_id_in(read_file(dir_.file("out.txt")));
   ASSERT_NE(id, "");
   ChildProcess abort({kBin + "/faultline", "abort", id, "--reason", "stopped by the game master"},
@@ -928,10 +958,8 @@ TEST_F(CliRun, AbortCommandStopsARunOnTheControllerAndSaysHowFastItReverted) {
   start_demo(true);
   start_controller_and_injector();
   pid_t target = demo_pid();
-  std::string exp = write_experiment("process_pause", "60s", "10s");
-  auto cli = faultline({"run", exp, "--controller", controller_addr_});
-  ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
-      << read_file(dir_.file("out.txt")) << read_file(dir_.file("err.txt"));
+  auto cli = start_paused_run(target, true);
+  ASSERT_EQ(process_state(target), 'T');
   std::string id = run_id_in(read_file(dir_.file("out.txt")));
   ASSERT_NE(id, "");
   ChildProcess abort({kBin + "/faultline", "abort", id, "--controller", controller_addr_},

@@ -13,7 +13,7 @@
 namespace faultline::controller {
 namespace {
 
-constexpr double kLabelWidth = 230, kPlotWidth = 700, kRowHeight = 22, kTop = 30;
+constexpr double kLabelWidth = 230, kPlotWidth = 700, kRowHeight = 22, kTop = 30, kChartHeight = 48;
 
 const char* verdict_class(v1::RunState s) {
   switch (s) {
@@ -144,7 +144,6 @@ std::string svg_timeline(const v1::Run& run) {
   }
   close_phase(t.end_ms / 1.02);
 
-  double height = kTop + kRowHeight * (static_cast<double>(rows.size()) + 1) + 24;
   std::string body;
   for (size_t r = 0; r < rows.size(); ++r) {
     double y = y_of(r);
@@ -153,6 +152,40 @@ std::string svg_timeline(const v1::Run& run) {
         kLabelWidth - 8, y + 11, xml_escape(rows[r].label), kLabelWidth, kLabelWidth + kPlotWidth,
         y + 7, y + 7, y, rows[r].marks);
   }
+  // Below the marks, each probe's number over time as a line, with its limit dashed.
+  double y = y_of(rows.size());
+  for (const auto& ser : run.summary().series()) {
+    if (ser.values_size() < 2) continue;
+    double lo = *std::min_element(ser.values().begin(), ser.values().end());
+    double hi = *std::max_element(ser.values().begin(), ser.values().end());
+    if (ser.has_threshold()) {
+      lo = std::min(lo, ser.threshold());
+      hi = std::max(hi, ser.threshold());
+    }
+    if (hi - lo < 1e-9) hi = lo + 1;
+    auto vy = [&](double v) {
+      return y + kChartHeight - 4 - (kChartHeight - 8) * (v - lo) / (hi - lo);
+    };
+    std::string points, bad;
+    for (int i = 0; i < ser.values_size(); ++i) {
+      double px = t.x(static_cast<double>(ser.elapsed_ms(i))), py = vy(ser.values(i));
+      points += fmt::format("{:.1f},{:.1f} ", px, py);
+      if (!ser.ok(i))
+        bad += fmt::format(R"(<circle class="bad" cx="{:.1f}" cy="{:.1f}" r="2.5"/>)", px, py);
+    }
+    std::string unit = ser.unit().empty() ? "" : " " + ser.unit();
+    body += fmt::format(
+        R"~(<text class="lbl" x="{:.1f}" y="{:.1f}">{} {}</text><text class="lbl sub" x="{:.1f}" y="{:.1f}">{:.3g} – {:.3g}{}</text><rect class="chart" x="{}" y="{:.1f}" width="{}" height="{}"/><polyline class="series" points="{}"/>{})~",
+        kLabelWidth - 8, y + 16, phase_label(ser.phase()), xml_escape(ser.name()), kLabelWidth - 8,
+        y + 30, lo, hi, xml_escape(unit), kLabelWidth, y, kPlotWidth, kChartHeight, points, bad);
+    if (ser.has_threshold())
+      body += fmt::format(
+          R"~(<line class="limit" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"/><text class="limit-lbl" x="{:.1f}" y="{:.1f}">limit {:.3g}{}</text>)~",
+          kLabelWidth, kLabelWidth + kPlotWidth, vy(ser.threshold()), vy(ser.threshold()),
+          kLabelWidth + kPlotWidth - 4, vy(ser.threshold()) - 3, ser.threshold(), xml_escape(unit));
+    y += kChartHeight + 8;
+  }
+  double height = y + 24;
   // Axis: about six ticks at round seconds.
   double end_s = t.end_ms / 1000;
   double step = 0.1;
@@ -250,6 +283,7 @@ svg .band{fill:#f0883e;opacity:.85} svg .band.bad{fill:#cf222e}
 svg .ph{opacity:.35} svg .ph.STEADY_STATE_CHECK{fill:#8c959f} svg .ph.INJECTING{fill:#f0883e} svg .ph.RECOVERING{fill:#54aeff}
 svg .ph.PASSED{fill:#1f883d} svg .ph.FAILED,svg .ph.ERROR{fill:#cf222e} svg .ph.ABORTED{fill:#bf6a02}
 svg .day.passed{fill:#1f883d} svg .day.failed{fill:#cf222e} svg .day.aborted{fill:#bf6a02}
+svg .chart{fill:#f6f8fa} svg .series{fill:none;stroke:#0969da;stroke-width:1.5} svg .limit{stroke:#cf222e;stroke-dasharray:5 3} svg .limit-lbl{font-size:10px;fill:#cf222e;text-anchor:end} svg .lbl.sub{font-size:10px;fill:#57606a}
 svg circle.ok{fill:#1f883d} svg circle.bad{fill:#cf222e}
 svg .m{stroke-width:1.5;stroke-dasharray:4 3} svg .ml{font-size:11px}
 svg .breach{stroke:#cf222e;fill:#cf222e} svg .reverted{stroke:#6e40c9;fill:#6e40c9} svg .recovered{stroke:#1f883d;fill:#1f883d}

@@ -133,6 +133,10 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
   if (experiment_.recovery)
     for (const auto& c : experiment_.recovery->checks) s->add_recovery_checks(c.name);
   s->set_source_name(experiment_.source_file);
+  {
+    std::lock_guard lock(series_mu_);
+    for (const auto& [_, ser] : series_) *s->add_series() = ser;
+  }
   journal_.append(ev);
   spdlog::info("run finished run={} verdict={} reason=\"{}\"", run_id_, state_name(verdict),
                reason);
@@ -148,6 +152,38 @@ pb::Run RunEngine::record() const {
     if (ev.type() == pb::EVENT_TYPE_RUN_FINISHED) *r.mutable_summary() = ev.summary();
   }
   return r;
+}
+
+void RunEngine::sample(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o) {
+  constexpr int kMaxPoints = 1000;
+  std::lock_guard lock(series_mu_);
+  pb::ProbeSeries& s = series_[{phase, name}];
+  if (s.name().empty()) {
+    s.set_name(name);
+    s.set_phase(phase);
+    s.set_unit(o.value ? o.unit : "ms");
+  }
+  if (o.threshold) {
+    s.set_has_threshold(true);
+    s.set_threshold(*o.threshold);
+  }
+  s.add_elapsed_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - journal_.started())
+          .count());
+  s.add_values(o.value ? *o.value : to_millis(o.latency));
+  s.add_ok(o.ok);
+  if (s.values_size() < 2 * kMaxPoints) return;
+  // Long runs: keep every other point, so memory stays bounded and the shape stays.
+  pb::ProbeSeries thin = s;
+  thin.clear_elapsed_ms();
+  thin.clear_values();
+  thin.clear_ok();
+  for (int i = 0; i < s.values_size(); i += 2) {
+    thin.add_elapsed_ms(s.elapsed_ms(i));
+    thin.add_values(s.values(i));
+    thin.add_ok(s.ok(i));
+  }
+  s = std::move(thin);
 }
 
 void RunEngine::journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o,
@@ -196,6 +232,7 @@ std::string RunEngine::check_probes(std::vector<std::unique_ptr<Probe>>& probes,
     auto& probe = probes[i];
     if (!sleep_until(phase_start + specs[i].timing.initial_delay)) break;
     ProbeOutcome o = probe->run();
+    sample(probe->name(), phase, o);
     journal_probe(probe->name(), phase, o);
     if (!o.ok && first_failure.empty()) first_failure = probe->name() + " observed " + o.observed;
   }
@@ -414,6 +451,7 @@ void RunEngine::watch_guardrails() {
       if (now < w.next) continue;
       w.next = now + w.interval;
       ProbeOutcome o = w.probe->run();
+      sample(w.probe->name(), pb::PROBE_PHASE_GUARDRAIL, o);
       // The story of a guardrail is its changes, not every 100 ms poll.
       if (w.last != static_cast<int>(o.ok)) {
         w.last = o.ok;
@@ -476,6 +514,7 @@ int64_t RunEngine::await_recovery(MonoTime window_end) {
         continue;
       }
       ProbeOutcome o = checks[i]->run();
+      sample(checks[i]->name(), pb::PROBE_PHASE_RECOVERY, o);
       all_ok = all_ok && o.ok;
       // Journal the first result and every change, not every poll: a 10 s wait at 100 ms
       // would otherwise bury the story in identical lines.

@@ -76,6 +76,8 @@ class RunEngine {
   void finish(pb::RunState verdict, const std::string& reason, int64_t ttr_ms);
   void journal_probe(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o,
                      int64_t recovered_after_ms = -1);
+  // Every probe run, journaled or not, adds a point to its series in the run summary.
+  void sample(const std::string& name, pb::ProbePhase phase, const ProbeOutcome& o);
   pb::RunEvent fault_event(const ActiveFault& af) const;
 
   std::string check_probes(std::vector<std::unique_ptr<Probe>>& probes,
@@ -105,7 +107,10 @@ class RunEngine {
   SliStore* traces_;
   std::unique_ptr<PolledTraces> polled_ = std::make_unique<PolledTraces>();
   std::unique_ptr<FaultSpanExporter> fault_spans_;
-  std::function<void(const RunEngine&)> on_finished_;  // set when settings_.otlp_export is
+  std::function<void(const RunEngine&)> on_finished_;
+  std::mutex series_mu_;
+  std::map<std::pair<int, std::string>, pb::ProbeSeries>
+      series_;  // by (phase, name)  // set when settings_.otlp_export is
   RunJournal journal_;
   std::atomic<pb::RunState> state_{pb::RUN_STATE_PENDING};
 

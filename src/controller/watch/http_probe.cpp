@@ -46,6 +46,8 @@ HttpProbe::HttpProbe(std::string name, experiments::HttpProbeSpec spec)
 
 ProbeOutcome HttpProbe::run() {
   ProbeOutcome out;
+  if (spec_.max_latency)
+    out.threshold = std::chrono::duration<double, std::milli>(*spec_.max_latency).count();
   auto start = MonoClock::now();
   httplib::Client client(origin_);
   auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(spec_.timeout);

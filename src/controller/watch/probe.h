@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/duration.h"
@@ -11,9 +12,18 @@
 namespace faultline::controller {
 
 struct ProbeOutcome {
+  ProbeOutcome() = default;
+  ProbeOutcome(bool ok_, std::string observed_, Duration latency_)
+      : ok(ok_), observed(std::move(observed_)), latency(latency_) {}
+
   bool ok = false;
   std::string observed;  // "HTTP 200", "connection refused", ...
   Duration latency{};
+  // What the probe measures as a number, for charts: the sample of a PromQL query, an SLI's
+  // error ratio or quantile. Unset: the latency is the probe's number.
+  std::optional<double> value;
+  std::optional<double> threshold;  // the limit the value is compared with, if any
+  std::string unit;                 // of value and threshold: "ms", "%", "" (a plain number)
 };
 
 class Probe {

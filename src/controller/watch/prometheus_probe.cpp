@@ -48,6 +48,15 @@ ProbeOutcome PrometheusProbe::run() {
   if (type == "scalar") sample = &data["result"][1];
   if (!sample) return finish(false, "no data for " + spec_.query);
   std::string why = check_value(spec_.check, *sample);
+  if (sample->is_string()) {
+    char* end = nullptr;
+    const std::string& text = sample->get_ref<const std::string&>();
+    double v = std::strtod(text.c_str(), &end);
+    if (end != text.c_str()) out.value = v;
+  } else if (sample->is_number()) {
+    out.value = sample->get<double>();
+  }
+  out.threshold = spec_.check.max ? spec_.check.max : spec_.check.min;
   return finish(why.empty(), why.empty() ? spec_.query + " = " + value_text(*sample) : why);
 }
 

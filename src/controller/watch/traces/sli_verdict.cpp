@@ -55,6 +55,9 @@ SliVerdict evaluate_sli(const experiments::SliCondition& c, const SpanStats& sta
     double lower = wilson_lower_bound(stats.errors, stats.count, z);
     bool bad = lower > *c.error_rate_above;
     v.breached = v.breached || bad;
+    v.value = ratio * 100;
+    v.threshold = *c.error_rate_above * 100;
+    v.unit = "%";
     parts.push_back(fmt::format(
         "error ratio {:.1f}% (at least {:.1f}% at {}% confidence{})", ratio * 100, lower * 100,
         confidence_pct, bad ? fmt::format(", above {:.1f}%", *c.error_rate_above * 100) : ""));
@@ -68,6 +71,11 @@ SliVerdict evaluate_sli(const experiments::SliCondition& c, const SpanStats& sta
     double limit_us = std::chrono::duration<double, std::micro>(*limit).count();
     bool bad = lower > limit_us;
     v.breached = v.breached || bad;
+    if (!v.value) {
+      v.value = point / 1000;
+      v.threshold = limit_us / 1000;
+      v.unit = "ms";
+    }
     parts.push_back(fmt::format("{} {} (at least {} at {}% confidence{})", label, ms_text(point),
                                 ms_text(lower), confidence_pct,
                                 bad ? ", above " + format_duration(*limit) : ""));

@@ -4,6 +4,7 @@
 // noise do not abort a run.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "controller/watch/traces/span_window.h"
@@ -15,6 +16,10 @@ struct SliVerdict {
   bool breached = false;
   bool enough_data = false;
   std::string observed;  // "error ratio 12.0% (at least 8.1% at 95% confidence) over 200 spans"
+  // The first condition's point estimate and limit, for charts ("%" or "ms"); unset without
+  // enough data.
+  std::optional<double> value, threshold;
+  std::string unit;
 };
 
 SliVerdict evaluate_sli(const experiments::SliCondition& c, const SpanStats& stats);

@@ -19,7 +19,11 @@ ProbeOutcome TracesProbe::run() {
   SliVerdict v = evaluate_sli(condition_,
                               store_.stats(condition_.service, condition_.span, condition_.window));
   std::string series = condition_.service + (condition_.span.empty() ? "" : "/" + condition_.span);
-  return {!v.breached, series + ": " + v.observed, MonoClock::now() - start};
+  ProbeOutcome out{!v.breached, series + ": " + v.observed, MonoClock::now() - start};
+  out.value = v.value;
+  out.threshold = v.threshold;
+  out.unit = v.unit;
+  return out;
 }
 
 }  // namespace faultline::controller
