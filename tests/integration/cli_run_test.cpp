@@ -480,6 +480,20 @@ TEST_F(CliRun, CtrlCDuringAGameDayRevertsTheFaultAndEndsTheDay) {
   EXPECT_NE(read_file(dir_.file("day.html")).find("ABORTED"), std::string::npos);
 }
 
+TEST_F(CliRun, TheShippedGameDayRunsAgainstTheDemoService) {
+  start_demo(true);
+  setenv("DEMO_PORT", std::to_string(port_).c_str(), 1);
+  setenv("DEMO_PIDFILE", pidfile_.c_str(), 1);
+  int code = run_cli({"gameday", FAULTLINE_SOURCE_DIR "/experiments/gameday-demo.yaml", "--yes",
+                      "--html", dir_.file("day.html")});
+  unsetenv("DEMO_PORT");
+  unsetenv("DEMO_PIDFILE");
+  ASSERT_EQ(code, 0) << out_ << err_;
+  EXPECT_NE(out_.find("2 of 2 experiments ran"), std::string::npos) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex("PASSED +ci-kill-and-recover"))) << out_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex("PASSED +ci-pause-within-slo"))) << out_;
+}
+
 TEST_F(CliRun, GameDayWaitsAtItsGateAndStopsWhenTheRoomSaysSo) {
   start_demo(true);
   write_experiment("process_kill", "0s", "10s");
