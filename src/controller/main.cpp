@@ -12,6 +12,7 @@
 #include "controller/api/controller_api_service.h"
 #include "controller/controller.h"
 #include "controller/link/injector_link_service.h"
+#include "controller/store/file_run_store.h"
 
 using namespace faultline;
 
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
   init_logging(log_level, log_json);
 
   controller::Controller ctl(settings);
+  // Finished runs outlive this process: `faultline journal/report --controller` read them.
+  ctl.set_store(std::make_shared<controller::FileRunStore>(controller::default_run_store_dir()));
   if (otlp_listen != "off") {
     if (Status s = ctl.start_otlp(otlp_listen); !s) {
       // Asked for explicitly, it must work; the default port may simply be taken by a

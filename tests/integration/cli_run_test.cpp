@@ -990,6 +990,22 @@ TEST_F(CliRun, AbortCommandStopsARunOnTheControllerAndSaysHowFastItReverted) {
   EXPECT_EQ(run_cli({"abort", id, "--controller", controller_addr_}), 1) << out_ << err_;
   EXPECT_NE(err_.find("had already ended"), std::string::npos) << err_;
   EXPECT_EQ(run_cli({"abort", "r-0000000000", "--controller", controller_addr_}), 3);
+  // The controller keeps the run after it ended, also across its own restart.
+  ASSERT_EQ(run_cli({"runs", "--controller", controller_addr_}), 0) << err_;
+  EXPECT_TRUE(std::regex_search(out_, std::regex(id + " +hit-and-recover .* ABORTED"))) << out_;
+  controller_->signal(SIGTERM);
+  controller_->wait(10000ms);
+  controller_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{kBin + "/faultline-controller", "--listen", controller_addr_,
+                               "--otlp-listen", "off"},
+      "", dir_.file("controller2.log"));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return run_cli({"journal", id, "--controller", controller_addr_}, 5000ms) == 0;
+      },
+      10000ms))
+      << err_ << read_file(dir_.file("controller2.log"));
+  EXPECT_NE(out_.find("\"type\": \"EVENT_TYPE_ALL_REVERTED\""), std::string::npos) << out_;
 }
 
 TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
