@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -169,7 +171,30 @@ std::string capture(const std::string& command) {
   return out;
 }
 
+namespace {
+
+// A test killed with SIGKILL (a timeout, a stopped session) cannot run its destructors; the
+// next test process removes what such dead processes left: fl-test-<pid>-N of a pid that no
+// longer exists.
+void remove_namespaces_of_dead_tests() {
+  std::string list = capture("ip netns list 2>/dev/null");
+  std::istringstream lines(list);
+  for (std::string line; std::getline(lines, line);) {
+    std::string name = line.substr(0, line.find(' '));
+    if (name.rfind("fl-test-", 0) != 0) continue;
+    size_t dash = name.find('-', 8);
+    if (dash == std::string::npos) continue;
+    int pid = std::atoi(name.substr(8, dash - 8).c_str());
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::system(("ip netns del " + name + " 2>/dev/null").c_str());
+  }
+}
+
+}  // namespace
+
 TestNetns::TestNetns() {
+  static std::once_flag swept;
+  std::call_once(swept, remove_namespaces_of_dead_tests);
   static std::atomic<int> counter{0};
   name_ = "fl-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   ok_ = std::system(("ip netns add " + name_ + " 2>/dev/null").c_str()) == 0;
