@@ -6,7 +6,7 @@
 
 #include "cli/report_commands.h"
 #include "common/exit_codes.h"
-#include "controller/report/run_checks.h"
+#include "controller/run/run_state.h"
 #include "experiments/gameday.h"
 
 namespace faultline::cli {
@@ -66,11 +66,11 @@ int run_gameday(const std::string& file, RunOptions options, bool yes, const std
     // The command line's --var wins over the step's vars.
     for (const auto& [k, v] : step.vars) opts.vars.emplace(k, v);
     v1::Run record;
-    int c = opts.controller.empty() ? run_embedded(opts, &record) : run_remote(opts, &record);
+    int c = run_experiment(opts, &record);
     std::fflush(stdout);
     code = std::max(code, c);
     if (record.has_summary()) runs.push_back(record);
-    if (record.summary().reason().rfind("interrupted by", 0) == 0)
+    if (interrupted_by_signal(record))
       stopped = "the day was stopped with Ctrl-C during step " + std::to_string(i + 1);
     else if (c == kExitInvalidOrInfra && !record.has_summary())
       stopped = "step " + std::to_string(i + 1) + " could not run";
@@ -79,11 +79,11 @@ int run_gameday(const std::string& file, RunOptions options, bool yes, const std
   std::printf("\n=== Game day %s: %zu of %zu experiments ran\n", day.name.c_str(), runs.size(),
               day.steps.size());
   for (const auto& r : runs)
-    std::printf("  %-8s %s (%s)\n", controller::state_name_of(r.summary().verdict()),
+    std::printf("  %-8s %s (%s)\n", controller::state_name(r.summary().verdict()),
                 r.experiment_name().c_str(), r.run_id().c_str());
   for (const auto& n : info.not_run) std::printf("  NOT RUN  %s\n", n.c_str());
   if (!stopped.empty()) code = std::max(code, static_cast<int>(kExitHypothesisFailed));
-  if (!runs.empty() && !write_reports(runs, junit, html, &info))
+  if (!runs.empty() && !write_reports(runs, junit, html, "", &info))
     code = std::max(code, static_cast<int>(kExitInvalidOrInfra));
   return code;
 }

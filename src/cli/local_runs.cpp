@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/state_dir.h"
 #include "injector/process/process_table.h"
@@ -44,9 +45,7 @@ std::string LocalRunFile::abort_reason() const {
 }
 
 std::optional<pid_t> find_local_run(const std::string& run_id) {
-  // Run ids are ours ("r-..."): refuse anything that could walk out of the directory.
-  if (run_id.empty() || run_id.find('/') != std::string::npos || run_id[0] == '.')
-    return std::nullopt;
+  if (!is_safe_id(run_id)) return std::nullopt;
   std::ifstream in(run_path(run_id));
   pid_t pid = 0;
   uint64_t start = 0;

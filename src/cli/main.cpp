@@ -13,7 +13,6 @@
 #include "cli/run_command.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
-#include "controller/store/file_run_store.h"
 #include "experiments/json_schema.h"
 #include "experiments/loader.h"
 #include "experiments/reference_doc.h"
@@ -71,32 +70,19 @@ int run_files_in_order(const std::vector<std::string>& files, cli::RunOptions op
       std::printf("%s=== %s (%zu of %zu)\n", i ? "\n" : "", files[i].c_str(), i + 1, files.size());
     v1::Run record;
     experiments::ReportSpec report;
-    int c = opts.controller.empty() ? cli::run_embedded(opts, &record, &report)
-                                    : cli::run_remote(opts, &record, &report);
+    int c = cli::run_experiment(opts, &record, &report);
     std::fflush(stdout);
     code = worse(code, c);
     if (i == 0) asked = report;
     if (record.has_summary()) records.push_back(std::move(record));
     // Ctrl-C stops the whole suite, not just the experiment it interrupted.
-    if (!records.empty() && records.back().summary().reason().rfind("interrupted by", 0) == 0)
-      break;
+    if (!records.empty() && cli::interrupted_by_signal(records.back())) break;
   }
   if (opts.plan_only || records.empty()) return code;
   std::string j = !junit.empty() ? junit : files.size() == 1 ? asked.junit : "";
   std::string h = !html.empty() ? html : files.size() == 1 ? asked.html : "";
   std::string js = !json.empty() ? json : files.size() == 1 ? asked.json : "";
-  if (!cli::write_reports(records, j, h)) code = worse(code, kExitInvalidOrInfra);
-  if (!js.empty()) {
-    std::string text = controller::run_to_json(records[0]);
-    std::FILE* f = std::fopen(js.c_str(), "w");
-    if (!f || std::fputs(text.c_str(), f) < 0) {
-      std::fprintf(stderr, "faultline: cannot write %s\n", js.c_str());
-      code = worse(code, kExitInvalidOrInfra);
-    } else {
-      std::printf("JSON journal: %s\n", js.c_str());
-    }
-    if (f) std::fclose(f);
-  }
+  if (!cli::write_reports(records, j, h, js)) code = worse(code, kExitInvalidOrInfra);
   return code;
 }
 

@@ -8,7 +8,7 @@
 #include "common/time_util.h"
 #include "controller/report/html_report.h"
 #include "controller/report/junit_report.h"
-#include "controller/report/run_checks.h"
+#include "controller/run/run_state.h"
 #include "controller/store/file_run_store.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
@@ -36,22 +36,25 @@ std::unique_ptr<v1::ControllerApi::Stub> stub_for(const std::string& controller,
 }  // namespace
 
 bool write_reports(const std::vector<v1::Run>& runs, const std::string& junit,
-                   const std::string& html, const controller::DayInfo* day) {
+                   const std::string& html, const std::string& json,
+                   const controller::DayInfo* day) {
   bool ok = true;
-  if (!junit.empty()) {
-    ok = write_file(junit, controller::junit_xml(runs)) && ok;
-    if (ok) std::printf("JUnit report: %s\n", junit.c_str());
-  }
+  auto write = [&](const char* what, const std::string& path, const std::string& text) {
+    if (path.empty()) return;
+    if (write_file(path, text))
+      std::printf("%s: %s\n", what, path.c_str());
+    else
+      ok = false;
+  };
+  if (!junit.empty()) write("JUnit report", junit, controller::junit_xml(runs));
   if (!html.empty()) {
-    std::string title = day ? "faultline game day: " + day->name
-                        : runs.size() == 1
-                            ? "faultline: " + runs[0].experiment_name() + " — " +
-                                  controller::state_name_of(runs[0].summary().verdict())
-                            : "faultline: " + std::to_string(runs.size()) + " runs";
-    bool wrote = write_file(html, controller::html_report(runs, title, day));
-    if (wrote) std::printf("HTML report: %s\n", html.c_str());
-    ok = wrote && ok;
+    std::string title = day                ? "faultline game day: " + day->name
+                        : runs.size() == 1 ? "faultline: " + runs[0].experiment_name() + " — " +
+                                                 controller::state_name(runs[0].summary().verdict())
+                                           : "faultline: " + std::to_string(runs.size()) + " runs";
+    write("HTML report", html, controller::html_report(runs, title, day));
   }
+  if (!json.empty() && !runs.empty()) write("JSON journal", json, controller::run_to_json(runs[0]));
   return ok;
 }
 
@@ -119,9 +122,9 @@ int list_runs(const std::string& controller, int limit) {
     bool ended = s.ended_unix_ms() > 0;
     std::string duration =
         ended ? std::to_string((s.ended_unix_ms() - s.started_unix_ms() + 500) / 1000) + "s" : "-";
-    std::string verdict =
-        ended ? controller::state_name_of(s.verdict())
-              : std::string("running (") + controller::state_name_of(r.state()) + ")";
+    std::string verdict = ended
+                              ? controller::state_name(s.verdict())
+                              : std::string("running (") + controller::state_name(r.state()) + ")";
     std::printf("%-14s %-32s %-20s %9s  %s\n", r.run_id().c_str(), r.experiment_name().c_str(),
                 format_utc_millis(s.started_unix_ms()).substr(0, 19).c_str(), duration.c_str(),
                 verdict.c_str());

@@ -11,11 +11,12 @@
 
 namespace faultline::cli {
 
-// Writes the JUnit and/or HTML report of `runs` (paths may be empty); says where on stdout.
-// False (with the reason on stderr) if a file cannot be written.
-// With `day`, the HTML report is a game day's (title and day section from it).
+// Writes the JUnit and/or HTML report of `runs`, and the first run's journal as JSON (paths
+// may be empty); says where on stdout. False (with the reason on stderr) if a file cannot be
+// written. With `day`, the HTML report is a game day's (title and day section from it).
 bool write_reports(const std::vector<v1::Run>& runs, const std::string& junit,
-                   const std::string& html, const controller::DayInfo* day = nullptr);
+                   const std::string& html, const std::string& json = "",
+                   const controller::DayInfo* day = nullptr);
 
 // A finished or running run: from the controller when `controller` is set, else from this
 // machine's run store. nullopt with `error` set when there is none.

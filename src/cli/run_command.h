@@ -31,5 +31,13 @@ int run_embedded(const RunOptions& options, v1::Run* record = nullptr,
                  experiments::ReportSpec* report = nullptr);
 int run_remote(const RunOptions& options, v1::Run* record = nullptr,
                experiments::ReportSpec* report = nullptr);
+// run_remote when options.controller is set, else run_embedded.
+int run_experiment(const RunOptions& options, v1::Run* record = nullptr,
+                   experiments::ReportSpec* report = nullptr);
+
+// The reason a run is aborted with when the CLI gets SIGINT/SIGTERM ("interrupted by INT...").
+std::string interrupted_reason(int sig, const std::string& detail);
+// The run was ended by a signal to the CLI: a suite or a game day stops there too.
+bool interrupted_by_signal(const v1::Run& run);
 
 }  // namespace faultline::cli

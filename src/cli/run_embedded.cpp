@@ -27,8 +27,7 @@ int run_embedded(const RunOptions& options, v1::Run* record, experiments::Report
     std::lock_guard lock(mu);
     if (!run) return;
     std::string asked = run_file ? run_file->abort_reason() : "";
-    run->abort(!asked.empty() ? asked
-                              : std::string("interrupted by ") + sigabbrev_np(sig) + "; reverting");
+    run->abort(!asked.empty() ? asked : interrupted_reason(sig, "; reverting"));
   });
 
   experiments::LoadOptions load_options;

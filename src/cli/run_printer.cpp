@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "common/exit_codes.h"
-#include "controller/report/run_checks.h"
 #include "controller/report/terminal_report.h"
+#include "controller/run/run_state.h"
 
 namespace faultline::cli {
 
@@ -48,7 +48,7 @@ void RunPrinter::on_event(const pb::RunEvent& event) {
   events_.push_back(event);
   switch (event.type()) {
     case pb::EVENT_TYPE_STATE_CHANGED:
-      phase_ = controller::state_name_of(event.state());
+      phase_ = controller::state_name(event.state());
       break;
     case pb::EVENT_TYPE_FAULT_APPLIED:
       active_[event.fault().fault_id()] = event.fault().fault_name() + "@" + event.fault().node();

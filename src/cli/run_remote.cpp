@@ -27,7 +27,7 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     pb::AbortRunRequest req;
     req.set_run_id(run_id);
-    req.set_reason(std::string("interrupted by ") + sigabbrev_np(sig) + " in the CLI");
+    req.set_reason(interrupted_reason(sig, " in the CLI"));
     pb::AbortRunResponse resp;
     grpc::Status s = stub->AbortRun(&ctx, req, &resp);
     if (!s.ok()) std::fprintf(stderr, "faultline: abort failed: %s\n", s.error_message().c_str());

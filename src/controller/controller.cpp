@@ -98,9 +98,7 @@ std::vector<v1::Run> Controller::list_runs(size_t limit) const {
   if (store_)
     for (auto& r : store_->list(limit))
       if (!live.count(r.run_id())) out.push_back(std::move(r));
-  std::sort(out.begin(), out.end(), [](const v1::Run& a, const v1::Run& b) {
-    return a.summary().started_unix_ms() > b.summary().started_unix_ms();
-  });
+  std::sort(out.begin(), out.end(), started_later);
   if (out.size() > limit) out.resize(limit);
   return out;
 }

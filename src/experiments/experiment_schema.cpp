@@ -1,89 +1,12 @@
 // The experiment format, described once. Read this file as the reference: every key, its
 // type, default and limits. docs/experiment-reference.md is generated from it.
 #include "experiments/schema.h"
+#include "experiments/schema_builders.h"
 
 namespace faultline::experiments {
 namespace {
 
-SchemaPtr make(Type t, std::string doc) {
-  auto s = std::make_shared<Schema>();
-  s->type = t;
-  s->doc = std::move(doc);
-  return s;
-}
-
-SchemaPtr str(std::string doc, std::string example = "") {
-  auto s = make(Type::kString, std::move(doc));
-  s->example = std::move(example);
-  return s;
-}
-SchemaPtr name(std::string doc) {
-  return make(Type::kName, std::move(doc));
-}
-SchemaPtr integer(std::string doc, double min, double max, std::string def = "") {
-  auto s = make(Type::kInteger, std::move(doc));
-  s->min = min;
-  s->max = max;
-  s->default_text = std::move(def);
-  return s;
-}
-SchemaPtr duration(std::string doc, std::string def = "", bool positive = false,
-                   std::optional<double> max_seconds = std::nullopt) {
-  auto s = make(Type::kDuration, std::move(doc));
-  s->default_text = std::move(def);
-  s->min = 0;
-  s->exclusive_min = positive;
-  s->max = max_seconds;
-  return s;
-}
-SchemaPtr percent(std::string doc, std::string def = "", bool positive = false) {
-  auto s = make(Type::kPercent, std::move(doc));
-  s->default_text = std::move(def);
-  s->min = 0;
-  s->max = 100;
-  s->exclusive_min = positive;
-  return s;
-}
-SchemaPtr size(std::string doc, std::string def = "") {
-  auto s = make(Type::kSize, std::move(doc));
-  s->default_text = std::move(def);
-  return s;
-}
-SchemaPtr rate(std::string doc) {
-  return make(Type::kRate, std::move(doc));
-}
-SchemaPtr enumeration(std::vector<std::string> values, std::string doc, std::string def = "") {
-  auto s = make(Type::kEnum, std::move(doc));
-  s->values = std::move(values);
-  s->default_text = std::move(def);
-  return s;
-}
-SchemaPtr string_map(std::string doc) {
-  return make(Type::kStringMap, std::move(doc));
-}
-SchemaPtr list(SchemaPtr items, std::string doc) {
-  auto s = make(Type::kList, std::move(doc));
-  s->items = std::move(items);
-  return s;
-}
-SchemaPtr map_of(SchemaPtr items, std::string doc) {
-  auto s = make(Type::kMap, std::move(doc));
-  s->items = std::move(items);
-  return s;
-}
-SchemaPtr object(std::vector<Property> props, std::string doc,
-                 std::vector<std::vector<std::string>> one_of = {}) {
-  auto s = make(Type::kObject, std::move(doc));
-  s->properties = std::move(props);
-  s->one_of_keys = std::move(one_of);
-  return s;
-}
-Property req(std::string n, SchemaPtr s) {
-  return {std::move(n), std::move(s), true};
-}
-Property opt(std::string n, SchemaPtr s) {
-  return {std::move(n), std::move(s), false};
-}
+using namespace schema_builders;
 
 // --- shared pieces ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@
 #include "controller/report/run_checks.h"
 #include "controller/report/terminal_report.h"
 #include "controller/report/xml_escape.h"
+#include "controller/run/run_state.h"
 
 namespace faultline::controller {
 namespace {
@@ -96,7 +97,7 @@ std::string svg_timeline(const v1::Run& run) {
     switch (ev.type()) {
       case v1::EVENT_TYPE_STATE_CHANGED:
         close_phase(ms);
-        phase = state_name_of(ev.state());
+        phase = state_name(ev.state());
         phase_start = ms;
         break;
       case v1::EVENT_TYPE_FAULT_APPLIED:
@@ -224,12 +225,7 @@ std::string run_section(const v1::Run& run) {
     reached_recovery = reached_recovery || (ev.type() == v1::EVENT_TYPE_STATE_CHANGED &&
                                             ev.state() == v1::RUN_STATE_RECOVERING);
   if (sum.recovery_deadline_ms() > 0)
-    facts += fact("Time to recover",
-                  !reached_recovery ? "not measured (the run ended before recovery)"
-                  : sum.time_to_recover_ms() >= 0
-                      ? fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(),
-                                    sum.recovery_deadline_ms())
-                      : fmt::format("not recovered (deadline {} ms)", sum.recovery_deadline_ms()));
+    facts += fact("Time to recover", time_to_recover_text(sum, reached_recovery));
   if (sum.abort_to_reverted_ms() >= 0)
     facts += fact("Abort to all reverted", fmt::format("{} ms", sum.abort_to_reverted_ms()));
   facts += fact("Exit code", std::to_string(sum.exit_code()));
@@ -261,7 +257,7 @@ std::string run_section(const v1::Run& run) {
 <h3>Checks</h3><table class="checks"><tr><th></th><th>phase</th><th>check</th><th>observed</th></tr>{6}</table>
 <details><summary>Events ({7})</summary><table class="events">{8}</table></details></section>
 )",
-      verdict_class(sum.verdict()), state_name_of(sum.verdict()), xml_escape(run.experiment_name()),
+      verdict_class(sum.verdict()), state_name(sum.verdict()), xml_escape(run.experiment_name()),
       xml_escape(sum.reason()), facts, svg_timeline(run), checks, run.events_size(), events);
 }
 
@@ -316,7 +312,7 @@ std::string day_section(const std::vector<v1::Run>& runs, const DayInfo& day) {
           kLabelWidth - 8, y + 11, xml_escape(runs[i].experiment_name()),
           verdict_class(s.verdict()), x(s.started_unix_ms()), y,
           std::max(2.0, x(s.ended_unix_ms()) - x(s.started_unix_ms())),
-          xml_escape(runs[i].experiment_name()), state_name_of(s.verdict()),
+          xml_escape(runs[i].experiment_name()), state_name(s.verdict()),
           (s.ended_unix_ms() - s.started_unix_ms()) / 1000.0);
     }
     double h = kTop + kRowHeight * static_cast<double>(runs.size()) + 20;

@@ -5,6 +5,7 @@
 #include "common/time_util.h"
 #include "controller/report/run_checks.h"
 #include "controller/report/xml_escape.h"
+#include "controller/run/run_state.h"
 
 namespace faultline::controller {
 namespace {
@@ -64,8 +65,7 @@ std::string junit_xml(const std::vector<v1::Run>& runs) {
         "    </properties>\n{}  </testsuite>\n",
         xml_escape(run.experiment_name()), checks.size(), f, s, seconds,
         format_utc_millis(sum.started_unix_ms()).substr(0, 19), xml_escape(run.run_id()),
-        state_name_of(sum.verdict()), xml_escape(sum.reason()), xml_escape(sum.source_name()),
-        cases);
+        state_name(sum.verdict()), xml_escape(sum.reason()), xml_escape(sum.source_name()), cases);
     tests += static_cast<int>(checks.size());
     failures += f;
     skipped += s;

@@ -5,7 +5,7 @@
 #include <map>
 #include <optional>
 
-#include "controller/run/run_engine.h"
+#include "controller/run/run_state.h"
 
 namespace faultline::controller {
 namespace {

@@ -23,6 +23,4 @@ struct CheckOutcome {
 // steady state after.
 std::vector<CheckOutcome> run_checks(const v1::Run& run);
 
-const char* state_name_of(v1::RunState state);
-
 }  // namespace faultline::controller

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "common/time_util.h"
-#include "controller/run/run_engine.h"
+#include "controller/run/run_state.h"
 
 namespace faultline::controller {
 namespace {
@@ -44,6 +44,14 @@ std::string tally_line(const ProbeTally& t) {
 }
 
 }  // namespace
+
+std::string time_to_recover_text(const pb::RunSummary& sum, bool reached_recovery) {
+  if (!reached_recovery) return "not measured (the run ended before recovery)";
+  if (sum.time_to_recover_ms() < 0)
+    return fmt::format("not recovered (deadline {} ms)", sum.recovery_deadline_ms());
+  return fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(),
+                     sum.recovery_deadline_ms());
+}
 
 std::string format_event_line(const pb::RunEvent& ev) {
   std::string prefix = fmt::format("[+{:.2f}s] ", ev.elapsed_ms() / 1000.0);
@@ -157,13 +165,7 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
     if (!f.error.empty()) line("", "  error: " + f.error);
   }
   if (sum.recovery_deadline_ms() > 0) {
-    std::string ttr = fmt::format("not recovered (deadline {} ms)", sum.recovery_deadline_ms());
-    if (!reached_recovery)
-      ttr = "not measured (the run ended before recovery)";
-    else if (sum.time_to_recover_ms() >= 0)
-      ttr = fmt::format("{} ms (deadline {} ms)", sum.time_to_recover_ms(),
-                        sum.recovery_deadline_ms());
-    line("Time to recover", ttr);
+    line("Time to recover", time_to_recover_text(sum, reached_recovery));
     // With several checks, which one took longest is the interesting part.
     if (check_ttr.size() > 1)
       for (const auto& [name, ms] : check_ttr) line("", fmt::format("  {} {} ms", name, ms));

@@ -14,6 +14,10 @@ namespace pb = ::faultline::v1;
 // "[+0.25s] probe demo-back (recovery) ok: HTTP 200 in 0.9 ms"
 std::string format_event_line(const pb::RunEvent& event);
 
+// "217 ms (deadline 10000 ms)", "not recovered (deadline ...)", or "not measured (...)" when
+// the run never reached RECOVERING; the same words in every report.
+std::string time_to_recover_text(const pb::RunSummary& summary, bool reached_recovery);
+
 // The end-of-run summary block; `events` must end with RUN_FINISHED.
 std::string format_summary(const std::vector<pb::RunEvent>& events);
 

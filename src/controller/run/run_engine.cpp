@@ -6,49 +6,12 @@
 #include <future>
 
 #include "common/command_runner.h"
-#include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/time_util.h"
 #include "controller/run/fault_translation.h"
 
 namespace faultline::controller {
-
-int exit_code_for(pb::RunState state) {
-  switch (state) {
-    case pb::RUN_STATE_PASSED:
-      return kExitPassed;
-    case pb::RUN_STATE_FAILED:
-      return kExitHypothesisFailed;
-    case pb::RUN_STATE_ABORTED:
-      return kExitAborted;
-    default:
-      return kExitInvalidOrInfra;
-  }
-}
-
-const char* state_name(pb::RunState state) {
-  switch (state) {
-    case pb::RUN_STATE_PENDING:
-      return "PENDING";
-    case pb::RUN_STATE_STEADY_STATE_CHECK:
-      return "STEADY_STATE_CHECK";
-    case pb::RUN_STATE_INJECTING:
-      return "INJECTING";
-    case pb::RUN_STATE_RECOVERING:
-      return "RECOVERING";
-    case pb::RUN_STATE_PASSED:
-      return "PASSED";
-    case pb::RUN_STATE_FAILED:
-      return "FAILED";
-    case pb::RUN_STATE_ABORTED:
-      return "ABORTED";
-    case pb::RUN_STATE_ERROR:
-      return "ERROR";
-    default:
-      return "UNKNOWN";
-  }
-}
 
 RunEngine::RunEngine(std::string run_id, experiments::Experiment experiment, Plan plan,
                      InjectorRegistry& registry, RunSettings settings, SliStore* traces)

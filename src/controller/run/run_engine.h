@@ -17,6 +17,7 @@
 #include "controller/link/injector_registry.h"
 #include "controller/plan/planner.h"
 #include "controller/run/run_journal.h"
+#include "controller/run/run_state.h"
 #include "controller/watch/probe_factory.h"
 #include "controller/watch/traces/fault_span_exporter.h"
 #include "experiments/model.h"
@@ -30,10 +31,6 @@ struct RunSettings {
   // host:port of an OTLP/gRPC receiver that gets each fault's window as a span; "" = none.
   std::string otlp_export;
 };
-
-// The exit code `faultline run` uses for a final state.
-int exit_code_for(pb::RunState state);
-const char* state_name(pb::RunState state);
 
 class RunEngine {
  public:

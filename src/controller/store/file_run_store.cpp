@@ -10,18 +10,11 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "common/ids.h"
 #include "common/state_dir.h"
 
 namespace faultline::controller {
 namespace fs = std::filesystem;
-
-namespace {
-
-bool valid_id(const std::string& id) {
-  return !id.empty() && id[0] != '.' && id.find('/') == std::string::npos;
-}
-
-}  // namespace
 
 std::string run_to_json(const v1::Run& run) {
   std::string json;
@@ -41,7 +34,7 @@ std::string default_run_store_dir() {
 FileRunStore::FileRunStore(std::string dir) : dir_(std::move(dir)) {}
 
 Status FileRunStore::save(const v1::Run& run) {
-  if (!valid_id(run.run_id()))
+  if (!is_safe_id(run.run_id()))
     return make_error(ErrorCode::kInvalidArgument, "bad run id \"" + run.run_id() + "\"");
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -62,7 +55,7 @@ Status FileRunStore::save(const v1::Run& run) {
 }
 
 std::optional<v1::Run> FileRunStore::load(const std::string& run_id) const {
-  if (!valid_id(run_id)) return std::nullopt;
+  if (!is_safe_id(run_id)) return std::nullopt;
   std::ifstream in(dir_ + "/" + run_id + ".json");
   if (!in) return std::nullopt;
   std::stringstream text;
@@ -85,9 +78,7 @@ std::vector<v1::Run> FileRunStore::list(size_t limit) const {
       out.push_back(std::move(*run));
     }
   }
-  std::sort(out.begin(), out.end(), [](const v1::Run& a, const v1::Run& b) {
-    return a.summary().started_unix_ms() > b.summary().started_unix_ms();
-  });
+  std::sort(out.begin(), out.end(), started_later);
   if (out.size() > limit) out.resize(limit);
   return out;
 }

@@ -11,6 +11,11 @@
 
 namespace faultline::controller {
 
+// Listing order everywhere: the run that started last first.
+inline bool started_later(const v1::Run& a, const v1::Run& b) {
+  return a.summary().started_unix_ms() > b.summary().started_unix_ms();
+}
+
 class RunStore {
  public:
   virtual ~RunStore() = default;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/time_util.h"
+#include "controller/watch/http_url.h"
 #include "controller/watch/value_check.h"
 
 namespace faultline::controller {
@@ -36,11 +37,9 @@ std::string describe(httplib::Error e) {
 
 HttpProbe::HttpProbe(std::string name, experiments::HttpProbeSpec spec)
     : name_(std::move(name)), spec_(std::move(spec)) {
-  const std::string& url = spec_.url;
-  size_t scheme_end = url.find("://");
-  size_t path_start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  origin_ = path_start == std::string::npos ? url : url.substr(0, path_start);
-  path_ = path_start == std::string::npos ? "/" : url.substr(path_start);
+  HttpUrl url = split_http_url(spec_.url);
+  origin_ = url.origin;
+  path_ = url.path.empty() ? "/" : url.path;
   if (!spec_.body_regex.empty()) body_regex_ = std::regex(spec_.body_regex);
 }
 

@@ -5,15 +5,17 @@
 #include <nlohmann/json.hpp>
 
 #include "common/time_util.h"
+#include "controller/watch/http_url.h"
 #include "controller/watch/value_check.h"
 
 namespace faultline::controller {
 
 PrometheusProbe::PrometheusProbe(std::string name, experiments::PrometheusProbeSpec spec,
                                  Duration timeout)
-    : name_(std::move(name)), spec_(std::move(spec)), timeout_(timeout) {
-  while (!spec_.url.empty() && spec_.url.back() == '/') spec_.url.pop_back();
-}
+    : name_(std::move(name)),
+      spec_(std::move(spec)),
+      url_(split_base_url(spec_.url)),
+      timeout_(timeout) {}
 
 ProbeOutcome PrometheusProbe::run() {
   auto start = MonoClock::now();
@@ -24,16 +26,12 @@ ProbeOutcome PrometheusProbe::run() {
     out.latency = MonoClock::now() - start;
     return out;
   };
-  size_t scheme_end = spec_.url.find("://");
-  size_t path_start = spec_.url.find('/', scheme_end + 3);
-  std::string origin = spec_.url.substr(0, path_start);
-  std::string prefix = path_start == std::string::npos ? "" : spec_.url.substr(path_start);
-  httplib::Client client(origin);
+  httplib::Client client(url_.origin);
   auto t = std::chrono::duration_cast<std::chrono::microseconds>(timeout_);
   client.set_connection_timeout(t);
   client.set_read_timeout(t);
   httplib::Params params{{"query", spec_.query}};
-  auto res = client.Get(prefix + "/api/v1/query", params, httplib::Headers{});
+  auto res = client.Get(url_.path + "/api/v1/query", params, httplib::Headers{});
   if (!res) return finish(false, "Prometheus unreachable: " + httplib::to_string(res.error()));
   nlohmann::json doc = nlohmann::json::parse(res->body, nullptr, false);
   if (doc.is_discarded())

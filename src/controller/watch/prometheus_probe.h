@@ -1,5 +1,6 @@
 #pragma once
 
+#include "controller/watch/http_url.h"
 #include "controller/watch/probe.h"
 
 namespace faultline::controller {
@@ -15,6 +16,7 @@ class PrometheusProbe : public Probe {
  private:
   std::string name_;
   experiments::PrometheusProbeSpec spec_;
+  HttpUrl url_;
   Duration timeout_;
 };
 

@@ -38,7 +38,9 @@ SpanPoller::SpanPoller(experiments::SpanSource source, SliStore& store)
       store_(store),
       api_(source_.kind == experiments::SpanSource::Kind::kZipkin ? make_zipkin_query()
                                                                   : make_jaeger_query()) {
+  // Without trailing slashes: messages name the URL as the API paths are appended to it.
   while (!source_.url.empty() && source_.url.back() == '/') source_.url.pop_back();
+  url_ = split_http_url(source_.url);
   loop_ = std::make_unique<InterruptibleThread>([this](InterruptibleThread& self) {
     while (self.sleep_for(source_.poll_interval)) poll_once();
   });
@@ -76,11 +78,7 @@ void SpanPoller::poll_once() {
     std::lock_guard lock(mu_);
     services = services_;
   }
-  size_t scheme_end = source_.url.find("://");
-  size_t path_start = source_.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  std::string origin = source_.url.substr(0, path_start);
-  std::string prefix = path_start == std::string::npos ? "" : source_.url.substr(path_start);
-  httplib::Client client(origin);
+  httplib::Client client(url_.origin);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
 
@@ -90,7 +88,7 @@ void SpanPoller::poll_once() {
     longest_window_us = std::max(longest_window_us, micros(w.window));
     int64_t now_us = unix_micros_now();
     int64_t from = w.polled_to_us ? w.polled_to_us - kOverlapUs : now_us - micros(w.window);
-    auto res = client.Get(prefix + api_->request_path(service, from, now_us, kTraceLimit));
+    auto res = client.Get(url_.path + api_->request_path(service, from, now_us, kTraceLimit));
     if (!res) {
       error = std::string(api_name(source_.kind)) + " at " + source_.url +
               " unreachable: " + httplib::to_string(res.error());

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/interruptible_thread.h"
+#include "controller/watch/http_url.h"
 #include "controller/watch/traces/sli_store.h"
 #include "controller/watch/traces/span_query.h"
 #include "experiments/model.h"
@@ -38,6 +39,7 @@ class SpanPoller {
   experiments::SpanSource source_;
   SliStore& store_;
   std::unique_ptr<SpanQueryApi> api_;
+  HttpUrl url_;  // set before the polling thread starts
   mutable std::mutex mu_;
   std::map<std::string, Watched> services_;
   // Per service: span key -> end (µs), pruned by age.

@@ -1,0 +1,13 @@
+// Names and exit codes of a run's states: what every report and the CLI show, without the run
+// engine itself.
+#pragma once
+
+#include "faultline/v1/controller_api.pb.h"
+
+namespace faultline::controller {
+
+// The exit code `faultline run` uses for a final state.
+int exit_code_for(v1::RunState state);
+const char* state_name(v1::RunState state);
+
+}  // namespace faultline::controller
