@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli/client_security.h"
 #include "cli/injectors_command.h"
 #include "cli/local_runs.h"
 #include "common/exit_codes.h"
@@ -57,6 +58,7 @@ int abort_remote(const std::string& run_id, const std::string& controller,
   pb::AbortRunResponse resp;
   {
     grpc::ClientContext ctx;
+    authorize(ctx);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     pb::AbortRunRequest req;
     req.set_run_id(run_id);
@@ -69,6 +71,7 @@ int abort_remote(const std::string& run_id, const std::string& controller,
   }
   // Follow the run to its end: the abort is done when every fault is confirmed reverted.
   grpc::ClientContext watch_ctx;
+  authorize(watch_ctx);
   watch_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   pb::WatchRunRequest watch;
   watch.set_run_id(run_id);

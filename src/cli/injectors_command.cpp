@@ -3,18 +3,30 @@
 #include <cstdio>
 
 #include "common/exit_codes.h"
-#include "common/grpc_channel.h"
+#include "cli/client_security.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
 
 std::shared_ptr<grpc::Channel> connect_controller(const std::string& address, std::string& error) {
-  auto channel = make_client_channel(address);
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3))) {
-    error = "cannot reach controller at " + address + " (not answering within 3s)";
+  const auto& sec = client_security();
+  if (Status s = check_transport(sec.transport, "faultline"); !s) {
+    error = s.error().message.substr(std::string("faultline: ").size());
     return nullptr;
   }
-  return channel;
+  auto channel = secure_client_channel(address, sec.transport);
+  if (!channel) {
+    error = channel.error().message;
+    return nullptr;
+  }
+  if (!(*channel)->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3))) {
+    error = "cannot reach controller at " + address + " (not answering within 3s" +
+            (sec.transport.insecure ? ")"
+                                    : "; or the TLS handshake failed: is the controller's "
+                                      "certificate from the CA in --tls-dir, and ours from its?)");
+    return nullptr;
+  }
+  return *channel;
 }
 
 int list_injectors(const std::string& controller) {
@@ -25,10 +37,8 @@ int list_injectors(const std::string& controller) {
     return kExitInvalidOrInfra;
   }
   auto stub = v1::ControllerApi::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::ListInjectorsResponse resp;
-  grpc::Status s = stub->ListInjectors(&ctx, {}, &resp);
+  grpc::Status s = stub->ListInjectors(api_context(std::chrono::seconds(5)).get(), {}, &resp);
   if (!s.ok()) {
     std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
     return kExitInvalidOrInfra;

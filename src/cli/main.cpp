@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "cli/abort_command.h"
+#include "cli/audit_command.h"
+#include "cli/client_security.h"
+#include "cli/token_command.h"
 #include "cli/exec_command.h"
 #include "cli/gameday_command.h"
 #include "cli/injectors_command.h"
 #include "cli/report_commands.h"
 #include "cli/run_command.h"
+#include "common/audit_log.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "experiments/json_schema.h"
@@ -39,6 +44,9 @@ void add_run_options(CLI::App* cmd, std::vector<std::string>& files, cli::RunOpt
   cmd->add_option("files", files, "experiment YAML file(s), run one after the other")->required();
   cmd->add_option("--controller", opts.controller,
                   "use a running faultline-controller (host:port) instead of the embedded one");
+  cmd->add_flag("--queue", opts.queue,
+               "with --controller: wait for a run that holds one of the targets to end, "
+               "instead of being refused");
   cmd->add_option("--var", vars, "override one of the experiment's vars: name=value (repeatable)");
   cmd->add_option("--otlp-listen", opts.otlp_listen,
                   "embedded controller: host:port of the OTLP/gRPC trace receiver, started when "
@@ -109,6 +117,24 @@ int main(int argc, char** argv) {
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (logs go to stderr)");
   app.set_version_flag("--version", FAULTLINE_VERSION);
+  // How to reach a controller (--controller): mutual TLS and a bearer token, for every
+  // subcommand that talks to one.
+  cli::ClientSecurity security;
+  std::string tls_dir, token_file;
+  app.add_option("--tls-dir", tls_dir,
+                 "with --controller: ca.crt, cli.crt and cli.key made by scripts/gen-certs.sh")
+      ->envname("FAULTLINE_TLS_DIR");
+  app.add_option("--tls-ca", security.transport.ca_file, "CA the controller's certificate is from");
+  app.add_option("--tls-cert", security.transport.cert_file, "our client certificate");
+  app.add_option("--tls-key", security.transport.key_file, "our client key");
+  app.add_option("--tls-server-name", security.transport.server_name,
+                 "name in the controller's certificate, when it differs from the address");
+  app.add_flag("--insecure", security.transport.insecure,
+               "plaintext to the controller (only for one started with --insecure)")
+      ->envname("FAULTLINE_INSECURE");
+  app.add_option("--token-file", token_file, "file holding the API token")
+      ->envname("FAULTLINE_TOKEN_FILE");
+  app.fallthrough();
 
   cli::RunOptions run_opts;
   std::vector<std::string> raw_vars;
@@ -184,9 +210,34 @@ int main(int argc, char** argv) {
   report->add_option("--junit", junit_out, "JUnit XML file to write");
   report->add_option("--html", html_out, "HTML file to write");
 
-  std::string injectors_controller;
+  std::string injectors_controller, disconnect_node;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
   inj->add_option("--controller", injectors_controller, "controller address host:port")->required();
+  inj->add_option("--disconnect", disconnect_node,
+                  "admin: drop this node's connection (its faults revert by their leases)");
+
+  std::string audit_file = default_audit_log_path();
+  size_t audit_tail = 0;
+  auto* audit = app.add_subcommand("audit", "check or print the hash-chained audit trail");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "check that no entry was edited, deleted or reordered (exit 1 names the entry)");
+  audit_verify->add_option("file", audit_file, "audit log (default: <state dir>/audit.log)");
+  auto* audit_show = audit->add_subcommand("show", "print entries as aligned lines");
+  audit_show->add_option("file", audit_file, "audit log (default: <state dir>/audit.log)");
+  audit_show->add_option("--tail", audit_tail, "only the last N entries");
+
+  std::string token_controller, token_name, token_role = "viewer";
+  auto* token = app.add_subcommand("token", "manage API tokens on a controller (admin)");
+  token->require_subcommand(1);
+  token->add_option("--controller", token_controller, "controller address host:port")->required();
+  auto* token_create = token->add_subcommand("create", "make a token; prints its secret once");
+  token_create->add_option("name", token_name, "who or what the token is for")->required();
+  token_create->add_option("--role", token_role, "viewer | operator | admin")
+      ->check(CLI::IsMember({"viewer", "operator", "admin"}));
+  auto* token_revoke = token->add_subcommand("revoke", "revoke a token made through the API");
+  token_revoke->add_option("name", token_name, "the token's name")->required();
+  token->add_subcommand("list", "list tokens (names and roles, never secrets)");
 
   try {
     app.parse(argc, argv);
@@ -199,6 +250,19 @@ int main(int argc, char** argv) {
     return kExitInvalidOrInfra;
   }
   init_logging(log_level);
+  if (!tls_dir.empty() && security.transport.cert_file.empty())
+    security.transport.use_dir(tls_dir, "cli");
+  if (!token_file.empty()) {
+    auto t = cli::read_token_file(token_file);
+    if (!t) {
+      std::fprintf(stderr, "faultline: %s\n", t.error().message.c_str());
+      return kExitInvalidOrInfra;
+    }
+    security.token = *t;
+  } else if (const char* env = std::getenv("FAULTLINE_TOKEN")) {
+    security.token = env;
+  }
+  cli::set_client_security(security);
 
   if (!parse_vars(raw_vars, run_opts.vars)) return kExitInvalidOrInfra;
   if (seed >= 0) run_opts.seed = static_cast<uint32_t>(seed);
@@ -225,7 +289,16 @@ int main(int argc, char** argv) {
       std::printf("%s\n", experiments::json_schema().c_str());
     return kExitPassed;
   }
-  if (*inj) return cli::list_injectors(injectors_controller);
+  if (*inj)
+    return disconnect_node.empty() ? cli::list_injectors(injectors_controller)
+                                   : cli::disconnect_injector(injectors_controller, disconnect_node);
+  if (*audit)
+    return *audit_verify ? cli::verify_audit(audit_file) : cli::show_audit(audit_file, audit_tail);
+  if (*token) {
+    if (*token_create) return cli::create_token(token_controller, token_name, token_role);
+    if (*token_revoke) return cli::revoke_token(token_controller, token_name);
+    return cli::list_tokens(token_controller);
+  }
   if (*abrt) return cli::abort_run(abort_id, abort_controller, abort_reason);
   return kExitInvalidOrInfra;
 }

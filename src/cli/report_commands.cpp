@@ -3,13 +3,14 @@
 #include <cstdio>
 #include <fstream>
 
+#include "cli/client_security.h"
 #include "cli/injectors_command.h"
 #include "common/exit_codes.h"
 #include "common/time_util.h"
 #include "controller/report/html_report.h"
 #include "controller/report/junit_report.h"
 #include "controller/run/run_state.h"
-#include "controller/store/file_run_store.h"
+#include "controller/store/sqlite_store.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
@@ -61,14 +62,19 @@ bool write_reports(const std::vector<v1::Run>& runs, const std::string& junit,
 std::optional<v1::Run> fetch_run(const std::string& run_id, const std::string& controller,
                                  std::string& error) {
   if (controller.empty()) {
-    controller::FileRunStore store(controller::default_run_store_dir());
-    auto run = store.load(run_id);
-    if (!run) error = "no stored run " + run_id + " in " + store.dir();
+    auto store = controller::SqliteStore::open(controller::default_store_path());
+    if (!store) {
+      error = store.error().message;
+      return std::nullopt;
+    }
+    auto run = (*store)->load(run_id);
+    if (!run) error = "no stored run " + run_id + " in " + (*store)->path();
     return run;
   }
   auto stub = stub_for(controller, error);
   if (!stub) return std::nullopt;
   grpc::ClientContext ctx;
+  authorize(ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::GetRunRequest req;
   req.set_run_id(run_id);
@@ -95,7 +101,12 @@ int print_journal(const std::string& run_id, const std::string& controller) {
 int list_runs(const std::string& controller, int limit) {
   std::vector<v1::Run> runs;
   if (controller.empty()) {
-    runs = controller::FileRunStore(controller::default_run_store_dir()).list(limit);
+    auto store = controller::SqliteStore::open(controller::default_store_path());
+    if (!store) {
+      std::fprintf(stderr, "faultline: %s\n", store.error().message.c_str());
+      return kExitInvalidOrInfra;
+    }
+    runs = (*store)->list(limit);
   } else {
     std::string error;
     auto stub = stub_for(controller, error);
@@ -104,6 +115,7 @@ int list_runs(const std::string& controller, int limit) {
       return kExitInvalidOrInfra;
     }
     grpc::ClientContext ctx;
+    authorize(ctx);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::ListRunsRequest req;
     req.set_limit(limit);

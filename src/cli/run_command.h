@@ -22,6 +22,8 @@ struct RunOptions {
   std::string otlp_listen = "127.0.0.1:4317";
   // Embedded: host:port of an OTLP/gRPC receiver that gets each fault's window as a span.
   std::string otlp_export;
+  // Through a controller: wait behind a run that holds one of our targets instead of failing.
+  bool queue = false;
 };
 
 // Returns the process exit code (0 passed, 1 failed, 2 aborted, 3 invalid/infra). With

@@ -10,7 +10,8 @@
 #include "common/signals.h"
 #include "controller/controller.h"
 #include "controller/link/in_process_link.h"
-#include "controller/store/file_run_store.h"
+#include "common/time_util.h"
+#include "controller/store/sqlite_store.h"
 #include "experiments/loader.h"
 #include "injector/command_handler.h"
 #include "injector/fault_engine.h"
@@ -44,7 +45,21 @@ int run_embedded(const RunOptions& options, v1::Run* record, experiments::Report
   controller::RunSettings settings;
   settings.otlp_export = options.otlp_export;
   controller::Controller ctl(settings);
-  ctl.set_store(std::make_shared<controller::FileRunStore>(controller::default_run_store_dir()));
+  if (!options.plan_only) {
+    auto store = controller::SqliteStore::open(controller::default_store_path());
+    if (!store) {
+      std::fprintf(stderr, "faultline: %s\n", store.error().message.c_str());
+      return kExitInvalidOrInfra;
+    }
+    ctl.set_store(*store);
+    // Runs another embedded `faultline run` on this machine left unfinished (killed): ended
+    // ABORTED, as a restarted controller does. Runs whose process is alive are left alone.
+    // A run younger than 10 s may not have written its run file yet.
+    ctl.recover_interrupted([](const v1::Run& r) {
+      return find_local_run(r.run_id()).has_value() ||
+             unix_millis_now() - r.summary().started_unix_ms() < 10'000;
+    });
+  }
   controller::InjectorInfo info;
   info.node_name = host_name();
   info.labels["node"] = info.node_name;

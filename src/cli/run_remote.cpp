@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/client_security.h"
 #include "cli/injectors_command.h"
 #include "cli/run_command.h"
 #include "cli/run_printer.h"
@@ -24,6 +25,7 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
     std::lock_guard lock(mu);
     if (run_id.empty() || !stub) return;
     grpc::ClientContext ctx;
+    authorize(ctx);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     pb::AbortRunRequest req;
     req.set_run_id(run_id);
@@ -63,9 +65,11 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
   req.mutable_vars()->insert(options.vars.begin(), options.vars.end());
   if (options.seed) req.set_seed(*options.seed);
   req.set_dry_run(options.plan_only);
+  req.set_queue(options.queue);
   pb::SubmitExperimentResponse resp;
   {
     grpc::ClientContext ctx;
+    authorize(ctx);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::Status s = stub->SubmitExperiment(&ctx, req, &resp);
     if (!s.ok()) {
@@ -91,6 +95,7 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
 
   RunPrinter printer;
   grpc::ClientContext watch_ctx;
+  authorize(watch_ctx);
   pb::WatchRunRequest watch;
   watch.set_run_id(resp.run_id());
   auto reader = stub->WatchRun(&watch_ctx, watch);
@@ -100,6 +105,7 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
   int code = printer.finish();
   if (record && s.ok()) {
     grpc::ClientContext ctx;
+    authorize(ctx);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     pb::GetRunRequest get;
     get.set_run_id(resp.run_id());

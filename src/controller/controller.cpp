@@ -5,6 +5,8 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/time_util.h"
+#include "controller/run/run_state.h"
 
 namespace faultline::controller {
 
@@ -41,8 +43,8 @@ Status Controller::start_otlp(const std::string& listen) {
 }
 
 Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment experiment,
-                                                      std::optional<uint32_t> seed) {
-  auto plan_result = plan(experiment, seed);
+                                                      const SubmitOptions& options) {
+  auto plan_result = plan(experiment, options.seed);
   if (!plan_result.ok()) return plan_result.error();
   std::string sli = first_trace_sli(experiment);
   if (!sli.empty() && !otlp_)
@@ -53,22 +55,148 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
 
   std::string id = new_id("r");
   std::string name = experiment.metadata.name;
+  auto claims = claims_of(experiment, *plan_result);
+  // Checked and taken under one lock: two submissions racing for a scope cannot both win.
+  std::unique_lock lock(mu_);
+  auto holder = claims_.conflict(claims);
+  if (holder && !options.queue)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "experiment \"" + name + "\" conflicts with " + describe(*holder) +
+                          "; wait for it to end, abort it, or submit with --queue");
   auto run = std::make_shared<RunEngine>(id, std::move(experiment), std::move(*plan_result),
                                          registry_, settings_, &traces_);
-  {
-    std::lock_guard lock(mu_);
-    runs_[id] = run;
+  runs_[id] = run;
+  if (holder) {
+    // Queued: takes its claims the moment nothing it needs is held any more.
+    run->queue_until(
+        [this, id, name, claims] {
+          std::lock_guard l(mu_);
+          if (claims_.conflict(claims)) return false;
+          claims_.hold(id, name, claims);
+          return true;
+        },
+        describe(*holder));
+  } else {
+    claims_.hold(id, name, claims);
   }
-  spdlog::info("run submitted run={} experiment={}", id, name);
+  lock.unlock();
+  spdlog::info("run submitted run={} experiment={} by={} queued={}", id, name,
+               options.submitted_by, holder.has_value());
   if (store_) {
-    // Saved on the run's thread before wait() returns, so a finished run is always on disk.
-    run->on_finished([store = store_](const RunEngine& r) {
-      if (Status s = store->save(r.record()); !s)
-        spdlog::error("run journal not saved run={} error=\"{}\"", r.id(), s.error().message);
-    });
+    v1::Run begun;
+    begun.set_run_id(id);
+    begun.set_experiment_name(name);
+    begun.set_state(v1::RUN_STATE_PENDING);
+    begun.mutable_summary()->set_started_unix_ms(unix_millis_now());
+    if (Status s = store_->begin(begun, options.submitted_by); !s)
+      spdlog::error("run not stored run={} error=\"{}\"", id, s.error().message);
   }
+  run->on_event([this](const pb::RunEvent& ev) {
+    if (store_)
+      if (Status s = store_->append_event(ev); !s)
+        spdlog::error("event not stored run={} seq={} error=\"{}\"", ev.run_id(), ev.seq(),
+                      s.error().message);
+    if (!audit_ || !ev.has_fault()) return;
+    const char* action = ev.type() == pb::EVENT_TYPE_FAULT_APPLIED    ? "fault.applied"
+                         : ev.type() == pb::EVENT_TYPE_FAULT_REVERTED ? "fault.reverted"
+                         : ev.type() == pb::EVENT_TYPE_FAULT_FAILED   ? "fault.failed"
+                                                                      : nullptr;
+    if (!action) return;
+    const auto& f = ev.fault();
+    (void)audit_->append({"controller", "", action, f.fault_id(), f.node(),
+                          f.error().empty() ? "ok" : "error: " + f.error(),
+                          "run " + ev.run_id() + " fault \"" + f.fault_name() + "\" kind " +
+                              f.kind()});
+  });
+  // Saved on the run's thread before wait() returns, so a finished run is always stored.
+  run->on_finished([this](const RunEngine& r) {
+    claims_.release(r.id());
+    if (store_)
+      if (Status s = store_->save(r.record()); !s)
+        spdlog::error("run journal not saved run={} error=\"{}\"", r.id(), s.error().message);
+  });
   run->start();
   return run;
+}
+
+size_t Controller::recover_interrupted(
+    const std::function<bool(const v1::Run&)>& still_running) {
+  if (!store_) return 0;
+  auto runs = store_->unfinished();
+  if (still_running)
+    runs.erase(std::remove_if(runs.begin(), runs.end(), still_running), runs.end());
+  for (auto& run : runs) {
+    // Faults applied and never reverted, by id, from the run's own journal.
+    std::map<std::string, Orphan> open;
+    for (const auto& ev : run.events()) {
+      if (!ev.has_fault()) continue;
+      if (ev.type() == pb::EVENT_TYPE_FAULT_APPLIED)
+        open[ev.fault().fault_id()] = {run.run_id(), ev.fault().node(), ev.fault().fault_name()};
+      else if (ev.type() == pb::EVENT_TYPE_FAULT_REVERTED)
+        open.erase(ev.fault().fault_id());
+    }
+    std::string reason = "controller restart";
+    if (!open.empty())
+      reason += ": " + std::to_string(open.size()) +
+                " fault(s) were applied; their injectors' leases revert them and the controller "
+                "confirms each";
+    uint64_t seq = run.events_size() ? run.events(run.events_size() - 1).seq() : 0;
+    int64_t started = run.events_size() ? run.events(0).unix_ms() : run.summary().started_unix_ms();
+    pb::RunEvent ev;
+    ev.set_run_id(run.run_id());
+    ev.set_seq(seq + 1);
+    ev.set_unix_ms(unix_millis_now());
+    ev.set_type(pb::EVENT_TYPE_RUN_FINISHED);
+    ev.set_state(pb::RUN_STATE_ABORTED);
+    ev.set_message(reason);
+    auto* sum = ev.mutable_summary();
+    sum->set_verdict(pb::RUN_STATE_ABORTED);
+    sum->set_reason(reason);
+    sum->set_time_to_recover_ms(-1);
+    sum->set_abort_to_reverted_ms(-1);
+    sum->set_started_unix_ms(started);
+    sum->set_ended_unix_ms(unix_millis_now());
+    sum->set_exit_code(exit_code_for(pb::RUN_STATE_ABORTED));
+    sum->set_experiment_name(run.experiment_name());
+    *run.add_events() = ev;
+    *run.mutable_summary() = *sum;
+    run.set_state(pb::RUN_STATE_ABORTED);
+    if (Status s = store_->save(run); !s)
+      spdlog::error("interrupted run not marked run={} error=\"{}\"", run.run_id(),
+                    s.error().message);
+    spdlog::warn("run interrupted by a controller restart marked ABORTED run={} open_faults={}",
+                 run.run_id(), open.size());
+    if (audit_)
+      (void)audit_->append({"controller", "", "run.aborted", run.run_id(), "local", "ok", reason});
+    std::lock_guard lock(orphans_mu_);
+    orphans_.insert(open.begin(), open.end());
+  }
+  return runs.size();
+}
+
+size_t Controller::confirm_orphans() {
+  std::map<std::string, Orphan> todo;
+  {
+    std::lock_guard lock(orphans_mu_);
+    todo = orphans_;
+  }
+  for (const auto& [fault_id, o] : todo) {
+    auto link = registry_.find(o.node);
+    if (!link || !link->connected()) continue;
+    // Idempotent on the injector: a fault its lease already took back answers ok too.
+    auto r = link->revert(fault_id);
+    if (!r) continue;
+    spdlog::info("fault of an interrupted run confirmed reverted run={} fault_id={} node={}",
+                 o.run_id, fault_id, o.node);
+    if (audit_)
+      (void)audit_->append({"controller", "", "fault.confirmed_reverted", fault_id, o.node, "ok",
+                            "run " + o.run_id + " fault \"" + o.fault_name +
+                                "\" (controller restart)"});
+    std::lock_guard lock(orphans_mu_);
+    orphans_.erase(fault_id);
+  }
+  std::lock_guard lock(orphans_mu_);
+  return orphans_.size();
 }
 
 std::shared_ptr<RunEngine> Controller::find(const std::string& run_id) const {

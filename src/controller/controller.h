@@ -2,6 +2,7 @@
 // embedded `faultline run` and the long-running faultline-controller daemon.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -9,14 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "common/audit_log.h"
 #include "controller/link/injector_registry.h"
 #include "controller/run/run_engine.h"
+#include "controller/run/scope_claims.h"
 #include "controller/store/run_store.h"
 #include "controller/watch/traces/otlp_receiver.h"
 #include "controller/watch/traces/sli_store.h"
 #include "experiments/model.h"
 
 namespace faultline::controller {
+
+struct SubmitOptions {
+  std::optional<uint32_t> seed;
+  // When another run holds a target scope: wait for it (true) or refuse (false).
+  bool queue = false;
+  std::string submitted_by = "local";
+};
 
 class Controller {
  public:
@@ -36,11 +46,30 @@ class Controller {
   Result<Plan> plan(const experiments::Experiment& experiment,
                     std::optional<uint32_t> seed = std::nullopt) const;
   // Plans the experiment and starts it on its own thread; returns the run.
+  // Refused (kFailedPrecondition, naming the holder) when another run holds one of its
+  // target scopes, unless options.queue.
   Result<std::shared_ptr<RunEngine>> submit(experiments::Experiment experiment,
-                                            std::optional<uint32_t> seed = std::nullopt);
+                                            const SubmitOptions& options);
+  Result<std::shared_ptr<RunEngine>> submit(experiments::Experiment experiment,
+                                            std::optional<uint32_t> seed = std::nullopt) {
+    SubmitOptions o;
+    o.seed = seed;
+    return submit(std::move(experiment), o);
+  }
   std::shared_ptr<RunEngine> find(const std::string& run_id) const;
   // Keeps every finished run in `store` from now on.
   void set_store(std::shared_ptr<RunStore> store) { store_ = std::move(store); }
+  // Every fault applied/reverted/failed goes here too (null: no audit trail).
+  void set_audit(AuditLog* audit) { audit_ = audit; }
+  // After a restart: runs the store says were going when the controller died end ABORTED
+  // (reason: controller restart), and their faults that were still applied are remembered
+  // until their injector confirms them reverted (see confirm_orphans). Returns how many runs.
+  // `still_running` (may be empty) spares runs another process is still executing.
+  size_t recover_interrupted(
+      const std::function<bool(const v1::Run&)>& still_running = nullptr);
+  // Asks each connected injector to revert (idempotently) the faults recover_interrupted()
+  // found, and records each confirmation. Returns how many are still unconfirmed.
+  size_t confirm_orphans();
   std::optional<v1::Run> stored_run(const std::string& run_id) const;
   // Runs going on now and stored ones, newest first, without events.
   std::vector<v1::Run> list_runs(size_t limit) const;
@@ -56,6 +85,15 @@ class Controller {
   SliStore traces_;
   std::unique_ptr<OtlpReceiver> otlp_;
   std::shared_ptr<RunStore> store_;
+  AuditLog* audit_ = nullptr;
+  ScopeClaims claims_;
+  struct Orphan {
+    std::string run_id;
+    std::string node;
+    std::string fault_name;
+  };
+  std::mutex orphans_mu_;
+  std::map<std::string, Orphan> orphans_;  // by fault id
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<RunEngine>> runs_;
 };

@@ -26,6 +26,7 @@ void set_error(pb::FaultAck& ack, const Error& e) {
   ack.mutable_error()->set_message(e.message);
 }
 
+// Leases and hard maximums alike: milliseconds from receipt, 0 = the engine's default.
 Duration lease_of(uint32_t ms) {
   return std::chrono::milliseconds(ms);
 }
@@ -39,7 +40,8 @@ pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& co
       const auto& c = command.apply();
       ack.set_command_id(c.command_id());
       ack.set_fault_id(c.fault_id());
-      auto r = engine.apply(c.fault_id(), c.spec(), lease_of(c.lease_ms()));
+      auto r = engine.apply(c.fault_id(), c.spec(), lease_of(c.lease_ms()),
+                            lease_of(c.max_duration_ms()));
       if (r) {
         ack.set_ok(true);
         *ack.mutable_state() = *r;

@@ -99,8 +99,26 @@ FaultBackend* FaultEngine::backend_for(const pb::FaultSpec& spec) const {
   return nullptr;
 }
 
+void FaultEngine::set_policy(std::shared_ptr<const InjectorPolicy> policy) {
+  std::lock_guard lock(mu_);
+  policy_ = std::move(policy);
+}
+
 Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const pb::FaultSpec& spec,
-                                            Duration lease) {
+                                            Duration lease, Duration max_duration) {
+  std::shared_ptr<const InjectorPolicy> policy;
+  {
+    std::lock_guard lock(mu_);
+    policy = policy_;
+  }
+  // First of all: a forbidden fault leaves no trace, not even a ledger intent.
+  if (policy) {
+    if (Status s = policy->check(spec); !s) {
+      spdlog::warn("fault refused by policy fault_id={} kind={} policy={} error=\"{}\"", fault_id,
+                   fault_kind_name(spec), policy->source(), s.error().message);
+      return s.error();
+    }
+  }
   FaultBackend* backend = backend_for(spec);
   if (backend == nullptr) {
     std::string kind = fault_kind_name(spec);
@@ -109,6 +127,9 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
                                                           : "this injector cannot apply " + kind);
   }
   if (lease <= Duration::zero()) lease = kDefaultLease;
+  if (max_duration <= Duration::zero()) max_duration = kDefaultMaxDuration;
+  bool capped = policy && policy->cap(max_duration) < max_duration;
+  if (capped) max_duration = policy->cap(max_duration);
   {
     std::lock_guard lock(mu_);
     if (held_.count(fault_id))
@@ -130,6 +151,11 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
     return applied.error();
   }
   applied->fault_id = fault_id;
+  // Told in the ack, so the run's journal shows why the fault ends earlier than planned.
+  if (capped)
+    applied->state.set_summary(applied->state.summary() +
+                               " (this injector's policy ends it within " +
+                               format_duration(max_duration) + ")");
   pb::AppliedState state = applied->state;
   if (ledger_) {
     if (Status s = ledger_->record_applied(fault_id, spec, state); !s) {
@@ -143,11 +169,17 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
   }
   {
     std::lock_guard lock(mu_);
-    held_[fault_id] = Held{std::move(*applied), backend, MonoClock::now() + lease};
+    // Counted from the ack, like the lease: the controller's clock is not ours.
+    MonoTime now = MonoClock::now();
+    MonoTime hard = now + max_duration;
+    held_[fault_id] =
+        Held{std::move(*applied), backend, std::min(now + lease, hard), hard, max_duration};
+    ended_.erase(fault_id);
   }
   cv_.notify_all();
-  spdlog::info("fault applied fault_id={} kind={} lease={} summary=\"{}\"", fault_id,
-               backend->kind(), format_duration(lease), state.summary());
+  spdlog::info("fault applied fault_id={} kind={} lease={} max_duration={} summary=\"{}\"",
+               fault_id, backend->kind(), format_duration(lease), format_duration(max_duration),
+               state.summary());
   return state;
 }
 
@@ -187,10 +219,36 @@ Result<std::string> FaultEngine::revert(const std::string& fault_id) {
 Status FaultEngine::renew(const std::string& fault_id, Duration lease) {
   std::lock_guard lock(mu_);
   auto it = held_.find(fault_id);
-  if (it == held_.end())
-    return make_error(ErrorCode::kNotFound, "fault " + fault_id + " is not held (lease expired?)");
-  it->second.lease_deadline = MonoClock::now() + (lease > Duration::zero() ? lease : kDefaultLease);
+  if (it == held_.end()) {
+    auto ended = ended_.find(fault_id);
+    return make_error(
+        ErrorCode::kNotFound,
+        "fault " + fault_id + " is not held" +
+            (ended != ended_.end() ? ": the injector reverted it (" + ended->second + ")"
+                                   : " (lease expired?)"));
+  }
+  Held& h = it->second;
+  MonoTime now = MonoClock::now();
+  if (now >= h.hard_deadline) {
+    // The reaper is about to revert it; a renewal must not look like it bought time.
+    cv_.notify_all();
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "fault " + fault_id + " reached its hard maximum of " +
+                          format_duration(h.max_duration) + "; renewals cannot extend it");
+  }
+  h.lease_deadline =
+      std::min(now + (lease > Duration::zero() ? lease : kDefaultLease), h.hard_deadline);
   return Ok{};
+}
+
+void FaultEngine::note_ended(const std::string& fault_id, std::string why) {
+  // Enough to answer the renewals in flight when a fault ends; older ones are forgotten.
+  constexpr size_t kRemembered = 1024;
+  if (ended_.insert_or_assign(fault_id, std::move(why)).second) ended_order_.push_back(fault_id);
+  while (ended_order_.size() > kRemembered) {
+    ended_.erase(ended_order_.front());
+    ended_order_.pop_front();
+  }
 }
 
 size_t FaultEngine::revert_all(const std::string& why) {
@@ -246,19 +304,31 @@ void FaultEngine::reap_expired_leases() {
     cv_.wait_until(lock, next);
     if (stopping_) break;
     MonoTime now = MonoClock::now();
-    std::vector<std::pair<std::string, Held>> expired;
+    struct Expired {
+      std::string id;
+      Held held;
+      std::string reason;
+    };
+    std::vector<Expired> expired;
     for (auto it = held_.begin(); it != held_.end();) {
       if (it->second.lease_deadline <= now) {
-        expired.emplace_back(it->first, std::move(it->second));
+        // The lease never runs past the hard deadline, so reaching it means the hard maximum.
+        bool hard = it->second.hard_deadline <= now;
+        std::string reason = hard ? "hard maximum reached" : "lease expired";
+        note_ended(it->first,
+                   hard ? "hard maximum of " + format_duration(it->second.max_duration) + " reached"
+                        : "lease expired");
+        expired.push_back({it->first, std::move(it->second), reason});
         it = held_.erase(it);
       } else {
         ++it;
       }
     }
     lock.unlock();
-    for (auto& [id, held] : expired) {
-      spdlog::warn("fault lease expired fault_id={} kind={}", id, held.backend->kind());
-      (void)revert_held(id, held, "lease expired");
+    for (auto& e : expired) {
+      spdlog::warn("fault ended by the injector fault_id={} kind={} reason=\"{}\" max_duration={}",
+                   e.id, e.held.backend->kind(), e.reason, format_duration(e.held.max_duration));
+      (void)revert_held(e.id, e.held, e.reason);
     }
     lock.lock();
   }

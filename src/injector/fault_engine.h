@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,12 +16,16 @@
 #include "common/time_util.h"
 #include "injector/fault_backend.h"
 #include "injector/ledger/fault_ledger.h"
+#include "injector/policy/injector_policy.h"
 
 namespace faultline::injector {
 
 class FaultEngine {
  public:
   static constexpr Duration kDefaultLease = std::chrono::seconds(30);
+  // The hard maximum when the controller names none: renewals never keep a fault longer, so
+  // a controller renewing by mistake (or a stuck run) cannot hold a fault forever.
+  static constexpr Duration kDefaultMaxDuration = std::chrono::hours(1);
 
   // With a ledger, every fault is recorded before it is applied and before it is
   // acknowledged, and forgotten once reverted (see fault_ledger.h).
@@ -34,12 +39,20 @@ class FaultEngine {
   // Kinds whose backend works on this host.
   std::vector<std::string> capabilities() const;
 
+  // What this injector may ever do. Without one, only the built-in guard rails apply.
+  void set_policy(std::shared_ptr<const InjectorPolicy> policy);
+
   // A fault id that is already held is refused: overwriting would lose the first revert.
+  // A fault the policy forbids is refused (kPermissionDenied) before anything is touched or
+  // written to the ledger. `max_duration` is the hard maximum from now that no renewal
+  // extends (0 = kDefaultMaxDuration); the policy's max_duration caps it.
   Result<pb::AppliedState> apply(const std::string& fault_id, const pb::FaultSpec& spec,
-                                 Duration lease);
+                                 Duration lease, Duration max_duration = Duration::zero());
   // Idempotent: an unknown id (already reverted, or lease expired) succeeds. On success, what
   // the fault achieved over its lifetime (see FaultBackend::achieved), or "".
   Result<std::string> revert(const std::string& fault_id);
+  // Extends the lease, never past the fault's hard maximum. A fault the injector already
+  // ended by itself is an error saying why (lease expired, hard maximum reached).
   Status renew(const std::string& fault_id, Duration lease);
   // Reverts everything; returns how many faults were held.
   size_t revert_all(const std::string& why);
@@ -54,12 +67,16 @@ class FaultEngine {
   struct Held {
     AppliedFault fault;
     FaultBackend* backend;
-    MonoTime lease_deadline;
+    MonoTime lease_deadline;  // never after hard_deadline
+    MonoTime hard_deadline;
+    Duration max_duration;
   };
 
   FaultBackend* backend_for(const pb::FaultSpec& spec) const;
   Result<std::string> revert_held(const std::string& fault_id, Held held, const std::string& why);
   void reap_expired_leases();
+  // Remembers why the injector ended a fault by itself, for a late renewal's error.
+  void note_ended(const std::string& fault_id, std::string why);
 
   FaultBackend* backend_named(const std::string& kind) const;
 
@@ -68,6 +85,9 @@ class FaultEngine {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Held> held_;
+  std::shared_ptr<const InjectorPolicy> policy_;
+  std::map<std::string, std::string> ended_;  // fault id -> why; bounded by ended_order_
+  std::deque<std::string> ended_order_;
   bool stopping_ = false;
   std::thread reaper_;
 };

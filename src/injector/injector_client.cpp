@@ -3,18 +3,25 @@
 #include <condition_variable>
 #include <thread>
 
-#include "common/grpc_channel.h"
 #include "common/log.h"
 #include "faultline/v1/injector_link.grpc.pb.h"
 #include "injector/command_handler.h"
 
 namespace faultline::injector {
 
-InjectorClient::InjectorClient(FaultEngine& engine, InjectorClientOptions options)
-    : engine_(engine),
-      options_(std::move(options)),
-      channel_(make_client_channel(options_.controller_address)),
-      last_contact_(MonoClock::now()) {}
+Result<std::unique_ptr<InjectorClient>> InjectorClient::create(FaultEngine& engine,
+                                                               InjectorClientOptions options) {
+  auto channel = secure_client_channel(options.controller_address, options.transport);
+  if (!channel) return channel.error();
+  return std::unique_ptr<InjectorClient>(
+      new InjectorClient(engine, std::move(options), std::move(*channel)));
+}
+
+InjectorClient::InjectorClient(FaultEngine& engine, InjectorClientOptions options,
+                               std::shared_ptr<grpc::Channel> channel)
+    : engine_(engine), options_(std::move(options)), channel_(std::move(channel)) {
+  touch();
+}
 
 void InjectorClient::stop() {
   stopping_ = true;
@@ -23,22 +30,31 @@ void InjectorClient::stop() {
 }
 
 void InjectorClient::run() {
-  spdlog::warn("injector link transport=plaintext controller={} (mTLS not configured)",
-               options_.controller_address);
-  bool lost_reported = false;
+  spdlog::info("injector link controller={} transport={}", options_.controller_address,
+               options_.transport.insecure ? "plaintext" : "mtls");
+  std::thread watchdog([this] { watch_contact(); });
   while (!stopping_) {
     serve_stream();
     if (stopping_) break;
-    if (!lost_reported && MonoClock::now() - last_contact_ > options_.contact_grace) {
-      size_t n = engine_.revert_all("lost contact with controller");
-      if (n) spdlog::warn("lost contact with controller, reverted faults count={}", n);
-      lost_reported = true;
-    }
     // Sleep in small steps so stop() is honoured promptly.
     auto until = MonoClock::now() + options_.reconnect_backoff;
     while (!stopping_ && MonoClock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (MonoClock::now() - last_contact_ <= options_.contact_grace) lost_reported = false;
+  }
+  watchdog.join();
+}
+
+void InjectorClient::watch_contact() {
+  while (!stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    Duration silent = MonoClock::now() - MonoTime(Duration(last_contact_ns_.load()));
+    if (silent <= options_.contact_grace || engine_.active_fault_ids().empty()) continue;
+    size_t n = engine_.revert_all("lost contact with controller");
+    spdlog::warn("lost contact with controller silent_for={} grace={} reverted={}",
+                 format_duration(silent), format_duration(options_.contact_grace), n);
+    // The stream, if any, is not worth keeping: start over with a fresh one.
+    std::lock_guard lock(ctx_mu_);
+    if (current_ctx_) current_ctx_->TryCancel();
   }
 }
 
@@ -67,7 +83,7 @@ void InjectorClient::serve_stream() {
   bool stream_done = false;
   std::thread heartbeat;
   if (registered) {
-    last_contact_ = MonoClock::now();
+    touch();
     spdlog::info("registered with controller node={} controller={}", options_.node_name,
                  options_.controller_address);
     heartbeat = std::thread([&] {
@@ -83,13 +99,13 @@ void InjectorClient::serve_stream() {
       }
     });
     while (stream->Read(&msg)) {
-      last_contact_ = MonoClock::now();
+      touch();
+      if (msg.has_heartbeat_ack()) continue;
       pb::InjectorMessage reply;
       *reply.mutable_ack() = handle_command(engine_, msg);
       std::lock_guard w(write_mu);
       if (!stream->Write(reply)) break;
     }
-    last_contact_ = MonoClock::now();
   }
   {
     std::lock_guard lock(hb_mu);

@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "common/duration.h"
+#include "common/transport_security.h"
 #include "injector/fault_engine.h"
 
 namespace faultline::injector {
@@ -22,12 +23,17 @@ struct InjectorClientOptions {
   std::map<std::string, std::string> labels;
   Duration heartbeat_interval = std::chrono::seconds(1);
   Duration reconnect_backoff = std::chrono::milliseconds(500);
+  // Without word from the controller (a command, or the echo of a heartbeat) for this
+  // long while holding faults, the injector reverts them all.
   Duration contact_grace = std::chrono::seconds(5);
+  TransportSecurity transport;
 };
 
 class InjectorClient {
  public:
-  InjectorClient(FaultEngine& engine, InjectorClientOptions options);
+  // Fails when the TLS files cannot be read.
+  static Result<std::unique_ptr<InjectorClient>> create(FaultEngine& engine,
+                                                        InjectorClientOptions options);
 
   // Serves until stop() is called. Reconnects with backoff when the stream breaks.
   void run();
@@ -35,8 +41,14 @@ class InjectorClient {
   void stop();
 
  private:
+  InjectorClient(FaultEngine& engine, InjectorClientOptions options,
+                 std::shared_ptr<grpc::Channel> channel);
   // One stream's life; returns when the stream ends.
   void serve_stream();
+  // The dead-man's switch: runs beside the streams, whatever state they are in (a dial
+  // that hangs on a dropping firewall must not keep faults alive).
+  void watch_contact();
+  void touch() { last_contact_ns_ = MonoClock::now().time_since_epoch().count(); }
 
   FaultEngine& engine_;
   InjectorClientOptions options_;
@@ -44,7 +56,7 @@ class InjectorClient {
   std::atomic<bool> stopping_{false};
   std::mutex ctx_mu_;
   grpc::ClientContext* current_ctx_ = nullptr;
-  MonoTime last_contact_;
+  std::atomic<int64_t> last_contact_ns_{0};
   bool retrying_ = false;  // the last attempt failed before registering
 };
 

@@ -8,8 +8,10 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/transport_security.h"
 #include "injector/fault_engine.h"
 #include "injector/injector_client.h"
+#include "injector/policy/injector_policy.h"
 
 using namespace faultline;
 
@@ -33,7 +35,29 @@ int main(int argc, char** argv) {
   app.add_option("--ledger", ledger_root,
                  "directory of the crash-safe fault ledger (default $FAULTLINE_STATE_DIR/ledger "
                  "or /var/lib/faultline/ledger)");
+  std::string tls_dir;
+  app.add_option("--tls-dir", tls_dir,
+                 "directory from scripts/gen-certs.sh: ca.crt and <node>.crt/.key")
+      ->envname("FAULTLINE_TLS_DIR");
+  app.add_option("--tls-ca", opts.transport.ca_file, "CA certificate the controller's is signed by");
+  app.add_option("--tls-cert", opts.transport.cert_file, "this injector's certificate (its CN or a "
+                 "DNS SAN must be the node name)");
+  app.add_option("--tls-key", opts.transport.key_file, "this injector's private key");
+  app.add_option("--tls-server-name", opts.transport.server_name,
+                 "name in the controller's certificate, when it differs from the address");
+  app.add_flag("--insecure", opts.transport.insecure,
+               "plaintext, no authentication of either side (labs only; says so loudly)");
+  std::string policy_file;
+  app.add_option("--policy", policy_file,
+                 "YAML file of what this injector may ever do, whatever a controller asks "
+                 "(docs/policy.md); without it only the built-in guard rails apply");
   CLI11_PARSE(app, argc, argv);
+  if (!tls_dir.empty() && opts.transport.cert_file.empty())
+    opts.transport.use_dir(tls_dir, opts.node_name);
+  if (Status s = check_transport(opts.transport, "faultline-injector"); !s) {
+    std::cerr << s.error().message << "\n";
+    return kExitInvalidOrInfra;
+  }
 
   for (const auto& l : labels) {
     auto eq = l.find('=');
@@ -49,6 +73,16 @@ int main(int argc, char** argv) {
     return kExitInvalidOrInfra;
   }
   opts.contact_grace = *g;
+  // Loaded before anything is touched: a bad policy must stop the injector, not widen it.
+  std::shared_ptr<const injector::InjectorPolicy> policy;
+  if (!policy_file.empty()) {
+    auto loaded = injector::InjectorPolicy::load_file(policy_file);
+    if (!loaded) {
+      std::cerr << "faultline-injector: --policy: " << loaded.error().message << "\n";
+      return kExitInvalidOrInfra;
+    }
+    policy = std::make_shared<const injector::InjectorPolicy>(std::move(*loaded));
+  }
 
   // Signals are routed to one thread before any other thread exists (the engine's lease
   // reaper, gRPC's pollers), or SIGTERM would kill the process without reverting.
@@ -64,7 +98,19 @@ int main(int argc, char** argv) {
   init_logging(log_level, log_json);
   auto engine_ptr = injector::start_engine(ledger_root);
   injector::FaultEngine& engine = *engine_ptr;
-  injector::InjectorClient client(engine, opts);
+  if (policy) {
+    engine.set_policy(policy);
+    spdlog::info("injector policy policy={} {}", policy->source(), policy->summary());
+  } else {
+    spdlog::info("injector policy policy=none (only the built-in guard rails limit faults)");
+  }
+  if (opts.transport.insecure) warn_plaintext("faultline-injector");
+  auto created = injector::InjectorClient::create(engine, opts);
+  if (!created) {
+    std::cerr << "faultline-injector: " << created.error().message << "\n";
+    return kExitInvalidOrInfra;
+  }
+  injector::InjectorClient& client = **created;
   {
     std::lock_guard lock(mu);
     running = &client;

@@ -71,6 +71,9 @@ class CliRun : public ::testing::Test {
     pidfile_ = dir_.file("demo.pid");
     // Every faultline process of this test keeps its fault ledger here, not on the machine.
     setenv("FAULTLINE_STATE_DIR", dir_.path().c_str(), 1);
+    // These tests are about runs, not transport security (tests/integration/trust_test.cpp
+    // is): the daemons run with --insecure and the CLI reaches them in plaintext.
+    setenv("FAULTLINE_INSECURE", "1", 1);
   }
 
   // The demo service under its restarting supervisor (or alone, with supervised=false).
@@ -116,11 +119,12 @@ class CliRun : public ::testing::Test {
   void start_controller_and_injector() {
     controller_addr_ = "127.0.0.1:" + std::to_string(free_port());
     controller_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/faultline-controller", "--listen", controller_addr_}, "",
-        dir_.file("controller.log"));
+        std::vector<std::string>{kBin + "/faultline-controller", "--listen", controller_addr_,
+                                 "--insecure"},
+        "", dir_.file("controller.log"));
     injector_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/faultline-injector", "--controller", controller_addr_,
-                                 "--node", "node-a", "--label", "role=demo"},
+        std::vector<std::string>{kBin + "/faultline-injector", "--insecure", "--controller",
+                                 controller_addr_, "--node", "node-a", "--label", "role=demo"},
         "", dir_.file("injector.log"));
     ASSERT_TRUE(wait_until(
         [&] {
@@ -630,8 +634,8 @@ TEST_F(CliRun, KilledInjectorTakesItsFaultsBackOnTheNextStart) {
   EXPECT_EQ(process_state(target), 'T');
   EXPECT_GT(fs.used_fraction(), 0.4);
   injector_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{kBin + "/faultline-injector", "--controller", controller_addr_,
-                               "--node", "node-a"},
+      std::vector<std::string>{kBin + "/faultline-injector", "--insecure", "--controller",
+                               controller_addr_, "--node", "node-a"},
       "", dir_.file("injector2.log"));
   // Recovery takes the faults back one after the other; wait for both.
   EXPECT_TRUE(wait_until([&] { return process_state(target) != 'T' && fs.used_fraction() < 0.05; },
@@ -997,7 +1001,7 @@ TEST_F(CliRun, AbortCommandStopsARunOnTheControllerAndSaysHowFastItReverted) {
   controller_->wait(10000ms);
   controller_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{kBin + "/faultline-controller", "--listen", controller_addr_,
-                               "--otlp-listen", "off"},
+                               "--otlp-listen", "off", "--insecure"},
       "", dir_.file("controller2.log"));
   ASSERT_TRUE(wait_until(
       [&] {

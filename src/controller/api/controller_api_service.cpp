@@ -4,6 +4,76 @@
 #include "experiments/loader.h"
 
 namespace faultline::controller {
+
+// One API call as the audit trail sees it: who (after authentication), what, on what, from
+// where, and how it ended. Refused calls end before the handler does anything.
+class AuditedCall {
+ public:
+  AuditedCall(ControllerApiService& svc, const grpc::ServerContext& ctx, std::string action,
+              Role needed, std::string target)
+      : svc_(svc), action_(std::move(action)), target_(std::move(target)) {
+    caller_.peer = ctx.peer();
+    if (svc.verifier_) {
+      // The connection first: a token is only worth something over authenticated TLS.
+      auto cert = svc.verifier_->verify(*ctx.auth_context());
+      if (!cert) {
+        refusal_ = {grpc::StatusCode::UNAUTHENTICATED, cert.error().message};
+        record(refusal_, "");
+        return;
+      }
+      caller_.peer += " cert CN=" + cert->common_name;
+    }
+    auto who = svc.tokens_.authenticate(ctx);
+    if (!who) {
+      refusal_ = {grpc::StatusCode::UNAUTHENTICATED, who.error().message};
+    } else {
+      std::string peer = caller_.peer;
+      caller_ = *who;
+      caller_.peer = peer;
+      refusal_ = require_role(caller_, needed, action_);
+    }
+    if (!refusal_.ok()) record(refusal_, "");
+  }
+
+  bool allowed() const { return refusal_.ok(); }
+  const grpc::Status& refusal() const { return refusal_; }
+  const Caller& caller() const { return caller_; }
+  void set_target(std::string target) { target_ = std::move(target); }
+
+  grpc::Status finish(grpc::Status status, const std::string& detail = "") {
+    record(status, detail);
+    return status;
+  }
+
+ private:
+  void record(const grpc::Status& status, const std::string& detail) {
+    std::string outcome = status.ok() ? "ok"
+                          : status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+                                  status.error_code() == grpc::StatusCode::PERMISSION_DENIED
+                              ? "denied: " + status.error_message()
+                              : "error: " + status.error_message();
+    if (!status.ok())
+      spdlog::warn("api call action={} caller={} peer={} outcome=\"{}\"", action_, caller_.name,
+                   caller_.peer, outcome);
+    if (!svc_.audit_) return;
+    AuditEntry e{caller_.name.empty() ? "unauthenticated" : caller_.name,
+                 caller_.name.empty() ? "" : role_name(caller_.role),
+                 action_,
+                 target_,
+                 caller_.peer,
+                 outcome,
+                 detail};
+    if (Status s = svc_.audit_->append(e); !s)
+      spdlog::error("audit append failed action={} error=\"{}\"", action_, s.error().message);
+  }
+
+  ControllerApiService& svc_;
+  std::string action_;
+  std::string target_;
+  Caller caller_;
+  grpc::Status refusal_;
+};
+
 namespace {
 
 grpc::Status no_run(const std::string& id) {
@@ -12,37 +82,54 @@ grpc::Status no_run(const std::string& id) {
 
 }  // namespace
 
-grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext*,
+grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
                                                     const pb::SubmitExperimentRequest* req,
                                                     pb::SubmitExperimentResponse* resp) {
   std::string source = req->source_name().empty() ? "<submitted>" : req->source_name();
+  AuditedCall call(*this, *ctx, req->dry_run() ? "PlanExperiment" : "SubmitExperiment",
+                   req->dry_run() ? Role::kViewer : Role::kOperator, source);
+  if (!call.allowed()) return call.refusal();
   experiments::LoadOptions options;
   options.vars.insert(req->vars().begin(), req->vars().end());
   auto loaded = experiments::parse_experiment(req->yaml(), source, options);
   if (!loaded.ok()) {
     std::string lines;
     for (const auto& d : loaded.diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
-    return {grpc::StatusCode::INVALID_ARGUMENT, lines};
+    return call.finish({grpc::StatusCode::INVALID_ARGUMENT, lines});
   }
   std::optional<uint32_t> seed;
   if (req->has_seed()) seed = req->seed();
   auto plan = controller_.plan(*loaded.experiment, seed);
-  if (!plan.ok()) return {grpc::StatusCode::FAILED_PRECONDITION, plan.error().message};
+  if (!plan.ok()) return call.finish({grpc::StatusCode::FAILED_PRECONDITION, plan.error().message});
   resp->set_plan_text(format_plan(*loaded.experiment, *plan));
   resp->set_seed(plan->seed);
-  if (req->dry_run()) return grpc::Status::OK;
-  // Planned again with the same seed so the run gets exactly the placement shown.
-  auto run = controller_.submit(std::move(*loaded.experiment), plan->seed);
-  if (!run.ok()) return {grpc::StatusCode::FAILED_PRECONDITION, run.error().message};
+  if (req->dry_run()) return call.finish(grpc::Status::OK);
+  std::string name = loaded.experiment->metadata.name;
+  SubmitOptions submit;
+  submit.seed = plan->seed;  // planned again with it, so the run gets exactly what was shown
+  submit.queue = req->queue();
+  submit.submitted_by = call.caller().name;
+  auto run = controller_.submit(std::move(*loaded.experiment), submit);
+  if (!run.ok()) {
+    auto code = run.error().code == ErrorCode::kFailedPrecondition
+                    ? grpc::StatusCode::FAILED_PRECONDITION
+                    : grpc::StatusCode::ABORTED;
+    return call.finish({code, run.error().message}, "experiment " + name);
+  }
   resp->set_run_id((*run)->id());
-  return grpc::Status::OK;
+  call.set_target((*run)->id());
+  return call.finish(grpc::Status::OK, "experiment " + name + " from " + source);
 }
 
 grpc::Status ControllerApiService::WatchRun(grpc::ServerContext* ctx,
                                             const pb::WatchRunRequest* req,
                                             grpc::ServerWriter<pb::RunEvent>* writer) {
+  // Audited when the watch starts; how it ends (the watcher leaving) is not a decision.
+  AuditedCall call(*this, *ctx, "WatchRun", Role::kViewer, req->run_id());
+  if (!call.allowed()) return call.refusal();
   auto run = controller_.find(req->run_id());
-  if (!run) return no_run(req->run_id());
+  if (!run) return call.finish(no_run(req->run_id()));
+  (void)call.finish(grpc::Status::OK);
   uint64_t seq = 0;
   while (!ctx->IsCancelled()) {
     for (const auto& ev : run->journal().read_after(seq, std::chrono::milliseconds(200))) {
@@ -54,38 +141,50 @@ grpc::Status ControllerApiService::WatchRun(grpc::ServerContext* ctx,
   return {grpc::StatusCode::CANCELLED, "watcher went away"};
 }
 
-grpc::Status ControllerApiService::AbortRun(grpc::ServerContext*, const pb::AbortRunRequest* req,
+grpc::Status ControllerApiService::AbortRun(grpc::ServerContext* ctx,
+                                            const pb::AbortRunRequest* req,
                                             pb::AbortRunResponse* resp) {
+  AuditedCall call(*this, *ctx, "AbortRun", Role::kOperator, req->run_id());
+  if (!call.allowed()) return call.refusal();
   auto run = controller_.find(req->run_id());
-  if (!run) return no_run(req->run_id());
-  resp->set_accepted(run->abort(req->reason().empty() ? "aborted via API" : req->reason()));
-  return grpc::Status::OK;
+  if (!run) return call.finish(no_run(req->run_id()));
+  std::string reason = req->reason().empty() ? "aborted via API" : req->reason();
+  reason += " (by " + call.caller().name + ")";
+  resp->set_accepted(run->abort(reason));
+  return call.finish(grpc::Status::OK, resp->accepted() ? reason : "run had already ended");
 }
 
-grpc::Status ControllerApiService::GetRun(grpc::ServerContext*, const pb::GetRunRequest* req,
+grpc::Status ControllerApiService::GetRun(grpc::ServerContext* ctx, const pb::GetRunRequest* req,
                                           pb::Run* resp) {
+  AuditedCall call(*this, *ctx, "GetRun", Role::kViewer, req->run_id());
+  if (!call.allowed()) return call.refusal();
   if (auto run = controller_.find(req->run_id())) {
     *resp = run->record();
-    return grpc::Status::OK;
+    return call.finish(grpc::Status::OK);
   }
   // Runs of an earlier controller process live only in the store.
   if (auto stored = controller_.stored_run(req->run_id())) {
     *resp = std::move(*stored);
-    return grpc::Status::OK;
+    return call.finish(grpc::Status::OK);
   }
-  return no_run(req->run_id());
+  return call.finish(no_run(req->run_id()));
 }
 
-grpc::Status ControllerApiService::ListRuns(grpc::ServerContext*, const pb::ListRunsRequest* req,
+grpc::Status ControllerApiService::ListRuns(grpc::ServerContext* ctx,
+                                            const pb::ListRunsRequest* req,
                                             pb::ListRunsResponse* resp) {
+  AuditedCall call(*this, *ctx, "ListRuns", Role::kViewer, "");
+  if (!call.allowed()) return call.refusal();
   for (auto& r : controller_.list_runs(req->limit() > 0 ? req->limit() : 100))
     *resp->add_runs() = std::move(r);
-  return grpc::Status::OK;
+  return call.finish(grpc::Status::OK);
 }
 
-grpc::Status ControllerApiService::ListInjectors(grpc::ServerContext*,
+grpc::Status ControllerApiService::ListInjectors(grpc::ServerContext* ctx,
                                                  const pb::ListInjectorsRequest*,
                                                  pb::ListInjectorsResponse* resp) {
+  AuditedCall call(*this, *ctx, "ListInjectors", Role::kViewer, "");
+  if (!call.allowed()) return call.refusal();
   for (const auto& link : controller_.registry().all()) {
     auto* out = resp->add_injectors();
     const auto& info = link->info();
@@ -96,7 +195,63 @@ grpc::Status ControllerApiService::ListInjectors(grpc::ServerContext*,
     out->set_last_seen_ms_ago(
         std::chrono::duration_cast<std::chrono::milliseconds>(link->since_last_seen()).count());
   }
-  return grpc::Status::OK;
+  return call.finish(grpc::Status::OK);
+}
+
+grpc::Status ControllerApiService::CreateToken(grpc::ServerContext* ctx,
+                                               const pb::CreateTokenRequest* req,
+                                               pb::CreateTokenResponse* resp) {
+  AuditedCall call(*this, *ctx, "CreateToken", Role::kAdmin, req->name());
+  if (!call.allowed()) return call.refusal();
+  auto role = parse_role(req->role());
+  if (!role)
+    return call.finish({grpc::StatusCode::INVALID_ARGUMENT,
+                        "role \"" + req->role() + "\": expected viewer, operator or admin"});
+  auto secret = tokens_.create(req->name(), *role);
+  if (!secret) return call.finish({grpc::StatusCode::INVALID_ARGUMENT, secret.error().message});
+  resp->set_token(*secret);
+  return call.finish(grpc::Status::OK, std::string("role ") + role_name(*role));
+}
+
+grpc::Status ControllerApiService::RevokeToken(grpc::ServerContext* ctx,
+                                               const pb::RevokeTokenRequest* req,
+                                               pb::RevokeTokenResponse*) {
+  AuditedCall call(*this, *ctx, "RevokeToken", Role::kAdmin, req->name());
+  if (!call.allowed()) return call.refusal();
+  if (Status s = tokens_.revoke(req->name()); !s)
+    return call.finish({s.error().code == ErrorCode::kNotFound
+                            ? grpc::StatusCode::NOT_FOUND
+                            : grpc::StatusCode::FAILED_PRECONDITION,
+                        s.error().message});
+  return call.finish(grpc::Status::OK);
+}
+
+grpc::Status ControllerApiService::ListTokens(grpc::ServerContext* ctx,
+                                              const pb::ListTokensRequest*,
+                                              pb::ListTokensResponse* resp) {
+  AuditedCall call(*this, *ctx, "ListTokens", Role::kAdmin, "");
+  if (!call.allowed()) return call.refusal();
+  for (const auto& t : tokens_.list()) {
+    auto* out = resp->add_tokens();
+    out->set_name(t.name);
+    out->set_role(role_name(t.role));
+    out->set_source(t.source);
+    out->set_created_unix_ms(t.created_unix_ms);
+  }
+  return call.finish(grpc::Status::OK);
+}
+
+grpc::Status ControllerApiService::DisconnectInjector(grpc::ServerContext* ctx,
+                                                      const pb::DisconnectInjectorRequest* req,
+                                                      pb::DisconnectInjectorResponse*) {
+  AuditedCall call(*this, *ctx, "DisconnectInjector", Role::kAdmin, req->node_name());
+  if (!call.allowed()) return call.refusal();
+  auto link = controller_.registry().find(req->node_name());
+  if (!link)
+    return call.finish(
+        {grpc::StatusCode::NOT_FOUND, "no injector " + req->node_name() + " is connected"});
+  link->disconnect();
+  return call.finish(grpc::Status::OK);
 }
 
 }  // namespace faultline::controller

@@ -1,6 +1,11 @@
-// gRPC face of the Controller for the CLI (and later a dashboard).
+// gRPC face of the Controller for the CLI (and later a dashboard). Every call is
+// authenticated (bearer token), authorised by role, and written to the audit trail with its
+// outcome, refusals included.
 #pragma once
 
+#include "common/audit_log.h"
+#include "common/peer_certificate.h"
+#include "controller/auth/token_authority.h"
 #include "controller/controller.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
@@ -8,7 +13,11 @@ namespace faultline::controller {
 
 class ControllerApiService final : public pb::ControllerApi::Service {
  public:
-  explicit ControllerApiService(Controller& controller) : controller_(controller) {}
+  // `audit` may be null (no trail kept); `verifier` null means no client certificates are
+  // checked (--insecure).
+  ControllerApiService(Controller& controller, TokenAuthority& tokens, AuditLog* audit,
+                       std::shared_ptr<ClientCertVerifier> verifier = nullptr)
+      : controller_(controller), tokens_(tokens), audit_(audit), verifier_(std::move(verifier)) {}
 
   grpc::Status SubmitExperiment(grpc::ServerContext*, const pb::SubmitExperimentRequest* req,
                                 pb::SubmitExperimentResponse* resp) override;
@@ -21,9 +30,22 @@ class ControllerApiService final : public pb::ControllerApi::Service {
                         pb::ListRunsResponse* resp) override;
   grpc::Status ListInjectors(grpc::ServerContext*, const pb::ListInjectorsRequest*,
                              pb::ListInjectorsResponse* resp) override;
+  grpc::Status CreateToken(grpc::ServerContext*, const pb::CreateTokenRequest* req,
+                           pb::CreateTokenResponse* resp) override;
+  grpc::Status RevokeToken(grpc::ServerContext*, const pb::RevokeTokenRequest* req,
+                           pb::RevokeTokenResponse*) override;
+  grpc::Status ListTokens(grpc::ServerContext*, const pb::ListTokensRequest*,
+                          pb::ListTokensResponse* resp) override;
+  grpc::Status DisconnectInjector(grpc::ServerContext*, const pb::DisconnectInjectorRequest* req,
+                                  pb::DisconnectInjectorResponse*) override;
 
  private:
+  friend class AuditedCall;
+
   Controller& controller_;
+  TokenAuthority& tokens_;
+  AuditLog* audit_;
+  std::shared_ptr<ClientCertVerifier> verifier_;
 };
 
 }  // namespace faultline::controller

@@ -39,6 +39,16 @@ Duration GrpcInjectorLink::since_last_seen() const {
 
 void GrpcInjectorLink::on_message(const pb::InjectorMessage& msg) {
   last_seen_ns_ = mono_ns();
+  if (msg.has_heartbeat()) {
+    std::lock_guard lock(mu_);
+    active_faults_.assign(msg.heartbeat().active_fault_ids().begin(),
+                          msg.heartbeat().active_fault_ids().end());
+    if (closed_) return;
+    pb::ControllerMessage echo;
+    echo.mutable_heartbeat_ack()->set_seq(msg.heartbeat().seq());
+    (void)stream_->Write(echo);  // a broken stream ends the read loop right after
+    return;
+  }
   if (!msg.has_ack()) return;
   std::lock_guard lock(mu_);
   auto it = pending_.find(msg.ack().command_id());
@@ -49,6 +59,11 @@ void GrpcInjectorLink::on_message(const pb::InjectorMessage& msg) {
   }
   it->second.set_value(msg.ack());
   pending_.erase(it);
+}
+
+std::vector<std::string> GrpcInjectorLink::active_faults() const {
+  std::lock_guard lock(mu_);
+  return active_faults_;
 }
 
 void GrpcInjectorLink::close() {

@@ -6,6 +6,8 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -29,6 +31,12 @@ class GrpcInjectorLink : public CommandLink {
   void on_message(const pb::InjectorMessage& msg);
   // The stream has ended: fail every pending command, refuse new ones.
   void close();
+  void set_context(grpc::ServerContext* context) { context_ = context; }
+  void disconnect() override {
+    if (context_) context_->TryCancel();
+  }
+  // The fault ids the injector said it holds in its latest heartbeat.
+  std::vector<std::string> active_faults() const;
 
  protected:
   Result<pb::FaultAck> send(const pb::ControllerMessage& command) override;
@@ -36,9 +44,11 @@ class GrpcInjectorLink : public CommandLink {
  private:
   InjectorInfo info_;
   InjectorStream* stream_;
+  grpc::ServerContext* context_ = nullptr;
   Duration command_timeout_;
-  std::mutex mu_;  // guards stream_ writes, pending_, closed_ transitions
+  mutable std::mutex mu_;  // guards stream_ writes, pending_, active_faults_, closed_ transitions
   std::map<std::string, std::promise<Result<pb::FaultAck>>> pending_;
+  std::vector<std::string> active_faults_;
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> last_seen_ns_;
 };

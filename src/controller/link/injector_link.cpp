@@ -34,7 +34,8 @@ Error from_ack(const pb::FaultAck& ack) {
 }  // namespace
 
 Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const std::string& run_id,
-                                            const pb::FaultSpec& spec, Duration lease) {
+                                            const pb::FaultSpec& spec, Duration lease,
+                                            Duration max_duration) {
   pb::ControllerMessage msg;
   auto* c = msg.mutable_apply();
   c->set_command_id(new_id("c"));
@@ -42,6 +43,7 @@ Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const s
   c->set_run_id(run_id);
   *c->mutable_spec() = spec;
   c->set_lease_ms(to_ms(lease));
+  c->set_max_duration_ms(to_ms(max_duration));
   auto ack = send(msg);
   if (!ack) return ack.error();
   if (!ack->ok()) return from_ack(*ack);

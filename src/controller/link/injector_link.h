@@ -30,10 +30,15 @@ class InjectorLink {
   virtual bool connected() const = 0;
   // Time since the injector was last heard from.
   virtual Duration since_last_seen() const = 0;
+  // Drops the connection (admin action); the injector's faults revert by their leases. A
+  // link that has no connection to drop (in-process) ignores it.
+  virtual void disconnect() {}
 
-  // Blocking, bounded by the link's command timeout.
+  // Blocking, bounded by the link's command timeout. `lease` lapses unless renewed;
+  // `max_duration` is the hard end no renewal extends (0: the injector's default).
   virtual Result<pb::AppliedState> apply(const std::string& fault_id, const std::string& run_id,
-                                         const pb::FaultSpec& spec, Duration lease) = 0;
+                                         const pb::FaultSpec& spec, Duration lease,
+                                         Duration max_duration) = 0;
   // On success, what the fault achieved (may be "").
   virtual Result<std::string> revert(const std::string& fault_id) = 0;
   virtual Status renew(const std::string& fault_id, Duration lease) = 0;
@@ -46,7 +51,8 @@ class InjectorLink {
 class CommandLink : public InjectorLink {
  public:
   Result<pb::AppliedState> apply(const std::string& fault_id, const std::string& run_id,
-                                 const pb::FaultSpec& spec, Duration lease) override;
+                                 const pb::FaultSpec& spec, Duration lease,
+                                 Duration max_duration) override;
   Result<std::string> revert(const std::string& fault_id) override;
   Status renew(const std::string& fault_id, Duration lease) override;
   Result<std::vector<pb::TouchedProcess>> list_processes(

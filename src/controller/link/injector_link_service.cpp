@@ -5,6 +5,25 @@
 
 namespace faultline::controller {
 
+grpc::Status check_node_binding(const PeerIdentity& peer, const std::string& node) {
+  // The controller's and the CLI's certificates name faultline's own parts, never a node.
+  if (node.rfind("faultline-", 0) == 0)
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            "node names starting with \"faultline-\" are reserved for faultline's own "
+            "certificates"};
+  std::vector<std::string> names = peer.dns_names;
+  names.insert(names.begin(), peer.common_name);
+  for (const auto& n : names)
+    if (!n.empty() && n == node) return grpc::Status::OK;
+  std::string have;
+  for (const auto& n : names)
+    if (!n.empty()) have += (have.empty() ? "" : ", ") + n;
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          "node name \"" + node + "\" is not the one in this injector's certificate (" +
+              (have.empty() ? "no names" : have) +
+              "): an injector may only register as the node its certificate names"};
+}
+
 grpc::Status InjectorLinkService::Connect(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<pb::ControllerMessage, pb::InjectorMessage>* stream) {
@@ -14,6 +33,19 @@ grpc::Status InjectorLinkService::Connect(
   const auto& reg = first.register_();
   if (reg.node_name().empty())
     return {grpc::StatusCode::INVALID_ARGUMENT, "Register.node_name is empty"};
+
+  grpc::Status bound = grpc::Status::OK;
+  if (verifier_) {
+    auto peer = verifier_->verify(*context->auth_context());
+    bound = peer ? check_node_binding(*peer, reg.node_name())
+                 : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, peer.error().message);
+  }
+  if (!bound.ok()) {
+    spdlog::warn("injector refused node={} peer={} reason=\"{}\"", reg.node_name(),
+                 context->peer(), bound.error_message());
+    if (observer_) observer_(reg.node_name(), context->peer(), "refused: " + bound.error_message());
+    return bound;
+  }
 
   InjectorInfo info;
   info.node_name = reg.node_name();
@@ -27,7 +59,9 @@ grpc::Status InjectorLinkService::Connect(
   if (!stream->Write(welcome)) return {grpc::StatusCode::UNAVAILABLE, "stream closed"};
 
   auto link = std::make_shared<GrpcInjectorLink>(info, stream, command_timeout_);
+  link->set_context(context);
   registry_.add(link);
+  if (observer_) observer_(info.node_name, context->peer(), "registered");
   spdlog::info("injector connected node={} peer={} capabilities={}", info.node_name,
                context->peer(), fmt::format("{}", fmt::join(info.capabilities, ",")));
   pb::InjectorMessage msg;
@@ -36,6 +70,7 @@ grpc::Status InjectorLinkService::Connect(
   link->close();
   registry_.remove(link.get());
   spdlog::warn("injector disconnected node={}", info.node_name);
+  if (observer_) observer_(info.node_name, context->peer(), "disconnected");
   return grpc::Status::OK;
 }
 

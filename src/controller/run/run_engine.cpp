@@ -71,7 +71,7 @@ void RunEngine::note(const std::string& message) {
 }
 
 void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t ttr_ms) {
-  run_rollbacks(verdict);
+  if (!never_started_) run_rollbacks(verdict);  // a queued run changed nothing to roll back
   set_state(verdict);
   pb::RunEvent ev;
   ev.set_type(pb::EVENT_TYPE_RUN_FINISHED);
@@ -228,8 +228,11 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
       continue;
     }
     ActiveFault af{new_id("f"), &fault, link, 0, {}};
-    auto fut = std::async(std::launch::async, [this, af, wire] {
-      return af.link->apply(af.fault_id, run_id_, wire, settings_.lease);
+    // The planned window plus one lease of slack: if the controller cannot end the fault
+    // (stuck, partitioned, renewing by mistake) the injector still ends it by itself.
+    Duration max_duration = pf.window.end - pf.window.start + settings_.lease;
+    auto fut = std::async(std::launch::async, [this, af, wire, max_duration] {
+      return af.link->apply(af.fault_id, run_id_, wire, settings_.lease, max_duration);
     });
     calls.emplace_back(std::move(af), std::move(fut));
   }
@@ -599,6 +602,21 @@ std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
 void RunEngine::execute() {
   set_state(pb::RUN_STATE_PENDING);
   for (const auto& n : plan_.notes) note(n);
+  if (ready_ && !ready_()) {
+    note("queued behind " + queued_behind_ + ": starts when it has ended");
+    std::unique_lock lock(mu_);
+    while (!abort_requested_ && !ready_()) cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (abort_requested_) {
+      std::string why = "aborted while queued: " + abort_reason_;
+      never_started_ = true;
+      lock.unlock();
+      finish(pb::RUN_STATE_ABORTED, why, -1);
+      if (on_finished_) on_finished_(*this);
+      return;
+    }
+    lock.unlock();
+    note("no longer queued: the runs ahead have ended");
+  }
   int64_t ttr = -1;
   auto [verdict, reason] = run_phases(ttr);
   polled_.reset();       // the run's probes are gone; stop asking Jaeger/Zipkin

@@ -43,6 +43,14 @@ class RunEngine {
 
   // Called on the run's thread once it has ended (before wait() returns); set before start().
   void on_finished(std::function<void(const RunEngine&)> f) { on_finished_ = std::move(f); }
+  // Called for every journal event as it happens; set before start().
+  void on_event(std::function<void(const pb::RunEvent&)> f) { journal_.set_listener(std::move(f)); }
+  // The run waits (PENDING, journaled as queued behind `behind`) until `ready` says go, or
+  // ends ABORTED if aborted meanwhile. Set before start().
+  void queue_until(std::function<bool()> ready, std::string behind) {
+    ready_ = std::move(ready);
+    queued_behind_ = std::move(behind);
+  }
   void start();
   // Every active fault is reverted and the run ends ABORTED. False if the run already ended.
   bool abort(const std::string& reason);
@@ -105,6 +113,9 @@ class RunEngine {
   std::unique_ptr<PolledTraces> polled_ = std::make_unique<PolledTraces>();
   std::unique_ptr<FaultSpanExporter> fault_spans_;
   std::function<void(const RunEngine&)> on_finished_;
+  std::function<bool()> ready_;
+  std::string queued_behind_;
+  bool never_started_ = false;
   std::mutex series_mu_;
   std::map<std::pair<int, std::string>, pb::ProbeSeries>
       series_;  // by (phase, name)  // set when settings_.otlp_export is

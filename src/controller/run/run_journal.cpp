@@ -17,6 +17,7 @@ pb::RunEvent RunJournal::append(pb::RunEvent event) {
     events_.push_back(event);
   }
   cv_.notify_all();
+  if (listener_) listener_(event);
   return event;
 }
 

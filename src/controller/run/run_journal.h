@@ -3,6 +3,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@ namespace pb = ::faultline::v1;
 class RunJournal {
  public:
   explicit RunJournal(std::string run_id);
+
+  // Told of every event once it is stamped and stored (the store persists it as it
+  // happens, so a controller crash loses nothing). Set before the first append.
+  void set_listener(std::function<void(const pb::RunEvent&)> f) { listener_ = std::move(f); }
 
   // Stamps run_id, seq, wall and monotonic time, then stores and publishes the event.
   pb::RunEvent append(pb::RunEvent event);
@@ -38,6 +43,7 @@ class RunJournal {
   mutable std::condition_variable cv_;
   std::vector<pb::RunEvent> events_;
   bool finished_ = false;
+  std::function<void(const pb::RunEvent&)> listener_;
 };
 
 }  // namespace faultline::controller

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include "support/child_process.h"
@@ -145,6 +146,138 @@ TEST(FaultEngine, AnEmptySelectionFailsUnlessToldToSkip) {
   ASSERT_TRUE(skipped.ok()) << skipped.error().message;
   EXPECT_NE(skipped->summary().find("skipped (on_empty: skip)"), std::string::npos);
   EXPECT_EQ(skipped->processes_size(), 0);
+}
+
+// Renews `id` every 100 ms, as a healthy controller would, until the child runs again (or
+// `limit` passes); returns how long that took.
+std::chrono::milliseconds renew_until_resumed(FaultEngine& engine, const std::string& id, pid_t pid,
+                                              std::chrono::milliseconds limit) {
+  auto start = std::chrono::steady_clock::now();
+  auto next_renew = start;
+  while (std::chrono::steady_clock::now() - start < limit) {
+    if (!stopped(pid)) break;
+    if (std::chrono::steady_clock::now() >= next_renew) {
+      (void)engine.renew(id, 300ms);
+      next_renew += 100ms;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+TEST(FaultEngine, RenewalsKeepAFaultWellPastItsFirstLease) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper.pid()), 300ms, 10s).ok());
+  ASSERT_TRUE(wait_until([&] { return stopped(sleeper.pid()); }, 2000ms));
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(engine.renew("f1", 300ms).ok()) << "renewal " << i;
+  }
+  // A second in, more than three first leases: still paused.
+  EXPECT_TRUE(stopped(sleeper.pid()));
+  EXPECT_EQ(engine.active_fault_ids(), std::vector<std::string>{"f1"});
+  ASSERT_TRUE(engine.revert("f1").ok());
+  EXPECT_TRUE(wait_until([&] { return !stopped(sleeper.pid()); }, 2000ms));
+}
+
+TEST(FaultEngine, TheHardMaximumEndsAFaultWhateverTheRenewals) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper.pid()), 300ms, 500ms).ok());
+  ASSERT_TRUE(wait_until([&] { return stopped(sleeper.pid()); }, 2000ms));
+  auto took = renew_until_resumed(engine, "f1", sleeper.pid(), 3000ms);
+  EXPECT_FALSE(stopped(sleeper.pid())) << "still paused after " << took.count() << " ms";
+  EXPECT_GE(took.count(), 400) << "ended before its hard maximum";
+  EXPECT_LE(took.count(), 1000) << "renewals kept it past its hard maximum";
+  EXPECT_TRUE(engine.active_fault_ids().empty());
+  Status late = engine.renew("f1", 300ms);
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("hard maximum of 500ms reached"), std::string::npos)
+      << late.error().message;
+}
+
+TEST(FaultEngine, AnExpiredLeaseSaysSoOnALateRenewal) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  ASSERT_TRUE(engine.apply("f1", pause_pid(sleeper.pid()), 200ms, 10s).ok());
+  ASSERT_TRUE(wait_until([&] { return engine.active_fault_ids().empty(); }, 3000ms));
+  Status late = engine.renew("f1", 300ms);
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("the injector reverted it (lease expired)"),
+            std::string::npos)
+      << late.error().message;
+}
+
+std::shared_ptr<const InjectorPolicy> test_policy(const std::string& yaml) {
+  auto p = InjectorPolicy::parse(yaml, "/etc/faultline/policy.yaml");
+  EXPECT_TRUE(p.ok()) << p.error().message;
+  return std::make_shared<const InjectorPolicy>(std::move(p).value());
+}
+
+// Entry files anywhere under the ledger root.
+size_t ledger_entries(const std::string& root) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    if (e.is_regular_file()) ++n;
+  return n;
+}
+
+TEST(FaultEngine, APolicyForbiddenFaultIsRefusedAndLeavesNoTrace) {
+  TempDir ledger_root;
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  auto ledger = FaultLedger::open(ledger_root.path());
+  ASSERT_TRUE(ledger.ok()) << ledger.error().message;
+  FaultEngine engine(default_backends(), std::make_unique<FaultLedger>(std::move(*ledger)));
+  engine.set_policy(
+      test_policy("allow:\n  kinds: [process_pause]\n  processes:\n    - name: \"demo-*\"\n"));
+
+  pb::FaultSpec kill;
+  kill.mutable_process_kill()->mutable_selector()->set_pid(sleeper.pid());
+  kill.mutable_process_kill()->set_signal(SIGKILL);
+  auto refused = engine.apply("k1", kill, 30s);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(refused.error().message,
+            "refused by injector policy (/etc/faultline/policy.yaml): kind process_kill is not "
+            "allowed (allowed: process_pause)");
+
+  // An allowed kind on a process no rule allows is refused as well.
+  auto paused = engine.apply("p1", pause_pid(sleeper.pid()), 30s);
+  ASSERT_FALSE(paused.ok());
+  EXPECT_EQ(paused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(paused.error().message.find("which no processes rule allows (rules: name=demo-*)"),
+            std::string::npos)
+      << paused.error().message;
+
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(sleeper.running()) << "the refused kill was delivered";
+  EXPECT_NE(process_state(sleeper.pid()), 'T') << "the refused pause was applied";
+  EXPECT_TRUE(engine.active_fault_ids().empty());
+  EXPECT_EQ(ledger_entries(ledger_root.path()), 0u) << "a refused fault reached the ledger";
+}
+
+TEST(FaultEngine, ThePolicyMaxDurationCapsTheHardMaximum) {
+  ChildProcess sleeper({"/bin/sleep", "60"});
+  FaultEngine engine(default_backends());
+  engine.set_policy(
+      test_policy("allow:\n  kinds: [process_pause]\n  processes:\n    - name: sleep\n"
+                  "  max_duration: 400ms\n"));
+  // The controller asks for an hour; the node's policy says 400ms.
+  auto applied = engine.apply("f1", pause_pid(sleeper.pid()), 300ms, std::chrono::hours(1));
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_NE(applied->summary().find("(this injector's policy ends it within 400ms)"),
+            std::string::npos)
+      << applied->summary();
+  ASSERT_TRUE(wait_until([&] { return stopped(sleeper.pid()); }, 2000ms));
+  auto took = renew_until_resumed(engine, "f1", sleeper.pid(), 3000ms);
+  EXPECT_FALSE(stopped(sleeper.pid()));
+  EXPECT_LE(took.count(), 900) << "the policy's max_duration did not cap the fault";
+  Status late = engine.renew("f1", 300ms);
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("hard maximum of 400ms reached"), std::string::npos)
+      << late.error().message;
 }
 
 }  // namespace

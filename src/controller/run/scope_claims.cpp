@@ -1,0 +1,80 @@
+#include "controller/run/scope_claims.h"
+
+namespace faultline::controller {
+namespace {
+
+std::string process_scope(const experiments::ProcessSelector& p) {
+  std::string ns = p.pid_namespace.empty() ? "" : " pid_namespace=" + p.pid_namespace;
+  if (!p.name.empty()) return "process name=" + p.name + ns;
+  if (!p.cmdline.empty()) return "process cmdline=" + p.cmdline + ns;
+  if (!p.pidfile.empty()) return "process pidfile=" + p.pidfile + ns;
+  if (!p.cgroup.empty()) return "process cgroup=" + p.cgroup + ns;
+  return "process pid=" + std::to_string(p.pid) + ns;
+}
+
+// The scopes one fault kind touches on a node. Network faults claim the whole namespace:
+// two shapers on one namespace interact even on different interfaces (shared qdisc trees,
+// nfqueue numbers, the same packets on their way in and out).
+std::vector<std::string> scopes(const experiments::FaultSpec& f,
+                                const experiments::TargetSpec* t) {
+  const std::string& k = f.kind;
+  if (k.rfind("process_", 0) == 0 && t && t->process) return {process_scope(*t->process)};
+  if (k.rfind("network_", 0) == 0 || k == "interface_down" || k == "link_flap") {
+    std::string ns = t && t->network && !t->network->netns.empty() ? t->network->netns : "host";
+    return {"network netns=" + ns};
+  }
+  if (k == "cpu_stress") return {"host cpu"};
+  if (k == "memory_pressure") return {"host memory"};
+  if (k == "clock_skew") return {t && t->process ? "clock of " + process_scope(*t->process) : "host clock"};
+  if (k == "disk_fill" || k == "io_fault") {
+    std::vector<std::string> out;
+    if (t)
+      for (const auto& p : t->paths) out.push_back("path " + p);
+    if (!out.empty()) return out;
+  }
+  return {"kind " + k};
+}
+
+}  // namespace
+
+std::vector<ScopeClaim> claims_of(const experiments::Experiment& e, const Plan& plan) {
+  std::vector<ScopeClaim> out;
+  for (const auto& pf : plan.faults) {
+    const auto& f = e.faults[pf.window.fault_index];
+    const experiments::TargetSpec* target = nullptr;
+    for (const auto& t : e.targets)
+      if (t.name == f.target) target = &t;
+    for (const auto& node : pf.nodes)
+      for (auto& s : scopes(f, target)) out.push_back({node, s, f.name});
+  }
+  return out;
+}
+
+std::optional<ScopeClaims::Holder> ScopeClaims::conflict(
+    const std::vector<ScopeClaim>& wanted) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [run_id, held] : held_)
+    for (const auto& have : held.claims)
+      for (const auto& want : wanted)
+        if (have.node == want.node && have.scope == want.scope)
+          return Holder{run_id, held.experiment, have};
+  return std::nullopt;
+}
+
+void ScopeClaims::hold(const std::string& run_id, const std::string& experiment,
+                       std::vector<ScopeClaim> claims) {
+  std::lock_guard lock(mu_);
+  held_[run_id] = Held{experiment, std::move(claims)};
+}
+
+void ScopeClaims::release(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  held_.erase(run_id);
+}
+
+std::string describe(const ScopeClaims::Holder& h) {
+  return "run " + h.run_id + " (experiment \"" + h.experiment + "\") holds " + h.claim.node +
+         " " + h.claim.scope + " for its fault \"" + h.claim.fault + "\"";
+}
+
+}  // namespace faultline::controller
