@@ -59,6 +59,15 @@ void InjectorClient::watch_contact() {
 }
 
 void InjectorClient::serve_stream() {
+  // Drive the connection (TCP and TLS handshakes) before opening the stream: a fail-fast
+  // stream on a channel in TRANSIENT_FAILURE cancels each new attempt mid-handshake and the
+  // injector would never get back in.
+  if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1))) {
+    if (!retrying_)
+      spdlog::warn("controller unreachable controller={}", options_.controller_address);
+    retrying_ = true;
+    return;
+  }
   auto stub = pb::InjectorLink::NewStub(channel_);
   grpc::ClientContext ctx;
   {

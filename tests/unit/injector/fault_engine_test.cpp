@@ -264,6 +264,10 @@ TEST(FaultEngine, ThePolicyMaxDurationCapsTheHardMaximum) {
   engine.set_policy(
       test_policy("allow:\n  kinds: [process_pause]\n  processes:\n    - name: sleep\n"
                   "  max_duration: 400ms\n"));
+  // The rule is on the name: wait until the child is sleep, not a copy of this test.
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file("/proc/" + std::to_string(sleeper.pid()) + "/comm") == "sleep\n"; },
+      2000ms));
   // The controller asks for an hour; the node's policy says 400ms.
   auto applied = engine.apply("f1", pause_pid(sleeper.pid()), 300ms, std::chrono::hours(1));
   ASSERT_TRUE(applied.ok()) << applied.error().message;

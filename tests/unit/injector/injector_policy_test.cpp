@@ -208,17 +208,30 @@ pb::FaultSpec pause_of(const std::string& cmdline_regex) {
   return spec;
 }
 
-// A sleep whose command line no other process on the machine has.
-std::vector<std::string> unique_sleep(int n) {
-  return {"/bin/sleep", "300." + std::to_string(getpid()) + std::to_string(n)};
-}
+// A sleep whose command line no other process on the machine has, once it has exec'd:
+// until then it is a copy of this test, which no selector here matches.
+class UniqueSleep {
+ public:
+  explicit UniqueSleep(int n)
+      : child_({"/bin/sleep", "300." + std::to_string(getpid()) + std::to_string(n)}) {
+    EXPECT_TRUE(wait_until([&] { return read_file(proc("comm")) == "sleep\n"; }, 2000ms));
+  }
+  pid_t pid() const { return child_.pid(); }
+  bool running() { return child_.running(); }
+
+ private:
+  std::string proc(const std::string& what) const {
+    return "/proc/" + std::to_string(child_.pid()) + "/" + what;
+  }
+  ChildProcess child_;
+};
 
 std::string selector_for(int n) {
   return "^/bin/sleep 300\\." + std::to_string(getpid()) + std::to_string(n) + "$";
 }
 
 TEST(InjectorPolicy, ProcessFaultsNeedAProcessesRule) {
-  ChildProcess sleeper(unique_sleep(1));
+  UniqueSleep sleeper(1);
   auto none = policy("allow:\n  kinds: [process_pause]\n");
   EXPECT_EQ(refusal(none, pause_of(selector_for(1))),
             "refused by injector policy (p.yaml): process_pause touches processes, and the policy "
@@ -226,7 +239,7 @@ TEST(InjectorPolicy, ProcessFaultsNeedAProcessesRule) {
 }
 
 TEST(InjectorPolicy, NameRuleIsAGlobOnTheProcessName) {
-  ChildProcess sleeper(unique_sleep(1));
+  UniqueSleep sleeper(1);
   EXPECT_EQ(
       refusal(policy("allow:\n  kinds: [process_pause]\n  processes:\n    - name: \"sl*p\"\n"),
               pause_of(selector_for(1))),
@@ -241,7 +254,7 @@ TEST(InjectorPolicy, NameRuleIsAGlobOnTheProcessName) {
 }
 
 TEST(InjectorPolicy, CmdlineRuleIsARegexFromTheStart) {
-  ChildProcess sleeper(unique_sleep(1));
+  UniqueSleep sleeper(1);
   auto anchored =
       policy("allow:\n  kinds: [process_pause]\n  processes:\n    - cmdline: /bin/sle+p\n");
   EXPECT_EQ(refusal(anchored, pause_of(selector_for(1))), "");
@@ -252,7 +265,7 @@ TEST(InjectorPolicy, CmdlineRuleIsARegexFromTheStart) {
 }
 
 TEST(InjectorPolicy, CgroupRuleIsAGlobOnTheCgroupPath) {
-  ChildProcess sleeper(unique_sleep(1));
+  UniqueSleep sleeper(1);
   // Its cgroup as /proc shows it ("0::/user.slice/..." -> "/user.slice/...").
   std::string line = first_line("cat /proc/" + std::to_string(sleeper.pid()) + "/cgroup");
   std::string cgroup = line.substr(line.find(':', line.find(':') + 1) + 1);
@@ -267,7 +280,7 @@ TEST(InjectorPolicy, CgroupRuleIsAGlobOnTheCgroupPath) {
 }
 
 TEST(InjectorPolicy, FieldsOfOneRuleMustAllMatch) {
-  ChildProcess sleeper(unique_sleep(1));
+  UniqueSleep sleeper(1);
   auto both = policy(
       "allow:\n  kinds: [process_pause]\n  processes:\n"
       "    - name: sleep\n      cmdline: /usr/bin/\n");
@@ -280,8 +293,8 @@ TEST(InjectorPolicy, FieldsOfOneRuleMustAllMatch) {
 }
 
 TEST(InjectorPolicy, EveryProcessTheSelectorMatchesMustBeAllowed) {
-  ChildProcess allowed(unique_sleep(1));
-  ChildProcess forbidden(unique_sleep(2));
+  UniqueSleep allowed(1);
+  UniqueSleep forbidden(2);
   auto p = policy("allow:\n  kinds: [process_kill]\n  processes:\n    - cmdline: \"" +
                   std::string("/bin/sleep 300\\\\.") + std::to_string(getpid()) + "1$\"\n");
   pb::FaultSpec kill;
@@ -325,7 +338,7 @@ TEST(InjectorPolicy, CrashLoopsAndTheFreezerMustSelectByAnAllowedNameOrCgroup) {
 }
 
 TEST(InjectorPolicy, ClockSkewIsAProcessFaultToo) {
-  ChildProcess sleeper(unique_sleep(1));
+  UniqueSleep sleeper(1);
   pb::FaultSpec skew;
   skew.mutable_clock_skew()->mutable_selector()->set_cmdline_regex(selector_for(1));
   auto p = policy("allow:\n  kinds: [clock_skew]\n  processes:\n    - name: \"demo-*\"\n");
