@@ -128,20 +128,22 @@ int main(int argc, char** argv) {
   }
   controller::InjectorLinkService link_service(ctl.registry(), std::chrono::seconds(1),
                                                std::chrono::seconds(10));
-  link_service.set_observer([&](const std::string& node, const std::string& peer,
-                                const std::string& what) {
-    controller::InjectorRecord rec{node, "", "", "", peer, what, unix_millis_now()};
-    if (auto link = ctl.registry().find(node); link && what == "registered") {
-      rec.labels = joined(link->info().labels);
-      for (const auto& c : link->info().capabilities)
-        rec.capabilities += (rec.capabilities.empty() ? "" : ",") + c;
-      rec.version = link->info().version;
-    }
-    (void)(*store)->record_injector(rec);
-    std::string outcome = what.rfind("refused", 0) == 0 ? "denied" + what.substr(7) : "ok";
-    (void)(*audit)->append({node, "injector", "injector." + what.substr(0, what.find(':')),
-                            node, peer, outcome, ""});
-  });
+  link_service.set_observer(
+      [&](const std::string& node, const std::string& peer, const std::string& what) {
+        controller::InjectorRecord rec{node, "", "", "", peer, what, unix_millis_now()};
+        if (auto link = ctl.registry().find(node); link && what == "registered") {
+          rec.labels = joined(link->info().labels);
+          for (const auto& c : link->info().capabilities)
+            rec.capabilities += (rec.capabilities.empty() ? "" : ",") + c;
+          rec.version = link->info().version;
+        }
+        bool recovered = what.rfind("recovered", 0) == 0;
+        if (!recovered) (void)(*store)->record_injector(rec);
+        std::string outcome = what.rfind("refused", 0) == 0 ? "denied" + what.substr(7) : "ok";
+        (void)(*audit)->append(
+            {node, "injector", "injector." + what.substr(0, what.find(':')), node, peer, outcome,
+             recovered ? "reverted from its ledger at start: " + what.substr(11) : ""});
+      });
   auto verifier = client_verifier(transport);
   if (!verifier) return fail(verifier.error().message);
   link_service.set_verifier(*verifier);

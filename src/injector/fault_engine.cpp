@@ -284,6 +284,10 @@ size_t FaultEngine::recover_orphans(const std::string& root) {
         "kind={} was=\"{}\"",
         e.fault_id(), kind, e.applied() ? e.state().summary() : "being applied");
     FaultLedger::remove_orphan(orphan);
+    {
+      std::lock_guard lock(mu_);
+      recovered_ids_.push_back(e.fault_id());
+    }
     ++recovered;
   }
   return recovered;

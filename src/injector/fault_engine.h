@@ -58,6 +58,11 @@ class FaultEngine {
   size_t revert_all(const std::string& why);
 
   std::vector<std::string> active_fault_ids() const;
+  // Fault ids recover_orphans() took back, for the injector to report when it registers.
+  std::vector<std::string> recovered_fault_ids() const {
+    std::lock_guard lock(mu_);
+    return recovered_ids_;
+  }
 
   // Reverts what crashed owners left in the ledger under `root`; returns how many faults
   // were taken back. Entries that cannot be reverted stay for the next attempt.
@@ -85,6 +90,7 @@ class FaultEngine {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Held> held_;
+  std::vector<std::string> recovered_ids_;
   std::shared_ptr<const InjectorPolicy> policy_;
   std::map<std::string, std::string> ended_;  // fault id -> why; bounded by ended_order_
   std::deque<std::string> ended_order_;

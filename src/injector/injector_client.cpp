@@ -84,6 +84,8 @@ void InjectorClient::serve_stream() {
   reg->mutable_labels()->insert(options_.labels.begin(), options_.labels.end());
   for (const auto& cap : engine_.capabilities()) reg->add_capabilities(cap);
   reg->set_version(FAULTLINE_VERSION);
+  // What the ledger made this injector take back at start: the controller records it.
+  for (const auto& id : engine_.recovered_fault_ids()) reg->add_recovered_fault_ids(id);
 
   pb::ControllerMessage msg;
   bool registered = stream->Write(hello) && stream->Read(&msg) && msg.has_registered();

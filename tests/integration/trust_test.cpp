@@ -318,6 +318,38 @@ TEST_F(Trust, FrozenControllerIsLostContactAndTheFaultRevertsAfterTheGrace) {
   unsetenv("FAULTLINE_INSECURE");
 }
 
+// kill -9 of the injector while it holds a pause: its next start reverts the fault from the
+// ledger before serving, and tells the controller, which audits which faults it took back.
+TEST_F(Trust, KilledInjectorsNextStartRevertsAndReportsItToTheController) {
+  start_controller({"--insecure"});
+  start_injector({"--insecure", "--node", "node-a"});
+  setenv("FAULTLINE_INSECURE", "1", 1);
+  ASSERT_TRUE(wait_until([&] { return node_listed({}, "node-a"); }, 10000ms));
+  write_file(dir_.file("long.yaml"), pause_yaml("crash", pidfile_, port_, "60s"));
+  ChildProcess run({kBin + "/faultline", "run", dir_.file("long.yaml"), "--controller", addr_},
+                   dir_.file("run.out"), dir_.file("run.err"));
+  pid_t target = demo_pid();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return read_file(dir_.file("run.out")).find("applied on node-a") != std::string::npos;
+      },
+      10000ms));
+  std::smatch m;
+  std::string out = read_file(dir_.file("run.out"));
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("fault freeze applied on node-a")));
+  injector_->signal(SIGKILL);
+  injector_->wait(5000ms);
+  ASSERT_EQ(process_state(target), 'T');  // nobody reverted it: the injector died
+  start_injector({"--insecure", "--node", "node-a"}, "inj2.log");
+  EXPECT_TRUE(wait_until([&] { return process_state(target) != 'T'; }, 5000ms));
+  EXPECT_TRUE(wait_until(
+      [&] { return audit().find("\"action\":\"injector.recovered\"") != std::string::npos; },
+      10000ms))
+      << read_file(dir_.file("ctl.log"));
+  EXPECT_NE(audit().find("reverted from its ledger at start: f-"), std::string::npos);
+  unsetenv("FAULTLINE_INSECURE");
+}
+
 // Faults applied and reverted in a loop while the injector is killed -9 and restarted at
 // random. At the end nothing is applied (the target runs, the ledger is empty) and every fault
 // the journals say was applied is accounted for: reverted, or its revert reported failed

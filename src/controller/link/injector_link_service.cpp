@@ -41,8 +41,8 @@ grpc::Status InjectorLinkService::Connect(
                  : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, peer.error().message);
   }
   if (!bound.ok()) {
-    spdlog::warn("injector refused node={} peer={} reason=\"{}\"", reg.node_name(),
-                 context->peer(), bound.error_message());
+    spdlog::warn("injector refused node={} peer={} reason=\"{}\"", reg.node_name(), context->peer(),
+                 bound.error_message());
     if (observer_) observer_(reg.node_name(), context->peer(), "refused: " + bound.error_message());
     return bound;
   }
@@ -62,6 +62,13 @@ grpc::Status InjectorLinkService::Connect(
   link->set_context(context);
   registry_.add(link);
   if (observer_) observer_(info.node_name, context->peer(), "registered");
+  if (reg.recovered_fault_ids_size() > 0) {
+    std::string ids;
+    for (const auto& id : reg.recovered_fault_ids()) ids += (ids.empty() ? "" : ",") + id;
+    spdlog::warn("injector reverted faults from its ledger at start node={} fault_ids={}",
+                 info.node_name, ids);
+    if (observer_) observer_(info.node_name, context->peer(), "recovered: " + ids);
+  }
   spdlog::info("injector connected node={} peer={} capabilities={}", info.node_name,
                context->peer(), fmt::format("{}", fmt::join(info.capabilities, ",")));
   pb::InjectorMessage msg;
