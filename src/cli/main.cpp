@@ -10,6 +10,7 @@
 #include "cli/audit_command.h"
 #include "cli/client_security.h"
 #include "cli/token_command.h"
+#include "cli/schedule_command.h"
 #include "cli/exec_command.h"
 #include "cli/gameday_command.h"
 #include "cli/injectors_command.h"
@@ -43,7 +44,8 @@ void add_run_options(CLI::App* cmd, std::vector<std::string>& files, cli::RunOpt
                      std::vector<std::string>& vars, int64_t& seed) {
   cmd->add_option("files", files, "experiment YAML file(s), run one after the other")->required();
   cmd->add_option("--controller", opts.controller,
-                  "use a running faultline-controller (host:port) instead of the embedded one");
+                  "use a running faultline-controller (host:port) instead of the embedded one")
+      ->envname("FAULTLINE_CONTROLLER");
   cmd->add_flag("--queue", opts.queue,
                "with --controller: wait for a run that holds one of the targets to end, "
                "instead of being refused");
@@ -177,7 +179,8 @@ int main(int argc, char** argv) {
   abrt->add_option("run", abort_id, "run id (printed when the run started)")->required();
   abrt->add_option("--controller", abort_controller,
                    "the faultline-controller running it (host:port); without it, an embedded "
-                   "`faultline run` on this machine");
+                   "`faultline run` on this machine")
+      ->envname("FAULTLINE_CONTROLLER");
   abrt->add_option("--reason", abort_reason, "why, for the journal");
 
   std::string gameday_file;
@@ -187,7 +190,8 @@ int main(int argc, char** argv) {
   gameday->add_option("file", gameday_file, "game-day YAML file (kind: GameDay)")->required();
   gameday->add_flag("--yes", gameday_yes, "pass every manual gate (a rehearsal)");
   gameday->add_option("--controller", run_opts.controller,
-                      "run on this faultline-controller instead of the embedded one");
+                      "run on this faultline-controller instead of the embedded one")
+      ->envname("FAULTLINE_CONTROLLER");
   gameday->add_option("--var", raw_vars, "override the experiments' vars: name=value");
   gameday->add_option("--junit", junit_out, "write the day's JUnit XML report");
   gameday->add_option("--html", html_out, "write the day's HTML report");
@@ -196,23 +200,27 @@ int main(int argc, char** argv) {
   auto* journal = app.add_subcommand("journal", "print a run's journal as JSON");
   journal->add_option("run", journal_id, "run id")->required();
   journal->add_option("--controller", query_controller,
-                      "ask this faultline-controller; without it, runs made on this machine");
+                      "ask this faultline-controller; without it, runs made on this machine")
+      ->envname("FAULTLINE_CONTROLLER");
   int runs_limit = 20;
   auto* runs = app.add_subcommand("runs", "list past and running runs, newest first");
   runs->add_option("--controller", query_controller,
-                   "ask this faultline-controller; without it, runs made on this machine");
+                   "ask this faultline-controller; without it, runs made on this machine")
+      ->envname("FAULTLINE_CONTROLLER");
   runs->add_option("--limit", runs_limit, "at most this many")->check(CLI::PositiveNumber);
   std::vector<std::string> report_ids;
   auto* report = app.add_subcommand("report", "render stored runs as JUnit XML and/or HTML");
   report->add_option("runs", report_ids, "run ids (several make one combined report)")->required();
   report->add_option("--controller", query_controller,
-                     "ask this faultline-controller; without it, runs made on this machine");
+                     "ask this faultline-controller; without it, runs made on this machine")
+      ->envname("FAULTLINE_CONTROLLER");
   report->add_option("--junit", junit_out, "JUnit XML file to write");
   report->add_option("--html", html_out, "HTML file to write");
 
   std::string injectors_controller, disconnect_node;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
-  inj->add_option("--controller", injectors_controller, "controller address host:port")->required();
+  inj->add_option("--controller", injectors_controller, "controller address host:port")->required()
+      ->envname("FAULTLINE_CONTROLLER");
   inj->add_option("--disconnect", disconnect_node,
                   "admin: drop this node's connection (its faults revert by their leases)");
 
@@ -230,7 +238,8 @@ int main(int argc, char** argv) {
   std::string token_controller, token_name, token_role = "viewer";
   auto* token = app.add_subcommand("token", "manage API tokens on a controller (admin)");
   token->require_subcommand(1);
-  token->add_option("--controller", token_controller, "controller address host:port")->required();
+  token->add_option("--controller", token_controller, "controller address host:port")->required()
+      ->envname("FAULTLINE_CONTROLLER");
   auto* token_create = token->add_subcommand("create", "make a token; prints its secret once");
   token_create->add_option("name", token_name, "who or what the token is for")->required();
   token_create->add_option("--role", token_role, "viewer | operator | admin")
@@ -238,6 +247,37 @@ int main(int argc, char** argv) {
   auto* token_revoke = token->add_subcommand("revoke", "revoke a token made through the API");
   token_revoke->add_option("name", token_name, "the token's name")->required();
   token->add_subcommand("list", "list tokens (names and roles, never secrets)");
+
+  std::string schedule_controller;
+  cli::ScheduleAddOptions schedule_opts;
+  std::vector<std::string> schedule_vars;
+  auto* sched = app.add_subcommand("schedule", "experiments a controller runs on a cron schedule");
+  sched->require_subcommand(1);
+  sched->add_option("--controller", schedule_controller, "controller address host:port")
+      ->required();
+  auto* sched_add = sched->add_subcommand("add", "run an experiment file on a schedule (operator)");
+  sched_add->add_option("name", schedule_opts.name, "the schedule's name")->required();
+  sched_add->add_option("file", schedule_opts.file, "experiment YAML file")->required();
+  sched_add
+      ->add_option("--cron", schedule_opts.cron,
+                   "\"min hour day-of-month month day-of-week\", 6 fields with seconds first, "
+                   "or @hourly/@daily/@weekly/@monthly/@yearly")
+      ->required();
+  sched_add->add_option("--tz", schedule_opts.time_zone,
+                        "IANA time zone the expression is read in (default UTC)");
+  sched_add->add_option("--overlap", schedule_opts.overlap,
+                        "when a run still holds a target at a fire: skip (default) or queue")
+      ->check(CLI::IsMember({"skip", "queue"}));
+  sched_add->add_option("--var", schedule_vars,
+                        "override one of the experiment's vars: name=value (repeatable)");
+  sched->add_subcommand("list", "schedules with their next and last fire");
+  std::string schedule_name;
+  auto* sched_pause = sched->add_subcommand("pause", "stop a schedule firing until resumed");
+  sched_pause->add_option("name", schedule_name, "the schedule's name")->required();
+  auto* sched_resume = sched->add_subcommand("resume", "fire a paused schedule again from now");
+  sched_resume->add_option("name", schedule_name, "the schedule's name")->required();
+  auto* sched_rm = sched->add_subcommand("rm", "remove a schedule (its runs stay)");
+  sched_rm->add_option("name", schedule_name, "the schedule's name")->required();
 
   try {
     app.parse(argc, argv);
@@ -298,6 +338,16 @@ int main(int argc, char** argv) {
     if (*token_create) return cli::create_token(token_controller, token_name, token_role);
     if (*token_revoke) return cli::revoke_token(token_controller, token_name);
     return cli::list_tokens(token_controller);
+  }
+  if (*sched) {
+    if (*sched_add) {
+      if (!parse_vars(schedule_vars, schedule_opts.vars)) return kExitInvalidOrInfra;
+      return cli::add_schedule(schedule_controller, schedule_opts);
+    }
+    if (*sched_pause) return cli::pause_schedule(schedule_controller, schedule_name);
+    if (*sched_resume) return cli::resume_schedule(schedule_controller, schedule_name);
+    if (*sched_rm) return cli::remove_schedule(schedule_controller, schedule_name);
+    return cli::list_schedules(schedule_controller);
   }
   if (*abrt) return cli::abort_run(abort_id, abort_controller, abort_reason);
   return kExitInvalidOrInfra;

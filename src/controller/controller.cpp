@@ -6,6 +6,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "controller/controller_metrics.h"
 #include "controller/run/run_state.h"
 
 namespace faultline::controller {
@@ -110,11 +111,20 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
   });
   // Saved on the run's thread before wait() returns, so a finished run is always stored.
   run->on_finished([this](const RunEngine& r) {
+    controller_metrics().runs_total.with({verdict_label(r.state())}).inc();
+    controller_metrics().runs_active.dec();
     claims_.release(r.id());
     if (store_)
       if (Status s = store_->save(r.record()); !s)
         spdlog::error("run journal not saved run={} error=\"{}\"", r.id(), s.error().message);
   });
+  // Confirmed reverted (and audited) once the node's injector is back, like a restart's.
+  run->on_fault_lost([this, id](const std::string& fault_id, const std::string& node,
+                                const std::string& fault_name) {
+    std::lock_guard lock(orphans_mu_);
+    orphans_[fault_id] = {id, node, fault_name};
+  });
+  controller_metrics().runs_active.inc();
   run->start();
   return run;
 }

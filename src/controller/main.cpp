@@ -10,13 +10,18 @@
 #include "common/audit_log.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/process_metrics.h"
 #include "common/signals.h"
 #include "common/time_util.h"
 #include "common/transport_security.h"
 #include "controller/api/controller_api_service.h"
 #include "controller/auth/token_authority.h"
 #include "controller/controller.h"
+#include "controller/controller_metrics.h"
 #include "controller/link/injector_link_service.h"
+#include "controller/schedule/scheduler.h"
+#include "controller/store/retention.h"
 #include "controller/store/sqlite_store.h"
 
 using namespace faultline;
@@ -38,10 +43,12 @@ std::string joined(const std::map<std::string, std::string>& m) {
 
 int main(int argc, char** argv) {
   CLI::App app{"faultline-controller: runs experiments on the injectors that connect to it"};
-  std::string listen = "127.0.0.1:7070";
+  std::vector<std::string> listen{"127.0.0.1:7070"};
   std::string log_level = "info";
   bool log_json = false;
-  app.add_option("--listen", listen, "address for injectors and the CLI (host:port)");
+  app.add_option("--listen", listen,
+                 "address for injectors and the CLI (host:port or unix:/path); repeat to listen "
+                 "on several");
   std::string otlp_listen = "0.0.0.0:4317";
   auto* otlp_opt = app.add_option(
       "--otlp-listen", otlp_listen,
@@ -70,8 +77,18 @@ int main(int argc, char** argv) {
   app.add_option("--store", store_path, "SQLite database of runs, injectors and tokens");
   std::string audit_path = default_audit_log_path();
   app.add_option("--audit-log", audit_path, "append-only, hash-chained audit trail");
+  size_t retain_runs = 0;
+  app.add_option("--retain-runs", retain_runs,
+                 "keep only the newest N finished runs in the store (0: all)");
+  std::string retain_for;
+  app.add_option("--retain-for", retain_for,
+                 "delete finished runs that ended longer ago than this (e.g. 30d, 12h)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   app.add_flag("--log-json", log_json, "log one JSON object per line");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free one); "
+                 "off by default");
   CLI11_PARSE(app, argc, argv);
 
   if (!tls_dir.empty() && transport.cert_file.empty()) transport.use_dir(tls_dir, "controller");
@@ -83,6 +100,13 @@ int main(int argc, char** argv) {
   if (!renew_d) return fail("--renew-interval: " + renew_d.error().message);
   if (*renew_d >= *lease_d)
     return fail("--renew-interval " + renew + " must be shorter than --lease " + lease);
+  controller::RetentionPolicy retention;
+  retention.keep_runs = retain_runs;
+  if (!retain_for.empty()) {
+    auto age = controller::parse_retention_age(retain_for);
+    if (!age) return fail("--retain-for " + age.error().message);
+    retention.keep_for_ms = *age;
+  }
   settings.lease = *lease_d;
   settings.renew_interval = *renew_d;
 
@@ -95,6 +119,16 @@ int main(int argc, char** argv) {
     cv.notify_all();
   });
   init_logging(log_level, log_json);
+  metrics::register_process_metrics(metrics::default_registry(), "controller");
+  (void)controller::controller_metrics();  // every metric is listed from the first scrape
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!metrics_listen.empty()) {
+    auto started = metrics::MetricsServer::start(metrics_listen, metrics::default_registry());
+    if (!started) return fail("--metrics-listen: " + started.error().message);
+    metrics_server = std::move(*started);
+    spdlog::info("metrics listening address={} port={} path=/metrics", metrics_listen,
+                 metrics_server->port());
+  }
 
   auto store = controller::SqliteStore::open(store_path);
   if (!store) return fail(store.error().message);
@@ -113,10 +147,28 @@ int main(int argc, char** argv) {
   if (transport.insecure) warn_plaintext("faultline-controller");
 
   controller::Controller ctl(settings);
+  metrics::CallbackGauge connected_gauge = controller::watch_connected_injectors(ctl.registry());
   ctl.set_store(*store);
   ctl.set_audit(audit->get());
   if (size_t n = ctl.recover_interrupted())
     spdlog::warn("runs interrupted by the last controller exit marked ABORTED count={}", n);
+  // Retention: at start, and then every few minutes (after recovery, so runs it just marked
+  // finished count as finished).
+  auto prune = [&] {
+    if (!retention.active()) return;
+    auto n = (*store)->prune(retention, unix_millis_now());
+    if (!n)
+      spdlog::error("runs not pruned error=\"{}\"", n.error().message);
+    else if (*n > 0)
+      spdlog::info("runs pruned by retention count={} retain_runs={} retain_for={}", *n,
+                   retention.keep_runs, retain_for.empty() ? "-" : retain_for);
+  };
+  prune();
+  controller::Scheduler scheduler(ctl, *store, audit->get());
+  if (auto n = scheduler.start(); !n)
+    return fail(n.error().message);
+  else if (*n > 0)
+    spdlog::info("schedules loaded count={}", *n);
   if (otlp_listen != "off") {
     if (Status s = ctl.start_otlp(otlp_listen); !s) {
       // Asked for explicitly, it must work; the default port may simply be taken by a
@@ -148,28 +200,39 @@ int main(int argc, char** argv) {
   if (!verifier) return fail(verifier.error().message);
   link_service.set_verifier(*verifier);
   controller::ControllerApiService api_service(ctl, tokens, audit->get(), *verifier);
+  api_service.set_scheduler(&scheduler);
   auto creds = server_credentials(transport);
   if (!creds) return fail(creds.error().message);
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(listen, *creds, &port);
+  std::vector<int> ports(listen.size(), 0);  // gRPC fills them in at BuildAndStart
+  for (size_t i = 0; i < listen.size(); ++i)
+    builder.AddListeningPort(listen[i], *creds, &ports[i]);
   builder.RegisterService(&link_service);
   builder.RegisterService(&api_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) return fail("cannot listen on " + listen);
-  spdlog::info("controller listening address={} port={} transport={} auth={} store={} audit={}",
-               listen, port, transport.insecure ? "plaintext" : "mtls",
-               tokens.open() ? "off" : "tokens", store_path, audit_path);
+  for (size_t i = 0; i < listen.size(); ++i)
+    if (!server || ports[i] == 0) return fail("cannot listen on " + listen[i]);
+  for (size_t i = 0; i < listen.size(); ++i)
+    spdlog::info("controller listening address={} port={} transport={} auth={} store={} audit={}",
+                 listen[i], ports[i], transport.insecure ? "plaintext" : "mtls",
+                 tokens.open() ? "off" : "tokens", store_path, audit_path);
   {
     std::unique_lock lock(mu);
+    auto next_prune = std::chrono::steady_clock::now() + std::chrono::minutes(10);
     // Faults of runs the last controller left behind: confirmed as their injectors return.
     while (!cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop; })) {
       lock.unlock();
       ctl.confirm_orphans();
+      if (std::chrono::steady_clock::now() >= next_prune) {
+        prune();
+        next_prune = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+      }
       lock.lock();
     }
   }
   spdlog::info("controller shutting down");
+  // No fire may start a run while the runs are being ended.
+  scheduler.stop();
   // Runs revert their faults while injector streams are still up.
   ctl.shutdown("controller shutting down");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

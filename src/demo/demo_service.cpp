@@ -29,7 +29,7 @@ void write_pidfile(const std::string& path, pid_t pid) {
   std::filesystem::rename(tmp, path);
 }
 
-int serve(int port, const std::string& pidfile) {
+int serve(const std::string& address, int port, const std::string& pidfile) {
   httplib::Server server;
   server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
@@ -38,8 +38,8 @@ int serve(int port, const std::string& pidfile) {
     res.set_content("hello from faultline-demo pid " + std::to_string(getpid()) + "\n",
                     "text/plain");
   });
-  if (!server.bind_to_port("127.0.0.1", port)) {
-    std::fprintf(stderr, "faultline-demo: cannot listen on 127.0.0.1:%d\n", port);
+  if (!server.bind_to_port(address, port)) {
+    std::fprintf(stderr, "faultline-demo: cannot listen on %s:%d\n", address.c_str(), port);
     return 3;
   }
   if (!pidfile.empty()) write_pidfile(pidfile, getpid());
@@ -58,7 +58,7 @@ int serve(int port, const std::string& pidfile) {
   return 0;
 }
 
-int supervise(const char* self, int port, const std::string& pidfile,
+int supervise(const char* self, const std::string& address, int port, const std::string& pidfile,
               faultline::Duration restart_delay) {
   sigset_t set;
   sigemptyset(&set);
@@ -82,8 +82,8 @@ int supervise(const char* self, int port, const std::string& pidfile,
       sigaddset(&serve_set, SIGINT);
       pthread_sigmask(SIG_BLOCK, &serve_set, nullptr);  // the serve stopper thread waits on these
       std::string port_s = std::to_string(port);
-      execl(self, self, "serve", "--port", port_s.c_str(), "--pidfile", pidfile.c_str(),
-            static_cast<char*>(nullptr));
+      execl(self, self, "serve", "--address", address.c_str(), "--port", port_s.c_str(),
+            "--pidfile", pidfile.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     return pid;
@@ -127,10 +127,14 @@ int main(int argc, char** argv) {
   int port = 18080;
   std::string pidfile;
   std::string delay = "200ms";
-  auto* serve_cmd = app.add_subcommand("serve", "serve GET /health and GET / on 127.0.0.1");
+  // Loopback unless told otherwise: a lab node (scripts/lab.sh) serves its namespace's address.
+  std::string address = "127.0.0.1";
+  auto* serve_cmd = app.add_subcommand("serve", "serve GET /health and GET / (127.0.0.1 unless --address)");
+  serve_cmd->add_option("--address", address, "address to listen on");
   serve_cmd->add_option("--port", port);
   serve_cmd->add_option("--pidfile", pidfile);
   auto* sup_cmd = app.add_subcommand("supervise", "run `serve` and restart it whenever it dies");
+  sup_cmd->add_option("--address", address, "address the worker listens on");
   sup_cmd->add_option("--port", port);
   sup_cmd->add_option("--pidfile", pidfile)->required();
   sup_cmd->add_option("--restart-delay", delay);
@@ -142,7 +146,7 @@ int main(int argc, char** argv) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    return serve(port, pidfile);
+    return serve(address, port, pidfile);
   }
   auto d = faultline::parse_duration(delay);
   if (!d) {
@@ -150,5 +154,5 @@ int main(int argc, char** argv) {
     return 3;
   }
   std::string self = std::filesystem::canonical("/proc/self/exe");
-  return supervise(self.c_str(), port, std::filesystem::absolute(pidfile), *d);
+  return supervise(self.c_str(), address, port, std::filesystem::absolute(pidfile), *d);
 }

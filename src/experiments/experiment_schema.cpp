@@ -339,6 +339,10 @@ SchemaPtr fault_step(const std::vector<std::pair<std::string, SchemaPtr>>& kinds
               object({opt("count", integer("How many times in all.", 1, 10000, "1")),
                       opt("interval", duration("Gap between one end and the next start.", "0s"))},
                      "Apply the fault several times.")),
+          opt("on_node_failure",
+              enumeration({"abort", "continue"},
+                          "If some of its nodes cannot apply it: abort the run, or continue "
+                          "with the nodes that did. Default: the experiment's on_node_failure.")),
           opt("params", object({}, "Parameters of the fault kind (see below).")),
       },
       "A fault: what to break, where, and for how long.");
@@ -454,6 +458,13 @@ SchemaPtr build_experiment() {
           opt("max_duration", duration("Safety limit: the planned fault timeline may not be "
                                        "longer.",
                                        "30m", true)),
+          opt("on_node_failure",
+              enumeration({"abort", "continue"},
+                          "When a node fails to apply a fault, or its injector disconnects "
+                          "mid-run: abort (revert every fault everywhere and end the run "
+                          "ERROR) or continue with the other nodes (the run reports each failed "
+                          "node).",
+                          "abort")),
           opt("targets", map_of(target, "Named selections the faults refer to.")),
           opt("steady_state",
               list(probe(), "Probes that must pass before any fault and after recovery.")),

@@ -92,6 +92,7 @@ class Extractor {
     YAML::Node md = root["metadata"];
     e_.metadata = {str(md, "name"), str(md, "description"), str(md, "owner"), smap(md, "labels")};
     e_.max_duration = dur(root, "max_duration", 30min);
+    if (auto p = node_failure(root)) e_.on_node_failure = *p;
     if (YAML::Node ts = root["targets"])
       for (auto it = ts.begin(); it != ts.end(); ++it)
         e_.targets.push_back(target(it->first, it->second));
@@ -326,6 +327,13 @@ class Extractor {
     return s;
   }
 
+  static std::optional<NodeFailurePolicy> node_failure(const YAML::Node& n) {
+    // The schema has already checked the value.
+    YAML::Node v = n["on_node_failure"];
+    if (!v || !v.IsScalar()) return std::nullopt;
+    return v.Scalar() == "continue" ? NodeFailurePolicy::kContinue : NodeFailurePolicy::kAbort;
+  }
+
   FaultSpec fault(const YAML::Node& n, const std::string& field) {
     FaultSpec f;
     f.where = r_.where(n);
@@ -339,6 +347,7 @@ class Extractor {
       f.repeat_count = static_cast<int>(num(rep, "count", 1));
       f.repeat_interval = dur(rep, "interval");
     }
+    f.on_node_failure = node_failure(n);
     if (!fault_names_.insert(f.name).second) {
       r_.error(n["name"], field + ".name",
                "\"" + f.name + "\" is already the name of " + fault_fields_[f.name] + " (line " +

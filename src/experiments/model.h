@@ -258,6 +258,10 @@ using FaultParams =
                  LinkFlapParams, CpuStressParams, MemoryPressureParams, DiskFillParams,
                  IoFaultParams, ClockSkewParams>;
 
+// A node that fails to apply a fault (refused, unreachable, disconnected): end the run (every
+// fault reverted) or go on with the nodes that applied it.
+enum class NodeFailurePolicy { kAbort, kContinue };
+
 struct FaultSpec {
   std::string name;
   std::string kind;
@@ -267,6 +271,9 @@ struct FaultSpec {
   std::string after;    // start when this fault has ended
   int repeat_count = 1;
   Duration repeat_interval{};
+  // What the run does when the fault cannot be applied on some of its nodes; unset: the
+  // experiment's on_node_failure.
+  std::optional<NodeFailurePolicy> on_node_failure;
   SourceLocation where;
   FaultParams params;
 };
@@ -322,6 +329,7 @@ struct Experiment {
   Metadata metadata;
   std::map<std::string, std::string> vars;  // after overrides
   Duration max_duration = 30min;
+  NodeFailurePolicy on_node_failure = NodeFailurePolicy::kAbort;
   std::vector<TargetSpec> targets;
   std::vector<ProbeSpec> steady_state;
   std::vector<FaultSpec> faults;  // every fault in document order
@@ -335,6 +343,9 @@ struct Experiment {
     for (const auto& t : targets)
       if (t.name == name) return &t;
     return nullptr;
+  }
+  NodeFailurePolicy node_failure_policy(const FaultSpec& f) const {
+    return f.on_node_failure.value_or(on_node_failure);
   }
   const FaultSpec* find_fault(const std::string& name) const {
     for (const auto& f : faults)

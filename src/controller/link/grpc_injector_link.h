@@ -24,7 +24,10 @@ class GrpcInjectorLink : public CommandLink {
   GrpcInjectorLink(InjectorInfo info, InjectorStream* stream, Duration command_timeout);
 
   const InjectorInfo& info() const override { return info_; }
-  bool connected() const override { return !closed_; }
+  // A stream that is open but silent (peer partitioned or frozen: TCP has not noticed yet) is
+  // not a connection anyone should count on.
+  bool connected() const override { return !closed_ && since_last_seen() < silence_limit_; }
+  void set_silence_limit(Duration limit) { silence_limit_ = limit; }
   Duration since_last_seen() const override;
 
   // Called by the stream's reader for every message after Register.
@@ -46,6 +49,7 @@ class GrpcInjectorLink : public CommandLink {
   InjectorStream* stream_;
   grpc::ServerContext* context_ = nullptr;
   Duration command_timeout_;
+  Duration silence_limit_ = Duration::max();
   mutable std::mutex mu_;  // guards stream_ writes, pending_, active_faults_, closed_ transitions
   std::map<std::string, std::promise<Result<pb::FaultAck>>> pending_;
   std::vector<std::string> active_faults_;

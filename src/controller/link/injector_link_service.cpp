@@ -1,6 +1,7 @@
 #include "controller/link/injector_link_service.h"
 
 #include "common/log.h"
+#include "controller/controller_metrics.h"
 #include "controller/link/grpc_injector_link.h"
 
 namespace faultline::controller {
@@ -60,9 +61,13 @@ grpc::Status InjectorLinkService::Connect(
 
   auto link = std::make_shared<GrpcInjectorLink>(info, stream, command_timeout_);
   link->set_context(context);
+  // Three missed heartbeats; the injector's own contact grace is longer, so the controller
+  // gives up on a silent node before the node gives up on it.
+  link->set_silence_limit(3 * heartbeat_interval_);
   registry_.add(link);
   if (observer_) observer_(info.node_name, context->peer(), "registered");
   if (reg.recovered_fault_ids_size() > 0) {
+    controller_metrics().injector_ledger_recoveries_total.inc(reg.recovered_fault_ids_size());
     std::string ids;
     for (const auto& id : reg.recovered_fault_ids()) ids += (ids.empty() ? "" : ",") + id;
     spdlog::warn("injector reverted faults from its ledger at start node={} fault_ids={}",
@@ -76,6 +81,7 @@ grpc::Status InjectorLinkService::Connect(
   // The stream object dies when this handler returns; the link must stop using it first.
   link->close();
   registry_.remove(link.get());
+  controller_metrics().injector_disconnects_total.inc();
   spdlog::warn("injector disconnected node={}", info.node_name);
   if (observer_) observer_(info.node_name, context->peer(), "disconnected");
   return grpc::Status::OK;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <random>
 #include <set>
 
@@ -123,6 +124,8 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
   std::sort(chosen.begin(), chosen.end());
   TargetPlacement p;
   p.nodes = chosen;
+  std::set_difference(matched.begin(), matched.end(), chosen.begin(), chosen.end(),
+                      std::back_inserter(p.spared));
   p.why = fmt::format("{} of {} matching node(s){} (mode {}, seed {})", want, matched.size(),
                       selector.empty() ? "" : " with " + selector, mode_name(s), target_seed);
   return p;
@@ -222,9 +225,28 @@ std::string format_plan(const experiments::Experiment& e, const Plan& plan) {
   out += "\nTargets\n";
   for (const auto& [name, p] : plan.targets) {
     out += fmt::format("  {:<16} -> {}   {}\n", name, fmt::join(p.nodes, ", "), p.why);
+    if (!p.spared.empty()) {
+      // The blast radius is what was chosen; what was left out is said as plainly.
+      std::vector<std::string> shown(p.spared.begin(),
+                                     p.spared.begin() + std::min<size_t>(p.spared.size(), 8));
+      std::string more =
+          p.spared.size() > shown.size() ? fmt::format(" and {} more", p.spared.size() - 8) : "";
+      out += fmt::format("  {:<16}    spared {}{}\n", "", fmt::join(shown, ", "), more);
+    }
     if (const auto* t = e.find_target(name); t && !scope_text(*t).empty())
       out += fmt::format("  {:<16}    hits {}\n", "", scope_text(*t));
   }
+  std::vector<std::string> continuing;
+  for (const auto& f : e.faults)
+    if (e.node_failure_policy(f) == experiments::NodeFailurePolicy::kContinue)
+      continuing.push_back(f.name);
+  out += continuing.empty()
+             ? std::string("  if a node fails to apply a fault or drops out: abort the run\n")
+         : continuing.size() == e.faults.size()
+             ? std::string("  if a node fails to apply a fault or drops out: continue with the "
+                           "other nodes\n")
+             : fmt::format("  if a node fails or drops out: continue for {}; abort for the rest\n",
+                           fmt::join(continuing, ", "));
   out += "\nTimeline (from the start of injection)\n";
   for (const auto& pf : plan.faults) {
     const auto& f = e.faults[pf.window.fault_index];

@@ -2,6 +2,8 @@
 
 #include "controller/watch/process_restarted_probe.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <future>
 
@@ -213,6 +215,19 @@ pb::RunEvent RunEngine::fault_event(const ActiveFault& af) const {
   return ev;
 }
 
+std::string RunEngine::node_failed(const experiments::FaultSpec& fault, const std::string& node,
+                                   const std::string& what) {
+  if (experiment_.node_failure_policy(fault) == experiments::NodeFailurePolicy::kAbort)
+    return "fault \"" + fault.name + "\" " + what + " on node " + node;
+  {
+    std::lock_guard lock(mu_);
+    nodes_lost_.push_back(node + " (fault \"" + fault.name + "\")");
+  }
+  note("fault \"" + fault.name + "\" " + what + " on node " + node +
+       "; continuing with the other nodes (on_node_failure: continue)");
+  return "";
+}
+
 std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& applied) {
   const PlannedFault& pf = plan_.faults[planned_index];
   const auto& fault = experiment_.faults[pf.window.fault_index];
@@ -220,11 +235,23 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
   // One call per node, in parallel, so a slow node does not delay the others.
   std::vector<std::pair<ActiveFault, std::future<Result<pb::AppliedState>>>> calls;
   std::string first_error;
+  auto failed = [&](const std::string& node, const std::string& what) {
+    std::string err = node_failed(fault, node, what);
+    if (first_error.empty()) first_error = err;
+  };
   for (const auto& node : pf.nodes) {
     auto link = registry_.find(node);
-    if (!link) {
-      if (first_error.empty())
-        first_error = "fault \"" + fault.name + "\": node " + node + " is no longer connected";
+    if (!link || !link->connected()) {
+      pb::RunEvent ev;
+      ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
+      ev.set_state(state_);
+      auto* f = ev.mutable_fault();
+      f->set_fault_name(fault.name);
+      f->set_kind(fault.kind);
+      f->set_node(node);
+      f->set_error("node is no longer connected");
+      journal_.append(ev);
+      failed(node, "could not be applied: the node is no longer connected");
       continue;
     }
     ActiveFault af{new_id("f"), &fault, link, 0, {}};
@@ -252,14 +279,48 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
         }
       }
       applied.push_back(af);
+      journal_.append(ev);
     } else {
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
       f->set_error(result.error().message);
-      if (first_error.empty())
-        first_error = "fault \"" + fault.name + "\" failed on node " + af.link->info().node_name +
-                      ": " + result.error().message;
+      journal_.append(ev);
+      failed(af.link->info().node_name, "failed: " + result.error().message);
     }
+  }
+  if (first_error.empty() && applied.empty() && !pf.nodes.empty())
+    first_error = "fault \"" + fault.name + "\" could not be applied on any of its " +
+                  std::to_string(pf.nodes.size()) + " node(s)";
+  return first_error;
+}
+
+std::string RunEngine::drop_disconnected() {
+  std::vector<ActiveFault> lost;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [_, faults] : active_) {
+      std::erase_if(faults, [&](const ActiveFault& af) {
+        // A link replaced by a reconnect belongs to an injector that restarted: the fault
+        // it held was reverted from its ledger, not by us.
+        bool gone = !af.link->connected() || registry_.find(af.link->info().node_name) != af.link;
+        if (gone) lost.push_back(af);
+        return gone;
+      });
+    }
+  }
+  std::string first_error;
+  for (const auto& af : lost) {
+    const std::string& node = af.link->info().node_name;
+    spdlog::warn("injector disconnected mid-run run={} node={} fault_id={}", run_id_, node,
+                 af.fault_id);
+    af.link->disconnect();  // a silent stream is cut, so the node dials again once it can
+    pb::RunEvent ev = fault_event(af);
+    ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
+    ev.mutable_fault()->set_error("injector disconnected mid-run; its lease (" +
+                                  format_duration(settings_.lease) + ") reverts the fault");
     journal_.append(ev);
+    if (on_fault_lost_) on_fault_lost_(af.fault_id, node, af.spec->name);
+    std::string err = node_failed(*af.spec, node, "was lost: the injector disconnected");
+    if (first_error.empty()) first_error = err;
   }
   return first_error;
 }
@@ -306,11 +367,23 @@ std::string RunEngine::revert_all_active() {
 }
 
 bool RunEngine::hold_until(MonoTime until) {
+  // A dropped injector is noticed within this, not only at the next renewal.
+  constexpr auto kLinkCheck = std::chrono::milliseconds(250);
   std::unique_lock lock(mu_);
   MonoTime next_renew = MonoClock::now() + settings_.renew_interval;
-  while (!abort_requested_ && MonoClock::now() < until) {
-    cv_.wait_until(lock, std::min(until, next_renew), [&] { return abort_requested_.load(); });
+  MonoTime next_check = MonoClock::now() + kLinkCheck;
+  while (!abort_requested_ && node_loss_error_.empty() && MonoClock::now() < until) {
+    cv_.wait_until(lock, std::min({until, next_renew, next_check}),
+                   [&] { return abort_requested_.load(); });
     if (abort_requested_) break;
+    if (MonoClock::now() >= next_check) {
+      lock.unlock();
+      std::string err = drop_disconnected();
+      lock.lock();
+      if (!err.empty() && node_loss_error_.empty()) node_loss_error_ = err;
+      if (!node_loss_error_.empty()) break;
+      next_check = MonoClock::now() + kLinkCheck;
+    }
     if (MonoClock::now() >= next_renew) {
       std::vector<ActiveFault> active;
       for (const auto& [_, faults] : active_)
@@ -326,7 +399,7 @@ bool RunEngine::hold_until(MonoTime until) {
       next_renew = MonoClock::now() + settings_.renew_interval;
     }
   }
-  return !abort_requested_;
+  return !abort_requested_ && node_loss_error_.empty();
 }
 
 std::string RunEngine::inject() {
@@ -347,7 +420,10 @@ std::string RunEngine::inject() {
   });
   MonoTime t0 = MonoClock::now();
   for (size_t i = 0; i < actions.size();) {
-    if (!hold_until(t0 + actions[i].at)) return "";
+    if (!hold_until(t0 + actions[i].at)) {
+      std::lock_guard lock(mu_);
+      return node_loss_error_;  // "" when aborted: run_phases reports the abort
+    }
     size_t j = i;
     std::vector<ActiveFault> to_revert;
     std::vector<size_t> to_apply;
@@ -601,6 +677,9 @@ std::pair<pb::RunState, std::string> RunEngine::run_phases(int64_t& ttr) {
 
 void RunEngine::execute() {
   set_state(pb::RUN_STATE_PENDING);
+  // Which nodes this run hits and why, in its own journal: reproducible with the seed.
+  for (const auto& [target, p] : plan_.targets)
+    note(fmt::format("target {} -> {}: {}", target, fmt::join(p.nodes, ", "), p.why));
   for (const auto& n : plan_.notes) note(n);
   if (ready_ && !ready_()) {
     note("queued behind " + queued_behind_ + ": starts when it has ended");
@@ -619,6 +698,12 @@ void RunEngine::execute() {
   }
   int64_t ttr = -1;
   auto [verdict, reason] = run_phases(ttr);
+  {
+    std::lock_guard lock(mu_);
+    if (!nodes_lost_.empty() && verdict != pb::RUN_STATE_ERROR)
+      reason += fmt::format("; continued without {} (on_node_failure: continue)",
+                            fmt::join(nodes_lost_, ", "));
+  }
   polled_.reset();       // the run's probes are gone; stop asking Jaeger/Zipkin
   fault_spans_.reset();  // sends what is queued
   finish(verdict, reason, ttr);

@@ -47,6 +47,14 @@ class RunEngine {
   void on_event(std::function<void(const pb::RunEvent&)> f) { journal_.set_listener(std::move(f)); }
   // The run waits (PENDING, journaled as queued behind `behind`) until `ready` says go, or
   // ends ABORTED if aborted meanwhile. Set before start().
+  // Called when a node's injector disconnects while one of the run's faults is applied there;
+  // its lease reverts it, and whoever owns the store can confirm that when the node returns.
+  // Set before start().
+  void on_fault_lost(std::function<void(const std::string& fault_id, const std::string& node,
+                                        const std::string& fault_name)>
+                         f) {
+    on_fault_lost_ = std::move(f);
+  }
   void queue_until(std::function<bool()> ready, std::string behind) {
     ready_ = std::move(ready);
     queued_behind_ = std::move(behind);
@@ -96,6 +104,14 @@ class RunEngine {
   std::string apply(size_t planned_index, std::vector<ActiveFault>& applied);
   std::string revert(std::vector<ActiveFault> faults);
   std::string revert_all_active();
+  // A node that could not apply a fault, or dropped out holding one. Returns "" when the
+  // fault's on_node_failure says continue (the loss is journaled and reported), else the
+  // error that ends the run.
+  std::string node_failed(const experiments::FaultSpec& fault, const std::string& node,
+                          const std::string& what);
+  // Faults whose injector has disconnected are journaled as lost and dropped from the active
+  // set; "" unless the policy ends the run.
+  std::string drop_disconnected();
   // Sleeps until `until`, renewing leases of active faults; false when aborted meanwhile.
   bool hold_until(MonoTime until);
   // Evaluates abort_when guardrails until injection ends; aborts the run on a breach.
@@ -113,6 +129,7 @@ class RunEngine {
   std::unique_ptr<PolledTraces> polled_ = std::make_unique<PolledTraces>();
   std::unique_ptr<FaultSpanExporter> fault_spans_;
   std::function<void(const RunEngine&)> on_finished_;
+  std::function<void(const std::string&, const std::string&, const std::string&)> on_fault_lost_;
   std::function<bool()> ready_;
   std::string queued_behind_;
   bool never_started_ = false;
@@ -130,6 +147,8 @@ class RunEngine {
   std::optional<MonoTime> abort_at_;  // when the breach was detected or the abort asked
   int64_t abort_to_reverted_ms_ = -1;
   std::map<size_t, std::vector<ActiveFault>> active_;  // by planned fault index; guarded by mu_
+  std::vector<std::string> nodes_lost_;                 // "node-3 (fault \"x\")"; guarded by mu_
+  std::string node_loss_error_;                         // set when a loss ends the run; mu_
   // Processes the faults touched, by target name (for process_restarted); guarded by mu_.
   std::map<std::string, std::set<std::pair<int32_t, uint64_t>>> touched_;
   std::mutex join_mu_;  // wait() may be called from several threads
