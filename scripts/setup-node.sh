@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Node.js and the npm clients the tests use, none of them written here: the
-# OpenTelemetry JS SDK the trace tests send spans with (tests/support/otel_js) and a JUnit XML
-# parser that reads faultline's reports (tests/support/junit_check). Idempotent: when node and
+# OpenTelemetry JS SDK the trace tests send spans with (tests/support/otel_js), a JUnit XML
+# parser that reads faultline's reports (tests/support/junit_check) and the Kubernetes schemas
+# deploy/kubernetes is validated against (tests/support/k8s_check). Idempotent: when node and
 # npm are on PATH and node_modules is current it only compares mtimes. Quiet on success; exits 3
 # on failure.
 set -euo pipefail
@@ -67,3 +68,4 @@ install_dir() {
 
 install_dir "$root/tests/support/otel_js"
 install_dir "$root/tests/support/junit_check"
+install_dir "$root/tests/support/k8s_check"

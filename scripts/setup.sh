@@ -12,6 +12,7 @@ PACKAGES=(
   libcpp-httplib-dev libssl-dev openssl
   clang libclang-rt-14-dev python3-jsonschema python3-yaml libfaketime libfuse3-dev fuse3
   iproute2 procps curl iptables iputils-ping iperf3
+  systemd
   qemu-system-x86 busybox-static cpio
   prometheus
   chromium fonts-dejavu-core
