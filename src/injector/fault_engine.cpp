@@ -6,6 +6,7 @@
 #include "injector/hardware/disk_fill_backend.h"
 #include "injector/hardware/io_fault_backend.h"
 #include "injector/hardware/memory_pressure_backend.h"
+#include "injector/injector_metrics.h"
 #include "injector/network/bandwidth_backend.h"
 #include "injector/network/interface_down_backend.h"
 #include "injector/network/network_shaping.h"
@@ -106,6 +107,17 @@ void FaultEngine::set_policy(std::shared_ptr<const InjectorPolicy> policy) {
 
 Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const pb::FaultSpec& spec,
                                             Duration lease, Duration max_duration) {
+  MonoTime started = MonoClock::now();
+  std::string kind_label = fault_kind_name(spec);
+  if (kind_label.empty()) kind_label = "none";
+  // Counted once on whichever of the ways out below is not a success.
+  struct FailureCount {
+    metrics::Counter& failures;
+    bool ok = false;
+    ~FailureCount() {
+      if (!ok) failures.inc();
+    }
+  } failure{injector_metrics().fault_errors_total.with({"apply", kind_label})};
   std::shared_ptr<const InjectorPolicy> policy;
   {
     std::lock_guard lock(mu_);
@@ -175,8 +187,12 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
     held_[fault_id] =
         Held{std::move(*applied), backend, std::min(now + lease, hard), hard, max_duration};
     ended_.erase(fault_id);
+    // Under the lock that made it held, so a racing revert's decrement always comes after.
+    injector_metrics().faults_active.with({kind_label}).inc();
   }
   cv_.notify_all();
+  failure.ok = true;
+  injector_metrics().fault_apply_seconds.with({kind_label}).observe(MonoClock::now() - started);
   spdlog::info("fault applied fault_id={} kind={} lease={} max_duration={} summary=\"{}\"",
                fault_id, backend->kind(), format_duration(lease), format_duration(max_duration),
                state.summary());
@@ -186,8 +202,15 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
 Result<std::string> FaultEngine::revert_held(const std::string& fault_id, Held held,
                                              const std::string& why) {
   std::string achieved = held.backend->achieved(held.fault);
+  MonoTime started = MonoClock::now();
   Status s = held.backend->revert(held.fault);
   if (s && ledger_) (void)ledger_->forget(fault_id);
+  if (s)
+    injector_metrics()
+        .fault_revert_seconds.with({held.backend->kind()})
+        .observe(MonoClock::now() - started);
+  else
+    injector_metrics().fault_errors_total.with({"revert", held.backend->kind()}).inc();
   if (!s) {
     spdlog::error("fault revert FAILED fault_id={} kind={} error=\"{}\"", fault_id,
                   held.backend->kind(), s.error().message);
@@ -212,6 +235,8 @@ Result<std::string> FaultEngine::revert(const std::string& fault_id) {
     // Keep it so a retry (or the lease reaper) can try again.
     std::lock_guard lock(mu_);
     held_.emplace(fault_id, std::move(*held));
+  } else {
+    injector_metrics().faults_active.with({held->backend->kind()}).dec();
   }
   return s;
 }
@@ -257,7 +282,11 @@ size_t FaultEngine::revert_all(const std::string& why) {
     std::lock_guard lock(mu_);
     all.swap(held_);
   }
-  for (auto& [id, held] : all) (void)revert_held(id, held, why);
+  for (auto& [id, held] : all) {
+    (void)revert_held(id, held, why);
+    // Not held any more even if the revert failed: nothing here will try it again.
+    injector_metrics().faults_active.with({held.backend->kind()}).dec();
+  }
   return all.size();
 }
 
@@ -284,6 +313,7 @@ size_t FaultEngine::recover_orphans(const std::string& root) {
         "kind={} was=\"{}\"",
         e.fault_id(), kind, e.applied() ? e.state().summary() : "being applied");
     FaultLedger::remove_orphan(orphan);
+    injector_metrics().ledger_recoveries_total.inc();
     {
       std::lock_guard lock(mu_);
       recovered_ids_.push_back(e.fault_id());
@@ -312,6 +342,7 @@ void FaultEngine::reap_expired_leases() {
       std::string id;
       Held held;
       std::string reason;
+      bool hard;
     };
     std::vector<Expired> expired;
     for (auto it = held_.begin(); it != held_.end();) {
@@ -322,7 +353,7 @@ void FaultEngine::reap_expired_leases() {
         note_ended(it->first,
                    hard ? "hard maximum of " + format_duration(it->second.max_duration) + " reached"
                         : "lease expired");
-        expired.push_back({it->first, std::move(it->second), reason});
+        expired.push_back({it->first, std::move(it->second), reason, hard});
         it = held_.erase(it);
       } else {
         ++it;
@@ -333,6 +364,9 @@ void FaultEngine::reap_expired_leases() {
       spdlog::warn("fault ended by the injector fault_id={} kind={} reason=\"{}\" max_duration={}",
                    e.id, e.held.backend->kind(), e.reason, format_duration(e.held.max_duration));
       (void)revert_held(e.id, e.held, e.reason);
+      InjectorMetrics& m = injector_metrics();
+      m.faults_active.with({e.held.backend->kind()}).dec();
+      m.lease_expiries_total.with({e.hard ? kExpiryHardMaximum : kExpiryLease}).inc();
     }
     lock.lock();
   }

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "faultline/v1/injector_link.grpc.pb.h"
 #include "injector/command_handler.h"
+#include "injector/injector_metrics.h"
 
 namespace faultline::injector {
 
@@ -50,6 +51,7 @@ void InjectorClient::watch_contact() {
     Duration silent = MonoClock::now() - MonoTime(Duration(last_contact_ns_.load()));
     if (silent <= options_.contact_grace || engine_.active_fault_ids().empty()) continue;
     size_t n = engine_.revert_all("lost contact with controller");
+    injector_metrics().lease_expiries_total.with({kExpiryContactLost}).inc(static_cast<double>(n));
     spdlog::warn("lost contact with controller silent_for={} grace={} reverted={}",
                  format_duration(silent), format_duration(options_.contact_grace), n);
     // The stream, if any, is not worth keeping: start over with a fresh one.
@@ -95,6 +97,7 @@ void InjectorClient::serve_stream() {
   std::thread heartbeat;
   if (registered) {
     touch();
+    injector_metrics().controller_connected.set(1);
     spdlog::info("registered with controller node={} controller={}", options_.node_name,
                  options_.controller_address);
     heartbeat = std::thread([&] {
@@ -124,6 +127,7 @@ void InjectorClient::serve_stream() {
   }
   hb_cv.notify_all();
   if (heartbeat.joinable()) heartbeat.join();
+  injector_metrics().controller_connected.set(0);
   {
     std::lock_guard w(write_mu);
     stream->WritesDone();

@@ -7,10 +7,13 @@
 #include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/process_metrics.h"
 #include "common/signals.h"
 #include "common/transport_security.h"
 #include "injector/fault_engine.h"
 #include "injector/injector_client.h"
+#include "injector/injector_metrics.h"
 #include "injector/policy/injector_policy.h"
 
 using namespace faultline;
@@ -51,6 +54,10 @@ int main(int argc, char** argv) {
   app.add_option("--policy", policy_file,
                  "YAML file of what this injector may ever do, whatever a controller asks "
                  "(docs/policy.md); without it only the built-in guard rails apply");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free one); "
+                 "off by default");
   CLI11_PARSE(app, argc, argv);
   if (!tls_dir.empty() && opts.transport.cert_file.empty())
     opts.transport.use_dir(tls_dir, opts.node_name);
@@ -96,6 +103,21 @@ int main(int argc, char** argv) {
     if (running) running->stop();
   });
   init_logging(log_level, log_json);
+  // Before the engine starts: its ledger recoveries are counted, and a bad address stops the
+  // injector before it touches anything.
+  metrics::register_process_metrics(metrics::default_registry(), "injector");
+  (void)injector::injector_metrics();  // every metric is listed from the first scrape
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!metrics_listen.empty()) {
+    auto started = metrics::MetricsServer::start(metrics_listen, metrics::default_registry());
+    if (!started) {
+      std::cerr << "faultline-injector: --metrics-listen: " << started.error().message << "\n";
+      return kExitInvalidOrInfra;
+    }
+    metrics_server = std::move(*started);
+    spdlog::info("metrics listening address={} port={} path=/metrics", metrics_listen,
+                 metrics_server->port());
+  }
   auto engine_ptr = injector::start_engine(ledger_root);
   injector::FaultEngine& engine = *engine_ptr;
   if (policy) {

@@ -67,12 +67,15 @@ std::vector<std::string> GrpcInjectorLink::active_faults() const {
 }
 
 void GrpcInjectorLink::close() {
-  std::lock_guard lock(mu_);
-  closed_ = true;
-  for (auto& [id, p] : pending_)
-    p.set_value(make_error(ErrorCode::kUnavailable,
-                           "injector " + info_.node_name + " disconnected before answering"));
-  pending_.clear();
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    for (auto& [id, p] : pending_)
+      p.set_value(make_error(ErrorCode::kUnavailable,
+                             "injector " + info_.node_name + " disconnected before answering"));
+    pending_.clear();
+  }
+  forget_applied();
 }
 
 Result<pb::FaultAck> GrpcInjectorLink::send(const pb::ControllerMessage& command) {

@@ -1,6 +1,8 @@
 #include "controller/link/injector_link.h"
 
 #include "common/ids.h"
+#include "common/time_util.h"
+#include "controller/controller_metrics.h"
 
 namespace faultline::controller {
 namespace {
@@ -31,7 +33,21 @@ Error from_ack(const pb::FaultAck& ack) {
   return make_error(code, ack.error().message());
 }
 
+// The oneof field names are the kind names ("process_pause"): a bounded label set.
+std::string kind_of(const pb::FaultSpec& spec) {
+  const auto* oneof = pb::FaultSpec::descriptor()->FindOneofByName("kind");
+  const auto* field = oneof ? spec.GetReflection()->GetOneofFieldDescriptor(spec, oneof) : nullptr;
+  return field ? field->name() : "none";
+}
+
 }  // namespace
+
+void CommandLink::forget_applied() {
+  std::lock_guard lock(applied_mu_);
+  for (const auto& [_, kind] : applied_kinds_)
+    controller_metrics().faults_active.with({kind}).dec();
+  applied_kinds_.clear();
+}
 
 Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const std::string& run_id,
                                             const pb::FaultSpec& spec, Duration lease,
@@ -44,9 +60,19 @@ Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const s
   *c->mutable_spec() = spec;
   c->set_lease_ms(to_ms(lease));
   c->set_max_duration_ms(to_ms(max_duration));
+  std::string kind = kind_of(spec);
+  ControllerMetrics& m = controller_metrics();
+  MonoTime sent = MonoClock::now();
   auto ack = send(msg);
-  if (!ack) return ack.error();
-  if (!ack->ok()) return from_ack(*ack);
+  if (!ack || !ack->ok()) {
+    m.fault_errors_total.with({"apply", kind}).inc();
+    return !ack ? ack.error() : from_ack(*ack);
+  }
+  m.fault_apply_seconds.with({kind}).observe(MonoClock::now() - sent);
+  {
+    std::lock_guard lock(applied_mu_);
+    if (applied_kinds_.emplace(fault_id, kind).second) m.faults_active.with({kind}).inc();
+  }
   return ack->state();
 }
 
@@ -54,9 +80,26 @@ Result<std::string> CommandLink::revert(const std::string& fault_id) {
   pb::ControllerMessage msg;
   msg.mutable_revert()->set_command_id(new_id("c"));
   msg.mutable_revert()->set_fault_id(fault_id);
+  // A fault this link did not apply (one of a run before a controller restart) has no kind
+  // to label it with and is not counted.
+  std::string kind;
+  {
+    std::lock_guard lock(applied_mu_);
+    if (auto it = applied_kinds_.find(fault_id); it != applied_kinds_.end()) kind = it->second;
+  }
+  ControllerMetrics& m = controller_metrics();
+  MonoTime sent = MonoClock::now();
   auto ack = send(msg);
-  if (!ack) return ack.error();
-  if (!ack->ok()) return from_ack(*ack);
+  if (!kind.empty()) {
+    // Reverted or not, the run stops holding it: a failed revert is left to the lease.
+    std::lock_guard lock(applied_mu_);
+    if (applied_kinds_.erase(fault_id)) m.faults_active.with({kind}).dec();
+  }
+  if (!ack || !ack->ok()) {
+    if (!kind.empty()) m.fault_errors_total.with({"revert", kind}).inc();
+    return !ack ? ack.error() : from_ack(*ack);
+  }
+  if (!kind.empty()) m.fault_revert_seconds.with({kind}).observe(MonoClock::now() - sent);
   return ack->state().summary();
 }
 
@@ -67,7 +110,15 @@ Status CommandLink::renew(const std::string& fault_id, Duration lease) {
   msg.mutable_renew()->set_lease_ms(to_ms(lease));
   auto ack = send(msg);
   if (!ack) return ack.error();
-  if (!ack->ok()) return from_ack(*ack);
+  if (!ack->ok()) {
+    // Not held any more (NOT_FOUND) or past its hard maximum (UNSUPPORTED): the injector
+    // ended the fault by itself, which is what its lease is for.
+    auto code = ack->error().code();
+    if (code == pb::ERROR_CODE_NOT_FOUND || code == pb::ERROR_CODE_UNKNOWN_FAULT ||
+        code == pb::ERROR_CODE_UNSUPPORTED)
+      controller_metrics().lease_expiries_observed_total.inc();
+    return from_ack(*ack);
+  }
   return Ok{};
 }
 

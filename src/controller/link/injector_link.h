@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@ class InjectorLink {
 // Shared by both implementations: builds the command, sends it, and maps the ack.
 class CommandLink : public InjectorLink {
  public:
+  ~CommandLink() override { forget_applied(); }
+
   Result<pb::AppliedState> apply(const std::string& fault_id, const std::string& run_id,
                                  const pb::FaultSpec& spec, Duration lease,
                                  Duration max_duration) override;
@@ -61,6 +64,15 @@ class CommandLink : public InjectorLink {
  protected:
   // Delivers one command and waits for its ack. command_id is already set.
   virtual Result<pb::FaultAck> send(const pb::ControllerMessage& command) = 0;
+  // The connection is gone: the faults applied through it no longer count as active here
+  // (their injector's leases revert them).
+  void forget_applied();
+
+ private:
+  // Kinds of the faults applied through this link and not yet reverted, for the faults-active
+  // gauge and the revert latency's label.
+  std::mutex applied_mu_;
+  std::map<std::string, std::string> applied_kinds_;  // by fault id
 };
 
 }  // namespace faultline::controller

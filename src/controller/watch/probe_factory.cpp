@@ -1,5 +1,10 @@
 #include "controller/watch/probe_factory.h"
 
+#include <iterator>
+#include <variant>
+
+#include "common/time_util.h"
+#include "controller/controller_metrics.h"
 #include "controller/watch/command_probe.h"
 #include "controller/watch/grpc_health_probe.h"
 #include "controller/watch/http_probe.h"
@@ -46,6 +51,40 @@ class RetryingProbe : public Probe {
   int retries_;
 };
 
+// Every attempt (retries included) is timed into the probe latency histogram, by kind: the
+// name is the experiment author's and would make the label set unbounded.
+class MeteredProbe : public Probe {
+ public:
+  MeteredProbe(std::unique_ptr<Probe> inner, const char* kind)
+      : inner_(std::move(inner)),
+        seconds_(controller_metrics().probe_seconds.with({kind})),
+        ok_(controller_metrics().probe_checks_total.with({kind, "ok"})),
+        failed_(controller_metrics().probe_checks_total.with({kind, "failed"})) {}
+  const std::string& name() const override { return inner_->name(); }
+  ProbeOutcome run() override {
+    MonoTime start = MonoClock::now();
+    ProbeOutcome o = inner_->run();
+    seconds_.observe(MonoClock::now() - start);
+    (o.ok ? ok_ : failed_).inc();
+    return o;
+  }
+
+ private:
+  std::unique_ptr<Probe> inner_;
+  metrics::Histogram& seconds_;
+  metrics::Counter& ok_;
+  metrics::Counter& failed_;
+};
+
+// The probe kinds as the experiment YAML names them, in ProbeKind's order.
+const char* kind_name(const experiments::ProbeKind& kind) {
+  static constexpr const char* kNames[] = {
+      "http",    "tcp",        "grpc_health", "command",
+      "process", "prometheus", "traces",      "process_restarted"};
+  static_assert(std::size(kNames) == std::variant_size_v<experiments::ProbeKind>);
+  return kNames[kind.index()];
+}
+
 std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeContext& ctx) {
   Duration timeout = spec.timing.timeout;
   return std::visit(
@@ -91,7 +130,7 @@ std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeCont
 }  // namespace
 
 std::unique_ptr<Probe> make_probe(const experiments::ProbeSpec& spec, const ProbeContext& ctx) {
-  auto probe = build(spec, ctx);
+  auto probe = std::make_unique<MeteredProbe>(build(spec, ctx), kind_name(spec.kind));
   if (spec.timing.retries > 0)
     return std::make_unique<RetryingProbe>(std::move(probe), spec.timing.retries);
   return probe;
