@@ -35,8 +35,11 @@ class GrpcInjectorLink : public CommandLink {
   // The stream has ended: fail every pending command, refuse new ones.
   void close();
   void set_context(grpc::ServerContext* context) { context_ = context; }
+  // Cancels the stream if its handler still runs; the context dies with the handler, so
+  // after close() there is nothing left to cancel.
   void disconnect() override {
-    if (context_) context_->TryCancel();
+    std::lock_guard lock(mu_);
+    if (context_ && !closed_) context_->TryCancel();
   }
   // The fault ids the injector said it holds in its latest heartbeat.
   std::vector<std::string> active_faults() const;

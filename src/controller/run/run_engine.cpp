@@ -389,11 +389,20 @@ bool RunEngine::hold_until(MonoTime until) {
       for (const auto& [_, faults] : active_)
         active.insert(active.end(), faults.begin(), faults.end());
       lock.unlock();
+      // Each renewal on its own thread, never waited for here: a node that does not answer
+      // (partitioned, frozen) must not hold up the others' renewals until their leases run
+      // out, nor the check for lost nodes. A silent node is not asked at all.
+      std::erase_if(renewals_, [](std::future<void>& f) {
+        return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      });
       for (const auto& af : active) {
-        Status s = af.link->renew(af.fault_id, settings_.lease);
-        if (!s)
-          spdlog::warn("lease renewal failed run={} fault_id={} error=\"{}\"", run_id_, af.fault_id,
-                       s.error().message);
+        if (!af.link->connected()) continue;
+        renewals_.push_back(std::async(std::launch::async, [this, af] {
+          Status s = af.link->renew(af.fault_id, settings_.lease);
+          if (!s)
+            spdlog::warn("lease renewal failed run={} node={} fault_id={} error=\"{}\"", run_id_,
+                         af.link->info().node_name, af.fault_id, s.error().message);
+        }));
       }
       lock.lock();
       next_renew = MonoClock::now() + settings_.renew_interval;
@@ -698,6 +707,7 @@ void RunEngine::execute() {
   }
   int64_t ttr = -1;
   auto [verdict, reason] = run_phases(ttr);
+  renewals_.clear();  // waits for renewals still in flight (each bounded by the link)
   {
     std::lock_guard lock(mu_);
     if (!nodes_lost_.empty() && verdict != pb::RUN_STATE_ERROR)

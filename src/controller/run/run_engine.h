@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -147,6 +148,7 @@ class RunEngine {
   std::optional<MonoTime> abort_at_;  // when the breach was detected or the abort asked
   int64_t abort_to_reverted_ms_ = -1;
   std::map<size_t, std::vector<ActiveFault>> active_;  // by planned fault index; guarded by mu_
+  std::vector<std::future<void>> renewals_;  // lease renewals in flight; run thread only
   std::vector<std::string> nodes_lost_;                 // "node-3 (fault \"x\")"; guarded by mu_
   std::string node_loss_error_;                         // set when a loss ends the run; mu_
   // Processes the faults touched, by target name (for process_restarted); guarded by mu_.
