@@ -80,6 +80,50 @@ grpc::Status no_run(const std::string& id) {
   return {grpc::StatusCode::NOT_FOUND, "no run with id " + id};
 }
 
+grpc::StatusCode grpc_code(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorCode::kNotFound:
+      return grpc::StatusCode::NOT_FOUND;
+    case ErrorCode::kFailedPrecondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
+    case ErrorCode::kPermissionDenied:
+      return grpc::StatusCode::PERMISSION_DENIED;
+    case ErrorCode::kUnavailable:
+      return grpc::StatusCode::UNAVAILABLE;
+    default:
+      return grpc::StatusCode::INTERNAL;
+  }
+}
+
+grpc::Status no_scheduler() {
+  return {grpc::StatusCode::UNAVAILABLE, "this controller runs no scheduler"};
+}
+
+void to_proto(const ScheduleView& v, pb::Schedule* out) {
+  const ScheduleRecord& r = v.record;
+  out->set_name(r.name);
+  out->set_cron(r.cron);
+  out->set_time_zone(r.time_zone);
+  out->set_overlap(r.overlap);
+  out->set_paused(r.paused);
+  out->set_experiment_name(r.experiment_name);
+  out->set_source_name(r.source_name);
+  out->mutable_vars()->insert(r.vars.begin(), r.vars.end());
+  out->set_created_by(r.created_by);
+  out->set_created_unix_ms(r.created_unix_ms);
+  out->set_next_fire_unix_ms(r.next_fire_unix_ms);
+  out->set_next_fire_local(v.next_fire_local);
+  out->set_last_fire_unix_ms(r.last_fire_unix_ms);
+  out->set_last_fire_local(v.last_fire_local);
+  out->set_last_run_id(r.last_run_id);
+  out->set_last_outcome(r.last_outcome);
+  out->set_missed_fires(r.missed_fires);
+  out->set_missed_first_unix_ms(r.missed_first_unix_ms);
+  out->set_missed_last_unix_ms(r.missed_last_unix_ms);
+}
+
 }  // namespace
 
 grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
@@ -251,6 +295,74 @@ grpc::Status ControllerApiService::DisconnectInjector(grpc::ServerContext* ctx,
     return call.finish(
         {grpc::StatusCode::NOT_FOUND, "no injector " + req->node_name() + " is connected"});
   link->disconnect();
+  return call.finish(grpc::Status::OK);
+}
+
+grpc::Status ControllerApiService::AddSchedule(grpc::ServerContext* ctx,
+                                               const pb::AddScheduleRequest* req,
+                                               pb::ScheduleResponse* resp) {
+  AuditedCall call(*this, *ctx, "AddSchedule", Role::kOperator, req->name());
+  if (!call.allowed()) return call.refusal();
+  if (!scheduler_) return call.finish(no_scheduler());
+  ScheduleSpec spec;
+  spec.name = req->name();
+  spec.cron = req->cron();
+  spec.time_zone = req->time_zone();
+  spec.overlap = req->overlap();
+  spec.yaml = req->yaml();
+  spec.source_name = req->source_name();
+  spec.vars.insert(req->vars().begin(), req->vars().end());
+  auto added = scheduler_->add(spec, call.caller().name);
+  if (!added) return call.finish({grpc_code(added.error().code), added.error().message});
+  to_proto(*added, resp->mutable_schedule());
+  const ScheduleRecord& r = added->record;
+  return call.finish(grpc::Status::OK, "cron \"" + r.cron + "\" in " + r.time_zone +
+                                           " experiment " + r.experiment_name + " from " +
+                                           r.source_name);
+}
+
+grpc::Status ControllerApiService::ListSchedules(grpc::ServerContext* ctx,
+                                                 const pb::ListSchedulesRequest*,
+                                                 pb::ListSchedulesResponse* resp) {
+  AuditedCall call(*this, *ctx, "ListSchedules", Role::kViewer, "");
+  if (!call.allowed()) return call.refusal();
+  if (!scheduler_) return call.finish(no_scheduler());
+  for (const auto& v : scheduler_->list()) to_proto(v, resp->add_schedules());
+  return call.finish(grpc::Status::OK);
+}
+
+grpc::Status ControllerApiService::PauseSchedule(grpc::ServerContext* ctx,
+                                                 const pb::ScheduleNameRequest* req,
+                                                 pb::ScheduleResponse* resp) {
+  AuditedCall call(*this, *ctx, "PauseSchedule", Role::kOperator, req->name());
+  if (!call.allowed()) return call.refusal();
+  if (!scheduler_) return call.finish(no_scheduler());
+  auto paused = scheduler_->pause(req->name());
+  if (!paused) return call.finish({grpc_code(paused.error().code), paused.error().message});
+  to_proto(*paused, resp->mutable_schedule());
+  return call.finish(grpc::Status::OK);
+}
+
+grpc::Status ControllerApiService::ResumeSchedule(grpc::ServerContext* ctx,
+                                                  const pb::ScheduleNameRequest* req,
+                                                  pb::ScheduleResponse* resp) {
+  AuditedCall call(*this, *ctx, "ResumeSchedule", Role::kOperator, req->name());
+  if (!call.allowed()) return call.refusal();
+  if (!scheduler_) return call.finish(no_scheduler());
+  auto resumed = scheduler_->resume(req->name());
+  if (!resumed) return call.finish({grpc_code(resumed.error().code), resumed.error().message});
+  to_proto(*resumed, resp->mutable_schedule());
+  return call.finish(grpc::Status::OK);
+}
+
+grpc::Status ControllerApiService::RemoveSchedule(grpc::ServerContext* ctx,
+                                                  const pb::ScheduleNameRequest* req,
+                                                  pb::RemoveScheduleResponse*) {
+  AuditedCall call(*this, *ctx, "RemoveSchedule", Role::kOperator, req->name());
+  if (!call.allowed()) return call.refusal();
+  if (!scheduler_) return call.finish(no_scheduler());
+  if (Status s = scheduler_->remove(req->name()); !s)
+    return call.finish({grpc_code(s.error().code), s.error().message});
   return call.finish(grpc::Status::OK);
 }
 

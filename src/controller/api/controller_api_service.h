@@ -7,6 +7,7 @@
 #include "common/peer_certificate.h"
 #include "controller/auth/token_authority.h"
 #include "controller/controller.h"
+#include "controller/schedule/scheduler.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::controller {
@@ -38,6 +39,19 @@ class ControllerApiService final : public pb::ControllerApi::Service {
                           pb::ListTokensResponse* resp) override;
   grpc::Status DisconnectInjector(grpc::ServerContext*, const pb::DisconnectInjectorRequest* req,
                                   pb::DisconnectInjectorResponse*) override;
+  grpc::Status AddSchedule(grpc::ServerContext*, const pb::AddScheduleRequest* req,
+                           pb::ScheduleResponse* resp) override;
+  grpc::Status ListSchedules(grpc::ServerContext*, const pb::ListSchedulesRequest*,
+                             pb::ListSchedulesResponse* resp) override;
+  grpc::Status PauseSchedule(grpc::ServerContext*, const pb::ScheduleNameRequest* req,
+                             pb::ScheduleResponse* resp) override;
+  grpc::Status ResumeSchedule(grpc::ServerContext*, const pb::ScheduleNameRequest* req,
+                              pb::ScheduleResponse* resp) override;
+  grpc::Status RemoveSchedule(grpc::ServerContext*, const pb::ScheduleNameRequest* req,
+                              pb::RemoveScheduleResponse*) override;
+
+  // The daemon's scheduler; without one the schedule calls answer UNAVAILABLE.
+  void set_scheduler(Scheduler* scheduler) { scheduler_ = scheduler; }
 
  private:
   friend class AuditedCall;
@@ -46,6 +60,7 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   TokenAuthority& tokens_;
   AuditLog* audit_;
   std::shared_ptr<ClientCertVerifier> verifier_;
+  Scheduler* scheduler_ = nullptr;
 };
 
 }  // namespace faultline::controller

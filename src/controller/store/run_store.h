@@ -3,6 +3,8 @@
 // machine (the default); a server database can follow for HA.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,13 @@ namespace faultline::controller {
 inline bool started_later(const v1::Run& a, const v1::Run& b) {
   return a.summary().started_unix_ms() > b.summary().started_unix_ms();
 }
+
+// How long finished runs are kept (--retain-runs, --retain-for); 0 = no limit.
+struct RetentionPolicy {
+  size_t keep_runs = 0;     // the newest N finished runs
+  int64_t keep_for_ms = 0;  // runs that ended less than this long ago
+  bool active() const { return keep_runs > 0 || keep_for_ms > 0; }
+};
 
 class RunStore {
  public:
@@ -31,6 +40,9 @@ class RunStore {
   virtual std::vector<v1::Run> list(size_t limit) const = 0;
   // Runs begun and never saved (their controller died), with their events.
   virtual std::vector<v1::Run> unfinished() const = 0;
+  // Deletes finished runs (and their events) that the policy no longer keeps; a run that has
+  // not finished is never deleted. Returns how many were deleted.
+  virtual Result<size_t> prune(const RetentionPolicy& policy, int64_t now_unix_ms) = 0;
 };
 
 // An injector's registration, kept so people can see which nodes were ever connected, when,
@@ -50,6 +62,42 @@ class InjectorStore {
   virtual ~InjectorStore() = default;
   virtual Status record_injector(const InjectorRecord& record) = 0;
   virtual std::vector<InjectorRecord> injectors() const = 0;
+};
+
+// A scheduled experiment as stored: what to run, when, and what its last fire did.
+struct ScheduleRecord {
+  std::string name;
+  std::string cron;
+  std::string time_zone;  // IANA name; "UTC" by default
+  std::string overlap;    // skip | queue
+  std::string yaml;       // the experiment file's text, loaded again at every fire
+  std::string source_name;
+  std::map<std::string, std::string> vars;
+  std::string experiment_name;
+  bool paused = false;
+  std::string created_by;
+  int64_t created_unix_ms = 0;
+  int64_t next_fire_unix_ms = 0;  // 0: none (paused, or the expression never fires)
+  int64_t last_fire_unix_ms = 0;  // the cron instant of the last fire
+  std::string last_run_id;
+  std::string last_outcome;
+  // Fires that fell while the controller was down (not run), from the last start that had any.
+  int64_t missed_fires = 0;
+  int64_t missed_first_unix_ms = 0;
+  int64_t missed_last_unix_ms = 0;
+};
+
+class ScheduleStore {
+ public:
+  virtual ~ScheduleStore() = default;
+  // kFailedPrecondition when a schedule of that name exists.
+  virtual Status add_schedule(const ScheduleRecord& schedule) = 0;
+  // Replaces the stored schedule of that name; kNotFound when there is none.
+  virtual Status update_schedule(const ScheduleRecord& schedule) = 0;
+  // kNotFound when there is none.
+  virtual Status remove_schedule(const std::string& name) = 0;
+  // By name.
+  virtual std::vector<ScheduleRecord> schedules() const = 0;
 };
 
 }  // namespace faultline::controller

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 #include "common/log.h"
 #include "common/state_dir.h"
@@ -71,6 +72,12 @@ CREATE TABLE IF NOT EXISTS injectors(
 CREATE TABLE IF NOT EXISTS tokens(
   name TEXT PRIMARY KEY, role TEXT NOT NULL, digest TEXT NOT NULL, source TEXT,
   created_unix_ms INTEGER);
+CREATE TABLE IF NOT EXISTS schedules(
+  name TEXT PRIMARY KEY, cron TEXT NOT NULL, time_zone TEXT NOT NULL, overlap TEXT NOT NULL,
+  yaml TEXT NOT NULL, source_name TEXT, vars TEXT, experiment TEXT,
+  paused INTEGER NOT NULL DEFAULT 0, created_by TEXT, created_unix_ms INTEGER,
+  next_fire_unix_ms INTEGER, last_fire_unix_ms INTEGER, last_run_id TEXT, last_outcome TEXT,
+  missed_fires INTEGER, missed_first_unix_ms INTEGER, missed_last_unix_ms INTEGER);
 )sql";
 
 }  // namespace
@@ -293,6 +300,156 @@ std::vector<TokenRecord> SqliteStore::load_tokens() const {
     auto role = parse_role(s.col_text(1));
     if (!role) continue;
     out.push_back({s.col_text(0), *role, s.col_text(2), s.col_text(3), s.col_i64(4)});
+  }
+  return out;
+}
+
+Result<size_t> SqliteStore::prune(const RetentionPolicy& policy, int64_t now_unix_ms) {
+  if (!policy.active()) return size_t{0};
+  std::lock_guard lock(mu_);
+  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s.error();
+  auto rollback = [&](const Status& s) {
+    (void)exec("ROLLBACK");
+    return s.error();
+  };
+  // Only finished runs are candidates: a run still going (or one its controller died in,
+  // until recovery marks it) keeps its journal whatever the policy says.
+  if (Status s = exec("CREATE TEMP TABLE IF NOT EXISTS pruned(id TEXT PRIMARY KEY)"); !s)
+    return rollback(s);
+  if (Status s = exec("DELETE FROM pruned"); !s) return rollback(s);
+  if (policy.keep_runs > 0) {
+    Stmt s(db_,
+           "INSERT OR IGNORE INTO pruned(id) SELECT id FROM runs WHERE finished=1 AND id NOT IN "
+           "(SELECT id FROM runs WHERE finished=1 ORDER BY started_unix_ms DESC, id DESC "
+           "LIMIT ?)");
+    if (Status r = s.i64(1, static_cast<int64_t>(policy.keep_runs)).run("prune by count"); !r)
+      return rollback(r);
+  }
+  if (policy.keep_for_ms > 0) {
+    Stmt s(db_,
+           "INSERT OR IGNORE INTO pruned(id) SELECT id FROM runs WHERE finished=1 AND "
+           "coalesce(ended_unix_ms, started_unix_ms) < ?");
+    if (Status r = s.i64(1, now_unix_ms - policy.keep_for_ms).run("prune by age"); !r)
+      return rollback(r);
+  }
+  if (Status s = exec("DELETE FROM events WHERE run_id IN (SELECT id FROM pruned)"); !s)
+    return rollback(s);
+  if (Status s = exec("DELETE FROM runs WHERE id IN (SELECT id FROM pruned)"); !s)
+    return rollback(s);
+  size_t deleted = static_cast<size_t>(sqlite3_changes(db_));
+  if (Status s = exec("DELETE FROM pruned"); !s) return rollback(s);
+  if (Status s = exec("COMMIT"); !s) return s.error();
+  return deleted;
+}
+
+namespace {
+
+std::string vars_to_json(const std::map<std::string, std::string>& vars) {
+  return nlohmann::json(vars).dump();
+}
+
+std::map<std::string, std::string> vars_from_json(const std::string& text) {
+  std::map<std::string, std::string> out;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_object())
+    for (auto& [k, v] : j.items())
+      if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+// Columns in the order schedule statements bind and select them.
+constexpr const char* kScheduleColumns =
+    "name, cron, time_zone, overlap, yaml, source_name, vars, experiment, paused, created_by, "
+    "created_unix_ms, next_fire_unix_ms, last_fire_unix_ms, last_run_id, last_outcome, "
+    "missed_fires, missed_first_unix_ms, missed_last_unix_ms";
+
+void bind_schedule(Stmt& s, const ScheduleRecord& r) {
+  s.text(1, r.name)
+      .text(2, r.cron)
+      .text(3, r.time_zone)
+      .text(4, r.overlap)
+      .text(5, r.yaml)
+      .text(6, r.source_name)
+      .text(7, vars_to_json(r.vars))
+      .text(8, r.experiment_name)
+      .i64(9, r.paused ? 1 : 0)
+      .text(10, r.created_by)
+      .i64(11, r.created_unix_ms)
+      .i64(12, r.next_fire_unix_ms)
+      .i64(13, r.last_fire_unix_ms)
+      .text(14, r.last_run_id)
+      .text(15, r.last_outcome)
+      .i64(16, r.missed_fires)
+      .i64(17, r.missed_first_unix_ms)
+      .i64(18, r.missed_last_unix_ms);
+}
+
+}  // namespace
+
+Status SqliteStore::add_schedule(const ScheduleRecord& r) {
+  std::lock_guard lock(mu_);
+  {
+    Stmt q(db_, "SELECT 1 FROM schedules WHERE name=?");
+    if (q.text(1, r.name).row())
+      return make_error(ErrorCode::kFailedPrecondition,
+                        "a schedule named \"" + r.name + "\" exists already");
+  }
+  std::string sql = std::string("INSERT INTO schedules(") + kScheduleColumns +
+                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt s(db_, sql.c_str());
+  bind_schedule(s, r);
+  return s.run("add schedule");
+}
+
+Status SqliteStore::update_schedule(const ScheduleRecord& r) {
+  std::lock_guard lock(mu_);
+  {
+    Stmt q(db_, "SELECT 1 FROM schedules WHERE name=?");
+    if (!q.text(1, r.name).row())
+      return make_error(ErrorCode::kNotFound, "no schedule named \"" + r.name + "\"");
+  }
+  std::string sql = std::string("INSERT OR REPLACE INTO schedules(") + kScheduleColumns +
+                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt s(db_, sql.c_str());
+  bind_schedule(s, r);
+  return s.run("update schedule");
+}
+
+Status SqliteStore::remove_schedule(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "DELETE FROM schedules WHERE name=?");
+  if (Status r = s.text(1, name).run("remove schedule"); !r) return r;
+  if (sqlite3_changes(db_) == 0)
+    return make_error(ErrorCode::kNotFound, "no schedule named \"" + name + "\"");
+  return Ok{};
+}
+
+std::vector<ScheduleRecord> SqliteStore::schedules() const {
+  std::lock_guard lock(mu_);
+  std::string sql = std::string("SELECT ") + kScheduleColumns + " FROM schedules ORDER BY name";
+  Stmt s(db_, sql.c_str());
+  std::vector<ScheduleRecord> out;
+  while (s.row()) {
+    ScheduleRecord r;
+    r.name = s.col_text(0);
+    r.cron = s.col_text(1);
+    r.time_zone = s.col_text(2);
+    r.overlap = s.col_text(3);
+    r.yaml = s.col_text(4);
+    r.source_name = s.col_text(5);
+    r.vars = vars_from_json(s.col_text(6));
+    r.experiment_name = s.col_text(7);
+    r.paused = s.col_i64(8) != 0;
+    r.created_by = s.col_text(9);
+    r.created_unix_ms = s.col_i64(10);
+    r.next_fire_unix_ms = s.col_i64(11);
+    r.last_fire_unix_ms = s.col_i64(12);
+    r.last_run_id = s.col_text(13);
+    r.last_outcome = s.col_text(14);
+    r.missed_fires = s.col_i64(15);
+    r.missed_first_unix_ms = s.col_i64(16);
+    r.missed_last_unix_ms = s.col_i64(17);
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -1,5 +1,5 @@
-// The controller's store on one machine: runs, their events, injector registrations and API
-// tokens in one SQLite database in WAL mode (readers never block the writer; a crash loses
+// The controller's store on one machine: runs, their events, injector registrations, API
+// tokens and schedules in one SQLite database in WAL mode (readers never block the writer; a crash loses
 // at most the transaction in flight). Every write is its own transaction.
 #pragma once
 
@@ -14,7 +14,10 @@
 
 namespace faultline::controller {
 
-class SqliteStore final : public RunStore, public InjectorStore, public TokenStore {
+class SqliteStore final : public RunStore,
+                          public InjectorStore,
+                          public TokenStore,
+                          public ScheduleStore {
  public:
   // Creates the file, its directory and the schema if needed.
   static Result<std::shared_ptr<SqliteStore>> open(const std::string& path);
@@ -28,6 +31,7 @@ class SqliteStore final : public RunStore, public InjectorStore, public TokenSto
   std::optional<v1::Run> load(const std::string& run_id) const override;
   std::vector<v1::Run> list(size_t limit) const override;
   std::vector<v1::Run> unfinished() const override;
+  Result<size_t> prune(const RetentionPolicy& policy, int64_t now_unix_ms) override;
 
   Status record_injector(const InjectorRecord& record) override;
   std::vector<InjectorRecord> injectors() const override;
@@ -35,6 +39,11 @@ class SqliteStore final : public RunStore, public InjectorStore, public TokenSto
   Status save_token(const TokenRecord& token) override;
   Status delete_token(const std::string& name) override;
   std::vector<TokenRecord> load_tokens() const override;
+
+  Status add_schedule(const ScheduleRecord& schedule) override;
+  Status update_schedule(const ScheduleRecord& schedule) override;
+  Status remove_schedule(const std::string& name) override;
+  std::vector<ScheduleRecord> schedules() const override;
 
   const std::string& path() const { return path_; }
 
