@@ -1,9 +1,11 @@
 #include "cli/injectors_command.h"
 
 #include <cstdio>
+#include <map>
 
-#include "common/exit_codes.h"
+#include "cli/api_call.h"
 #include "cli/client_security.h"
+#include "common/exit_codes.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
@@ -30,27 +32,24 @@ std::shared_ptr<grpc::Channel> connect_controller(const std::string& address, st
 }
 
 int list_injectors(const std::string& controller) {
-  std::string error;
-  auto channel = connect_controller(controller, error);
-  if (!channel) {
-    std::fprintf(stderr, "faultline: %s\n", error.c_str());
-    return kExitInvalidOrInfra;
-  }
-  auto stub = v1::ControllerApi::NewStub(channel);
-  v1::ListInjectorsResponse resp;
-  grpc::Status s = stub->ListInjectors(api_context(std::chrono::seconds(5)).get(), {}, &resp);
-  if (!s.ok()) {
-    std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
-    return kExitInvalidOrInfra;
-  }
-  for (const auto& i : resp.injectors()) {
-    std::string labels, caps;
-    for (const auto& [k, v] : i.labels()) labels += (labels.empty() ? "" : ",") + k + "=" + v;
-    for (const auto& c : i.capabilities()) caps += (caps.empty() ? "" : ",") + c;
-    std::printf("%s\tlabels=%s\tcapabilities=%s\tlast_seen=%lldms\n", i.node_name().c_str(),
-                labels.c_str(), caps.c_str(), static_cast<long long>(i.last_seen_ms_ago()));
-  }
-  return kExitPassed;
+  return call_controller(
+      controller,
+      [](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+        v1::ListInjectorsResponse resp;
+        grpc::Status s = stub.ListInjectors(&ctx, {}, &resp);
+        if (!s.ok()) return s;
+        for (const auto& i : resp.injectors()) {
+          // Sorted: the wire map has no order, and people compare these lines.
+          std::map<std::string, std::string> sorted(i.labels().begin(), i.labels().end());
+          std::string labels, caps;
+          for (const auto& [k, v] : sorted) labels += (labels.empty() ? "" : ",") + k + "=" + v;
+          for (const auto& c : i.capabilities()) caps += (caps.empty() ? "" : ",") + c;
+          std::printf("%s\tlabels=%s\tcapabilities=%s\tlast_seen=%lldms\n", i.node_name().c_str(),
+                      labels.c_str(), caps.c_str(), static_cast<long long>(i.last_seen_ms_ago()));
+        }
+        return s;
+      },
+      std::chrono::seconds(5));
 }
 
 }  // namespace faultline::cli

@@ -4,32 +4,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/client_security.h"
-#include "cli/injectors_command.h"
+#include "cli/api_call.h"
 #include "common/exit_codes.h"
 #include "common/time_util.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
 namespace {
-
-// Connects, makes the call, and turns any failure into one line and exit code 3.
-template <typename Call>
-int with_stub(const std::string& controller, Call call) {
-  std::string error;
-  auto channel = connect_controller(controller, error);
-  if (!channel) {
-    std::fprintf(stderr, "faultline: %s\n", error.c_str());
-    return kExitInvalidOrInfra;
-  }
-  auto stub = v1::ControllerApi::NewStub(channel);
-  grpc::Status s = call(*stub, *api_context(std::chrono::seconds(10)));
-  if (!s.ok()) {
-    std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
-    return kExitInvalidOrInfra;
-  }
-  return kExitPassed;
-}
 
 std::string utc(int64_t unix_ms) {
   return format_utc_millis(unix_ms).substr(0, 19) + "Z";
@@ -62,7 +43,7 @@ int change(const std::string& controller, const std::string& name, const char* v
            grpc::Status (v1::ControllerApi::Stub::*rpc)(grpc::ClientContext*,
                                                         const v1::ScheduleNameRequest&,
                                                         v1::ScheduleResponse*)) {
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::ScheduleNameRequest req;
     req.set_name(name);
     v1::ScheduleResponse resp;
@@ -85,7 +66,7 @@ int add_schedule(const std::string& controller, const ScheduleAddOptions& o) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::AddScheduleRequest req;
     req.set_name(o.name);
     req.set_cron(o.cron);
@@ -105,7 +86,7 @@ int add_schedule(const std::string& controller, const ScheduleAddOptions& o) {
 }
 
 int list_schedules(const std::string& controller) {
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::ListSchedulesResponse resp;
     grpc::Status s = stub.ListSchedules(&ctx, {}, &resp);
     if (!s.ok()) return s;
@@ -124,7 +105,7 @@ int resume_schedule(const std::string& controller, const std::string& name) {
 }
 
 int remove_schedule(const std::string& controller, const std::string& name) {
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::ScheduleNameRequest req;
     req.set_name(name);
     v1::RemoveScheduleResponse resp;

@@ -2,37 +2,15 @@
 
 #include <cstdio>
 
-#include "cli/client_security.h"
-#include "cli/injectors_command.h"
+#include "cli/api_call.h"
 #include "common/exit_codes.h"
 #include "common/time_util.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
-namespace {
-
-// Connects, makes the call, and turns any failure into one line and exit code 3.
-template <typename Call>
-int with_stub(const std::string& controller, Call call) {
-  std::string error;
-  auto channel = connect_controller(controller, error);
-  if (!channel) {
-    std::fprintf(stderr, "faultline: %s\n", error.c_str());
-    return kExitInvalidOrInfra;
-  }
-  auto stub = v1::ControllerApi::NewStub(channel);
-  grpc::Status s = call(*stub, *api_context(std::chrono::seconds(10)));
-  if (!s.ok()) {
-    std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
-    return kExitInvalidOrInfra;
-  }
-  return kExitPassed;
-}
-
-}  // namespace
 
 int create_token(const std::string& controller, const std::string& name, const std::string& role) {
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::CreateTokenRequest req;
     req.set_name(name);
     req.set_role(role);
@@ -48,7 +26,7 @@ int create_token(const std::string& controller, const std::string& name, const s
 }
 
 int revoke_token(const std::string& controller, const std::string& name) {
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::RevokeTokenRequest req;
     req.set_name(name);
     v1::RevokeTokenResponse resp;
@@ -59,7 +37,7 @@ int revoke_token(const std::string& controller, const std::string& name) {
 }
 
 int list_tokens(const std::string& controller) {
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::ListTokensResponse resp;
     grpc::Status s = stub.ListTokens(&ctx, {}, &resp);
     if (!s.ok()) return s;
@@ -74,7 +52,7 @@ int list_tokens(const std::string& controller) {
 }
 
 int disconnect_injector(const std::string& controller, const std::string& node) {
-  return with_stub(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+  return call_controller(controller, [&](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
     v1::DisconnectInjectorRequest req;
     req.set_node_name(node);
     v1::DisconnectInjectorResponse resp;
