@@ -22,7 +22,7 @@
 # Roles alternate web, db (node-1 web, node-2 db, ...); zones cycle zone-a, zone-b, zone-c.
 # Environment: FAULTLINE_BUILD_DIR (default build/), FAULTLINE_LAB_DIR (default
 # /run/LAB), FAULTLINE_LAB_CONTACT_GRACE (the injectors' --contact-grace, default 5s).
-set -euo pipefail
+set -Eeuo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -76,9 +76,6 @@ down() {
   for ns in $(lab_namespaces); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   done
-  if [ -d "$state/pids" ]; then
-    for f in "$state"/pids/*; do [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true; done
-  fi
   for ns in $(lab_namespaces); do ip netns del "$ns" 2>/dev/null || say "could not delete $ns"; done
   if [ -d "$state" ]; then
     rm -rf "$state"
@@ -98,11 +95,11 @@ plug() {
   ip -n "$host_ns" link set lo up
 }
 
-start_daemon() { # NAME NETNS LOG CMD...: runs CMD in NETNS in its own session; records the pid
-  local name=$1 ns=$2 log=$3
+start_daemon() { # NAME NETNS LOG CMD...: runs CMD in NETNS in its own session. `down` finds
+  # it by namespace, never by a saved pid that may since belong to someone else.
+  local ns=$2 log=$3
   shift 3
   setsid ip netns exec "$ns" "$@" >"$log" 2>&1 </dev/null &
-  echo $! >"$state/pids/$name"
 }
 
 wait_for_injectors() {
@@ -129,7 +126,7 @@ up() {
     die "lab $lab is already up (or half-built); run: $0 down"
   fi
   trap 'say "up failed; removing what was built"; down >/dev/null 2>&1 || true' ERR
-  mkdir -p "$state"/{pids,logs,nodes,controller}
+  mkdir -p "$state"/{logs,nodes,controller}
   chmod 700 "$state"
 
   local nodes=() i

@@ -254,6 +254,7 @@ int main(int argc, char** argv) {
   auto* sched = app.add_subcommand("schedule", "experiments a controller runs on a cron schedule");
   sched->require_subcommand(1);
   sched->add_option("--controller", schedule_controller, "controller address host:port")
+      ->envname("FAULTLINE_CONTROLLER")
       ->required();
   auto* sched_add = sched->add_subcommand("add", "run an experiment file on a schedule (operator)");
   sched_add->add_option("name", schedule_opts.name, "the schedule's name")->required();

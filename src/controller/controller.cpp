@@ -66,6 +66,15 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
                           "; wait for it to end, abort it, or submit with --queue");
   auto run = std::make_shared<RunEngine>(id, std::move(experiment), std::move(*plan_result),
                                          registry_, settings_, &traces_);
+  // A scheduled experiment submits forever: finished runs beyond the newest few are joined
+  // (their threads are done with on_finished) and dropped; the store keeps them.
+  while (finished_.size() > kKeepFinished) {
+    auto old = runs_.find(finished_.front());
+    finished_.pop_front();
+    if (old == runs_.end()) continue;
+    old->second->wait();
+    runs_.erase(old);
+  }
   runs_[id] = run;
   if (holder) {
     // Queued: takes its claims the moment nothing it needs is held any more.
@@ -117,12 +126,14 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
     if (store_)
       if (Status s = store_->save(r.record()); !s)
         spdlog::error("run journal not saved run={} error=\"{}\"", r.id(), s.error().message);
+    std::lock_guard lock(mu_);
+    finished_.push_back(r.id());
   });
   // Confirmed reverted (and audited) once the node's injector is back, like a restart's.
   run->on_fault_lost([this, id](const std::string& fault_id, const std::string& node,
                                 const std::string& fault_name) {
     std::lock_guard lock(orphans_mu_);
-    orphans_[fault_id] = {id, node, fault_name};
+    orphans_[fault_id] = {id, node, fault_name, "node disconnected mid-run"};
   });
   controller_metrics().runs_active.inc();
   run->start();
@@ -196,12 +207,12 @@ size_t Controller::confirm_orphans() {
     // Idempotent on the injector: a fault its lease already took back answers ok too.
     auto r = link->revert(fault_id);
     if (!r) continue;
-    spdlog::info("fault of an interrupted run confirmed reverted run={} fault_id={} node={}",
-                 o.run_id, fault_id, o.node);
+    spdlog::info("orphaned fault confirmed reverted run={} fault_id={} node={} cause=\"{}\"",
+                 o.run_id, fault_id, o.node, o.cause);
     if (audit_)
       (void)audit_->append({"controller", "", "fault.confirmed_reverted", fault_id, o.node, "ok",
-                            "run " + o.run_id + " fault \"" + o.fault_name +
-                                "\" (controller restart)"});
+                            "run " + o.run_id + " fault \"" + o.fault_name + "\" (" + o.cause +
+                                ")"});
     std::lock_guard lock(orphans_mu_);
     orphans_.erase(fault_id);
   }

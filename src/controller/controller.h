@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,11 +92,16 @@ class Controller {
     std::string run_id;
     std::string node;
     std::string fault_name;
+    std::string cause = "controller restart";  // why nobody reverted it: for the audit trail
   };
   std::mutex orphans_mu_;
   std::map<std::string, Orphan> orphans_;  // by fault id
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<RunEngine>> runs_;
+  // Finished runs, oldest first: the newest kKeepFinished stay in memory (watchable, listed
+  // fast); older ones are joined and dropped, and served from the store.
+  std::deque<std::string> finished_;  // guarded by mu_
+  static constexpr size_t kKeepFinished = 100;
 };
 
 }  // namespace faultline::controller

@@ -68,6 +68,10 @@ std::vector<std::string> GrpcInjectorLink::active_faults() const {
 
 void GrpcInjectorLink::close() {
   {
+    std::lock_guard ctx_lock(ctx_mu_);
+    context_ = nullptr;
+  }
+  {
     std::lock_guard lock(mu_);
     closed_ = true;
     for (auto& [id, p] : pending_)

@@ -34,12 +34,17 @@ class GrpcInjectorLink : public CommandLink {
   void on_message(const pb::InjectorMessage& msg);
   // The stream has ended: fail every pending command, refuse new ones.
   void close();
-  void set_context(grpc::ServerContext* context) { context_ = context; }
+  void set_context(grpc::ServerContext* context) {
+    std::lock_guard lock(ctx_mu_);
+    context_ = context;
+  }
   // Cancels the stream if its handler still runs; the context dies with the handler, so
   // after close() there is nothing left to cancel.
+  // Not under mu_: send() holds that across a Write that may be stuck on a frozen peer, and
+  // cancelling is what unsticks it.
   void disconnect() override {
-    std::lock_guard lock(mu_);
-    if (context_ && !closed_) context_->TryCancel();
+    std::lock_guard lock(ctx_mu_);
+    if (context_) context_->TryCancel();
   }
   // The fault ids the injector said it holds in its latest heartbeat.
   std::vector<std::string> active_faults() const;
@@ -50,7 +55,8 @@ class GrpcInjectorLink : public CommandLink {
  private:
   InjectorInfo info_;
   InjectorStream* stream_;
-  grpc::ServerContext* context_ = nullptr;
+  std::mutex ctx_mu_;                       // guards context_
+  grpc::ServerContext* context_ = nullptr;  // null once the handler is done with the stream
   Duration command_timeout_;
   Duration silence_limit_ = Duration::max();
   mutable std::mutex mu_;  // guards stream_ writes, pending_, active_faults_, closed_ transitions

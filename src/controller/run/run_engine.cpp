@@ -398,6 +398,14 @@ bool RunEngine::hold_until(MonoTime until) {
       for (const auto& af : active) {
         if (!af.link->connected()) continue;
         renewals_.push_back(std::async(std::launch::async, [this, af] {
+          {
+            // Reverted (window ended, abort) since the snapshot: nothing left to renew.
+            std::lock_guard l(mu_);
+            bool active = false;
+            for (const auto& [_, faults] : active_)
+              for (const auto& a : faults) active = active || a.fault_id == af.fault_id;
+            if (!active) return;
+          }
           Status s = af.link->renew(af.fault_id, settings_.lease);
           if (!s)
             spdlog::warn("lease renewal failed run={} node={} fault_id={} error=\"{}\"", run_id_,

@@ -17,7 +17,7 @@ using std::chrono::system_clock;
 // (NTP step, suspended VM) is noticed within a minute even without a wake-up.
 constexpr int64_t kMaxSleepMs = 60000;
 // Counting the fires missed while down stops here (an every-second schedule down for a day).
-constexpr int64_t kMaxMissedCount = 1000000;
+constexpr int64_t kMaxMissedCount = 10000;
 
 Status check_name(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
@@ -161,10 +161,11 @@ void Scheduler::fire(std::unique_lock<std::mutex>& lock, const std::string& name
   Entry& e = entries_.at(name);
   int64_t instant = e.record.next_fire_unix_ms;
   ScheduleRecord snapshot = e.record;
+  std::string previous = e.last_submitted.empty() ? e.record.last_run_id : e.last_submitted;
   // The next instant first: a fire is taken once, however long its submission takes.
   e.record.next_fire_unix_ms = next_fire(e, std::max(now_ms, instant));
   lock.unlock();
-  Outcome out = submit(snapshot, snapshot.last_run_id);
+  Outcome out = submit(snapshot, previous);
   lock.lock();
   auto it = entries_.find(name);
   // Removed (or removed and added again) while it fired: the run stands, the record is gone.
@@ -172,6 +173,7 @@ void Scheduler::fire(std::unique_lock<std::mutex>& lock, const std::string& name
   ScheduleRecord& rec = it->second.record;
   rec.last_fire_unix_ms = instant;
   rec.last_run_id = out.run_id;
+  if (!out.run_id.empty()) it->second.last_submitted = out.run_id;
   rec.last_outcome = out.text;
   persist(rec);
   int64_t late_ms = unix_millis_now() - instant;

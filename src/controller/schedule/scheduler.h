@@ -66,6 +66,9 @@ class Scheduler {
     ScheduleRecord record;
     std::optional<CronExpression> cron;  // unset when the stored expression no longer loads
     TimeZone zone = TimeZone::utc();
+    // The last run a fire of this schedule submitted (skipped fires leave it): the overlap
+    // guard asks whether that one is still queued. Starts from the stored last run.
+    std::string last_submitted;
   };
   struct Outcome {
     std::string run_id;

@@ -338,7 +338,7 @@ Result<size_t> SqliteStore::prune(const RetentionPolicy& policy, int64_t now_uni
     return rollback(s);
   size_t deleted = static_cast<size_t>(sqlite3_changes(db_));
   if (Status s = exec("DELETE FROM pruned"); !s) return rollback(s);
-  if (Status s = exec("COMMIT"); !s) return s.error();
+  if (Status s = exec("COMMIT"); !s) return rollback(s);
   return deleted;
 }
 
