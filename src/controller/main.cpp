@@ -1,7 +1,11 @@
 // faultline-controller: the long-running controller that injectors dial into and the CLI
 // submits experiments to.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -31,6 +35,19 @@ namespace {
 int fail(const std::string& message) {
   std::cerr << "faultline-controller: " << message << "\n";
   return kExitInvalidOrInfra;
+}
+
+// Every connected injector holds a socket, so the usual soft limit of 1024 descriptors would
+// cap a fleet at about a thousand nodes; the hard limit is what the administrator allows.
+void raise_open_file_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    spdlog::info("open file limit raised from={} to={}", was, rl.rlim_cur);
+  else
+    spdlog::warn("open file limit not raised limit={} error=\"{}\"", was, std::strerror(errno));
 }
 
 std::string joined(const std::map<std::string, std::string>& m) {
@@ -119,6 +136,7 @@ int main(int argc, char** argv) {
     cv.notify_all();
   });
   init_logging(log_level, log_json);
+  raise_open_file_limit();
   metrics::register_process_metrics(metrics::default_registry(), "controller");
   (void)controller::controller_metrics();  // every metric is listed from the first scrape
   std::unique_ptr<metrics::MetricsServer> metrics_server;

@@ -27,6 +27,7 @@ InjectorClient::InjectorClient(FaultEngine& engine, InjectorClientOptions option
 void InjectorClient::stop() {
   stopping_ = true;
   std::lock_guard lock(ctx_mu_);
+  stop_cv_.notify_all();
   if (current_ctx_) current_ctx_->TryCancel();
 }
 
@@ -47,7 +48,20 @@ void InjectorClient::run() {
 
 void InjectorClient::watch_contact() {
   while (!stopping_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // 50 ms while faults are held, so a revert comes at most one tick after the grace. With
+    // none held there is nothing to revert, and waking 20 times a second was the largest part
+    // of an idle injector's CPU; half the grace (at most 500 ms) is still soon enough: a new
+    // fault arrives as a command, which is contact, so the grace cannot run out before the
+    // next tick switches back to 50 ms.
+    Duration tick = std::chrono::milliseconds(50);
+    if (engine_.active_fault_ids().empty())
+      tick = std::max(
+          tick, std::min<Duration>(options_.contact_grace / 2, std::chrono::milliseconds(500)));
+    {
+      std::unique_lock lock(ctx_mu_);
+      stop_cv_.wait_for(lock, tick, [&] { return stopping_.load(); });
+    }
+    if (stopping_) break;
     Duration silent = MonoClock::now() - MonoTime(Duration(last_contact_ns_.load()));
     if (silent <= options_.contact_grace || engine_.active_fault_ids().empty()) continue;
     size_t n = engine_.revert_all("lost contact with controller");

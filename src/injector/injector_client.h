@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,7 @@ class InjectorClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::atomic<bool> stopping_{false};
   std::mutex ctx_mu_;
+  std::condition_variable stop_cv_;  // wakes the contact watchdog for stop()
   grpc::ClientContext* current_ctx_ = nullptr;
   std::atomic<int64_t> last_contact_ns_{0};
   bool retrying_ = false;  // the last attempt failed before registering
