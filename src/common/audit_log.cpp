@@ -237,6 +237,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path) {
 }
 
 Status AuditLog::append(const AuditEntry& entry) {
+  return append_all({entry});
+}
+
+Status AuditLog::append_all(const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return Ok{};
   std::lock_guard guard(mu_);
   Fd fd(::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
   if (!fd.ok())
@@ -251,29 +256,34 @@ Status AuditLog::append(const AuditEntry& entry) {
   if (!tail) return tail.error();
 
   int64_t now = unix_millis_now();
-  ordered_json e;
-  e["seq"] = tail->seq + 1;
-  e["time"] = format_utc_millis(now);
-  e["unix_ms"] = now;
-  e["actor"] = entry.actor;
-  e["role"] = entry.role;
-  e["action"] = entry.action;
-  e["target"] = entry.target;
-  e["peer"] = entry.peer;
-  e["outcome"] = entry.outcome;
-  e["detail"] = entry.detail;
-  e["prev"] = tail->hash;
-  // Hash what a reader will parse back from the line, not the values in memory.
-  std::string hash = entry_hash(json::parse(dump(e)));
-  e["hash"] = hash;
-  if (!write_all(fd.get(), dump(e) + "\n") || ::fdatasync(fd.get()) != 0) {
+  uint64_t seq = tail->seq;
+  std::string prev = tail->hash, lines;
+  for (const auto& entry : entries) {
+    ordered_json e;
+    e["seq"] = ++seq;
+    e["time"] = format_utc_millis(now);
+    e["unix_ms"] = now;
+    e["actor"] = entry.actor;
+    e["role"] = entry.role;
+    e["action"] = entry.action;
+    e["target"] = entry.target;
+    e["peer"] = entry.peer;
+    e["outcome"] = entry.outcome;
+    e["detail"] = entry.detail;
+    e["prev"] = prev;
+    // Hash what a reader will parse back from the line, not the values in memory.
+    prev = entry_hash(json::parse(dump(e)));
+    e["hash"] = prev;
+    lines += dump(e) + "\n";
+  }
+  if (!write_all(fd.get(), lines) || ::fdatasync(fd.get()) != 0) {
     std::string why = errno_text();
     // A torn line would make every later open and append fail: cut it back off.
     if (::ftruncate(fd.get(), tail->size) != 0)
       spdlog::error("audit log {}: cannot remove a partly written entry", path_);
     return make_error(ErrorCode::kInternal, "cannot append to audit log " + path_ + ": " + why);
   }
-  return write_head(path_, tail->seq + 1, hash);
+  return write_head(path_, seq, prev);
 }
 
 AuditVerifyResult verify_audit_log(const std::string& path) {

@@ -101,22 +101,30 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
     if (Status s = store_->begin(begun, options.submitted_by); !s)
       spdlog::error("run not stored run={} error=\"{}\"", id, s.error().message);
   }
-  run->on_event([this](const pb::RunEvent& ev) {
+  // A fault's events from all its nodes come as one batch: one store transaction and one
+  // audit sync for the lot, not one per node (that was ~3 ms a node on a real disk).
+  run->on_events([this](const std::vector<pb::RunEvent>& events) {
     if (store_)
-      if (Status s = store_->append_event(ev); !s)
-        spdlog::error("event not stored run={} seq={} error=\"{}\"", ev.run_id(), ev.seq(),
+      if (Status s = store_->append_events(events); !s)
+        spdlog::error("events not stored run={} first_seq={} count={} error=\"{}\"",
+                      events.front().run_id(), events.front().seq(), events.size(),
                       s.error().message);
-    if (!audit_ || !ev.has_fault()) return;
-    const char* action = ev.type() == pb::EVENT_TYPE_FAULT_APPLIED    ? "fault.applied"
-                         : ev.type() == pb::EVENT_TYPE_FAULT_REVERTED ? "fault.reverted"
-                         : ev.type() == pb::EVENT_TYPE_FAULT_FAILED   ? "fault.failed"
-                                                                      : nullptr;
-    if (!action) return;
-    const auto& f = ev.fault();
-    (void)audit_->append({"controller", "", action, f.fault_id(), f.node(),
-                          f.error().empty() ? "ok" : "error: " + f.error(),
-                          "run " + ev.run_id() + " fault \"" + f.fault_name() + "\" kind " +
-                              f.kind()});
+    if (!audit_) return;
+    std::vector<AuditEntry> entries;
+    for (const auto& ev : events) {
+      if (!ev.has_fault()) continue;
+      const char* action = ev.type() == pb::EVENT_TYPE_FAULT_APPLIED    ? "fault.applied"
+                           : ev.type() == pb::EVENT_TYPE_FAULT_REVERTED ? "fault.reverted"
+                           : ev.type() == pb::EVENT_TYPE_FAULT_FAILED   ? "fault.failed"
+                                                                        : nullptr;
+      if (!action) continue;
+      const auto& f = ev.fault();
+      entries.push_back({"controller", "", action, f.fault_id(), f.node(),
+                         f.error().empty() ? "ok" : "error: " + f.error(),
+                         "run " + ev.run_id() + " fault \"" + f.fault_name() + "\" kind " +
+                             f.kind()});
+    }
+    if (!entries.empty()) (void)audit_->append_all(entries);
   });
   // Saved on the run's thread before wait() returns, so a finished run is always stored.
   run->on_finished([this](const RunEngine& r) {

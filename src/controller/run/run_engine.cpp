@@ -235,9 +235,12 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
   // One call per node, in parallel, so a slow node does not delay the others.
   std::vector<std::pair<ActiveFault, std::future<Result<pb::AppliedState>>>> calls;
   std::string first_error;
+  // Journaled together once every node has answered (one store transaction, one audit
+  // sync); the failures are acted on after, so their notes follow their events.
+  std::vector<pb::RunEvent> events;
+  std::vector<std::pair<std::string, std::string>> failures;  // node, what
   auto failed = [&](const std::string& node, const std::string& what) {
-    std::string err = node_failed(fault, node, what);
-    if (first_error.empty()) first_error = err;
+    failures.emplace_back(node, what);
   };
   for (const auto& node : pf.nodes) {
     auto link = registry_.find(node);
@@ -250,7 +253,7 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
       f->set_kind(fault.kind);
       f->set_node(node);
       f->set_error("node is no longer connected");
-      journal_.append(ev);
+      events.push_back(std::move(ev));
       failed(node, "could not be applied: the node is no longer connected");
       continue;
     }
@@ -279,13 +282,18 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
         }
       }
       applied.push_back(af);
-      journal_.append(ev);
+      events.push_back(std::move(ev));
     } else {
       ev.set_type(pb::EVENT_TYPE_FAULT_FAILED);
       f->set_error(result.error().message);
-      journal_.append(ev);
+      events.push_back(std::move(ev));
       failed(af.link->info().node_name, "failed: " + result.error().message);
     }
+  }
+  journal_.append_all(std::move(events));
+  for (const auto& [node, what] : failures) {
+    std::string err = node_failed(fault, node, what);
+    if (first_error.empty()) first_error = err;
   }
   if (first_error.empty() && applied.empty() && !pf.nodes.empty())
     first_error = "fault \"" + fault.name + "\" could not be applied on any of its " +
@@ -330,6 +338,7 @@ std::string RunEngine::revert(std::vector<ActiveFault> faults) {
   for (const auto& af : faults)
     calls.push_back(std::async(std::launch::async, [af] { return af.link->revert(af.fault_id); }));
   std::string first_error;
+  std::vector<pb::RunEvent> events;  // journaled together, as apply() does
   for (size_t i = 0; i < faults.size(); ++i) {
     auto s = calls[i].get();
     pb::RunEvent ev = fault_event(faults[i]);
@@ -351,8 +360,9 @@ std::string RunEngine::revert(std::vector<ActiveFault> faults) {
                                    f->achieved(), af.applied_unix_ns, unix_nanos_now(),
                                    f->error()});
     }
-    journal_.append(ev);
+    events.push_back(std::move(ev));
   }
+  journal_.append_all(std::move(events));
   return first_error;
 }
 

@@ -22,10 +22,21 @@ class RunJournal {
 
   // Told of every event once it is stamped and stored (the store persists it as it
   // happens, so a controller crash loses nothing). Set before the first append.
-  void set_listener(std::function<void(const pb::RunEvent&)> f) { listener_ = std::move(f); }
+  void set_listener(std::function<void(const pb::RunEvent&)> f) {
+    listener_ = [f = std::move(f)](const std::vector<pb::RunEvent>& events) {
+      for (const auto& e : events) f(e);
+    };
+  }
+  // The same, told of the events of one append_all() at once: a store can write a fan-out
+  // over many nodes in one transaction and one sync instead of one per node.
+  void set_batch_listener(std::function<void(const std::vector<pb::RunEvent>&)> f) {
+    listener_ = std::move(f);
+  }
 
   // Stamps run_id, seq, wall and monotonic time, then stores and publishes the event.
   pb::RunEvent append(pb::RunEvent event);
+  // Several events, stamped in order and handed to the listener together.
+  std::vector<pb::RunEvent> append_all(std::vector<pb::RunEvent> events);
 
   // Events with seq > after_seq, waiting up to `timeout` for at least one. Empty when none
   // arrived in time or the journal is closed.
@@ -43,7 +54,7 @@ class RunJournal {
   mutable std::condition_variable cv_;
   std::vector<pb::RunEvent> events_;
   bool finished_ = false;
-  std::function<void(const pb::RunEvent&)> listener_;
+  std::function<void(const std::vector<pb::RunEvent>&)> listener_;
 };
 
 }  // namespace faultline::controller

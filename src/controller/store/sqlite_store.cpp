@@ -135,16 +135,32 @@ Status SqliteStore::begin(const v1::Run& run, const std::string& submitted_by) {
 }
 
 Status SqliteStore::append_event(const v1::RunEvent& event) {
+  return append_events({event});
+}
+
+Status SqliteStore::append_events(const std::vector<v1::RunEvent>& events) {
+  if (events.empty()) return Ok{};
   std::lock_guard lock(mu_);
-  Stmt s(db_, "INSERT OR REPLACE INTO events(run_id, seq, event) VALUES(?,?,?)");
-  if (Status r = s.text(1, event.run_id())
-                     .i64(2, static_cast<int64_t>(event.seq()))
-                     .blob(3, event.SerializeAsString())
-                     .run("append event");
-      !r)
-    return r;
-  Stmt u(db_, "UPDATE runs SET state=? WHERE id=?");
-  return u.i64(1, event.state()).text(2, event.run_id()).run("run state");
+  // One transaction, so one sync of the WAL, however many nodes the events are from.
+  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+  auto rollback = [&](Status s) {
+    (void)exec("ROLLBACK");
+    return s;
+  };
+  for (const auto& event : events) {
+    Stmt s(db_, "INSERT OR REPLACE INTO events(run_id, seq, event) VALUES(?,?,?)");
+    if (Status r = s.text(1, event.run_id())
+                       .i64(2, static_cast<int64_t>(event.seq()))
+                       .blob(3, event.SerializeAsString())
+                       .run("append event");
+        !r)
+      return rollback(r);
+    Stmt u(db_, "UPDATE runs SET state=? WHERE id=?");
+    if (Status r = u.i64(1, event.state()).text(2, event.run_id()).run("run state"); !r)
+      return rollback(r);
+  }
+  if (Status s = exec("COMMIT"); !s) return rollback(s);
+  return Ok{};
 }
 
 Status SqliteStore::save(const v1::Run& run) {
