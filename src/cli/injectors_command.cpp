@@ -31,12 +31,28 @@ std::shared_ptr<grpc::Channel> connect_controller(const std::string& address, st
   return *channel;
 }
 
-int list_injectors(const std::string& controller) {
+namespace {
+
+// "850ms", "42s", "17m", "5h", "3d": how long ago, readable at a glance.
+std::string ago(int64_t ms) {
+  if (ms < 10'000) return std::to_string(ms) + "ms";
+  int64_t s = ms / 1000;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 120 * 60) return std::to_string(s / 60) + "m";
+  if (s < 48 * 3600) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+}  // namespace
+
+int list_injectors(const std::string& controller, bool all) {
   return call_controller(
       controller,
-      [](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+      [all](v1::ControllerApi::Stub& stub, grpc::ClientContext& ctx) {
+        v1::ListInjectorsRequest req;
+        req.set_include_offline(all);
         v1::ListInjectorsResponse resp;
-        grpc::Status s = stub.ListInjectors(&ctx, {}, &resp);
+        grpc::Status s = stub.ListInjectors(&ctx, req, &resp);
         if (!s.ok()) return s;
         for (const auto& i : resp.injectors()) {
           // Sorted: the wire map has no order, and people compare these lines.
@@ -44,8 +60,21 @@ int list_injectors(const std::string& controller) {
           std::string labels, caps;
           for (const auto& [k, v] : sorted) labels += (labels.empty() ? "" : ",") + k + "=" + v;
           for (const auto& c : i.capabilities()) caps += (caps.empty() ? "" : ",") + c;
-          std::printf("%s\tlabels=%s\tcapabilities=%s\tlast_seen=%lldms\n", i.node_name().c_str(),
-                      labels.c_str(), caps.c_str(), static_cast<long long>(i.last_seen_ms_ago()));
+          // A state with a reason ("refused: ...") prints the reason last, on one line.
+          std::string state = i.state().empty() ? "connected" : i.state();
+          std::string reason;
+          if (size_t colon = state.find(':'); colon != std::string::npos) {
+            size_t from = state.find_first_not_of(' ', colon + 1);
+            reason = from == std::string::npos ? "" : state.substr(from);
+            state.resize(colon);
+            for (char& c : reason)
+              if (c == '\t' || c == '\n') c = ' ';
+            reason = "\treason=" + reason;
+          }
+          std::printf("%s\tstate=%s\tlabels=%s\tcapabilities=%s\tlast_seen=%s\tpeer=%s%s\n",
+                      i.node_name().c_str(), state.c_str(), labels.c_str(), caps.c_str(),
+                      ago(i.last_seen_ms_ago()).c_str(), i.peer().empty() ? "-" : i.peer().c_str(),
+                      reason.c_str());
         }
         return s;
       },

@@ -9,13 +9,13 @@
 #include "cli/abort_command.h"
 #include "cli/audit_command.h"
 #include "cli/client_security.h"
-#include "cli/token_command.h"
-#include "cli/schedule_command.h"
 #include "cli/exec_command.h"
 #include "cli/gameday_command.h"
 #include "cli/injectors_command.h"
 #include "cli/report_commands.h"
 #include "cli/run_command.h"
+#include "cli/schedule_command.h"
+#include "cli/token_command.h"
 #include "common/audit_log.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
@@ -47,8 +47,8 @@ void add_run_options(CLI::App* cmd, std::vector<std::string>& files, cli::RunOpt
                   "use a running faultline-controller (host:port) instead of the embedded one")
       ->envname("FAULTLINE_CONTROLLER");
   cmd->add_flag("--queue", opts.queue,
-               "with --controller: wait for a run that holds one of the targets to end, "
-               "instead of being refused");
+                "with --controller: wait for a run that holds one of the targets to end, "
+                "instead of being refused");
   cmd->add_option("--var", vars, "override one of the experiment's vars: name=value (repeatable)");
   cmd->add_option("--otlp-listen", opts.otlp_listen,
                   "embedded controller: host:port of the OTLP/gRPC trace receiver, started when "
@@ -189,8 +189,9 @@ int main(int argc, char** argv) {
       "gameday", "run a game day: its experiments in order, with manual gates, one report");
   gameday->add_option("file", gameday_file, "game-day YAML file (kind: GameDay)")->required();
   gameday->add_flag("--yes", gameday_yes, "pass every manual gate (a rehearsal)");
-  gameday->add_option("--controller", run_opts.controller,
-                      "run on this faultline-controller instead of the embedded one")
+  gameday
+      ->add_option("--controller", run_opts.controller,
+                   "run on this faultline-controller instead of the embedded one")
       ->envname("FAULTLINE_CONTROLLER");
   gameday->add_option("--var", raw_vars, "override the experiments' vars: name=value");
   gameday->add_option("--junit", junit_out, "write the day's JUnit XML report");
@@ -199,8 +200,9 @@ int main(int argc, char** argv) {
   std::string journal_id, query_controller;
   auto* journal = app.add_subcommand("journal", "print a run's journal as JSON");
   journal->add_option("run", journal_id, "run id")->required();
-  journal->add_option("--controller", query_controller,
-                      "ask this faultline-controller; without it, runs made on this machine")
+  journal
+      ->add_option("--controller", query_controller,
+                   "ask this faultline-controller; without it, runs made on this machine")
       ->envname("FAULTLINE_CONTROLLER");
   int runs_limit = 20;
   auto* runs = app.add_subcommand("runs", "list past and running runs, newest first");
@@ -211,18 +213,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> report_ids;
   auto* report = app.add_subcommand("report", "render stored runs as JUnit XML and/or HTML");
   report->add_option("runs", report_ids, "run ids (several make one combined report)")->required();
-  report->add_option("--controller", query_controller,
-                     "ask this faultline-controller; without it, runs made on this machine")
+  report
+      ->add_option("--controller", query_controller,
+                   "ask this faultline-controller; without it, runs made on this machine")
       ->envname("FAULTLINE_CONTROLLER");
   report->add_option("--junit", junit_out, "JUnit XML file to write");
   report->add_option("--html", html_out, "HTML file to write");
 
   std::string injectors_controller, disconnect_node;
+  bool injectors_all = false;
   auto* inj = app.add_subcommand("injectors", "list the injectors connected to a controller");
-  inj->add_option("--controller", injectors_controller, "controller address host:port")->required()
+  inj->add_option("--controller", injectors_controller, "controller address host:port")
+      ->required()
       ->envname("FAULTLINE_CONTROLLER");
   inj->add_option("--disconnect", disconnect_node,
                   "admin: drop this node's connection (its faults revert by their leases)");
+  inj->add_flag("--all", injectors_all,
+                "also nodes that registered before and are not connected now (disconnected, "
+                "refused), with when they were last heard from");
 
   std::string audit_file = default_audit_log_path();
   size_t audit_tail = 0;
@@ -238,7 +246,8 @@ int main(int argc, char** argv) {
   std::string token_controller, token_name, token_role = "viewer";
   auto* token = app.add_subcommand("token", "manage API tokens on a controller (admin)");
   token->require_subcommand(1);
-  token->add_option("--controller", token_controller, "controller address host:port")->required()
+  token->add_option("--controller", token_controller, "controller address host:port")
+      ->required()
       ->envname("FAULTLINE_CONTROLLER");
   auto* token_create = token->add_subcommand("create", "make a token; prints its secret once");
   token_create->add_option("name", token_name, "who or what the token is for")->required();
@@ -266,8 +275,9 @@ int main(int argc, char** argv) {
       ->required();
   sched_add->add_option("--tz", schedule_opts.time_zone,
                         "IANA time zone the expression is read in (default UTC)");
-  sched_add->add_option("--overlap", schedule_opts.overlap,
-                        "when a run still holds a target at a fire: skip (default) or queue")
+  sched_add
+      ->add_option("--overlap", schedule_opts.overlap,
+                   "when a run still holds a target at a fire: skip (default) or queue")
       ->check(CLI::IsMember({"skip", "queue"}));
   sched_add->add_option("--var", schedule_vars,
                         "override one of the experiment's vars: name=value (repeatable)");
@@ -331,8 +341,9 @@ int main(int argc, char** argv) {
     return kExitPassed;
   }
   if (*inj)
-    return disconnect_node.empty() ? cli::list_injectors(injectors_controller)
-                                   : cli::disconnect_injector(injectors_controller, disconnect_node);
+    return disconnect_node.empty()
+               ? cli::list_injectors(injectors_controller, injectors_all)
+               : cli::disconnect_injector(injectors_controller, disconnect_node);
   if (*audit)
     return *audit_verify ? cli::verify_audit(audit_file) : cli::show_audit(audit_file, audit_tail);
   if (*token) {

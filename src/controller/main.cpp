@@ -24,6 +24,7 @@
 #include "controller/controller.h"
 #include "controller/controller_metrics.h"
 #include "controller/link/injector_link_service.h"
+#include "controller/link/injector_roster.h"
 #include "controller/schedule/scheduler.h"
 #include "controller/store/retention.h"
 #include "controller/store/sqlite_store.h"
@@ -48,12 +49,6 @@ void raise_open_file_limit() {
     spdlog::info("open file limit raised from={} to={}", was, rl.rlim_cur);
   else
     spdlog::warn("open file limit not raised limit={} error=\"{}\"", was, std::strerror(errno));
-}
-
-std::string joined(const std::map<std::string, std::string>& m) {
-  std::string out;
-  for (const auto& [k, v] : m) out += (out.empty() ? "" : ",") + k + "=" + v;
-  return out;
 }
 
 }  // namespace
@@ -202,7 +197,7 @@ int main(int argc, char** argv) {
       [&](const std::string& node, const std::string& peer, const std::string& what) {
         controller::InjectorRecord rec{node, "", "", "", peer, what, unix_millis_now()};
         if (auto link = ctl.registry().find(node); link && what == "registered") {
-          rec.labels = joined(link->info().labels);
+          rec.labels = controller::join_labels(link->info().labels);
           for (const auto& c : link->info().capabilities)
             rec.capabilities += (rec.capabilities.empty() ? "" : ",") + c;
           rec.version = link->info().version;
@@ -219,12 +214,12 @@ int main(int argc, char** argv) {
   link_service.set_verifier(*verifier);
   controller::ControllerApiService api_service(ctl, tokens, audit->get(), *verifier);
   api_service.set_scheduler(&scheduler);
+  api_service.set_injector_store(store->get());
   auto creds = server_credentials(transport);
   if (!creds) return fail(creds.error().message);
   grpc::ServerBuilder builder;
   std::vector<int> ports(listen.size(), 0);  // gRPC fills them in at BuildAndStart
-  for (size_t i = 0; i < listen.size(); ++i)
-    builder.AddListeningPort(listen[i], *creds, &ports[i]);
+  for (size_t i = 0; i < listen.size(); ++i) builder.AddListeningPort(listen[i], *creds, &ports[i]);
   builder.RegisterService(&link_service);
   builder.RegisterService(&api_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.h"
+#include "support/faultline_cli.h"
 #include "support/mini_zipkin.h"
 #include "support/two_hosts.h"
 
@@ -102,16 +103,13 @@ class CliRun : public ::testing::Test {
   }
 
   std::unique_ptr<ChildProcess> faultline(std::vector<std::string> args) {
-    args.insert(args.begin(), kBin + "/faultline");
-    return std::make_unique<ChildProcess>(args, dir_.file("out.txt"), dir_.file("err.txt"));
+    return cli_.start(std::move(args));
   }
 
   // Runs `faultline ARGS` to completion; returns its exit code.
   int run_cli(std::vector<std::string> args, std::chrono::milliseconds timeout = 60000ms) {
-    auto cli = faultline(std::move(args));
-    int code = cli->wait(timeout);
-    out_ = read_file(dir_.file("out.txt"));
-    err_ = read_file(dir_.file("err.txt"));
+    int code = cli_.run(std::move(args), timeout);
+    out_ = cli_.out(), err_ = cli_.err();
     return code;
   }
 
@@ -126,12 +124,7 @@ class CliRun : public ::testing::Test {
         std::vector<std::string>{kBin + "/faultline-injector", "--insecure", "--controller",
                                  controller_addr_, "--node", "node-a", "--label", "role=demo"},
         "", dir_.file("injector.log"));
-    ASSERT_TRUE(wait_until(
-        [&] {
-          return run_cli({"injectors", "--controller", controller_addr_}, 5000ms) == 0 &&
-                 out_.find("node-a") != std::string::npos;
-        },
-        10000ms))
+    ASSERT_TRUE(cli_.wait_connected(controller_addr_, "node-a"))
         << read_file(dir_.file("controller.log")) << read_file(dir_.file("injector.log"));
   }
 
@@ -148,6 +141,7 @@ class CliRun : public ::testing::Test {
   }
 
   TempDir dir_;
+  FaultlineCli cli_{kBin, dir_};
   int port_ = 0;
   std::string pidfile_;
   std::unique_ptr<ChildProcess> demo_, controller_, injector_;
@@ -261,6 +255,16 @@ TEST_F(CliRun, InjectorShutdownRevertsItsFaults) {
   EXPECT_NE(process_state(target), 'T');
   cli->signal(SIGINT);
   cli->wait(10000ms);
+  // The node is gone from the list of injectors, and `--all` says it disconnected.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return run_cli({"injectors", "--controller", controller_addr_}, 5000ms) == 0 &&
+               out_.find("node-a") == std::string::npos;
+      },
+      10000ms))
+      << out_;
+  ASSERT_EQ(run_cli({"injectors", "--controller", controller_addr_, "--all"}, 5000ms), 0) << err_;
+  EXPECT_NE(out_.find("node-a\tstate=disconnected\tlabels=role=demo\t"), std::string::npos) << out_;
 }
 
 TEST_F(CliRun, KilledSupervisorLeavesNoOrphanWorker) {

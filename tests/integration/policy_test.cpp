@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.h"
+#include "support/faultline_cli.h"
 
 namespace faultline::testing {
 namespace {
@@ -65,16 +66,9 @@ class Policy : public ::testing::Test {
     return path;
   }
 
-  std::unique_ptr<ChildProcess> faultline(std::vector<std::string> args) {
-    args.insert(args.begin(), {kBin + "/faultline", "--insecure"});
-    return std::make_unique<ChildProcess>(args, dir_.file("out.txt"), dir_.file("err.txt"));
-  }
-
   int run_cli(std::vector<std::string> args, std::chrono::milliseconds timeout = 60000ms) {
-    auto cli = faultline(std::move(args));
-    int code = cli->wait(timeout);
-    out_ = read_file(dir_.file("out.txt"));
-    err_ = read_file(dir_.file("err.txt"));
+    int code = cli_.run(std::move(args), timeout);
+    out_ = cli_.out(), err_ = cli_.err();
     return code;
   }
 
@@ -97,17 +91,13 @@ class Policy : public ::testing::Test {
         "", dir_.file("controller.log"));
     injector_ =
         std::make_unique<ChildProcess>(injector_argv(policy), "", dir_.file("injector.log"));
-    ASSERT_TRUE(wait_until(
-        [&] {
-          return run_cli({"injectors", "--controller", controller_addr_}, 5000ms) == 0 &&
-                 out_.find("node-a") != std::string::npos;
-        },
-        10000ms))
-        << out_ << err_ << read_file(dir_.file("controller.log"))
+    ASSERT_TRUE(cli_.wait_connected(controller_addr_, "node-a"))
+        << cli_.out() << cli_.err() << read_file(dir_.file("controller.log"))
         << read_file(dir_.file("injector.log"));
   }
 
   TempDir dir_;
+  FaultlineCli cli_{kBin, dir_, {"--insecure"}};
   int port_ = 0;
   std::string pidfile_;
   std::unique_ptr<ChildProcess> demo_, controller_, injector_;
@@ -152,8 +142,8 @@ TEST_F(Policy, ThePolicysMaxDurationEndsAFaultTheControllerWantedLonger) {
       "  max_duration: 1s\n");
   start_controller_and_injector(policy);
   // The controller plans, and keeps renewing, a 6 s pause; the node allows 1 s.
-  auto cli =
-      faultline({"run", write_experiment("process_pause", "6s"), "--controller", controller_addr_});
+  auto cli = cli_.start(
+      {"run", write_experiment("process_pause", "6s"), "--controller", controller_addr_});
   ASSERT_TRUE(wait_until([&] { return process_state(target) == 'T'; }, 10000ms))
       << read_file(dir_.file("out.txt")) << read_file(dir_.file("injector.log"));
   auto paused_at = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
+#include "support/faultline_cli.h"
 
 namespace faultline::testing {
 namespace {
@@ -84,21 +85,13 @@ class Schedule : public ::testing::Test {
         std::vector<std::string>{kBin + "/faultline-injector", "--insecure", "--controller", addr_,
                                  "--node", "node-a"},
         "", dir_.file("injector.log"));
-    ASSERT_TRUE(wait_until(
-        [&] {
-          return cli({"injectors", "--controller", addr_}, 5000ms) == 0 &&
-                 out_.find("node-a") != std::string::npos;
-        },
-        10000ms))
+    ASSERT_TRUE(cli_.wait_connected(addr_, "node-a"))
         << read_file(log_) << read_file(dir_.file("injector.log"));
   }
 
   int cli(std::vector<std::string> args, std::chrono::milliseconds timeout = 20000ms) {
-    args.insert(args.begin(), kBin + "/faultline");
-    ChildProcess p(args, dir_.file("out.txt"), dir_.file("err.txt"));
-    int code = p.wait(timeout);
-    out_ = read_file(dir_.file("out.txt"));
-    err_ = read_file(dir_.file("err.txt"));
+    int code = cli_.run(std::move(args), timeout);
+    out_ = cli_.out(), err_ = cli_.err();
     return code;
   }
 
@@ -134,6 +127,7 @@ class Schedule : public ::testing::Test {
   }
 
   TempDir dir_;
+  FaultlineCli cli_{kBin, dir_};
   std::unique_ptr<ChildProcess> sleeper_, controller_, injector_;
   std::string pidfile_, addr_, log_, out_, err_;
   int starts_ = 0;

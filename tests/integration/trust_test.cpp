@@ -17,6 +17,7 @@
 
 #include "faultline/v1/controller_api.grpc.pb.h"
 #include "support/child_process.h"
+#include "support/faultline_cli.h"
 
 namespace faultline::testing {
 namespace {
@@ -83,23 +84,21 @@ class Trust : public ::testing::Test {
   }
 
   int cli(std::vector<std::string> args, std::chrono::milliseconds timeout = 60000ms) {
-    args.insert(args.begin(), kBin + "/faultline");
-    ChildProcess p(args, dir_.file("out.txt"), dir_.file("err.txt"));
-    int code = p.wait(timeout);
-    out_ = read_file(dir_.file("out.txt"));
-    err_ = read_file(dir_.file("err.txt"));
+    int code = cli_.run(std::move(args), timeout);
+    out_ = cli_.out(), err_ = cli_.err();
     return code;
   }
 
   bool node_listed(const std::vector<std::string>& auth, const std::string& node) {
     std::vector<std::string> args{"injectors", "--controller", addr_};
     args.insert(args.end(), auth.begin(), auth.end());
-    return cli(args, 5000ms) == 0 && out_.find(node) != std::string::npos;
+    return cli(args, 5000ms) == 0 && out_.find(node + "\tstate=connected\t") != std::string::npos;
   }
 
   std::string audit() { return read_file(dir_.file("audit.log")); }
 
   TempDir dir_;
+  FaultlineCli cli_{kBin, dir_};
   int port_ = 0;
   std::string pidfile_, addr_, out_, err_;
   std::unique_ptr<ChildProcess> demo_, controller_, injector_;
@@ -180,6 +179,14 @@ TEST_F(Trust, MutualTlsTokensAndRolesLetTheRightCallersInAndAuditEveryRefusal) {
   EXPECT_FALSE(node_listed(viewer, "node-c"));
   EXPECT_NE(audit().find("is not the one in this injector's certificate (node-b"),
             std::string::npos);
+  // `--all` lists it anyway, refused and why, beside the node that is connected.
+  std::vector<std::string> list_all{"injectors", "--controller", addr_, "--all"};
+  list_all.insert(list_all.end(), viewer.begin(), viewer.end());
+  ASSERT_EQ(cli(list_all), 0) << err_;
+  EXPECT_NE(out_.find("node-a\tstate=connected\t"), std::string::npos) << out_;
+  size_t refused = out_.find("node-c\tstate=refused\t");
+  ASSERT_NE(refused, std::string::npos) << out_;
+  EXPECT_NE(out_.find("reason=node name", refused), std::string::npos) << out_;
 
   // Admin: a token made through the API works until it is revoked.
   std::vector<std::string> admin{"--tls-dir", certs(), "--token-file", dir_.file("admin.tok")};

@@ -1,6 +1,8 @@
 #include "controller/api/controller_api_service.h"
 
 #include "common/log.h"
+#include "common/time_util.h"
+#include "controller/link/injector_roster.h"
 #include "experiments/loader.h"
 
 namespace faultline::controller {
@@ -225,20 +227,13 @@ grpc::Status ControllerApiService::ListRuns(grpc::ServerContext* ctx,
 }
 
 grpc::Status ControllerApiService::ListInjectors(grpc::ServerContext* ctx,
-                                                 const pb::ListInjectorsRequest*,
+                                                 const pb::ListInjectorsRequest* req,
                                                  pb::ListInjectorsResponse* resp) {
   AuditedCall call(*this, *ctx, "ListInjectors", Role::kViewer, "");
   if (!call.allowed()) return call.refusal();
-  for (const auto& link : controller_.registry().all()) {
-    auto* out = resp->add_injectors();
-    const auto& info = link->info();
-    out->set_node_name(info.node_name);
-    out->mutable_labels()->insert(info.labels.begin(), info.labels.end());
-    for (const auto& c : info.capabilities) out->add_capabilities(c);
-    out->set_version(info.version);
-    out->set_last_seen_ms_ago(
-        std::chrono::duration_cast<std::chrono::milliseconds>(link->since_last_seen()).count());
-  }
+  for (auto& row : injector_roster(controller_.registry(), injector_store_, req->include_offline(),
+                                   unix_millis_now()))
+    *resp->add_injectors() = std::move(row);
   return call.finish(grpc::Status::OK);
 }
 

@@ -52,6 +52,9 @@ class ControllerApiService final : public pb::ControllerApi::Service {
 
   // The daemon's scheduler; without one the schedule calls answer UNAVAILABLE.
   void set_scheduler(Scheduler* scheduler) { scheduler_ = scheduler; }
+  // Where ListInjectors finds the nodes that are not connected now; without one it lists
+  // only the live injectors.
+  void set_injector_store(const InjectorStore* store) { injector_store_ = store; }
 
  private:
   friend class AuditedCall;
@@ -61,6 +64,7 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   AuditLog* audit_;
   std::shared_ptr<ClientCertVerifier> verifier_;
   Scheduler* scheduler_ = nullptr;
+  const InjectorStore* injector_store_ = nullptr;
 };
 
 }  // namespace faultline::controller
