@@ -57,7 +57,7 @@ void GrpcInjectorLink::on_message(const pb::InjectorMessage& msg) {
                  msg.ack().command_id());
     return;
   }
-  it->second.set_value(msg.ack());
+  it->second.set_value({msg.ack(), MonoClock::now()});
   pending_.erase(it);
 }
 
@@ -75,36 +75,40 @@ void GrpcInjectorLink::close() {
     std::lock_guard lock(mu_);
     closed_ = true;
     for (auto& [id, p] : pending_)
-      p.set_value(make_error(ErrorCode::kUnavailable,
-                             "injector " + info_.node_name + " disconnected before answering"));
+      p.set_value({make_error(ErrorCode::kUnavailable,
+                              "injector " + info_.node_name + " disconnected before answering"),
+                   MonoClock::now()});
     pending_.clear();
   }
   forget_applied();
 }
 
-Result<pb::FaultAck> GrpcInjectorLink::send(const pb::ControllerMessage& command) {
+PendingAck GrpcInjectorLink::send(const pb::ControllerMessage& command) {
   std::string id = command_id_of(command);
-  std::future<Result<pb::FaultAck>> answer;
+  std::future<TimedAck> answer;
   {
     std::lock_guard lock(mu_);
     if (closed_)
-      return make_error(ErrorCode::kUnavailable,
-                        "injector " + info_.node_name + " is disconnected");
+      return PendingAck::answered(
+          make_error(ErrorCode::kUnavailable, "injector " + info_.node_name + " is disconnected"));
     answer = pending_[id].get_future();
     if (!stream_->Write(command)) {
       pending_.erase(id);
-      return make_error(ErrorCode::kUnavailable,
-                        "cannot write to injector " + info_.node_name + " (stream broken)");
+      return PendingAck::answered(
+          make_error(ErrorCode::kUnavailable,
+                     "cannot write to injector " + info_.node_name + " (stream broken)"));
     }
   }
-  if (answer.wait_for(command_timeout_) != std::future_status::ready) {
-    std::lock_guard lock(mu_);
-    pending_.erase(id);
+  // The waiter holds the link (see PendingAck), so `this` outlives the deadline's callback.
+  return PendingAck(std::move(answer), MonoClock::now() + command_timeout_, [this, id] {
+    {
+      std::lock_guard lock(mu_);
+      pending_.erase(id);
+    }
     return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name +
                                                    " did not answer within " +
                                                    format_duration(command_timeout_));
-  }
-  return answer.get();
+  });
 }
 
 }  // namespace faultline::controller

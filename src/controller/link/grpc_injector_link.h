@@ -50,7 +50,7 @@ class GrpcInjectorLink : public CommandLink {
   std::vector<std::string> active_faults() const;
 
  protected:
-  Result<pb::FaultAck> send(const pb::ControllerMessage& command) override;
+  PendingAck send(const pb::ControllerMessage& command) override;
 
  private:
   InjectorInfo info_;
@@ -60,7 +60,7 @@ class GrpcInjectorLink : public CommandLink {
   Duration command_timeout_;
   Duration silence_limit_ = Duration::max();
   mutable std::mutex mu_;  // guards stream_ writes, pending_, active_faults_, closed_ transitions
-  std::map<std::string, std::promise<Result<pb::FaultAck>>> pending_;
+  std::map<std::string, std::promise<TimedAck>> pending_;
   std::vector<std::string> active_faults_;
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> last_seen_ns_;

@@ -20,8 +20,9 @@ class InProcessInjectorLink : public CommandLink {
   Duration since_last_seen() const override { return Duration::zero(); }
 
  protected:
-  Result<pb::FaultAck> send(const pb::ControllerMessage& command) override {
-    return handler_(command);
+  // The handler runs in the caller's thread: the answer is there when send returns.
+  PendingAck send(const pb::ControllerMessage& command) override {
+    return PendingAck::answered(handler_(command));
   }
 
  private:

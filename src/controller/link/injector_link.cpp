@@ -42,6 +42,22 @@ std::string kind_of(const pb::FaultSpec& spec) {
 
 }  // namespace
 
+PendingAck PendingAck::answered(Result<pb::FaultAck> ack) {
+  std::promise<TimedAck> p;
+  p.set_value({std::move(ack), MonoClock::now()});
+  return PendingAck(p.get_future(), MonoTime::max(), nullptr);
+}
+
+bool PendingAck::ready() const {
+  return ack_.wait_for(std::chrono::seconds(0)) == std::future_status::ready ||
+         MonoClock::now() >= deadline_;
+}
+
+TimedAck PendingAck::wait() {
+  if (ack_.wait_until(deadline_) == std::future_status::ready) return ack_.get();
+  return {forget_(), MonoClock::now()};
+}
+
 void CommandLink::forget_applied() {
   std::lock_guard lock(applied_mu_);
   for (const auto& [_, kind] : applied_kinds_)
@@ -49,9 +65,10 @@ void CommandLink::forget_applied() {
   applied_kinds_.clear();
 }
 
-Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const std::string& run_id,
-                                            const pb::FaultSpec& spec, Duration lease,
-                                            Duration max_duration) {
+Reply<pb::AppliedState> CommandLink::start_apply(const std::string& fault_id,
+                                                 const std::string& run_id,
+                                                 const pb::FaultSpec& spec, Duration lease,
+                                                 Duration max_duration) {
   pb::ControllerMessage msg;
   auto* c = msg.mutable_apply();
   c->set_command_id(new_id("c"));
@@ -60,23 +77,26 @@ Result<pb::AppliedState> CommandLink::apply(const std::string& fault_id, const s
   *c->mutable_spec() = spec;
   c->set_lease_ms(to_ms(lease));
   c->set_max_duration_ms(to_ms(max_duration));
-  std::string kind = kind_of(spec);
-  ControllerMetrics& m = controller_metrics();
   MonoTime sent = MonoClock::now();
-  auto ack = send(msg);
-  if (!ack || !ack->ok()) {
-    m.fault_errors_total.with({"apply", kind}).inc();
-    return !ack ? ack.error() : from_ack(*ack);
-  }
-  m.fault_apply_seconds.with({kind}).observe(MonoClock::now() - sent);
-  {
-    std::lock_guard lock(applied_mu_);
-    if (applied_kinds_.emplace(fault_id, kind).second) m.faults_active.with({kind}).inc();
-  }
-  return ack->state();
+  return {
+      send(msg),
+      [this, fault_id, kind = kind_of(spec), sent](TimedAck answer) -> Result<pb::AppliedState> {
+        const auto& ack = answer.ack;
+        ControllerMetrics& m = controller_metrics();
+        if (!ack || !ack->ok()) {
+          m.fault_errors_total.with({"apply", kind}).inc();
+          return !ack ? ack.error() : from_ack(*ack);
+        }
+        m.fault_apply_seconds.with({kind}).observe(answer.at - sent);
+        {
+          std::lock_guard lock(applied_mu_);
+          if (applied_kinds_.emplace(fault_id, kind).second) m.faults_active.with({kind}).inc();
+        }
+        return ack->state();
+      }};
 }
 
-Result<std::string> CommandLink::revert(const std::string& fault_id) {
+Reply<std::string> CommandLink::start_revert(const std::string& fault_id) {
   pb::ControllerMessage msg;
   msg.mutable_revert()->set_command_id(new_id("c"));
   msg.mutable_revert()->set_fault_id(fault_id);
@@ -87,39 +107,43 @@ Result<std::string> CommandLink::revert(const std::string& fault_id) {
     std::lock_guard lock(applied_mu_);
     if (auto it = applied_kinds_.find(fault_id); it != applied_kinds_.end()) kind = it->second;
   }
-  ControllerMetrics& m = controller_metrics();
   MonoTime sent = MonoClock::now();
-  auto ack = send(msg);
-  if (!kind.empty()) {
-    // Reverted or not, the run stops holding it: a failed revert is left to the lease.
-    std::lock_guard lock(applied_mu_);
-    if (applied_kinds_.erase(fault_id)) m.faults_active.with({kind}).dec();
-  }
-  if (!ack || !ack->ok()) {
-    if (!kind.empty()) m.fault_errors_total.with({"revert", kind}).inc();
-    return !ack ? ack.error() : from_ack(*ack);
-  }
-  if (!kind.empty()) m.fault_revert_seconds.with({kind}).observe(MonoClock::now() - sent);
-  return ack->state().summary();
+  return {send(msg), [this, fault_id, kind, sent](TimedAck answer) -> Result<std::string> {
+            const auto& ack = answer.ack;
+            ControllerMetrics& m = controller_metrics();
+            if (!kind.empty()) {
+              // Reverted or not, the run stops holding it: a failed revert is left to the lease.
+              std::lock_guard lock(applied_mu_);
+              if (applied_kinds_.erase(fault_id)) m.faults_active.with({kind}).dec();
+            }
+            if (!ack || !ack->ok()) {
+              if (!kind.empty()) m.fault_errors_total.with({"revert", kind}).inc();
+              return !ack ? ack.error() : from_ack(*ack);
+            }
+            if (!kind.empty()) m.fault_revert_seconds.with({kind}).observe(answer.at - sent);
+            return ack->state().summary();
+          }};
 }
 
-Status CommandLink::renew(const std::string& fault_id, Duration lease) {
+Reply<Ok> CommandLink::start_renew(const std::string& fault_id, Duration lease) {
   pb::ControllerMessage msg;
   msg.mutable_renew()->set_command_id(new_id("c"));
   msg.mutable_renew()->set_fault_id(fault_id);
   msg.mutable_renew()->set_lease_ms(to_ms(lease));
-  auto ack = send(msg);
-  if (!ack) return ack.error();
-  if (!ack->ok()) {
-    // Not held any more (NOT_FOUND) or past its hard maximum (UNSUPPORTED): the injector
-    // ended the fault by itself, which is what its lease is for.
-    auto code = ack->error().code();
-    if (code == pb::ERROR_CODE_NOT_FOUND || code == pb::ERROR_CODE_UNKNOWN_FAULT ||
-        code == pb::ERROR_CODE_UNSUPPORTED)
-      controller_metrics().lease_expiries_observed_total.inc();
-    return from_ack(*ack);
-  }
-  return Ok{};
+  return {send(msg), [](TimedAck answer) -> Status {
+            const auto& ack = answer.ack;
+            if (!ack) return ack.error();
+            if (!ack->ok()) {
+              // Not held any more (NOT_FOUND) or past its hard maximum (UNSUPPORTED): the
+              // injector ended the fault by itself, which is what its lease is for.
+              auto code = ack->error().code();
+              if (code == pb::ERROR_CODE_NOT_FOUND || code == pb::ERROR_CODE_UNKNOWN_FAULT ||
+                  code == pb::ERROR_CODE_UNSUPPORTED)
+                controller_metrics().lease_expiries_observed_total.inc();
+              return from_ack(*ack);
+            }
+            return Ok{};
+          }};
 }
 
 Result<std::vector<pb::TouchedProcess>> CommandLink::list_processes(
@@ -127,7 +151,7 @@ Result<std::vector<pb::TouchedProcess>> CommandLink::list_processes(
   pb::ControllerMessage msg;
   msg.mutable_list_processes()->set_command_id(new_id("c"));
   *msg.mutable_list_processes()->mutable_selector() = selector;
-  auto ack = send(msg);
+  auto ack = send(msg).wait().ack;
   if (!ack) return ack.error();
   if (!ack->ok()) return from_ack(*ack);
   return std::vector<pb::TouchedProcess>(ack->state().processes().begin(),

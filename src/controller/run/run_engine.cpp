@@ -232,8 +232,9 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
   const PlannedFault& pf = plan_.faults[planned_index];
   const auto& fault = experiment_.faults[pf.window.fault_index];
   pb::FaultSpec wire = to_wire(fault, *experiment_.find_target(fault.target));
-  // One call per node, in parallel, so a slow node does not delay the others.
-  std::vector<std::pair<ActiveFault, std::future<Result<pb::AppliedState>>>> calls;
+  // Every node's command is sent first and the answers read after, so nodes apply in
+  // parallel and a slow node does not delay the others (nor costs a thread).
+  std::vector<std::pair<ActiveFault, Reply<pb::AppliedState>>> calls;
   std::string first_error;
   // Journaled together once every node has answered (one store transaction, one audit
   // sync); the failures are acted on after, so their notes follow their events.
@@ -261,13 +262,11 @@ std::string RunEngine::apply(size_t planned_index, std::vector<ActiveFault>& app
     // The planned window plus one lease of slack: if the controller cannot end the fault
     // (stuck, partitioned, renewing by mistake) the injector still ends it by itself.
     Duration max_duration = pf.window.end - pf.window.start + settings_.lease;
-    auto fut = std::async(std::launch::async, [this, af, wire, max_duration] {
-      return af.link->apply(af.fault_id, run_id_, wire, settings_.lease, max_duration);
-    });
-    calls.emplace_back(std::move(af), std::move(fut));
+    auto reply = af.link->start_apply(af.fault_id, run_id_, wire, settings_.lease, max_duration);
+    calls.emplace_back(std::move(af), std::move(reply));
   }
-  for (auto& [af, fut] : calls) {
-    auto result = fut.get();
+  for (auto& [af, reply] : calls) {
+    auto result = reply.get();
     pb::RunEvent ev = fault_event(af);
     auto* f = ev.mutable_fault();
     if (result) {
@@ -333,10 +332,22 @@ std::string RunEngine::drop_disconnected() {
   return first_error;
 }
 
+void RunEngine::collect_renewals(bool all) {
+  std::erase_if(renewals_, [&](Renewal& r) {
+    if (!all && !r.reply.ready()) return false;
+    Status s = r.reply.get();
+    if (!s)
+      spdlog::warn("lease renewal failed run={} node={} fault_id={} error=\"{}\"", run_id_,
+                   r.fault.link->info().node_name, r.fault.fault_id, s.error().message);
+    return true;
+  });
+}
+
 std::string RunEngine::revert(std::vector<ActiveFault> faults) {
-  std::vector<std::future<Result<std::string>>> calls;
-  for (const auto& af : faults)
-    calls.push_back(std::async(std::launch::async, [af] { return af.link->revert(af.fault_id); }));
+  // All sent, then all read, as apply() does.
+  std::vector<Reply<std::string>> calls;
+  calls.reserve(faults.size());
+  for (const auto& af : faults) calls.push_back(af.link->start_revert(af.fault_id));
   std::string first_error;
   std::vector<pb::RunEvent> events;  // journaled together, as apply() does
   for (size_t i = 0; i < faults.size(); ++i) {
@@ -399,32 +410,19 @@ bool RunEngine::hold_until(MonoTime until) {
       for (const auto& [_, faults] : active_)
         active.insert(active.end(), faults.begin(), faults.end());
       lock.unlock();
-      // Each renewal on its own thread, never waited for here: a node that does not answer
+      // Sent to every node and never waited for here: a node that does not answer
       // (partitioned, frozen) must not hold up the others' renewals until their leases run
-      // out, nor the check for lost nodes. A silent node is not asked at all.
-      std::erase_if(renewals_, [](std::future<void>& f) {
-        return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-      });
-      for (const auto& af : active) {
-        if (!af.link->connected()) continue;
-        renewals_.push_back(std::async(std::launch::async, [this, af] {
-          {
-            // Reverted (window ended, abort) since the snapshot: nothing left to renew.
-            std::lock_guard l(mu_);
-            bool active = false;
-            for (const auto& [_, faults] : active_)
-              for (const auto& a : faults) active = active || a.fault_id == af.fault_id;
-            if (!active) return;
-          }
-          Status s = af.link->renew(af.fault_id, settings_.lease);
-          if (!s)
-            spdlog::warn("lease renewal failed run={} node={} fault_id={} error=\"{}\"", run_id_,
-                         af.link->info().node_name, af.fault_id, s.error().message);
-        }));
-      }
+      // out, nor the check for lost nodes. The answers are read as they come, below. A
+      // silent node is not asked at all.
+      for (const auto& af : active)
+        if (af.link->connected())
+          renewals_.push_back({af, af.link->start_renew(af.fault_id, settings_.lease)});
       lock.lock();
       next_renew = MonoClock::now() + settings_.renew_interval;
     }
+    lock.unlock();
+    collect_renewals(false);
+    lock.lock();
   }
   return !abort_requested_ && node_loss_error_.empty();
 }
@@ -725,7 +723,7 @@ void RunEngine::execute() {
   }
   int64_t ttr = -1;
   auto [verdict, reason] = run_phases(ttr);
-  renewals_.clear();  // waits for renewals still in flight (each bounded by the link)
+  collect_renewals(true);
   {
     std::lock_guard lock(mu_);
     if (!nodes_lost_.empty() && verdict != pb::RUN_STATE_ERROR)

@@ -117,6 +117,9 @@ class RunEngine {
   // Faults whose injector has disconnected are journaled as lost and dropped from the active
   // set; "" unless the policy ends the run.
   std::string drop_disconnected();
+  // Reads the renewals that have answered (or timed out) and logs the failures; with
+  // `all`, waits for the rest (each bounded by its link's command timeout).
+  void collect_renewals(bool all);
   // Sleeps until `until`, renewing leases of active faults; false when aborted meanwhile.
   bool hold_until(MonoTime until);
   // Evaluates abort_when guardrails until injection ends; aborts the run on a breach.
@@ -152,9 +155,13 @@ class RunEngine {
   std::optional<MonoTime> abort_at_;  // when the breach was detected or the abort asked
   int64_t abort_to_reverted_ms_ = -1;
   std::map<size_t, std::vector<ActiveFault>> active_;  // by planned fault index; guarded by mu_
-  std::vector<std::future<void>> renewals_;  // lease renewals in flight; run thread only
-  std::vector<std::string> nodes_lost_;                 // "node-3 (fault \"x\")"; guarded by mu_
-  std::string node_loss_error_;                         // set when a loss ends the run; mu_
+  struct Renewal {
+    ActiveFault fault;
+    Reply<Ok> reply;
+  };
+  std::vector<Renewal> renewals_;        // lease renewals sent and not yet read; run thread only
+  std::vector<std::string> nodes_lost_;  // "node-3 (fault \"x\")"; guarded by mu_
+  std::string node_loss_error_;          // set when a loss ends the run; mu_
   // Processes the faults touched, by target name (for process_restarted); guarded by mu_.
   std::map<std::string, std::set<std::pair<int32_t, uint64_t>>> touched_;
   std::mutex join_mu_;  // wait() may be called from several threads
