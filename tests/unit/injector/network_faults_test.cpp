@@ -122,13 +122,13 @@ TEST_F(NetworkFaults, DelayRaisesRttByTheRequestedAmountAndRevertRestoresIt) {
   ASSERT_TRUE(applied.ok()) << applied.error().message;
   EXPECT_NE(applied->summary().find("[nfqueue]"), std::string::npos) << applied->summary();
   EXPECT_NE(our_chains().find("NFQUEUE"), std::string::npos);
-  // Never early, and about the requested amount: the median from the best of up to three
+  // Never early, and about the requested amount: the median from the best of up to five
   // samples may be a few ms late, because the CI machine is a VM whose host sometimes withholds
   // the CPU for seconds and makes every timer late (seen: +3 ms on all three). The engine's own
   // precision (tens of microseconds) is measured in bench/network_bench, not here.
   std::string seen;
   bool accurate = false;
-  for (int attempt = 0; attempt < 3 && !accurate; ++attempt) {
+  for (int attempt = 0; attempt < 5 && !accurate; ++attempt) {
     PingStats delayed = net_.ping_from_a("10.77.0.2", 200);
     EXPECT_EQ(delayed.received, 200);
     EXPECT_GE(delayed.min_ms, 20.0) << "a delayed packet is never early";
@@ -148,10 +148,12 @@ TEST_F(NetworkFaults, JitterShowsTheRequestedSpread) {
   FaultEngine engine(default_backends());
   ASSERT_TRUE(engine.apply("j", delay(30, 6, "normal"), 60s).ok());
   // The interquartile range of a normal spread is 1.349 sigma; unlike ping's mdev it does
-  // not move when the machine delays the odd reply. Best of three, as above.
+  // not move when the machine delays the odd reply. Best of five, as above: a host that
+  // withholds the CPU for long stretches widens every sample it overlaps (CI saw 12.5, 9.2
+  // and 7.6 ms in a row while it ran at half speed, then settled).
   std::string seen;
   bool accurate = false;
-  for (int attempt = 0; attempt < 3 && !accurate; ++attempt) {
+  for (int attempt = 0; attempt < 5 && !accurate; ++attempt) {
     PingStats s = net_.ping_from_a("10.77.0.2", 400);
     seen += std::to_string(s.median_ms) + " ± " + std::to_string(s.iqr_sigma_ms) + " ms; ";
     // A stalled host makes every packet late by about the same amount, so the spread holds
