@@ -44,11 +44,10 @@ class RunEngine {
 
   // Called on the run's thread once it has ended (before wait() returns); set before start().
   void on_finished(std::function<void(const RunEngine&)> f) { on_finished_ = std::move(f); }
-  // Called for every journal event as it happens; set before start().
-  void on_event(std::function<void(const pb::RunEvent&)> f) { journal_.set_listener(std::move(f)); }
-  // The same, with the events of one fan-out (a fault on every node) together.
+  // Called for every journal event as it happens, the events of one fan-out (a fault on
+  // every node) together; set before start().
   void on_events(std::function<void(const std::vector<pb::RunEvent>&)> f) {
-    journal_.set_batch_listener(std::move(f));
+    journal_.set_listener(std::move(f));
   }
   // The run waits (PENDING, journaled as queued behind `behind`) until `ready` says go, or
   // ends ABORTED if aborted meanwhile. Set before start().

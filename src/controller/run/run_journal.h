@@ -21,15 +21,10 @@ class RunJournal {
   explicit RunJournal(std::string run_id);
 
   // Told of every event once it is stamped and stored (the store persists it as it
-  // happens, so a controller crash loses nothing). Set before the first append.
-  void set_listener(std::function<void(const pb::RunEvent&)> f) {
-    listener_ = [f = std::move(f)](const std::vector<pb::RunEvent>& events) {
-      for (const auto& e : events) f(e);
-    };
-  }
-  // The same, told of the events of one append_all() at once: a store can write a fan-out
-  // over many nodes in one transaction and one sync instead of one per node.
-  void set_batch_listener(std::function<void(const std::vector<pb::RunEvent>&)> f) {
+  // happens, so a controller crash loses nothing), the events of one append_all() at once:
+  // a store can write a fan-out over many nodes in one transaction and one sync instead of
+  // one per node. Set before the first append.
+  void set_listener(std::function<void(const std::vector<pb::RunEvent>&)> f) {
     listener_ = std::move(f);
   }
 

@@ -31,14 +31,10 @@ class RunStore {
   virtual ~RunStore() = default;
   // A run has started (id, experiment name); from now on it is "unfinished" until save().
   virtual Status begin(const v1::Run& run, const std::string& submitted_by) = 0;
-  // One journal event, as it happens.
-  virtual Status append_event(const v1::RunEvent& event) = 0;
-  // Several at once (a fault's events from every node): one transaction where the store can.
-  virtual Status append_events(const std::vector<v1::RunEvent>& events) {
-    for (const auto& e : events)
-      if (Status s = append_event(e); !s) return s;
-    return Ok{};
-  }
+  // Journal events as they happen; several at once (a fault's events from every node) in
+  // one transaction.
+  virtual Status append_events(const std::vector<v1::RunEvent>& events) = 0;
+  Status append_event(const v1::RunEvent& event) { return append_events({event}); }
   // The run has ended: its summary and every event.
   virtual Status save(const v1::Run& run) = 0;
   virtual std::optional<v1::Run> load(const std::string& run_id) const = 0;

@@ -134,10 +134,6 @@ Status SqliteStore::begin(const v1::Run& run, const std::string& submitted_by) {
       .run("begin run");
 }
 
-Status SqliteStore::append_event(const v1::RunEvent& event) {
-  return append_events({event});
-}
-
 Status SqliteStore::append_events(const std::vector<v1::RunEvent>& events) {
   if (events.empty()) return Ok{};
   std::lock_guard lock(mu_);
@@ -147,6 +143,7 @@ Status SqliteStore::append_events(const std::vector<v1::RunEvent>& events) {
     (void)exec("ROLLBACK");
     return s;
   };
+  std::map<std::string, int64_t> last_state;  // by run: what its row says after the batch
   for (const auto& event : events) {
     Stmt s(db_, "INSERT OR REPLACE INTO events(run_id, seq, event) VALUES(?,?,?)");
     if (Status r = s.text(1, event.run_id())
@@ -155,9 +152,11 @@ Status SqliteStore::append_events(const std::vector<v1::RunEvent>& events) {
                        .run("append event");
         !r)
       return rollback(r);
+    last_state[event.run_id()] = event.state();
+  }
+  for (const auto& [run_id, state] : last_state) {
     Stmt u(db_, "UPDATE runs SET state=? WHERE id=?");
-    if (Status r = u.i64(1, event.state()).text(2, event.run_id()).run("run state"); !r)
-      return rollback(r);
+    if (Status r = u.i64(1, state).text(2, run_id).run("run state"); !r) return rollback(r);
   }
   if (Status s = exec("COMMIT"); !s) return rollback(s);
   return Ok{};

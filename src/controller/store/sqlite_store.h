@@ -26,7 +26,6 @@ class SqliteStore final : public RunStore,
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status begin(const v1::Run& run, const std::string& submitted_by) override;
-  Status append_event(const v1::RunEvent& event) override;
   Status append_events(const std::vector<v1::RunEvent>& events) override;
   Status save(const v1::Run& run) override;
   std::optional<v1::Run> load(const std::string& run_id) const override;
