@@ -6,6 +6,7 @@
 #include "cli/api_call.h"
 #include "cli/client_security.h"
 #include "common/exit_codes.h"
+#include "controller/link/injector_roster.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
@@ -56,10 +57,9 @@ int list_injectors(const std::string& controller, bool all) {
         if (!s.ok()) return s;
         for (const auto& i : resp.injectors()) {
           // Sorted: the wire map has no order, and people compare these lines.
-          std::map<std::string, std::string> sorted(i.labels().begin(), i.labels().end());
-          std::string labels, caps;
-          for (const auto& [k, v] : sorted) labels += (labels.empty() ? "" : ",") + k + "=" + v;
-          for (const auto& c : i.capabilities()) caps += (caps.empty() ? "" : ",") + c;
+          std::string labels = controller::join_labels({i.labels().begin(), i.labels().end()});
+          std::string caps =
+              controller::join_list({i.capabilities().begin(), i.capabilities().end()});
           // A state with a reason ("refused: ...") prints the reason last, on one line.
           std::string state = i.state().empty() ? "connected" : i.state();
           std::string reason;

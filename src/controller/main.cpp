@@ -198,8 +198,7 @@ int main(int argc, char** argv) {
         controller::InjectorRecord rec{node, "", "", "", peer, what, unix_millis_now()};
         if (auto link = ctl.registry().find(node); link && what == "registered") {
           rec.labels = controller::join_labels(link->info().labels);
-          for (const auto& c : link->info().capabilities)
-            rec.capabilities += (rec.capabilities.empty() ? "" : ",") + c;
+          rec.capabilities = controller::join_list(link->info().capabilities);
           rec.version = link->info().version;
         }
         bool recovered = what.rfind("recovered", 0) == 0;

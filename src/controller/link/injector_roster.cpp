@@ -26,7 +26,11 @@ std::map<std::string, std::string> split_labels(const std::string& joined) {
   return out;
 }
 
-namespace {
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
 
 std::vector<std::string> split_list(const std::string& joined) {
   std::vector<std::string> out;
@@ -38,8 +42,6 @@ std::vector<std::string> split_list(const std::string& joined) {
   }
   return out;
 }
-
-}  // namespace
 
 std::vector<v1::InjectorInfo> injector_roster(const InjectorRegistry& registry,
                                               const InjectorStore* store, bool include_offline,

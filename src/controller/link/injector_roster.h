@@ -22,5 +22,8 @@ std::vector<::faultline::v1::InjectorInfo> injector_roster(const InjectorRegistr
 // Labels as the store keeps them: "k=v,k=v", keys sorted.
 std::string join_labels(const std::map<std::string, std::string>& labels);
 std::map<std::string, std::string> split_labels(const std::string& joined);
+// Lists (capabilities) as the store keeps them: "a,b,c".
+std::string join_list(const std::vector<std::string>& items);
+std::vector<std::string> split_list(const std::string& joined);
 
 }  // namespace faultline::controller
