@@ -75,15 +75,7 @@ ProcSample sample(pid_t pid) {
     if (key == "VmHWM:") status >> s.hwm_kib;
     if (key == "Threads:") status >> s.threads;
   }
-  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  s.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  s.cpu_s = cpu_seconds(pid);
   return s;
 }
 

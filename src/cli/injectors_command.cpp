@@ -1,7 +1,6 @@
 #include "cli/injectors_command.h"
 
 #include <cstdio>
-#include <map>
 
 #include "cli/api_call.h"
 #include "cli/client_security.h"

@@ -56,6 +56,8 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds tim
 bool http_ok(int port, const std::string& path = "/health");
 // One-letter state from /proc/PID/stat ('S', 'T', ...), or '?' if gone.
 char process_state(pid_t pid);
+// CPU time the process has used (utime + stime from /proc/PID/stat), in seconds; 0 if gone.
+double cpu_seconds(pid_t pid);
 
 }  // namespace faultline::testing
 

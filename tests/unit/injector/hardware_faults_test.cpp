@@ -22,25 +22,11 @@ namespace {
 
 using namespace faultline::testing;
 
-// utime + stime of this process, in seconds, from /proc/self/stat.
-double process_cpu_seconds() {
-  std::ifstream in("/proc/self/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string f;
-  unsigned long long utime = 0, stime = 0;
-  for (int idx = 3; idx <= 15 && rest >> f; ++idx) {
-    if (idx == 14) utime = std::stoull(f);
-    if (idx == 15) stime = std::stoull(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // Share of one CPU this process used over `window`.
 double measured_load(std::chrono::milliseconds window) {
-  double before = process_cpu_seconds();
+  double before = cpu_seconds(getpid());
   std::this_thread::sleep_for(window);
-  return (process_cpu_seconds() - before) / std::chrono::duration<double>(window).count();
+  return (cpu_seconds(getpid()) - before) / std::chrono::duration<double>(window).count();
 }
 
 uint64_t rss_bytes() {
