@@ -103,7 +103,8 @@ Latency measure(const testing::TwoHosts& net, int pps, double seconds) {
     if (pps > 0) {
       // Sleeping, not spinning: on two cores the sender, the receiver and the engine would
       // otherwise fight over CPUs and the figures would measure that.
-      timespec at{static_cast<time_t>(next / 1'000'000'000), static_cast<long>(next % 1'000'000'000)};
+      timespec at{static_cast<time_t>(next / 1'000'000'000),
+                  static_cast<long>(next % 1'000'000'000)};
       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr);
       next += gap;
     }

@@ -10,7 +10,7 @@
 #include "cli/injectors_command.h"
 #include "cli/local_runs.h"
 #include "common/exit_codes.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {

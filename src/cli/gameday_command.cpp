@@ -6,7 +6,7 @@
 
 #include "cli/report_commands.h"
 #include "common/exit_codes.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 #include "experiments/gameday.h"
 
 namespace faultline::cli {

@@ -7,8 +7,8 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/process_table.h"
 #include "common/state_dir.h"
-#include "injector/process/process_table.h"
 
 namespace faultline::cli {
 namespace fs = std::filesystem;
@@ -22,7 +22,7 @@ std::string run_path(const std::string& run_id) {
 }  // namespace
 
 LocalRunFile::LocalRunFile(std::string run_id) : path_(run_path(run_id)) {
-  auto self = injector::read_process(getpid());
+  auto self = read_process(getpid());
   std::error_code ec;
   fs::create_directories(fs::path(path_).parent_path(), ec);
   std::ofstream out(path_);
@@ -50,7 +50,7 @@ std::optional<pid_t> find_local_run(const std::string& run_id) {
   pid_t pid = 0;
   uint64_t start = 0;
   if (!(in >> pid >> start) || pid <= 1) return std::nullopt;
-  auto p = injector::read_process(pid);
+  auto p = read_process(pid);
   if (!p || p->start_time_ticks != start) return std::nullopt;
   return pid;
 }

@@ -9,7 +9,7 @@
 #include "common/time_util.h"
 #include "controller/report/html_report.h"
 #include "controller/report/junit_report.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 #include "controller/store/sqlite_store.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 

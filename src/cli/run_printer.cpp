@@ -6,7 +6,7 @@
 
 #include "common/exit_codes.h"
 #include "controller/report/terminal_report.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 
 namespace faultline::cli {
 

@@ -43,10 +43,10 @@ int list_tokens(const std::string& controller) {
     if (!s.ok()) return s;
     std::printf("%-24s %-9s %-20s %s\n", "NAME", "ROLE", "CREATED (UTC)", "SOURCE");
     for (const auto& t : resp.tokens())
-      std::printf("%-24s %-9s %-20s %s\n", t.name().c_str(), t.role().c_str(),
-                  t.created_unix_ms() ? format_utc_millis(t.created_unix_ms()).substr(0, 19).c_str()
-                                      : "-",
-                  t.source().c_str());
+      std::printf(
+          "%-24s %-9s %-20s %s\n", t.name().c_str(), t.role().c_str(),
+          t.created_unix_ms() ? format_utc_millis(t.created_unix_ms()).substr(0, 19).c_str() : "-",
+          t.source().c_str());
     return s;
   });
 }

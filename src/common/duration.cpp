@@ -84,4 +84,12 @@ std::string format_duration(Duration d) {
   return sign + buf;
 }
 
+Result<Duration> parse_signed_duration(std::string_view text) {
+  bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  auto d = parse_duration(text);
+  if (!d) return d.error();
+  return negative ? -*d : *d;
+}
+
 }  // namespace faultline

@@ -15,6 +15,9 @@ using Duration = std::chrono::nanoseconds;
 // "1.5s", "0". A bare number other than 0 is rejected: a unit-less "500" is ambiguous.
 Result<Duration> parse_duration(std::string_view text);
 
+// A signed duration: "+5m", "-90s", "30s". Errors as parse_duration's.
+Result<Duration> parse_signed_duration(std::string_view text);
+
 // Shortest readable form: "0s", "250ms", "1.5s", "1m30s", "2h".
 std::string format_duration(Duration d);
 

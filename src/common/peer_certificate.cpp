@@ -66,15 +66,15 @@ Result<PeerIdentity> ClientCertVerifier::verify(const grpc::AuthContext& auth) c
   X509_STORE_CTX_free(ctx);
   if (!ok) {
     X509_free(cert);
-    return make_error(ErrorCode::kPermissionDenied,
-                      "client certificate (" + id.subject +
-                          ") is not accepted by this controller's CA: " + why);
+    return make_error(
+        ErrorCode::kPermissionDenied,
+        "client certificate (" + id.subject + ") is not accepted by this controller's CA: " + why);
   }
   char cn[256] = {0};
   if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
     id.common_name = cn;
-  auto* sans = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); ++i) {
     const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
     if (g->type != GEN_DNS) continue;

@@ -60,17 +60,25 @@ Result<double> parse_percent(std::string_view text) {
 
 Result<uint64_t> parse_size(std::string_view text) {
   static constexpr Unit kUnits[] = {
-      {"", 1},          {"B", 1},         {"KiB", 1024.0},   {"MiB", 1048576.0},
-      {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}, {"kB", 1e3}, {"KB", 1e3},
-      {"MB", 1e6},      {"GB", 1e9},      {"TB", 1e12},
+      {"", 1},
+      {"B", 1},
+      {"KiB", 1024.0},
+      {"MiB", 1048576.0},
+      {"GiB", 1073741824.0},
+      {"TiB", 1099511627776.0},
+      {"kB", 1e3},
+      {"KB", 1e3},
+      {"MB", 1e6},
+      {"GB", 1e9},
+      {"TB", 1e12},
   };
   return parse_with_units(text, kUnits, "size", "512MiB, 2GiB, 100MB");
 }
 
 Result<uint64_t> parse_rate(std::string_view text) {
   static constexpr Unit kUnits[] = {
-      {"bit", 1},       {"kbit", 1e3},   {"mbit", 1e6},   {"gbit", 1e9},
-      {"bps", 8},       {"kbps", 8e3},   {"mbps", 8e6},   {"gbps", 8e9},
+      {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9},
+      {"bps", 8}, {"kbps", 8e3}, {"mbps", 8e6}, {"gbps", 8e9},
   };
   return parse_with_units(text, kUnits, "rate", "100kbit, 10mbit, 1gbit");
 }

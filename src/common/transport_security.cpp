@@ -13,8 +13,7 @@ namespace {
 Result<std::string> read_pem(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return make_error(ErrorCode::kInvalidArgument,
-                      std::string("cannot read ") + what + " " + path);
+    return make_error(ErrorCode::kInvalidArgument, std::string("cannot read ") + what + " " + path);
   std::stringstream text;
   text << in.rdbuf();
   if (text.str().find("-----BEGIN") == std::string::npos)
@@ -52,9 +51,10 @@ Status check_transport(const TransportSecurity& t, const std::string& who) {
   if (t.insecure) return Ok{};
   if (!t.has_tls())
     return make_error(ErrorCode::kInvalidArgument,
-                      who + ": no TLS certificates: pass --tls-dir DIR (make one with "
-                            "scripts/gen-certs.sh) or --tls-ca/--tls-cert/--tls-key; plaintext "
-                            "only with --insecure");
+                      who +
+                          ": no TLS certificates: pass --tls-dir DIR (make one with "
+                          "scripts/gen-certs.sh) or --tls-ca/--tls-cert/--tls-key; plaintext "
+                          "only with --insecure");
   if (t.ca_file.empty() || t.cert_file.empty() || t.key_file.empty())
     return make_error(ErrorCode::kInvalidArgument,
                       who + ": mutual TLS needs all three of --tls-ca, --tls-cert and --tls-key");

@@ -7,7 +7,7 @@
 #include "common/log.h"
 #include "common/time_util.h"
 #include "controller/controller_metrics.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 
 namespace faultline::controller {
 
@@ -90,8 +90,8 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
     claims_.hold(id, name, claims);
   }
   lock.unlock();
-  spdlog::info("run submitted run={} experiment={} by={} queued={}", id, name,
-               options.submitted_by, holder.has_value());
+  spdlog::info("run submitted run={} experiment={} by={} queued={}", id, name, options.submitted_by,
+               holder.has_value());
   if (store_) {
     v1::Run begun;
     begun.set_run_id(id);
@@ -119,10 +119,10 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
                                                                         : nullptr;
       if (!action) continue;
       const auto& f = ev.fault();
-      entries.push_back({"controller", "", action, f.fault_id(), f.node(),
-                         f.error().empty() ? "ok" : "error: " + f.error(),
-                         "run " + ev.run_id() + " fault \"" + f.fault_name() + "\" kind " +
-                             f.kind()});
+      entries.push_back(
+          {"controller", "", action, f.fault_id(), f.node(),
+           f.error().empty() ? "ok" : "error: " + f.error(),
+           "run " + ev.run_id() + " fault \"" + f.fault_name() + "\" kind " + f.kind()});
     }
     if (!entries.empty()) (void)audit_->append_all(entries);
   });
@@ -148,8 +148,7 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
   return run;
 }
 
-size_t Controller::recover_interrupted(
-    const std::function<bool(const v1::Run&)>& still_running) {
+size_t Controller::recover_interrupted(const std::function<bool(const v1::Run&)>& still_running) {
   if (!store_) return 0;
   auto runs = store_->unfinished();
   if (still_running)
@@ -218,9 +217,9 @@ size_t Controller::confirm_orphans() {
     spdlog::info("orphaned fault confirmed reverted run={} fault_id={} node={} cause=\"{}\"",
                  o.run_id, fault_id, o.node, o.cause);
     if (audit_)
-      (void)audit_->append({"controller", "", "fault.confirmed_reverted", fault_id, o.node, "ok",
-                            "run " + o.run_id + " fault \"" + o.fault_name + "\" (" + o.cause +
-                                ")"});
+      (void)audit_->append(
+          {"controller", "", "fault.confirmed_reverted", fault_id, o.node, "ok",
+           "run " + o.run_id + " fault \"" + o.fault_name + "\" (" + o.cause + ")"});
     std::lock_guard lock(orphans_mu_);
     orphans_.erase(fault_id);
   }

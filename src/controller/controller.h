@@ -2,8 +2,8 @@
 // embedded `faultline run` and the long-running faultline-controller daemon.
 #pragma once
 
-#include <functional>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,8 +66,7 @@ class Controller {
   // (reason: controller restart), and their faults that were still applied are remembered
   // until their injector confirms them reverted (see confirm_orphans). Returns how many runs.
   // `still_running` (may be empty) spares runs another process is still executing.
-  size_t recover_interrupted(
-      const std::function<bool(const v1::Run&)>& still_running = nullptr);
+  size_t recover_interrupted(const std::function<bool(const v1::Run&)>& still_running = nullptr);
   // Asks each connected injector to revert (idempotently) the faults recover_interrupted()
   // found, and records each confirmation. Returns how many are still unconfirmed.
   size_t confirm_orphans();

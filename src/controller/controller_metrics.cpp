@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 
 namespace faultline::controller {
 

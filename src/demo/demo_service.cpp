@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
   std::string delay = "200ms";
   // Loopback unless told otherwise: a lab node (scripts/lab.sh) serves its namespace's address.
   std::string address = "127.0.0.1";
-  auto* serve_cmd = app.add_subcommand("serve", "serve GET /health and GET / (127.0.0.1 unless --address)");
+  auto* serve_cmd =
+      app.add_subcommand("serve", "serve GET /health and GET / (127.0.0.1 unless --address)");
   serve_cmd->add_option("--address", address, "address to listen on");
   serve_cmd->add_option("--port", port);
   serve_cmd->add_option("--pidfile", pidfile);

@@ -1,5 +1,6 @@
 // The experiment format, described once. Read this file as the reference: every key, its
 // type, default and limits. docs/experiment-reference.md is generated from it.
+#include "experiments/kinds/kind_parts.h"
 #include "experiments/schema.h"
 #include "experiments/schema_builders.h"
 
@@ -9,24 +10,6 @@ namespace {
 using namespace schema_builders;
 
 // --- shared pieces ---------------------------------------------------------------------------
-
-std::vector<Property> selection_props(const std::string& what) {
-  return {
-      opt("mode", enumeration({"one", "all", "count", "percent"},
-                              "How many of the matching " + what + " to hit.", "one")),
-      opt("count", integer("With mode count: how many " + what + ".", 1, 100000)),
-      opt("percent",
-          percent("With mode percent: which share of the " + what + " (rounded up, at least one).",
-                  "", true)),
-  };
-}
-
-SchemaPtr backend(std::vector<std::string> values, std::string def) {
-  return enumeration(std::move(values),
-                     "Which injector backend applies the fault; auto picks the best one the "
-                     "node has.",
-                     std::move(def));
-}
 
 SchemaPtr number(std::string doc) {
   return make(Type::kNumber, std::move(doc));
@@ -190,141 +173,12 @@ SchemaPtr recovery_check() {
   return s;
 }
 
-// --- fault kinds -----------------------------------------------------------------------------
+// --- faults --------------------------------------------------------------------------------
 
-std::vector<std::pair<std::string, SchemaPtr>> build_fault_kinds() {
-  std::vector<std::pair<std::string, SchemaPtr>> k;
-  auto sel = [](std::vector<Property> extra) {
-    auto props = selection_props("processes");
-    props.insert(props.end(), extra.begin(), extra.end());
-    return props;
-  };
-  auto net_backend = [] { return opt("backend", backend({"auto", "netem", "nfqueue"}, "auto")); };
-  auto correlation = [] {
-    return opt("correlation",
-               percent("How much each packet's outcome depends on the previous one.", "0%"));
-  };
-  k.emplace_back(
-      "process_kill",
-      object(sel({opt("signal",
-                      [] {
-                        auto s = make(Type::kSignal,
-                                      "Signal to send: a name (SIGKILL, TERM) or a "
-                                      "number 1..64.");
-                        s->default_text = "SIGKILL";
-                        return s;
-                      }()),
-                  opt("interval", duration("Send the signal again every interval for the fault's "
-                                           "duration (a crash loop); 0s sends it once.",
-                                           "0s"))}),
-             "Send a signal to the target processes."));
-  k.emplace_back("process_pause",
-                 object(sel({opt("method", enumeration({"signal", "freezer"},
-                                                       "SIGSTOP/SIGCONT, or the cgroup freezer for "
-                                                       "targets with their own cgroup.",
-                                                       "signal"))}),
-                        "Freeze the target processes for the fault's duration."));
-  k.emplace_back(
-      "network_delay",
-      object({req("delay", duration("Added one-way delay.", "", false, 60)),
-              opt("jitter", duration("Random variation around the delay.", "0s", false, 60)),
-              correlation(),
-              opt("distribution", enumeration({"uniform", "normal", "pareto", "paretonormal"},
-                                              "Shape of the jitter.", "uniform")),
-              net_backend()},
-             "Delay packets in the target's network scope."));
-  k.emplace_back(
-      "network_loss",
-      object({req("percent", percent("Share of packets dropped (random model).", "", false)),
-              correlation(),
-              opt("model", enumeration({"random", "gilbert-elliott"},
-                                       "Loss model: independent drops, or bursts.", "random")),
-              opt("p", percent("Gilbert-Elliott: chance to move from good to bad state.")),
-              opt("r", percent("Gilbert-Elliott: chance to move from bad to good state.")),
-              opt("loss_bad", percent("Gilbert-Elliott: loss in the bad state.", "100%")),
-              opt("loss_good", percent("Gilbert-Elliott: loss in the good state.", "0%")),
-              net_backend()},
-             "Drop packets in the target's network scope."));
-  k.emplace_back("network_duplicate",
-                 object({req("percent", percent("Share of packets sent twice.")), correlation(),
-                         net_backend()},
-                        "Duplicate packets."));
-  k.emplace_back("network_corrupt",
-                 object({req("percent", percent("Share of packets with one byte flipped.")),
-                         correlation(), net_backend()},
-                        "Corrupt packets."));
-  k.emplace_back(
-      "network_reorder",
-      object({req("percent", percent("Share of packets sent at once, ahead of delayed ones.")),
-              correlation(),
-              req("delay", duration("Delay of the packets that are not reordered.", "", true, 60)),
-              opt("gap", integer("Reorder every gap-th packet.", 1, 1000000)), net_backend()},
-             "Reorder packets."));
-  k.emplace_back("network_partition",
-                 object({opt("direction", enumeration({"egress", "ingress", "both"},
-                                                      "Which direction is cut.", "both"))},
-                        "Drop all traffic in the target's network scope (a blackhole)."));
-  k.emplace_back(
-      "network_bandwidth",
-      object({req("rate", rate("Rate limit.")), opt("burst", size("Bucket size.", "32KiB")),
-              opt("limit", size("Queue size before dropping.", "64KiB")),
-              opt("backend", backend({"tbf", "htb", "netem"}, "tbf"))},
-             "Throttle the target interface."));
-  k.emplace_back("interface_down",
-                 object({}, "Take the target's network interface down for the duration."));
-  k.emplace_back("link_flap",
-                 object({req("down", duration("How long the link stays down each time.", "", true)),
-                         req("up", duration("How long it stays up in between.", "", true))},
-                        "Take the target's interface down and up on a schedule."));
-  k.emplace_back(
-      "cpu_stress",
-      object({opt("workers", integer("Busy worker threads.", 1, 1024, "1")),
-              opt("load", percent("Target load of each worker.", "100%", true)),
-              opt("cpus", list(integer("CPU number.", 0, 4095), "Pin workers to these CPUs."))},
-             "Burn CPU."));
-  k.emplace_back(
-      "memory_pressure",
-      object({opt("size", size("Memory to allocate and touch.")),
-              opt("percent", percent("Or: share of total memory.", "", true)),
-              opt("ramp", duration("Reach the size over this long.", "0s")),
-              opt("floor", percent("Never leave less than this share of memory free.", "10%"))},
-             "Allocate and hold memory.", {{"size", "percent"}}));
-  k.emplace_back(
-      "disk_fill",
-      object({opt("size", size("Bytes to write.")),
-              opt("percent", percent("Or: fill the filesystem to this share used.", "", true)),
-              opt("reserve", size("Always leave this much free.", "100MiB"))},
-             "Fill the filesystem holding the target path.", {{"size", "percent"}}));
-  k.emplace_back(
-      "io_fault",
-      object({opt("latency",
-                  [] {
-                    auto s = duration("Added latency per operation (set latency, error or both).",
-                                      "0s", false, 60);
-                    s->example = "5ms";
-                    return s;
-                  }()),
-              opt("error", enumeration({"none", "EIO", "ENOSPC", "EACCES", "EROFS", "EDQUOT"},
-                                       "Error returned by faulted operations.", "none")),
-              opt("fraction", percent("Share of operations faulted.", "100%", true)),
-              opt("operations",
-                  enumeration({"read", "write", "all"}, "Which operations are faulted.", "all"))},
-             "Slow down or fail file operations under the target path."));
-  k.emplace_back(
-      "clock_skew",
-      object({req("offset", str("Signed shift, e.g. +5m or -90s.", "+5m")),
-              opt("clocks", enumeration({"realtime", "monotonic", "boottime"},
-                                        "Which clock the target sees shifted; monotonic and "
-                                        "boottime need faultline exec --all-clocks.",
-                                        "realtime"))},
-             "Shift the clock of a target started with faultline exec."));
-  return k;
-}
-
-SchemaPtr fault_step(const std::vector<std::pair<std::string, SchemaPtr>>& kinds,
-                     const SchemaPtr& step) {
-  std::vector<std::string> kind_names;
-  for (const auto& [n, _] : kinds) kind_names.push_back(n);
+// The params of a fault depend on its kind: each kind's entry in the fault-kind table
+// (kinds/) brings its own schema.
+SchemaPtr fault_step(const SchemaPtr& step) {
+  std::vector<std::string> kind_names = fault_kind_names();
   auto fault = object(
       {
           req("name", name("Unique name of the fault.")),
@@ -347,7 +201,7 @@ SchemaPtr fault_step(const std::vector<std::pair<std::string, SchemaPtr>>& kinds
       },
       "A fault: what to break, where, and for how long.");
   Discriminated d{"kind", "params", {}};
-  for (const auto& [n, s] : kinds) d.variants[n] = s;
+  for (const FaultKind* k : fault_kinds()) d.variants[k->name] = k->params;
   fault->discriminated = std::move(d);
 
   auto steps = list(step, "Steps, in the block's order.");
@@ -370,15 +224,14 @@ SchemaPtr fault_step(const std::vector<std::pair<std::string, SchemaPtr>>& kinds
 }
 
 SchemaPtr build_experiment() {
-  const auto& kinds = fault_kind_params();
   auto step = std::make_shared<Schema>();
-  fault_step(kinds, step);
+  fault_step(step);
 
   auto target = object(
       {
           opt("nodes",
               [] {
-                auto props = selection_props("matching nodes");
+                auto props = kind_parts::selection_props("matching nodes");
                 props.insert(props.begin(),
                              opt("selector", string_map("Labels an injector must have "
                                                         "(all of them). Empty: every node.")));
@@ -488,11 +341,6 @@ SchemaPtr build_experiment() {
 }
 
 }  // namespace
-
-const std::vector<std::pair<std::string, SchemaPtr>>& fault_kind_params() {
-  static const auto kinds = build_fault_kinds();
-  return kinds;
-}
 
 const Schema& experiment_schema() {
   // Steps contain steps, so the schema graph has a cycle and cannot be freed by its

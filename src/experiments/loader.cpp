@@ -10,27 +10,13 @@
 #include <sstream>
 
 #include "common/quantity.h"
+#include "experiments/kinds/fault_kind.h"
 #include "experiments/schema.h"
 #include "experiments/schema_validator.h"
 #include "experiments/timeline.h"
 #include "experiments/vars.h"
 
 namespace faultline::experiments {
-
-std::vector<std::string> known_fault_kinds() {
-  std::vector<std::string> out;
-  for (const auto& [k, _] : fault_kind_params()) out.push_back(k);
-  return out;
-}
-
-std::string target_requirement(const std::string& kind) {
-  if (kind.rfind("process_", 0) == 0 || kind == "clock_skew") return "process";
-  if (kind == "interface_down" || kind == "link_flap" || kind == "network_bandwidth")
-    return "interface";
-  if (kind.rfind("network_", 0) == 0) return "network";
-  if (kind == "disk_fill" || kind == "io_fault") return "paths";
-  return "";
-}
 
 namespace {
 
@@ -50,10 +36,6 @@ double pct(const YAML::Node& n, const char* key, double def = 0) {
 long long num(const YAML::Node& n, const char* key, long long def = 0) {
   std::string s = str(n, key);
   return s.empty() ? def : std::strtoll(s.c_str(), nullptr, 10);
-}
-uint64_t bytes(const YAML::Node& n, const char* key, uint64_t def = 0) {
-  auto s = parse_size(str(n, key));
-  return s ? *s : def;
 }
 std::map<std::string, std::string> smap(const YAML::Node& n, const char* key) {
   std::map<std::string, std::string> out;
@@ -80,13 +62,39 @@ Selection selection(const YAML::Node& n) {
   if (mode == "count") s.mode = Selection::Mode::kCount;
   if (mode == "percent") s.mode = Selection::Mode::kPercent;
   s.count = static_cast<int>(num(n, "count", 1));
-  s.percent = pct(n, "percent", 1.0);
+  s.fraction = pct(n, "percent", 1.0);
   return s;
 }
 
+// A fault kind's problems, placed at the node of the field they name (or the nearest that
+// exists) under the fault's own path.
+class FaultProblems : public KindProblems {
+ public:
+  FaultProblems(YamlReader& r, const YAML::Node& fault, std::string field)
+      : r_(r), fault_(fault), field_(std::move(field)) {}
+
+  void error(const std::string& field, const std::string& message) override {
+    YAML::Node at = fault_;
+    for (size_t start = 0; start <= field.size();) {
+      size_t dot = std::min(field.find('.', start), field.size());
+      const YAML::Node& here = at;
+      YAML::Node next = here[field.substr(start, dot - start)];
+      if (!next) break;
+      at.reset(next);  // rebinds; operator= would overwrite the document's node
+      start = dot + 1;
+    }
+    r_.error(at, field_ + "." + field, message);
+  }
+
+ private:
+  YamlReader& r_;
+  YAML::Node fault_;
+  std::string field_;
+};
+
 class Extractor {
  public:
-  Extractor(YamlReader& r, Experiment& e) : r_(r), e_(e) {}
+  Extractor(YamlReader& r, Experiment& e, const TypedParams& typed) : r_(r), e_(e), typed_(typed) {}
 
   void run(const YAML::Node& root) {
     YAML::Node md = root["metadata"];
@@ -356,76 +364,13 @@ class Extractor {
       fault_fields_[f.name] = field;
       fault_nodes_[f.name] = n;
     }
-    f.params = params(f.kind, n["params"] ? n["params"] : YAML::Node(YAML::NodeType::Map));
-    if (f.kind == "process_pause" && f.duration <= Duration::zero())
-      r_.error(n["duration"] ? n["duration"] : n, field + ".duration",
-               "process_pause needs a duration > 0 (how long the process stays paused)");
+    // The schema passed, so the kind is in the table and its params were typed.
+    const FaultKind* kind = find_fault_kind(f.kind);
+    auto typed = typed_.find(field + ".params");
+    FaultProblems problems(r_, n, field);
+    f.params = kind->read(typed != typed_.end() ? typed->second : ParamValues(kind->params.get()),
+                          problems);
     return f;
-  }
-
-  FaultParams params(const std::string& kind, const YAML::Node& p) {
-    if (kind == "process_kill") {
-      ProcessKillParams k;
-      k.signal = parse_signal(str(p, "signal", "SIGKILL")).value_or(SIGKILL);
-      k.select = selection(p);
-      k.interval = dur(p, "interval");
-      return k;
-    }
-    if (kind == "process_pause")
-      return ProcessPauseParams{selection(p), str(p, "method", "signal")};
-    if (kind == "network_delay")
-      return NetworkDelayParams{dur(p, "delay"), dur(p, "jitter"), pct(p, "correlation"),
-                                str(p, "distribution", "uniform"), str(p, "backend", "auto")};
-    if (kind == "network_loss")
-      return NetworkLossParams{pct(p, "percent"),
-                               pct(p, "correlation"),
-                               str(p, "model", "random"),
-                               pct(p, "p"),
-                               pct(p, "r"),
-                               pct(p, "loss_bad", 1.0),
-                               pct(p, "loss_good"),
-                               str(p, "backend", "auto")};
-    if (kind == "network_duplicate")
-      return NetworkDuplicateParams{pct(p, "percent"), pct(p, "correlation"),
-                                    str(p, "backend", "auto")};
-    if (kind == "network_corrupt")
-      return NetworkCorruptParams{pct(p, "percent"), pct(p, "correlation"),
-                                  str(p, "backend", "auto")};
-    if (kind == "network_reorder")
-      return NetworkReorderParams{pct(p, "percent"), pct(p, "correlation"), dur(p, "delay"),
-                                  static_cast<int>(num(p, "gap")), str(p, "backend", "auto")};
-    if (kind == "network_partition") return NetworkPartitionParams{str(p, "direction", "both")};
-    if (kind == "network_bandwidth") {
-      auto r = parse_rate(str(p, "rate"));
-      return NetworkBandwidthParams{r ? *r : 0, bytes(p, "burst", 32 * 1024),
-                                    bytes(p, "limit", 64 * 1024), str(p, "backend", "tbf")};
-    }
-    if (kind == "interface_down") return InterfaceDownParams{};
-    if (kind == "link_flap") return LinkFlapParams{dur(p, "down"), dur(p, "up")};
-    if (kind == "cpu_stress")
-      return CpuStressParams{static_cast<int>(num(p, "workers", 1)), pct(p, "load", 1.0),
-                             ints(p, "cpus")};
-    if (kind == "memory_pressure")
-      return MemoryPressureParams{bytes(p, "size"), pct(p, "percent"), dur(p, "ramp"),
-                                  pct(p, "floor", 0.10)};
-    if (kind == "disk_fill")
-      return DiskFillParams{bytes(p, "size"), pct(p, "percent"),
-                            bytes(p, "reserve", 100ull * 1024 * 1024)};
-    if (kind == "io_fault") {
-      IoFaultParams io{dur(p, "latency"), str(p, "error", "none"), pct(p, "fraction", 1.0),
-                       str(p, "operations", "all")};
-      if (io.latency == Duration::zero() && io.error == "none")
-        r_.error(p, "params", "io_fault needs a latency or an error (or both)");
-      return io;
-    }
-    if (kind == "clock_skew") {
-      auto off = parse_signed_duration(str(p, "offset"));
-      if (!off && p["offset"])
-        r_.error(p["offset"], "params.offset",
-                 "\"" + str(p, "offset") + "\" is not a signed duration (expected e.g. +5m, -90s)");
-      return ClockSkewParams{off.value_or(Duration::zero()), str(p, "clocks", "realtime")};
-    }
-    return ProcessKillParams{};
   }
 
   Guardrail guardrail(const YAML::Node& n, size_t i) {
@@ -487,27 +432,28 @@ class Extractor {
                      (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
                      "defined: " + (targets.empty() ? "none" : join(targets)) + ")");
       } else {
-        std::string need = target_requirement(f.kind);
-        bool missing = (need == "process" && !t->process) || (need == "network" && !t->network) ||
-                       (need == "interface" && (!t->network || t->network->interface.empty())) ||
-                       (need == "paths" && t->paths.empty());
-        static const std::map<std::string, std::pair<std::string, std::string>> kWhat = {
-            {"process", {"a process selector", "process"}},
-            {"network", {"a network scope", "network"}},
-            {"interface", {"a network interface", "network.interface"}},
-            {"paths", {"paths", "paths"}}};
+        const FaultKind* kind = find_fault_kind(f.kind);
+        bool missing = (kind->needs == TargetNeeds::kProcess && !t->process) ||
+                       (kind->needs == TargetNeeds::kNetwork && !t->network) ||
+                       (kind->needs == TargetNeeds::kInterface &&
+                        (!t->network || t->network->interface.empty())) ||
+                       (kind->needs == TargetNeeds::kPaths && t->paths.empty());
+        static const std::map<TargetNeeds, std::pair<std::string, std::string>> kWhat = {
+            {TargetNeeds::kProcess, {"a process selector", "process"}},
+            {TargetNeeds::kNetwork, {"a network scope", "network"}},
+            {TargetNeeds::kInterface, {"a network interface", "network.interface"}},
+            {TargetNeeds::kPaths, {"paths", "paths"}}};
         if (missing) {
-          const auto& [what, key] = kWhat.at(need);
+          const auto& [what, key] = kWhat.at(kind->needs);
           r_.error(n["target"], field + ".target",
                    f.kind + " needs a target with " + what + ", but target \"" + t->name +
                        "\" has none (add targets." + t->name + "." + key + ")");
         }
       }
-      if (auto* pause = std::get_if<ProcessPauseParams>(&f.params);
-          t && pause && pause->method == "freezer" && (!t->process || t->process->cgroup.empty()))
-        r_.error(n["params"]["method"], field + ".params.method",
-                 "the freezer freezes a cgroup: target \"" + t->name +
-                     "\" needs a cgroup selector (targets." + t->name + ".process.cgroup)");
+      if (const FaultKind* kind = find_fault_kind(f.kind); kind->check) {
+        FaultProblems problems(r_, n, field);
+        kind->check(f, t, problems);
+      }
       if (!f.after.empty() && !e_.find_fault(f.after)) {
         std::vector<std::string> names(fault_names_.begin(), fault_names_.end());
         std::string near = closest_match(f.after, names);
@@ -540,6 +486,7 @@ class Extractor {
 
   YamlReader& r_;
   Experiment& e_;
+  const TypedParams& typed_;
   std::string probe_field_;  // where the probe being read sits, for errors
   std::vector<std::pair<YAML::Node, std::string>> process_refs_;
   std::set<std::string> fault_names_, guard_names_;
@@ -572,7 +519,8 @@ LoadResult parse_experiment(std::string_view yaml_text, const std::string& sourc
   exp.vars = resolve_vars(root.IsMap() ? root["vars"] : YAML::Node(), options.vars, reader);
   auto unresolved = substitute_vars(root, exp.vars, "", reader);
   size_t before_schema = result.diagnostics.size();
-  validate_against_schema(root, experiment_schema(), "", reader);
+  TypedParams typed;
+  validate_against_schema(root, experiment_schema(), "", reader, &typed);
   // A value whose ${...} could not be resolved has one problem, already reported.
   std::erase_if(result.diagnostics, [&, i = size_t{0}](const Diagnostic& d) mutable {
     return i++ >= before_schema && unresolved.count({d.where.line, d.where.column});
@@ -589,7 +537,7 @@ LoadResult parse_experiment(std::string_view yaml_text, const std::string& sourc
     in_file_order();
     return result;
   }
-  Extractor(reader, exp).run(root);
+  Extractor(reader, exp, typed).run(root);
   in_file_order();
   if (result.diagnostics.empty()) result.experiment = std::move(exp);
   return result;

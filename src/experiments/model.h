@@ -3,7 +3,6 @@
 // experiment_schema.cpp; the loader fills these structs from YAML that passed that schema.
 #pragma once
 
-#include <csignal>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,6 +12,7 @@
 
 #include "common/duration.h"
 #include "experiments/diagnostic.h"
+#include "experiments/kinds/fault_kind.h"
 
 namespace faultline::experiments {
 
@@ -129,8 +129,8 @@ struct ProbeSpec {
 struct Selection {
   enum class Mode { kOne, kAll, kCount, kPercent };
   Mode mode = Mode::kOne;
-  int count = 1;         // kCount
-  double percent = 1.0;  // kPercent, as a fraction
+  int count = 1;          // kCount
+  double fraction = 1.0;  // kPercent
 };
 
 struct NodeSelection {
@@ -168,95 +168,9 @@ struct TargetSpec {
   std::vector<std::string> paths;
 };
 
-// --- fault parameters, one struct per kind ---------------------------------------------------
-
-struct ProcessKillParams {
-  int signal = SIGKILL;
-  Selection select;
-  Duration interval{};  // > 0: repeat the signal (crash loop)
-};
-struct ProcessPauseParams {
-  Selection select;
-  std::string method = "signal";  // signal | freezer
-};
-struct NetworkDelayParams {
-  Duration delay{};
-  Duration jitter{};
-  double correlation = 0;
-  std::string distribution = "uniform";
-  std::string backend = "auto";
-};
-struct NetworkLossParams {
-  double percent = 0;
-  double correlation = 0;
-  std::string model = "random";  // random | gilbert-elliott
-  double p = 0, r = 0, loss_bad = 1.0, loss_good = 0;
-  std::string backend = "auto";
-};
-struct NetworkDuplicateParams {
-  double percent = 0;
-  double correlation = 0;
-  std::string backend = "auto";
-};
-struct NetworkCorruptParams {
-  double percent = 0;
-  double correlation = 0;
-  std::string backend = "auto";
-};
-struct NetworkReorderParams {
-  double percent = 0;
-  double correlation = 0;
-  Duration delay{};
-  int gap = 0;
-  std::string backend = "auto";
-};
-struct NetworkPartitionParams {
-  std::string direction = "both";
-};
-struct NetworkBandwidthParams {
-  uint64_t rate_bps = 0;
-  uint64_t burst_bytes = 32 * 1024;
-  uint64_t limit_bytes = 64 * 1024;
-  std::string backend = "tbf";
-};
-struct InterfaceDownParams {};
-struct LinkFlapParams {
-  Duration down{};
-  Duration up{};
-};
-struct CpuStressParams {
-  int workers = 1;
-  double load = 1.0;
-  std::vector<int> cpus;
-};
-struct MemoryPressureParams {
-  uint64_t size_bytes = 0;  // or percent
-  double percent = 0;
-  Duration ramp{};
-  double floor = 0.10;
-};
-struct DiskFillParams {
-  uint64_t size_bytes = 0;  // or percent
-  double percent = 0;
-  uint64_t reserve_bytes = 100ull * 1024 * 1024;
-};
-struct IoFaultParams {
-  Duration latency{};
-  std::string error = "none";
-  double fraction = 1.0;
-  std::string operations = "all";
-};
-struct ClockSkewParams {
-  Duration offset{};  // signed
-  std::string clocks = "realtime";
-};
-
-using FaultParams =
-    std::variant<ProcessKillParams, ProcessPauseParams, NetworkDelayParams, NetworkLossParams,
-                 NetworkDuplicateParams, NetworkCorruptParams, NetworkReorderParams,
-                 NetworkPartitionParams, NetworkBandwidthParams, InterfaceDownParams,
-                 LinkFlapParams, CpuStressParams, MemoryPressureParams, DiskFillParams,
-                 IoFaultParams, ClockSkewParams>;
+// --- faults --------------------------------------------------------------------------------
+// Each kind's params are its own struct, declared beside its entry in the fault-kind table
+// (experiments/kinds/<kind>.h).
 
 // A node that fails to apply a fault (refused, unreachable, disconnected): end the run (every
 // fault reverted) or go on with the nodes that applied it.
@@ -275,7 +189,7 @@ struct FaultSpec {
   // experiment's on_node_failure.
   std::optional<NodeFailurePolicy> on_node_failure;
   SourceLocation where;
-  FaultParams params;
+  KindParamsPtr params;  // the kind's struct: params_as<NetworkDelayParams>(f.params)
 };
 
 // The method as written: faults, pauses and blocks. Faults are referred to by index into
@@ -353,12 +267,5 @@ struct Experiment {
     return nullptr;
   }
 };
-
-// Fault kinds the model knows, in the order the docs list them.
-std::vector<std::string> known_fault_kinds();
-
-// What a fault kind needs its target to define: "process", "network", "interface", "paths"
-// or "" (nothing beyond nodes).
-std::string target_requirement(const std::string& kind);
 
 }  // namespace faultline::experiments

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "experiments/kinds/fault_kind.h"
 #include "experiments/schema.h"
 
 namespace faultline::experiments {
@@ -58,7 +59,7 @@ class Writer {
       queue_.erase(queue_.begin());
       section(title, *s);
     }
-    fault_kinds();
+    fault_kind_sections();
     return out_;
   }
 
@@ -134,9 +135,11 @@ class Writer {
     table(title, s);
   }
 
-  void fault_kinds() {
+  void fault_kind_sections() {
     out_ += "## Fault kinds\n\nThe `params` of a fault depend on its `kind`.\n\n";
-    for (const auto& [kind, params] : fault_kind_params()) {
+    for (const FaultKind* k : experiments::fault_kinds()) {
+      const std::string& kind = k->name;
+      const SchemaPtr& params = k->params;
       out_ += "### " + kind + "\n\n" + params->doc + "\n\n";
       if (params->properties.empty()) {
         out_ += "No parameters.\n\n";

@@ -81,9 +81,6 @@ struct Schema {
 // The whole experiment file format.
 const Schema& experiment_schema();
 
-// The params schema of each fault kind, in the order the docs list them.
-const std::vector<std::pair<std::string, SchemaPtr>>& fault_kind_params();
-
 // "string", "duration", "list of probe", ... for docs and messages.
 std::string type_name(const Schema& s);
 

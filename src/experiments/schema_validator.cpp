@@ -6,66 +6,37 @@
 #include <cstring>
 #include <regex>
 
-#include "common/duration.h"
-#include "common/quantity.h"
-
 namespace faultline::experiments {
-
-std::optional<int> parse_signal(std::string text) {
-  char* end = nullptr;
-  long n = std::strtol(text.c_str(), &end, 10);
-  if (!text.empty() && *end == '\0')
-    return (n >= 1 && n <= 64) ? std::optional<int>(static_cast<int>(n)) : std::nullopt;
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (text.rfind("SIG", 0) == 0) text = text.substr(3);
-  for (int s = 1; s < 32; ++s) {
-    const char* abbrev = sigabbrev_np(s);
-    if (abbrev && text == abbrev) return s;
-  }
-  return std::nullopt;
-}
-
-std::optional<Duration> parse_signed_duration(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  bool negative = text[0] == '-';
-  auto d = parse_duration(text[0] == '-' || text[0] == '+' ? text.substr(1) : text);
-  if (!d) return std::nullopt;
-  return negative ? -*d : *d;
-}
 
 namespace {
 
-const std::regex kNamePattern("^[a-z0-9][a-z0-9-]{0,62}$");
-
-std::string number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 class Validator {
  public:
-  explicit Validator(YamlReader& r) : r_(r) {}
+  Validator(YamlReader& r, TypedParams* typed) : r_(r), typed_(typed) {}
 
-  void check(const YAML::Node& node, const Schema& s, const std::string& field) {
+  // `into`: where the typed values of an object's keys go (a fault's params), or null.
+  void check(const YAML::Node& node, const Schema& s, const std::string& field,
+             ParamValues* into = nullptr, const std::string& key = "") {
     switch (s.type) {
       case Type::kObject:
         return object(node, s, field);
       case Type::kMap:
         return map(node, s, field);
       case Type::kList:
-        return list(node, s, field);
+        return list(node, s, field, into, key);
       case Type::kUnion:
         return union_of(node, s, field);
       case Type::kStringMap:
         return string_map(node, field);
       default:
-        return scalar(node, s, field);
+        if (auto v = scalar(node, s, field); v && into) into->set(key, std::move(*v));
+        return;
     }
   }
 
  private:
-  void object(const YAML::Node& node, const Schema& s, const std::string& field) {
+  void object(const YAML::Node& node, const Schema& s, const std::string& field,
+              ParamValues* into = nullptr) {
     if (!node.IsMap()) {
       r_.error(node, field, "must be a map of keys to values (" + s.doc + ")");
       return;
@@ -94,14 +65,14 @@ class Validator {
       }
       if (s.discriminated && key == s.discriminated->property) {
         // Params without a known kind are not checked: the kind's own error says enough.
-        if (variant) check(it->second, *variant, path);
+        if (variant) object(it->second, *variant, path, typed_params(path, *variant));
         continue;
       }
       if (it->second.IsNull()) {
         r_.error(it->second, path, "has no value (expected " + type_name(*p->schema) + ")");
         continue;
       }
-      check(it->second, *p->schema, path);
+      check(it->second, *p->schema, path, into, key);
     }
     for (const auto& p : s.properties)
       if (p.required && !node[p.name]) r_.error(node, sub(field, p.name), "missing required field");
@@ -116,11 +87,20 @@ class Validator {
                  "only one of " + join(group) + " may be set (found " + join(present) + ")");
     }
     // Required params of the kind are checked even when `params` is left out.
-    if (variant && !node[s.discriminated->property])
+    if (variant && !node[s.discriminated->property]) {
+      typed_params(sub(field, s.discriminated->property), *variant);
       for (const auto& p : variant->properties)
         if (p.required)
           r_.error(node, sub(sub(field, s.discriminated->property), p.name),
                    "missing required field");
+    }
+  }
+
+  // The typed values of the params object at `field` (defaults from `schema`), or null when
+  // the caller did not ask for them.
+  ParamValues* typed_params(const std::string& field, const Schema& schema) {
+    if (!typed_) return nullptr;
+    return &typed_->insert_or_assign(field, ParamValues(&schema)).first->second;
   }
 
   void map(const YAML::Node& node, const Schema& s, const std::string& field) {
@@ -135,13 +115,25 @@ class Validator {
     }
   }
 
-  void list(const YAML::Node& node, const Schema& s, const std::string& field) {
+  void list(const YAML::Node& node, const Schema& s, const std::string& field, ParamValues* into,
+            const std::string& key) {
     if (!node.IsSequence()) {
       r_.error(node, field, "must be a list");
       return;
     }
-    for (size_t i = 0; i < node.size(); ++i)
-      check(node[i], *s.items, field + "[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string item = field + "[" + std::to_string(i) + "]";
+      if (!into || !node[i].IsScalar() || !is_scalar_type(s.items->type)) {
+        check(node[i], *s.items, item);
+      } else if (auto v = scalar(node[i], *s.items, item)) {
+        into->append(key, std::move(*v));
+      }
+    }
+  }
+
+  static bool is_scalar_type(Type t) {
+    return t != Type::kObject && t != Type::kMap && t != Type::kList && t != Type::kUnion &&
+           t != Type::kStringMap;
   }
 
   void union_of(const YAML::Node& node, const Schema& s, const std::string& field) {
@@ -166,114 +158,30 @@ class Validator {
         r_.error(it->second, sub(field, it->first.Scalar()), "must be a string");
   }
 
-  bool check_name(const YAML::Node& at, const std::string& field, const std::string& name) {
-    if (std::regex_match(name, kNamePattern)) return true;
-    r_.error(at, field,
-             "\"" + name +
-                 "\" is not a valid name (lowercase letters, digits and '-', starting with a "
-                 "letter or digit, at most 63 characters)");
-    return false;
+  void check_name(const YAML::Node& at, const std::string& field, const std::string& name) {
+    static const Schema kName{.type = Type::kName};
+    if (auto v = parse_scalar(kName, name); !v) r_.error(at, field, v.error().message);
   }
 
-  void range(const YAML::Node& node, const Schema& s, const std::string& field, double v,
-             const std::string& unit) {
-    if (s.min && (s.exclusive_min ? v <= *s.min : v < *s.min)) {
-      r_.error(node, field,
-               "must be " + std::string(s.exclusive_min ? "> " : ">= ") + number_text(*s.min) +
-                   unit + (s.min_reason.empty() ? "" : " (" + s.min_reason + ")"));
-    } else if (s.max && v > *s.max) {
-      r_.error(node, field, "must be <= " + number_text(*s.max) + unit);
-    }
-  }
-
-  void scalar(const YAML::Node& node, const Schema& s, const std::string& field) {
+  // The typed value, or nullopt after reporting why there is none.
+  std::optional<ScalarValue> scalar(const YAML::Node& node, const Schema& s,
+                                    const std::string& field) {
     // expect_status-style fields accept a list of the same values.
     if (node.IsSequence() && s.type == Type::kInteger && field.ends_with("expect_status")) {
       for (size_t i = 0; i < node.size(); ++i)
         scalar(node[i], s, field + "[" + std::to_string(i) + "]");
-      return;
+      return std::nullopt;
     }
     if (!node.IsScalar()) {
       r_.error(node, field, "must be a " + type_name(s));
-      return;
+      return std::nullopt;
     }
-    const std::string& text = node.Scalar();
-    switch (s.type) {
-      case Type::kString:
-        if (!s.pattern.empty() && !std::regex_match(text, std::regex(s.pattern)))
-          r_.error(node, field, "\"" + text + "\" " + s.pattern_doc);
-        return;
-      case Type::kName:
-        check_name(node, field, text);
-        return;
-      case Type::kInteger: {
-        char* end = nullptr;
-        long long v = std::strtoll(text.c_str(), &end, 10);
-        if (text.empty() || *end != '\0') {
-          r_.error(node, field, "\"" + text + "\" is not an integer");
-          return;
-        }
-        range(node, s, field, static_cast<double>(v), "");
-        return;
-      }
-      case Type::kNumber: {
-        char* end = nullptr;
-        std::strtod(text.c_str(), &end);
-        if (text.empty() || *end != '\0') r_.error(node, field, "\"" + text + "\" is not a number");
-        return;
-      }
-      case Type::kBool:
-        if (text != "true" && text != "false")
-          r_.error(node, field, "\"" + text + "\" is not true or false");
-        return;
-      case Type::kDuration: {
-        auto d = parse_duration(text);
-        if (!d) return r_.error(node, field, d.error().message);
-        double secs = to_seconds(*d);
-        if (s.min && (s.exclusive_min ? secs <= *s.min : secs < *s.min))
-          r_.error(node, field, s.exclusive_min ? "must be > 0" : "must be >= 0");
-        else if (s.max && secs > *s.max)
-          r_.error(node, field,
-                   "must be at most " + format_duration(std::chrono::duration_cast<Duration>(
-                                            std::chrono::duration<double>(*s.max))));
-        return;
-      }
-      case Type::kPercent: {
-        auto p = parse_percent(text);
-        if (!p) return r_.error(node, field, p.error().message);
-        range(node, s, field, *p * 100.0, "%");
-        return;
-      }
-      case Type::kSize: {
-        auto v = parse_size(text);
-        if (!v) r_.error(node, field, v.error().message);
-        return;
-      }
-      case Type::kRate: {
-        auto v = parse_rate(text);
-        if (!v) r_.error(node, field, v.error().message);
-        return;
-      }
-      case Type::kSignal:
-        if (!parse_signal(text))
-          r_.error(node, field,
-                   "unknown signal \"" + text + "\" (a name such as SIGKILL or SIGTERM, or 1..64)");
-        return;
-      case Type::kEnum: {
-        if (std::find(s.values.begin(), s.values.end(), text) != s.values.end()) return;
-        if (s.values.size() == 1)
-          return r_.error(node, field,
-                          "unsupported \"" + text + "\" (expected " + s.values[0] + ")");
-        std::string near = closest_match(text, s.values);
-        r_.error(node, field,
-                 "unknown value \"" + text + "\" (" +
-                     (near.empty() ? "" : "did you mean \"" + near + "\"? ") +
-                     "expected one of: " + join(s.values) + ")");
-        return;
-      }
-      default:
-        return;
+    auto v = parse_scalar(s, node.Scalar());
+    if (!v) {
+      r_.error(node, field, v.error().message);
+      return std::nullopt;
     }
+    return std::move(*v);
   }
 
   static std::string sub(const std::string& field, const std::string& key) {
@@ -281,13 +189,14 @@ class Validator {
   }
 
   YamlReader& r_;
+  TypedParams* typed_;
 };
 
 }  // namespace
 
 void validate_against_schema(const YAML::Node& node, const Schema& schema, const std::string& field,
-                             YamlReader& reader) {
-  Validator(reader).check(node, schema, field);
+                             YamlReader& reader, TypedParams* typed_params) {
+  Validator(reader, typed_params).check(node, schema, field);
 }
 
 }  // namespace faultline::experiments

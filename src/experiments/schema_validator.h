@@ -2,22 +2,15 @@
 // unknown keys (with "did you mean"). Reports every problem; never stops at the first.
 #pragma once
 
-#include <optional>
-
-#include "common/duration.h"
-
+#include "experiments/param_values.h"
 #include "experiments/schema.h"
 #include "experiments/yaml_reader.h"
 
 namespace faultline::experiments {
 
-void validate_against_schema(const YAML::Node& node, const Schema& schema,
-                             const std::string& field, YamlReader& reader);
-
-// Signal names people write: "SIGKILL", "KILL", "sigterm"; or a number 1..64.
-std::optional<int> parse_signal(std::string text);
-
-// Signed duration: "+5m", "-90s", "30s".
-std::optional<Duration> parse_signed_duration(const std::string& text);
+// With `typed_params`, the typed values of every fault's params that passed are kept there
+// (by the field of the params object), so the loader reads them without parsing again.
+void validate_against_schema(const YAML::Node& node, const Schema& schema, const std::string& field,
+                             YamlReader& reader, TypedParams* typed_params = nullptr);
 
 }  // namespace faultline::experiments

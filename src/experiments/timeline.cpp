@@ -13,7 +13,8 @@ class Scheduler {
   // Schedules `step` starting no earlier than `at`; returns when it ends.
   Result<Duration> schedule(const Step& step, Duration at) {
     switch (step.kind) {
-      case Step::Kind::kPause: return at + step.pause;
+      case Step::Kind::kPause:
+        return at + step.pause;
       case Step::Kind::kSequential: {
         Duration t = at;
         for (const auto& c : step.children) {
@@ -32,16 +33,17 @@ class Scheduler {
         }
         return last;
       }
-      case Step::Kind::kFault: break;
+      case Step::Kind::kFault:
+        break;
     }
     const FaultSpec& f = e_.faults[step.fault_index];
     Duration base = at;
     if (!f.after.empty()) {
       auto it = ends_.find(f.after);
       if (it == ends_.end())
-        return make_error(ErrorCode::kInvalidArgument,
-                          "after: \"" + f.after + "\" must name a fault scheduled before \"" +
-                              f.name + "\"");
+        return make_error(
+            ErrorCode::kInvalidArgument,
+            "after: \"" + f.after + "\" must name a fault scheduled before \"" + f.name + "\"");
       base = it->second;
     }
     Duration start = base + f.start;

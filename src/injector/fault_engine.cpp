@@ -1,46 +1,13 @@
 #include "injector/fault_engine.h"
 
 #include "common/log.h"
-#include "injector/hardware/clock_skew_backend.h"
-#include "injector/hardware/cpu_stress_backend.h"
-#include "injector/hardware/disk_fill_backend.h"
-#include "injector/hardware/io_fault_backend.h"
-#include "injector/hardware/memory_pressure_backend.h"
+#include "injector/backend_registry.h"
 #include "injector/injector_metrics.h"
-#include "injector/network/bandwidth_backend.h"
-#include "injector/network/interface_down_backend.h"
-#include "injector/network/network_shaping.h"
-#include "injector/network/partition_backend.h"
-#include "injector/process/process_kill_backend.h"
-#include "injector/process/process_pause_backend.h"
 
 namespace faultline::injector {
 
-std::string fault_kind_name(const pb::FaultSpec& spec) {
-  // The oneof field names are the kind names, so a new kind needs no change here.
-  const auto* oneof = pb::FaultSpec::descriptor()->FindOneofByName("kind");
-  const auto* field = spec.GetReflection()->GetOneofFieldDescriptor(spec, oneof);
-  return field ? field->name() : "";
-}
-
 std::vector<std::unique_ptr<FaultBackend>> default_backends() {
-  std::vector<std::unique_ptr<FaultBackend>> b;
-  b.push_back(std::make_unique<ProcessKillBackend>(SelectorGuard::for_this_process()));
-  b.push_back(std::make_unique<ProcessPauseBackend>(SelectorGuard::for_this_process()));
-  b.push_back(std::make_unique<CpuStressBackend>());
-  b.push_back(std::make_unique<MemoryPressureBackend>());
-  b.push_back(std::make_unique<DiskFillBackend>());
-  b.push_back(std::make_unique<IoFaultBackend>());
-  b.push_back(std::make_unique<ClockSkewBackend>(SelectorGuard::for_this_process()));
-  b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/false));
-  b.push_back(std::make_unique<InterfaceDownBackend>(/*flap=*/true));
-  auto shaping = std::make_shared<ShapingRegistry>();
-  for (const char* kind :
-       {"network_delay", "network_loss", "network_duplicate", "network_corrupt", "network_reorder"})
-    b.push_back(std::make_unique<ShapingBackend>(kind, shaping));
-  b.push_back(std::make_unique<PartitionBackend>());
-  b.push_back(std::make_unique<BandwidthBackend>(shaping->netem_available()));
-  return b;
+  return make_registered_backends();
 }
 
 std::unique_ptr<FaultEngine> start_engine(const std::string& ledger_root) {

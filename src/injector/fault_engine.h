@@ -15,6 +15,7 @@
 #include "common/duration.h"
 #include "common/time_util.h"
 #include "injector/fault_backend.h"
+#include "injector/fault_kind_name.h"
 #include "injector/ledger/fault_ledger.h"
 #include "injector/policy/injector_policy.h"
 
@@ -98,10 +99,8 @@ class FaultEngine {
   std::thread reaper_;
 };
 
-// The kind name of a spec ("process_kill"), or "" if none is set.
-std::string fault_kind_name(const pb::FaultSpec& spec);
-
-// The backends this build ships, guarded against touching this process.
+// One of each backend registered in this build (backend_registry.h), guarded against
+// touching this process.
 std::vector<std::unique_ptr<FaultBackend>> default_backends();
 
 // The engine an injector (daemon or embedded) runs: the default backends, a ledger under

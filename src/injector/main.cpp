@@ -42,8 +42,10 @@ int main(int argc, char** argv) {
   app.add_option("--tls-dir", tls_dir,
                  "directory from scripts/gen-certs.sh: ca.crt and <node>.crt/.key")
       ->envname("FAULTLINE_TLS_DIR");
-  app.add_option("--tls-ca", opts.transport.ca_file, "CA certificate the controller's is signed by");
-  app.add_option("--tls-cert", opts.transport.cert_file, "this injector's certificate (its CN or a "
+  app.add_option("--tls-ca", opts.transport.ca_file,
+                 "CA certificate the controller's is signed by");
+  app.add_option("--tls-cert", opts.transport.cert_file,
+                 "this injector's certificate (its CN or a "
                  "DNS SAN must be the node name)");
   app.add_option("--tls-key", opts.transport.key_file, "this injector's private key");
   app.add_option("--tls-server-name", opts.transport.server_name,

@@ -28,8 +28,9 @@ const std::string kSrc = FAULTLINE_SOURCE_DIR;
 
 std::string lab_env(const std::string& state) {
   return "FAULTLINE_LAB_NAME=" + kLab + " FAULTLINE_LAB_NET=" + kNet +
-         " FAULTLINE_LAB_DIR=" + state + " FAULTLINE_BUILD_DIR=" +
-         std::filesystem::path(kBin).parent_path().string() + " FAULTLINE_LAB_CONTACT_GRACE=2s ";
+         " FAULTLINE_LAB_DIR=" + state +
+         " FAULTLINE_BUILD_DIR=" + std::filesystem::path(kBin).parent_path().string() +
+         " FAULTLINE_LAB_CONTACT_GRACE=2s ";
 }
 
 struct Outcome {
@@ -48,17 +49,19 @@ Outcome sh(const std::string& cmd) {
 
 // Seconds for GET /health on a node, asked from the controller's namespace.
 double http_seconds(int node) {
-  std::string out = capture("ip netns exec " + kLab + "-ctl curl -s -o /dev/null -m 5 -w '%{time_total}' http://" +
-                            kNet + "." + std::to_string(node) + ":8080/health");
+  std::string out = capture("ip netns exec " + kLab +
+                            "-ctl curl -s -o /dev/null -m 5 -w '%{time_total}' http://" + kNet +
+                            "." + std::to_string(node) + ":8080/health");
   return out.empty() ? -1 : std::atof(out.c_str());
 }
 
 int nfqueue_rules(int node) {
   std::string ns = kLab + "-n" + std::to_string(node);
-  std::string rules = capture("(ip netns exec " + ns + " iptables-legacy-save; ip netns exec " + ns +
-                              " iptables-nft-save) 2>/dev/null");
+  std::string rules = capture("(ip netns exec " + ns + " iptables-legacy-save; ip netns exec " +
+                              ns + " iptables-nft-save) 2>/dev/null");
   int n = 0;
-  for (size_t at = rules.find("NFQUEUE"); at != std::string::npos; at = rules.find("NFQUEUE", at + 1))
+  for (size_t at = rules.find("NFQUEUE"); at != std::string::npos;
+       at = rules.find("NFQUEUE", at + 1))
     ++n;
   return n;
 }
@@ -209,7 +212,8 @@ TEST_F(Lab, ANodeThatDropsOutMidRunIsMarkedRevertsByItselfAndTheRunContinues) {
   ChildProcess run({"/bin/sh", "-c",
                     cli_env() + kBin + "/faultline run --json " + json + " " + tmp.file("x.yaml")},
                    tmp.file("run.log"), tmp.file("run.log"));
-  ASSERT_TRUE(wait_until([] { return nfqueue_rules(3) > 0; }, 10s)) << read_file(tmp.file("run.log"));
+  ASSERT_TRUE(wait_until([] { return nfqueue_rules(3) > 0; }, 10s))
+      << read_file(tmp.file("run.log"));
   // Partition node-3 from everything (the bridge port of its only link goes down).
   ASSERT_EQ(sh("ip -n " + kLab + "-br link set vn3 down").rc, 0);
   auto cut = std::chrono::steady_clock::now();

@@ -1,5 +1,7 @@
 #include "support/child_process.h"
 
+#include "common/process_table.h"
+
 #include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -123,25 +125,14 @@ bool http_ok(int port, const std::string& path) {
 }
 
 char process_state(pid_t pid) {
-  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return '?';
-  return stat[close + 2];
+  auto p = read_process(pid);
+  return p ? p->state : '?';
 }
 
 double cpu_seconds(pid_t pid) {
-  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return 0;
-  // Fields 14 and 15 (utime, stime), counting from the pid; the state is field 3.
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  auto p = read_process(pid);
+  if (!p) return 0;
+  return static_cast<double>(p->cpu_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace faultline::testing

@@ -59,13 +59,14 @@ Status TokenAuthority::load_file(const std::string& path) {
     f.push_back(trim(line.substr(start)));
     auto where = path + ":" + std::to_string(n) + ": ";
     if (f.size() != 3)
-      return make_error(ErrorCode::kInvalidArgument,
-                        where + "expected token,name,role (3 fields), found " +
-                            std::to_string(f.size()));
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          where + "expected token,name,role (3 fields), found " + std::to_string(f.size()));
     if (f[0].size() < 16)
       return make_error(ErrorCode::kInvalidArgument,
-                        where + "token: too short (at least 16 characters; "
-                                "`openssl rand -hex 32` makes a good one)");
+                        where +
+                            "token: too short (at least 16 characters; "
+                            "`openssl rand -hex 32` makes a good one)");
     if (!valid_name(f[1]))
       return make_error(ErrorCode::kInvalidArgument,
                         where + "name: \"" + f[1] + "\" (letters, digits, - _ . @)");
@@ -150,9 +151,9 @@ std::vector<TokenRecord> TokenAuthority::list() const {
 
 grpc::Status require_role(const Caller& caller, Role needed, const std::string& action) {
   if (caller.role >= needed) return grpc::Status::OK;
-  return {grpc::StatusCode::PERMISSION_DENIED,
-          action + " needs role " + role_name(needed) + "; token " + caller.name + " has role " +
-              role_name(caller.role)};
+  return {grpc::StatusCode::PERMISSION_DENIED, action + " needs role " + role_name(needed) +
+                                                   "; token " + caller.name + " has role " +
+                                                   role_name(caller.role)};
 }
 
 }  // namespace faultline::controller

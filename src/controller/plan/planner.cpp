@@ -9,7 +9,7 @@
 #include <set>
 
 #include "common/hash.h"
-#include "controller/run/fault_translation.h"
+#include "experiments/kinds/fault_kind.h"
 
 namespace faultline::controller {
 namespace {
@@ -25,7 +25,7 @@ std::string mode_name(const Selection& s) {
     case Selection::Mode::kCount:
       return fmt::format("count {}", s.count);
     case Selection::Mode::kPercent:
-      return fmt::format("percent {:g}%", s.percent * 100);
+      return fmt::format("percent {:g}%", s.fraction * 100);
   }
   return "?";
 }
@@ -110,7 +110,7 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
       want = static_cast<size_t>(s.count);
       break;
     case Selection::Mode::kPercent:
-      want = std::max<size_t>(1, static_cast<size_t>(std::ceil(s.percent * matched.size())));
+      want = std::max<size_t>(1, static_cast<size_t>(std::ceil(s.fraction * matched.size())));
       break;
   }
   uint32_t target_seed = t.nodes.seed.value_or(seed);
@@ -133,12 +133,8 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
 
 // The backend a fault names ("auto", "netem", ...), or "" for kinds that have no choice.
 std::string backend_of(const experiments::FaultSpec& f) {
-  return std::visit(
-      [](const auto& p) -> std::string {
-        if constexpr (requires { p.backend; }) return p.backend;
-        return "";
-      },
-      f.params);
+  const experiments::FaultKind* kind = experiments::find_fault_kind(f.kind);
+  return kind && kind->mechanism && f.params ? kind->mechanism(*f.params) : "";
 }
 
 std::string kinds_text(const std::vector<std::string>& caps) {
@@ -173,7 +169,7 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
       auto has = [&](const std::string& c) {
         return std::find(caps.begin(), caps.end(), c) != caps.end();
       };
-      if (!has_wire_form(f.kind) || !has(f.kind))
+      if (!experiments::find_fault_kind(f.kind) || !has(f.kind))
         return make_error(ErrorCode::kFailedPrecondition,
                           "fault \"" + f.name + "\": node " + node + " cannot do " + f.kind +
                               " (it can: " + kinds_text(caps) + ")");
@@ -243,8 +239,9 @@ std::string format_plan(const experiments::Experiment& e, const Plan& plan) {
   out += continuing.empty()
              ? std::string("  if a node fails to apply a fault or drops out: abort the run\n")
          : continuing.size() == e.faults.size()
-             ? std::string("  if a node fails to apply a fault or drops out: continue with the "
-                           "other nodes\n")
+             ? std::string(
+                   "  if a node fails to apply a fault or drops out: continue with the "
+                   "other nodes\n")
              : fmt::format("  if a node fails or drops out: continue for {}; abort for the rest\n",
                            fmt::join(continuing, ", "));
   out += "\nTimeline (from the start of injection)\n";

@@ -16,8 +16,8 @@
 namespace faultline::controller {
 
 struct TargetPlacement {
-  std::vector<std::string> nodes;  // chosen node names, sorted
-  std::string why;                 // "1 of 3 matching nodes (mode one, seed 42)"
+  std::vector<std::string> nodes;   // chosen node names, sorted
+  std::string why;                  // "1 of 3 matching nodes (mode one, seed 42)"
   std::vector<std::string> spared;  // matched the selector but not chosen, sorted
 };
 

@@ -9,7 +9,7 @@
 #include "controller/report/run_checks.h"
 #include "controller/report/terminal_report.h"
 #include "controller/report/xml_escape.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 
 namespace faultline::controller {
 namespace {

@@ -5,7 +5,7 @@
 #include "common/time_util.h"
 #include "controller/report/run_checks.h"
 #include "controller/report/xml_escape.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 
 namespace faultline::controller {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 #include <optional>
 
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 
 namespace faultline::controller {
 namespace {

@@ -18,7 +18,7 @@
 #include "controller/link/injector_registry.h"
 #include "controller/plan/planner.h"
 #include "controller/run/run_journal.h"
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 #include "controller/watch/probe_factory.h"
 #include "controller/watch/traces/fault_span_exporter.h"
 #include "experiments/model.h"

@@ -19,9 +19,9 @@ std::vector<pb::RunEvent> RunJournal::append_all(std::vector<pb::RunEvent> event
       event.set_run_id(run_id_);
       event.set_seq(events_.size() + 1);
       event.set_unix_ms(unix_millis_now());
-      event.set_elapsed_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               MonoClock::now() - started_)
-                               .count());
+      event.set_elapsed_ms(
+          std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - started_)
+              .count());
       if (event.type() == pb::EVENT_TYPE_RUN_FINISHED) finished_ = true;
       events_.push_back(event);
     }

@@ -12,27 +12,38 @@ std::string process_scope(const experiments::ProcessSelector& p) {
   return "process pid=" + std::to_string(p.pid) + ns;
 }
 
-// The scopes one fault kind touches on a node. Network faults claim the whole namespace:
-// two shapers on one namespace interact even on different interfaces (shared qdisc trees,
-// nfqueue numbers, the same packets on their way in and out).
-std::vector<std::string> scopes(const experiments::FaultSpec& f,
-                                const experiments::TargetSpec* t) {
-  const std::string& k = f.kind;
-  if (k.rfind("process_", 0) == 0 && t && t->process) return {process_scope(*t->process)};
-  if (k.rfind("network_", 0) == 0 || k == "interface_down" || k == "link_flap") {
-    std::string ns = t && t->network && !t->network->netns.empty() ? t->network->netns : "host";
-    return {"network netns=" + ns};
+// The scopes one fault holds on a node, by its kind's scope class. Network faults claim the
+// whole namespace: two shapers on one namespace interact even on different interfaces
+// (shared qdisc trees, nfqueue numbers, the same packets on their way in and out).
+std::vector<std::string> scopes(const experiments::FaultSpec& f, const experiments::TargetSpec* t) {
+  using experiments::ScopeClass;
+  const experiments::FaultKind* kind = experiments::find_fault_kind(f.kind);
+  if (!kind) return {"kind " + f.kind};
+  switch (kind->scope) {
+    case ScopeClass::kProcesses:
+      if (t && t->process) return {process_scope(*t->process)};
+      break;
+    case ScopeClass::kNetworkNamespace: {
+      std::string ns = t && t->network && !t->network->netns.empty() ? t->network->netns : "host";
+      return {"network netns=" + ns};
+    }
+    case ScopeClass::kHostCpu:
+      return {"host cpu"};
+    case ScopeClass::kHostMemory:
+      return {"host memory"};
+    case ScopeClass::kClock:
+      return {t && t->process ? "clock of " + process_scope(*t->process) : "host clock"};
+    case ScopeClass::kPaths: {
+      std::vector<std::string> out;
+      if (t)
+        for (const auto& p : t->paths) out.push_back("path " + p);
+      if (!out.empty()) return out;
+      break;
+    }
+    case ScopeClass::kUnset:
+      break;  // the consistency test keeps this from shipping; claim the kind as a whole
   }
-  if (k == "cpu_stress") return {"host cpu"};
-  if (k == "memory_pressure") return {"host memory"};
-  if (k == "clock_skew") return {t && t->process ? "clock of " + process_scope(*t->process) : "host clock"};
-  if (k == "disk_fill" || k == "io_fault") {
-    std::vector<std::string> out;
-    if (t)
-      for (const auto& p : t->paths) out.push_back("path " + p);
-    if (!out.empty()) return out;
-  }
-  return {"kind " + k};
+  return {"kind " + f.kind};
 }
 
 }  // namespace
@@ -73,8 +84,8 @@ void ScopeClaims::release(const std::string& run_id) {
 }
 
 std::string describe(const ScopeClaims::Holder& h) {
-  return "run " + h.run_id + " (experiment \"" + h.experiment + "\") holds " + h.claim.node +
-         " " + h.claim.scope + " for its fault \"" + h.claim.fault + "\"";
+  return "run " + h.run_id + " (experiment \"" + h.experiment + "\") holds " + h.claim.node + " " +
+         h.claim.scope + " for its fault \"" + h.claim.fault + "\"";
 }
 
 }  // namespace faultline::controller

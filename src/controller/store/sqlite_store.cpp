@@ -91,8 +91,8 @@ Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                             SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string why = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -291,8 +291,7 @@ std::vector<InjectorRecord> SqliteStore::injectors() const {
 
 Status SqliteStore::save_token(const TokenRecord& t) {
   std::lock_guard lock(mu_);
-  Stmt s(db_,
-         "INSERT INTO tokens(name, role, digest, source, created_unix_ms) VALUES(?,?,?,?,?)");
+  Stmt s(db_, "INSERT INTO tokens(name, role, digest, source, created_unix_ms) VALUES(?,?,?,?,?)");
   return s.text(1, t.name)
       .text(2, role_name(t.role))
       .text(3, t.digest)

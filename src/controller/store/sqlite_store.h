@@ -1,6 +1,6 @@
 // The controller's store on one machine: runs, their events, injector registrations, API
-// tokens and schedules in one SQLite database in WAL mode (readers never block the writer; a crash loses
-// at most the transaction in flight). Every write is its own transaction.
+// tokens and schedules in one SQLite database in WAL mode (readers never block the writer; a crash
+// loses at most the transaction in flight). Every write is its own transaction.
 #pragma once
 
 #include <sqlite3.h>

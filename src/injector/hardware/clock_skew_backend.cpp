@@ -1,5 +1,7 @@
 #include "injector/hardware/clock_skew_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -130,4 +132,25 @@ Status ClockSkewBackend::recover_intent(const std::string& fault_id, const pb::F
   return revert(fault);
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "clock_skew",
+          .make =
+              [](BackendContext&) {
+                return std::make_unique<ClockSkewBackend>(SelectorGuard::for_this_process());
+              },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                FaultReach r;
+                r.processes.push_back({spec.clock_skew().selector(), ""});
+                return r;
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

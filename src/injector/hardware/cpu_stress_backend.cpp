@@ -1,5 +1,7 @@
 #include "injector/hardware/cpu_stress_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -131,4 +133,17 @@ Status CpuStressBackend::revert(const AppliedFault& fault) {
   return Ok{};
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "cpu_stress",
+          .make = [](BackendContext&) { return std::make_unique<CpuStressBackend>(); },
+          .reach = [](const pb::FaultSpec&) { return FaultReach{.node_wide = true}; }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

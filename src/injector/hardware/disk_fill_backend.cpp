@@ -1,5 +1,7 @@
 #include "injector/hardware/disk_fill_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -125,4 +127,19 @@ Status DiskFillBackend::recover_intent(const std::string& fault_id, const pb::Fa
   return revert({fault_id, spec, {}});
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {
+      .kind = "disk_fill",
+      .make = [](BackendContext&) { return std::make_unique<DiskFillBackend>(); },
+      .reach =
+          [](const pb::FaultSpec& spec) { return FaultReach{.paths = {spec.disk_fill().path()}}; }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

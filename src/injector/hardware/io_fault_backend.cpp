@@ -1,6 +1,8 @@
 #define FUSE_USE_VERSION 312
 #include "injector/hardware/io_fault_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fuse3/fuse.h>
@@ -320,4 +322,22 @@ Status IoFaultBackend::recover_intent(const std::string& fault_id, const pb::Fau
   return Ok{};
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "io_fault",
+          .make = [](BackendContext&) { return std::make_unique<IoFaultBackend>(); },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                FaultReach r;
+                r.paths.assign(spec.io_fault().paths().begin(), spec.io_fault().paths().end());
+                return r;
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

@@ -1,5 +1,7 @@
 #include "injector/hardware/memory_pressure_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -163,4 +165,17 @@ Status MemoryPressureBackend::revert(const AppliedFault& fault) {
   return Ok{};
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "memory_pressure",
+          .make = [](BackendContext&) { return std::make_unique<MemoryPressureBackend>(); },
+          .reach = [](const pb::FaultSpec&) { return FaultReach{.node_wide = true}; }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

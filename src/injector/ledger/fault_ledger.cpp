@@ -11,8 +11,8 @@
 #include <fstream>
 
 #include "common/log.h"
+#include "common/process_table.h"
 #include "common/state_dir.h"
-#include "injector/process/process_table.h"
 
 namespace faultline::injector {
 namespace {

@@ -1,5 +1,8 @@
 #include "injector/network/bandwidth_backend.h"
 
+#include "injector/backend_registry.h"
+#include "injector/network/network_shaping.h"
+
 #include "common/log.h"
 #include "fmt/format.h"
 #include "injector/network/netns.h"
@@ -80,4 +83,24 @@ Status BandwidthBackend::recover_intent(const std::string& fault_id, const pb::F
   return remove_qdisc(scope.netns(), *ifindex);
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "network_bandwidth",
+          .make =
+              [](BackendContext& context) {
+                return std::make_unique<BandwidthBackend>(
+                    context.shared<ShapingRegistry>()->netem_available());
+              },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                return FaultReach{.networks = {spec.network_bandwidth().scope()}};
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

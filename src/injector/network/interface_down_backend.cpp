@@ -1,5 +1,7 @@
 #include "injector/network/interface_down_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include "common/log.h"
 #include "injector/network/link_control.h"
 
@@ -86,4 +88,23 @@ Status InterfaceDownBackend::recover_intent(const std::string& fault_id,
   return revert({fault_id, spec, {}});
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+template <bool kFlap>
+BackendRegistration describe() {
+  return {.kind = kFlap ? "link_flap" : "interface_down",
+          .make = [](BackendContext&) { return std::make_unique<InterfaceDownBackend>(kFlap); },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                return FaultReach{
+                    .networks = {kFlap ? spec.link_flap().scope() : spec.interface_down().scope()}};
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe<false>);
+FAULTLINE_REGISTER_BACKEND(describe<true>);
 }  // namespace faultline::injector

@@ -3,7 +3,8 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "fmt/format.h"
-#include "injector/fault_engine.h"
+#include "injector/backend_registry.h"
+#include "injector/fault_kind_name.h"
 #include "injector/network/iptables_chain.h"
 #include "injector/network/netns.h"
 #include "injector/network/network_install.h"
@@ -346,4 +347,32 @@ Status ShapingRegistry::recover_intent(const std::string& fault_id, const pb::Fa
   return remove_installed(in);
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+// Every shaping kind is one ShapingBackend over the registry all of them share.
+template <pb::FaultSpec::KindCase kCase>
+BackendRegistration describe() {
+  std::string kind = pb::FaultSpec::descriptor()->FindFieldByNumber(kCase)->name();
+  return {.kind = kind,
+          .make =
+              [kind](BackendContext& context) {
+                return std::make_unique<ShapingBackend>(kind, context.shared<ShapingRegistry>());
+              },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                auto request = request_of(spec);
+                if (!request) return FaultReach{};  // not its kind: reaches nothing, so refused
+                return FaultReach{.networks = {*request->scope}};
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe<pb::FaultSpec::kNetworkDelay>);
+FAULTLINE_REGISTER_BACKEND(describe<pb::FaultSpec::kNetworkLoss>);
+FAULTLINE_REGISTER_BACKEND(describe<pb::FaultSpec::kNetworkDuplicate>);
+FAULTLINE_REGISTER_BACKEND(describe<pb::FaultSpec::kNetworkCorrupt>);
+FAULTLINE_REGISTER_BACKEND(describe<pb::FaultSpec::kNetworkReorder>);
 }  // namespace faultline::injector

@@ -1,5 +1,7 @@
 #include "injector/network/partition_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include "common/log.h"
 #include "common/process_launch.h"
 #include "injector/network/iptables_chain.h"
@@ -85,4 +87,20 @@ Status PartitionBackend::recover_intent(const std::string& fault_id, const pb::F
   return remove_installed(in);
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "network_partition",
+          .make = [](BackendContext&) { return std::make_unique<PartitionBackend>(); },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                return FaultReach{.networks = {spec.network_partition().scope()}};
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

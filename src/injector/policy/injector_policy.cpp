@@ -8,7 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "injector/fault_engine.h"
+#include "injector/backend_registry.h"
+#include "injector/fault_kind_name.h"
 #include "injector/network/netns.h"
 #include "injector/network/rtnl.h"
 #include "injector/process/process_selector.h"
@@ -96,13 +97,6 @@ std::string allowed_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
-std::vector<std::string> all_fault_kinds() {
-  std::vector<std::string> kinds;
-  const auto* oneof = pb::FaultSpec::descriptor()->FindOneofByName("kind");
-  for (int i = 0; i < oneof->field_count(); ++i) kinds.push_back(oneof->field(i)->name());
-  return kinds;
-}
-
 std::string ProcessRule::describe() const {
   std::vector<std::string> parts;
   if (!name.empty()) parts.push_back("name=" + name);
@@ -123,51 +117,20 @@ std::string InjectorPolicy::refusal(const pb::FaultSpec& spec) const {
   if (kind.empty()) return "the fault names no kind";
   if (std::find(kinds_.begin(), kinds_.end(), kind) == kinds_.end())
     return "kind " + kind + " is not allowed (allowed: " + allowed_list(kinds_) + ")";
-  using K = pb::FaultSpec::KindCase;
-  switch (spec.kind_case()) {
-    case K::kProcessKill:
-      return check_processes(kind, spec.process_kill().selector(),
-                             spec.process_kill().interval_ms() > 0
-                                 ? "a crash loop (interval) picks its targets again later"
-                                 : "");
-    case K::kProcessPause:
-      return check_processes(kind, spec.process_pause().selector(),
-                             spec.process_pause().method() == "freezer"
-                                 ? "the freezer also stops processes that join the cgroup later"
-                                 : "");
-    case K::kClockSkew:
-      return check_processes(kind, spec.clock_skew().selector(), "");
-    case K::kNetworkDelay:
-      return check_network(kind, spec.network_delay().scope());
-    case K::kNetworkLoss:
-      return check_network(kind, spec.network_loss().scope());
-    case K::kNetworkDuplicate:
-      return check_network(kind, spec.network_duplicate().scope());
-    case K::kNetworkCorrupt:
-      return check_network(kind, spec.network_corrupt().scope());
-    case K::kNetworkReorder:
-      return check_network(kind, spec.network_reorder().scope());
-    case K::kNetworkPartition:
-      return check_network(kind, spec.network_partition().scope());
-    case K::kNetworkBandwidth:
-      return check_network(kind, spec.network_bandwidth().scope());
-    case K::kInterfaceDown:
-      return check_network(kind, spec.interface_down().scope());
-    case K::kLinkFlap:
-      return check_network(kind, spec.link_flap().scope());
-    case K::kDiskFill:
-      return check_path(kind, spec.disk_fill().path());
-    case K::kIoFault:
-      for (const auto& path : spec.io_fault().paths())
-        if (std::string why = check_path(kind, path); !why.empty()) return why;
-      return "";
-    case K::kCpuStress:
-    case K::kMemoryPressure:
-      return "";  // node-wide by nature: the kind is the whole rule
-    default:
-      // A kind added after this file was written has no rule here: refuse rather than guess.
-      return "kind " + kind + " has no policy rules in this injector build";
-  }
+  // The backend's registration says what the fault touches; a kind whose backend says
+  // nothing (or that has none) is refused rather than guessed at.
+  const BackendRegistration* backend = find_backend_registration(kind);
+  FaultReach reach = backend && backend->reach ? backend->reach(spec) : FaultReach{};
+  if (reach.empty() && !reach.node_wide)
+    return "kind " + kind + " has no policy rules in this injector build";
+  for (const auto& p : reach.processes)
+    if (std::string why = check_processes(kind, p.selector, p.chosen_later); !why.empty())
+      return why;
+  for (const auto& scope : reach.networks)
+    if (std::string why = check_network(kind, scope); !why.empty()) return why;
+  for (const auto& path : reach.paths)
+    if (std::string why = check_path(kind, path); !why.empty()) return why;
+  return "";  // node-wide kinds (cpu, memory): the kind is the whole rule
 }
 
 std::string InjectorPolicy::check_processes(const std::string& kind,

@@ -85,7 +85,4 @@ class InjectorPolicy {
   friend class PolicyParser;
 };
 
-// Every fault kind this build knows, in FaultSpec order.
-std::vector<std::string> all_fault_kinds();
-
 }  // namespace faultline::injector

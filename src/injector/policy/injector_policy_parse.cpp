@@ -12,6 +12,8 @@
 
 #include "injector/policy/injector_policy.h"
 
+#include "injector/fault_kind_name.h"
+
 namespace faultline::injector {
 namespace {
 

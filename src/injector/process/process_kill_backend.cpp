@@ -1,5 +1,7 @@
 #include "injector/process/process_kill_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include <cstring>
 
 #include "common/interruptible_thread.h"
@@ -78,4 +80,28 @@ Status ProcessKillBackend::revert(const AppliedFault& fault) {
   return Ok{};
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "process_kill",
+          .make =
+              [](BackendContext&) {
+                return std::make_unique<ProcessKillBackend>(SelectorGuard::for_this_process());
+              },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                FaultReach r;
+                r.processes.push_back({spec.process_kill().selector(),
+                                       spec.process_kill().interval_ms() > 0
+                                           ? "a crash loop (interval) picks its targets again later"
+                                           : ""});
+                return r;
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

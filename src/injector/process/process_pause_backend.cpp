@@ -1,5 +1,7 @@
 #include "injector/process/process_pause_backend.h"
 
+#include "injector/backend_registry.h"
+
 #include <csignal>
 #include <filesystem>
 
@@ -118,4 +120,29 @@ Status ProcessPauseBackend::recover_intent(const std::string& fault_id, const pb
   return Ok{};
 }
 
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+BackendRegistration describe() {
+  return {.kind = "process_pause",
+          .make =
+              [](BackendContext&) {
+                return std::make_unique<ProcessPauseBackend>(SelectorGuard::for_this_process());
+              },
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                FaultReach r;
+                r.processes.push_back(
+                    {spec.process_pause().selector(),
+                     spec.process_pause().method() == "freezer"
+                         ? "the freezer also stops processes that join the cgroup later"
+                         : ""});
+                return r;
+              }};
+}
+
+}  // namespace
+FAULTLINE_REGISTER_BACKEND(describe);
 }  // namespace faultline::injector

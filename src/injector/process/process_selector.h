@@ -6,9 +6,9 @@
 
 #include <vector>
 
+#include "common/process_table.h"
 #include "common/result.h"
 #include "faultline/v1/faults.pb.h"
-#include "injector/process/process_table.h"
 
 namespace faultline::injector {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string>
 
-#include "injector/process/process_table.h"
+#include "common/process_table.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

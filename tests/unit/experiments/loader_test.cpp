@@ -2,6 +2,9 @@
 // with the exact line a user would see.
 #include "experiments/loader.h"
 
+#include "experiments/kinds/process_kill.h"
+#include "experiments/kinds/process_pause.h"
+
 #include <gtest/gtest.h>
 
 #include "support/child_process.h"
@@ -81,12 +84,14 @@ TEST(Loader, FullDocumentWithDefaults) {
   EXPECT_EQ(e.steady_state[0].where.line, 20);
 
   ASSERT_EQ(e.faults.size(), 2u);
-  const auto& kill = std::get<ProcessKillParams>(e.faults[0].params);
-  EXPECT_EQ(kill.signal, SIGTERM);
-  EXPECT_EQ(kill.select.mode, Selection::Mode::kAll);
+  const auto* kill = params_as<ProcessKillParams>(e.faults[0].params);
+  ASSERT_NE(kill, nullptr);
+  EXPECT_EQ(kill->signal, SIGTERM);
+  EXPECT_EQ(kill->select.mode, Selection::Mode::kAll);
   EXPECT_EQ(e.faults[0].duration, 0s);
   EXPECT_EQ(e.faults[1].duration, 90s);
-  EXPECT_EQ(std::get<ProcessPauseParams>(e.faults[1].params).select.mode, Selection::Mode::kOne);
+  ASSERT_NE(params_as<ProcessPauseParams>(e.faults[1].params), nullptr);
+  EXPECT_EQ(params_as<ProcessPauseParams>(e.faults[1].params)->select.mode, Selection::Mode::kOne);
 
   ASSERT_TRUE(e.recovery);
   EXPECT_EQ(e.recovery->deadline, 45s);

@@ -2,6 +2,8 @@
 // against real processes, real paths and a real network namespace.
 #include "injector/policy/injector_policy.h"
 
+#include "injector/fault_kind_name.h"
+
 #include <signal.h>
 #include <unistd.h>
 

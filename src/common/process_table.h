@@ -1,4 +1,5 @@
-// Read-only views of /proc used to find and identify processes.
+// Read-only views of /proc used to find and identify processes. In common so that the CLI
+// and the tests read /proc the same way the injector does, without depending on it.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +11,7 @@
 
 #include "common/result.h"
 
-namespace faultline::injector {
+namespace faultline {
 
 struct ProcessInfo {
   pid_t pid = 0;
@@ -18,7 +19,8 @@ struct ProcessInfo {
   std::string comm;               // /proc/PID/comm
   std::string cmdline;            // argv joined by ' '; empty for kernel threads
   bool kernel_thread = false;
-  char state = '?';  // field 3 of /proc/PID/stat: R, S, T (stopped), Z, ...
+  char state = '?';        // field 3 of /proc/PID/stat: R, S, T (stopped), Z, ...
+  uint64_t cpu_ticks = 0;  // utime + stime, fields 14 and 15, in clock ticks
 };
 
 // Reads one process; nullopt if it does not exist (or vanished while reading).
@@ -42,4 +44,4 @@ uint64_t namespace_file_inode(const std::string& path);
 // True when (pid, start_time) still names the same living process.
 bool same_process_alive(pid_t pid, uint64_t start_time_ticks);
 
-}  // namespace faultline::injector
+}  // namespace faultline

@@ -1,4 +1,4 @@
-#include "controller/run/run_state.h"
+#include "controller/run_state.h"
 
 #include "common/exit_codes.h"
 

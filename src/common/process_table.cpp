@@ -1,4 +1,4 @@
-#include "injector/process/process_table.h"
+#include "common/process_table.h"
 
 #include <sys/stat.h>
 
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace faultline::injector {
+namespace faultline {
 namespace {
 
 bool read_file(const std::string& path, std::string& out) {
@@ -42,6 +42,7 @@ std::optional<ProcessInfo> read_process(pid_t pid) {
   for (int idx = 3; idx <= 22 && rest >> field; ++idx) {
     if (idx == 3) info.state = field.empty() ? '?' : field[0];
     if (idx == 9) flags = std::stoul(field);
+    if (idx == 14 || idx == 15) info.cpu_ticks += std::stoull(field);
     if (idx == 22) info.start_time_ticks = std::stoull(field);
   }
   info.kernel_thread = (flags & kPfKthread) != 0;
@@ -111,4 +112,4 @@ uint64_t pid_namespace_inode(pid_t pid) {
   return namespace_file_inode("/proc/" + std::to_string(pid) + "/ns/pid");
 }
 
-}  // namespace faultline::injector
+}  // namespace faultline
