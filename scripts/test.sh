@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the whole test suite (unit + integration) with ctest.
+# Sets up, checks the layout, builds (warnings are errors) and runs the whole test suite with
+# ctest; then the unit tests under ASan+UBSan and under TSan. README, "What the tests run".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
 # The OpenTelemetry JS SDK the trace tests send spans with (npm).
 "$root/scripts/setup-node.sh"
+"$root/scripts/check-format.sh"
 "$root/scripts/build.sh"
-cd "${FAULTLINE_BUILD_DIR:-$root/build}"
 # Serial by default: CPU-stress and timing tests measure this machine, and two cores shared
 # with the fuzzer would skew them. FAULTLINE_TEST_JOBS=2 trades that for speed.
-ctest --output-on-failure -j "${FAULTLINE_TEST_JOBS:-1}" "$@"
+build="${FAULTLINE_BUILD_DIR:-$root/build}"
+(cd "$build" && ctest --output-on-failure -j "${FAULTLINE_TEST_JOBS:-1}" "$@") | tee "$build/ctest.log"
+if [ "${FAULTLINE_SANITIZERS:-on}" != off ]; then
+  "$root/scripts/sanitizers.sh" all
+fi
+# ctest's summary last, so whoever reads the end of the output reads the suite's count.
+grep -E "tests passed|tests failed" "$build/ctest.log" | tail -1

@@ -134,13 +134,13 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
     if (store_)
       if (Status s = store_->save(r.record()); !s)
         spdlog::error("run journal not saved run={} error=\"{}\"", r.id(), s.error().message);
-    std::lock_guard lock(mu_);
+    std::lock_guard finished_lock(mu_);
     finished_.push_back(r.id());
   });
   // Confirmed reverted (and audited) once the node's injector is back, like a restart's.
   run->on_fault_lost([this, id](const std::string& fault_id, const std::string& node,
                                 const std::string& fault_name) {
-    std::lock_guard lock(orphans_mu_);
+    std::lock_guard orphans_lock(orphans_mu_);
     orphans_[fault_id] = {id, node, fault_name, "node disconnected mid-run"};
   });
   controller_metrics().runs_active.inc();

@@ -71,10 +71,11 @@ TEST(FaultKindConsistency, EveryKindIsKnownToEveryLayer) {
     EXPECT_NE(kind->scope, experiments::ScopeClass::kUnset)
         << "has no scope class for conflict detection (FaultKind::scope)";
     // Defaults are parsed when read, so each must parse.
-    for (const auto& p : kind->params->properties)
-      if (!p.schema->default_text.empty())
-        EXPECT_TRUE(experiments::parse_scalar(*p.schema, p.schema->default_text).ok())
-            << "default of " << p.name << " does not parse: " << p.schema->default_text;
+    for (const auto& p : kind->params->properties) {
+      if (p.schema->default_text.empty()) continue;
+      EXPECT_TRUE(experiments::parse_scalar(*p.schema, p.schema->default_text).ok())
+          << "default of " << p.name << " does not parse: " << p.schema->default_text;
+    }
 
     // The wire: a oneof field of FaultSpec named after the kind, which to_wire sets.
     EXPECT_TRUE(controller::has_wire_form(kind->name))

@@ -119,12 +119,12 @@ Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
     auto step = ramp / static_cast<long>(chunks);
     h->ramp = std::make_unique<InterruptibleThread>(
         [h, chunks, target, step, floor_bytes, fault_id](InterruptibleThread& self) {
-          std::string why;
+          std::string stopped;
           for (uint64_t i = 0; i < chunks; ++i) {
             uint64_t n = std::min(kChunk, target - i * kChunk);
-            if (!h->grow(n, floor_bytes, why)) {
+            if (!h->grow(n, floor_bytes, stopped)) {
               spdlog::warn("memory pressure ramp stopped fault_id={} held={} why=\"{}\"", fault_id,
-                           format_size(h->bytes), why);
+                           format_size(h->bytes), stopped);
               return;
             }
             if (!self.sleep_for(step)) return;

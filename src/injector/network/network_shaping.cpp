@@ -33,7 +33,8 @@ Result<Request> request_of(const pb::FaultSpec& spec) {
       r.part.delay = microseconds(p.delay_us());
       r.part.jitter = microseconds(p.jitter_us());
       r.part.delay_correlation = p.correlation();
-      r.part.distribution = p.distribution().empty() ? "uniform" : p.distribution();
+      // Unset on the wire keeps ImpairmentSpec's default, the one place the injector states it.
+      if (!p.distribution().empty()) r.part.distribution = p.distribution();
       break;
     }
     case pb::FaultSpec::kNetworkLoss: {

@@ -63,7 +63,9 @@ class AuditLogTest : public ::testing::Test {
     auto r = verify_audit_log(path_);
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.problem.rfind(prefix, 0), 0u) << r.problem;
-    if (!word.empty()) EXPECT_NE(r.problem.find(word), std::string::npos) << r.problem;
+    if (!word.empty()) {
+      EXPECT_NE(r.problem.find(word), std::string::npos) << r.problem;
+    }
   }
 
   TempDir dir_;
