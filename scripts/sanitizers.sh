@@ -20,6 +20,7 @@ build_and_run() {
   local dir="$base/build-$name"
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+      -DFAULTLINE_WERROR=OFF -DFAULTLINE_PCH=ON \
       -DCMAKE_CXX_FLAGS="-O1 -g1 -fno-omit-frame-pointer $flags" \
       -DCMAKE_EXE_LINKER_FLAGS="$flags" >/dev/null
   fi
