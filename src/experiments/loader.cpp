@@ -135,6 +135,7 @@ class Extractor {
       t.nodes.select = selection(nodes);
       if (nodes["seed"]) t.nodes.seed = static_cast<uint32_t>(num(nodes, "seed"));
     }
+    container_target(t, n);
     if (YAML::Node p = n["process"]) {
       ProcessSelector s;
       s.name = str(p, "name");
@@ -171,6 +172,58 @@ class Extractor {
     }
     t.paths = strings(n, "paths");
     return t;
+  }
+
+  // container: or pod:, and what process and network may say inside one.
+  void container_target(TargetSpec& t, const YAML::Node& n) {
+    const std::string at = "targets." + t.name;
+    YAML::Node c = n["container"];
+    YAML::Node pod = n["pod"];
+    if (c && pod) {
+      r_.error(pod, at + ".pod", "a target is a container or a pod, not both");
+      return;
+    }
+    if (c) {
+      ContainerSelector s;
+      s.runtime = str(c, "runtime", "auto");
+      s.name = str(c, "name");
+      s.id = str(c, "id");
+      s.image = str(c, "image");
+      s.labels = smap(c, "labels");
+      if (s.name.empty() && s.id.empty() && s.image.empty() && s.labels.empty())
+        r_.error(c, at + ".container",
+                 "name at least one of name, id, labels or image (a selector that matches every "
+                 "container is too wide a blast radius)");
+      if (!s.id.empty() &&
+          (s.id.size() < 12 || s.id.find_first_not_of("0123456789abcdef") != std::string::npos))
+        r_.error(c["id"], at + ".container.id",
+                 "\"" + s.id + "\" is not a container id (12 or more lowercase hex digits)");
+      t.container = s;
+    }
+    if (pod) {
+      ContainerSelector s;
+      s.pod = true;
+      s.runtime = "cri";
+      s.pod_namespace = str(pod, "namespace");
+      s.pod_name = str(pod, "name");
+      s.pod_labels = smap(pod, "labels");
+      s.name = str(pod, "container");
+      if (s.pod_name.empty() && s.pod_labels.empty())
+        r_.error(pod, at + ".pod",
+                 "name the pod (name) or select it (labels); a namespace alone is too wide");
+      t.container = s;
+    }
+    if (!t.container) return;
+    if (YAML::Node p = n["process"]) {
+      for (const char* key : {"pid", "pidfile", "cgroup", "pid_namespace"})
+        if (p[key])
+          r_.error(p[key], at + ".process." + key,
+                   std::string("inside a container, processes are chosen by name or cmdline; ") +
+                       key + " is not available");
+    }
+    if (YAML::Node net = n["network"]; net && net["namespace"])
+      r_.error(net["namespace"], at + ".network.namespace",
+               "a container's network namespace is its own; namespace cannot be set too");
   }
 
   static bool valid_cidr(const std::string& c) {
@@ -433,8 +486,14 @@ class Extractor {
                      "defined: " + (targets.empty() ? "none" : join(targets)) + ")");
       } else {
         const FaultKind* kind = find_fault_kind(f.kind);
-        bool missing = (kind->needs == TargetNeeds::kProcess && !t->process) ||
-                       (kind->needs == TargetNeeds::kNetwork && !t->network) ||
+        // A container or pod stands for its processes and its network namespace.
+        bool in_container = t->container.has_value();
+        if (in_container && !kind->containers.works)
+          r_.error(n["target"], field + ".target",
+                   f.kind + " cannot run on a container or pod target (\"" + t->name +
+                       "\"): " + kind->containers.why_not);
+        bool missing = (kind->needs == TargetNeeds::kProcess && !t->process && !in_container) ||
+                       (kind->needs == TargetNeeds::kNetwork && !t->network && !in_container) ||
                        (kind->needs == TargetNeeds::kInterface &&
                         (!t->network || t->network->interface.empty())) ||
                        (kind->needs == TargetNeeds::kPaths && t->paths.empty());

@@ -150,6 +150,20 @@ struct ProcessSelector {
   bool skip_if_empty = false;  // on_empty: skip
 };
 
+// A container (`container:`) or Kubernetes pod (`pod:`), found on each node through its
+// container runtime. Empty fields do not narrow; labels must all match.
+struct ContainerSelector {
+  bool pod = false;
+  std::string runtime = "auto";  // auto | cri | docker
+  std::string id;
+  std::string name;  // the container's name (in a pod: which of its containers)
+  std::string image;
+  std::map<std::string, std::string> labels;
+  std::string pod_namespace;
+  std::string pod_name;
+  std::map<std::string, std::string> pod_labels;
+};
+
 struct NetworkScope {
   std::string netns;
   std::string interface;
@@ -163,6 +177,7 @@ struct TargetSpec {
   std::string name;
   SourceLocation where;
   NodeSelection nodes;
+  std::optional<ContainerSelector> container;  // with process/network: inside it
   std::optional<ProcessSelector> process;
   std::optional<NetworkScope> network;
   std::vector<std::string> paths;

@@ -141,6 +141,9 @@ class Writer {
       const std::string& kind = k->name;
       const SchemaPtr& params = k->params;
       out_ += "### " + kind + "\n\n" + params->doc + "\n\n";
+      out_ += k->containers.works
+                  ? "On a container or pod target: yes, inside it.\n\n"
+                  : "On a container or pod target: no; " + k->containers.why_not + ".\n\n";
       if (params->properties.empty()) {
         out_ += "No parameters.\n\n";
       } else {

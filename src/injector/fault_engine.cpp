@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "injector/backend_registry.h"
+#include "injector/containers/container_pinning.h"
 #include "injector/injector_metrics.h"
 
 namespace faultline::injector {
@@ -67,15 +68,21 @@ FaultBackend* FaultEngine::backend_for(const pb::FaultSpec& spec) const {
   return nullptr;
 }
 
+void FaultEngine::set_container_runtimes(std::shared_ptr<ContainerRuntimes> runtimes) {
+  std::lock_guard lock(mu_);
+  runtimes_ = std::move(runtimes);
+}
+
 void FaultEngine::set_policy(std::shared_ptr<const InjectorPolicy> policy) {
   std::lock_guard lock(mu_);
   policy_ = std::move(policy);
 }
 
-Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const pb::FaultSpec& spec,
-                                            Duration lease, Duration max_duration) {
+Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id,
+                                            const pb::FaultSpec& requested, Duration lease,
+                                            Duration max_duration) {
   MonoTime started = MonoClock::now();
-  std::string kind_label = fault_kind_name(spec);
+  std::string kind_label = fault_kind_name(requested);
   if (kind_label.empty()) kind_label = "none";
   // Counted once on whichever of the ways out below is not a success.
   struct FailureCount {
@@ -90,6 +97,26 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
     std::lock_guard lock(mu_);
     policy = policy_;
   }
+  // Container and pod selectors become the namespace and cgroups they name on this node now,
+  // so the policy judges, the ledger records and revert uses what was really touched.
+  pb::FaultSpec pinned_spec = requested;
+  std::vector<pb::TouchedContainer> containers;
+  if (names_containers(requested)) {
+    std::shared_ptr<ContainerRuntimes> runtimes;
+    {
+      std::lock_guard lock(mu_);
+      if (!runtimes_) runtimes_ = ContainerRuntimes::shared();
+      runtimes = runtimes_;
+    }
+    auto pinned = pin_containers(pinned_spec, *runtimes);
+    if (!pinned) {
+      spdlog::warn("fault target not resolved fault_id={} kind={} error=\"{}\"", fault_id,
+                   kind_label, pinned.error().message);
+      return pinned.error();
+    }
+    containers = std::move(*pinned);
+  }
+  const pb::FaultSpec& spec = pinned_spec;  // from here on, only the pinned form
   // First of all: a forbidden fault leaves no trace, not even a ledger intent.
   if (policy) {
     if (Status s = policy->check(spec); !s) {
@@ -130,6 +157,14 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id, const p
     return applied.error();
   }
   applied->fault_id = fault_id;
+  if (!containers.empty()) {
+    std::string where;
+    for (const auto& c : containers) {
+      *applied->state.add_containers() = c;
+      where += (where.empty() ? "" : ", ") + describe_touched(c);
+    }
+    applied->state.set_summary(applied->state.summary() + " (in " + where + ")");
+  }
   // Told in the ack, so the run's journal shows why the fault ends earlier than planned.
   if (capped)
     applied->state.set_summary(applied->state.summary() +

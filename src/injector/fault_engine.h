@@ -14,6 +14,7 @@
 
 #include "common/duration.h"
 #include "common/time_util.h"
+#include "injector/containers/container_runtimes.h"
 #include "injector/fault_backend.h"
 #include "injector/fault_kind_name.h"
 #include "injector/ledger/fault_ledger.h"
@@ -40,6 +41,10 @@ class FaultEngine {
   // Kinds whose backend works on this host.
   std::vector<std::string> capabilities() const;
 
+  // The container runtimes container and pod selectors are resolved through (default: the
+  // process-wide set configured from the environment, on first use).
+  void set_container_runtimes(std::shared_ptr<ContainerRuntimes> runtimes);
+
   // What this injector may ever do. Without one, only the built-in guard rails apply.
   void set_policy(std::shared_ptr<const InjectorPolicy> policy);
 
@@ -47,6 +52,8 @@ class FaultEngine {
   // A fault the policy forbids is refused (kPermissionDenied) before anything is touched or
   // written to the ledger. `max_duration` is the hard maximum from now that no renewal
   // extends (0 = kDefaultMaxDuration); the policy's max_duration caps it.
+  // Container and pod selectors in `spec` are resolved first (containers/container_pinning.h);
+  // the state lists what they resolved to.
   Result<pb::AppliedState> apply(const std::string& fault_id, const pb::FaultSpec& spec,
                                  Duration lease, Duration max_duration = Duration::zero());
   // Idempotent: an unknown id (already reverted, or lease expired) succeeds. On success, what
@@ -93,6 +100,7 @@ class FaultEngine {
   std::map<std::string, Held> held_;
   std::vector<std::string> recovered_ids_;
   std::shared_ptr<const InjectorPolicy> policy_;
+  std::shared_ptr<ContainerRuntimes> runtimes_;
   std::map<std::string, std::string> ended_;  // fault id -> why; bounded by ended_order_
   std::deque<std::string> ended_order_;
   bool stopping_ = false;

@@ -56,6 +56,15 @@ int main(int argc, char** argv) {
   app.add_option("--policy", policy_file,
                  "YAML file of what this injector may ever do, whatever a controller asks "
                  "(docs/policy.md); without it only the built-in guard rails apply");
+  // Container runtimes: from these flags, else FAULTLINE_CRI_SOCKET / FAULTLINE_DOCKER_SOCKET,
+  // else the runtimes' default sockets. Never from an experiment.
+  auto runtime_config = injector::ContainerRuntimeConfig::from_environment();
+  app.add_option("--cri-socket", runtime_config.cri_socket,
+                 "CRI socket for container and pod targets (containerd, CRI-O); \"\" turns it off")
+      ->default_str(runtime_config.cri_socket);
+  app.add_option("--docker-socket", runtime_config.docker_socket,
+                 "Docker Engine API socket for container targets; \"\" turns it off")
+      ->default_str(runtime_config.docker_socket);
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free one); "
@@ -122,6 +131,9 @@ int main(int argc, char** argv) {
   }
   auto engine_ptr = injector::start_engine(ledger_root);
   injector::FaultEngine& engine = *engine_ptr;
+  auto runtimes = std::make_shared<injector::ContainerRuntimes>(runtime_config);
+  engine.set_container_runtimes(runtimes);
+  spdlog::info("container runtimes {}", runtimes->describe());
   if (policy) {
     engine.set_policy(policy);
     spdlog::info("injector policy policy={} {}", policy->source(), policy->summary());

@@ -17,7 +17,7 @@ cd "$root"
 rules=(
   "src/common|common"
   "src/experiments|common experiments faultline"
-  "src/injector|common injector faultline fmt"
+  "src/injector|common injector faultline k8s fmt"
   "src/controller|common experiments controller faultline opentelemetry grpc"
   "src/cli|cli common controller experiments injector faultline"
   "src/demo|common"

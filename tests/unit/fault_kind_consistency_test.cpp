@@ -70,6 +70,11 @@ TEST(FaultKindConsistency, EveryKindIsKnownToEveryLayer) {
         << "does not say what its target needs (FaultKind::needs)";
     EXPECT_NE(kind->scope, experiments::ScopeClass::kUnset)
         << "has no scope class for conflict detection (FaultKind::scope)";
+    EXPECT_TRUE(kind->containers.stated)
+        << "does not say whether it works on a container or pod target (FaultKind::containers)";
+    if (kind->containers.stated && !kind->containers.works) {
+      EXPECT_FALSE(kind->containers.why_not.empty()) << "refuses containers without a reason";
+    }
     // Defaults are parsed when read, so each must parse.
     for (const auto& p : kind->params->properties) {
       if (p.schema->default_text.empty()) continue;

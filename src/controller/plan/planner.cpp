@@ -33,6 +33,29 @@ std::string mode_name(const Selection& s) {
 // What a target hits inside each node, as the plan shows it.
 std::string scope_text(const experiments::TargetSpec& t) {
   std::vector<std::string> parts;
+  if (t.container) {
+    const auto& c = *t.container;
+    auto labels = [](const std::map<std::string, std::string>& m) {
+      std::vector<std::string> kv;
+      for (const auto& [k, v] : m) kv.push_back(k + "=" + v);
+      return fmt::format("{}", fmt::join(kv, ","));
+    };
+    std::string what;
+    if (c.pod) {
+      what = "pods";
+      if (!c.pod_namespace.empty()) what += " in namespace " + c.pod_namespace;
+      if (!c.pod_name.empty()) what += " named " + c.pod_name;
+      if (!c.pod_labels.empty()) what += " labelled " + labels(c.pod_labels);
+      if (!c.name.empty()) what += ", container " + c.name;
+    } else {
+      what = "containers (" + c.runtime + ")";
+      if (!c.name.empty()) what += " named " + c.name;
+      if (!c.id.empty()) what += " id " + c.id;
+      if (!c.image.empty()) what += " of image " + c.image;
+      if (!c.labels.empty()) what += " labelled " + labels(c.labels);
+    }
+    parts.push_back(what + ", resolved on each node through its runtime");
+  }
   if (t.process) {
     const auto& p = *t.process;
     if (!p.name.empty()) parts.push_back("process name " + p.name);

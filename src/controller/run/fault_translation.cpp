@@ -15,6 +15,20 @@ v1::NetworkScope to_wire(const std::optional<experiments::NetworkScope>& scope) 
   return out;
 }
 
+v1::ContainerSelector to_wire(const experiments::ContainerSelector& c) {
+  v1::ContainerSelector out;
+  out.set_runtime(c.runtime);
+  out.set_id(c.id);
+  out.set_name(c.name);
+  out.set_image(c.image);
+  out.mutable_labels()->insert(c.labels.begin(), c.labels.end());
+  out.set_pod(c.pod);
+  out.set_pod_namespace(c.pod_namespace);
+  out.set_pod_name(c.pod_name);
+  out.mutable_pod_labels()->insert(c.pod_labels.begin(), c.pod_labels.end());
+  return out;
+}
+
 }  // namespace
 
 v1::ProcessSelector selector_to_wire(const experiments::ProcessSelector& s) {
@@ -40,6 +54,11 @@ v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::Ta
   v1::ProcessSelector selector =
       selector_to_wire(target.process.value_or(experiments::ProcessSelector{}));
   v1::NetworkScope scope = to_wire(target.network);
+  // Inside a container or pod: each node's injector resolves it (containers/container_pinning).
+  if (target.container) {
+    *selector.mutable_container() = to_wire(*target.container);
+    *scope.mutable_container() = to_wire(*target.container);
+  }
   const experiments::FaultKind* kind = experiments::find_fault_kind(fault.kind);
   if (kind && fault.params) kind->to_wire(*fault.params, {selector, scope, target.paths}, out);
   return out;

@@ -12,6 +12,30 @@ std::string process_scope(const experiments::ProcessSelector& p) {
   return "process pid=" + std::to_string(p.pid) + ns;
 }
 
+// "pod shop/name=checkout-1", "container labels=app=redis": what a container target names.
+std::string container_scope(const experiments::ContainerSelector& c) {
+  std::string out = c.pod ? "pod " + c.pod_namespace + "/" : "container ";
+  auto add = [&out](const std::string& k, const std::string& v) {
+    if (!v.empty()) out += " " + k + "=" + v;
+  };
+  auto labels = [](const std::map<std::string, std::string>& m) {
+    std::string l;
+    for (const auto& [k, v] : m) l += (l.empty() ? "" : ",") + k + "=" + v;
+    return l;
+  };
+  if (c.pod) {
+    add("name", c.pod_name);
+    add("labels", labels(c.pod_labels));
+    add("container", c.name);
+  } else {
+    add("name", c.name);
+    add("id", c.id);
+    add("image", c.image);
+    add("labels", labels(c.labels));
+  }
+  return out;
+}
+
 // The scopes one fault holds on a node, by its kind's scope class. Network faults claim the
 // whole namespace: two shapers on one namespace interact even on different interfaces
 // (shared qdisc trees, nfqueue numbers, the same packets on their way in and out).
@@ -21,9 +45,13 @@ std::vector<std::string> scopes(const experiments::FaultSpec& f, const experimen
   if (!kind) return {"kind " + f.kind};
   switch (kind->scope) {
     case ScopeClass::kProcesses:
+      if (t && t->container)
+        return {(t->process ? process_scope(*t->process) + " in " : "processes in ") +
+                container_scope(*t->container)};
       if (t && t->process) return {process_scope(*t->process)};
       break;
     case ScopeClass::kNetworkNamespace: {
+      if (t && t->container) return {"network of " + container_scope(*t->container)};
       std::string ns = t && t->network && !t->network->netns.empty() ? t->network->netns : "host";
       return {"network netns=" + ns};
     }

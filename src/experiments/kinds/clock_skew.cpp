@@ -26,6 +26,8 @@ FaultKind describe() {
                        "Shift the clock of a target started with faultline exec."),
       .needs = TargetNeeds::kProcess,
       .scope = ScopeClass::kClock,
+      .containers = not_on_containers(
+          "the clock is skewed through libfaketime files the container's processes cannot see"),
       .read =
           [](const ParamValues& v, KindProblems& problems) {
             auto p = std::make_shared<ClockSkewParams>();

@@ -24,6 +24,8 @@ FaultKind describe() {
                  "Burn CPU."),
       .needs = TargetNeeds::kNothing,
       .scope = ScopeClass::kHostCpu,
+      .containers = not_on_containers("the stress would run on the node, not charged to the "
+                                      "container's cgroup (not yet supported)"),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<CpuStressParams>();

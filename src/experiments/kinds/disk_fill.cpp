@@ -25,6 +25,8 @@ FaultKind describe() {
                  "Fill the filesystem holding the target path.", {{"size", "percent"}}),
       .needs = TargetNeeds::kPaths,
       .scope = ScopeClass::kPaths,
+      .containers = not_on_containers(
+          "paths are the node's; the container's own filesystem is not reached yet"),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<DiskFillParams>();

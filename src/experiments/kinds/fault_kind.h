@@ -43,6 +43,20 @@ enum class ScopeClass {
   kPaths,  // each of the target's paths
 };
 
+// Whether a kind works on a container or pod target (`container:` / `pod:`), stated by every
+// kind: a kind that says nothing fails the consistency test.
+struct ContainerSupport {
+  bool stated = false;
+  bool works = false;
+  std::string why_not;  // shown when an experiment puts the kind on a container target
+};
+inline ContainerSupport works_on_containers() {
+  return {true, true, ""};
+}
+inline ContainerSupport not_on_containers(std::string why) {
+  return {true, false, std::move(why)};
+}
+
 // The typed params of one kind; each kind derives its own struct.
 struct KindParams {
   virtual ~KindParams() = default;
@@ -69,6 +83,7 @@ struct FaultKind {
   SchemaPtr params;  // keys, types, defaults and docs; the reference is generated from it
   TargetNeeds needs = TargetNeeds::kUnset;
   ScopeClass scope = ScopeClass::kUnset;
+  ContainerSupport containers;
   // The typed params from values that passed the schema; may report what the schema cannot
   // say (a signed duration, a pair of keys of which one must be set).
   std::function<KindParamsPtr(const ParamValues&, KindProblems&)> read;

@@ -14,6 +14,7 @@ FaultKind describe() {
       .params = object({}, "Take the target's network interface down for the duration."),
       .needs = TargetNeeds::kInterface,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read = [](const ParamValues&,
                  KindProblems&) { return std::make_shared<InterfaceDownParams>(); },
       .to_wire =

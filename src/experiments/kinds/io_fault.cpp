@@ -32,6 +32,8 @@ FaultKind describe() {
           "Slow down or fail file operations under the target path."),
       .needs = TargetNeeds::kPaths,
       .scope = ScopeClass::kPaths,
+      .containers = not_on_containers(
+          "paths are the node's; the container's own filesystem is not reached yet"),
       .read =
           [](const ParamValues& v, KindProblems& problems) {
             auto p = std::make_shared<IoFaultParams>();

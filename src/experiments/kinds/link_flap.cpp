@@ -23,6 +23,7 @@ FaultKind describe() {
                        "Take the target's interface down and up on a schedule."),
       .needs = TargetNeeds::kInterface,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<LinkFlapParams>();

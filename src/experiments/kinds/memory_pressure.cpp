@@ -26,6 +26,8 @@ FaultKind describe() {
                  "Allocate and hold memory.", {{"size", "percent"}}),
       .needs = TargetNeeds::kNothing,
       .scope = ScopeClass::kHostMemory,
+      .containers = not_on_containers("the memory would be held on the node, not charged to the "
+                                      "container's cgroup (not yet supported)"),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<MemoryPressureParams>();

@@ -27,6 +27,7 @@ FaultKind describe() {
                  "Throttle the target interface."),
       .needs = TargetNeeds::kInterface,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<NetworkBandwidthParams>();

@@ -31,6 +31,7 @@ FaultKind describe() {
                  "Delay packets in the target's network scope."),
       .needs = TargetNeeds::kNetwork,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<NetworkDelayParams>();

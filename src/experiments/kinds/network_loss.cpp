@@ -37,6 +37,7 @@ FaultKind describe() {
                  "Drop packets in the target's network scope."),
       .needs = TargetNeeds::kNetwork,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<NetworkLossParams>();

@@ -22,6 +22,7 @@ FaultKind describe() {
                        "Drop all traffic in the target's network scope (a blackhole)."),
       .needs = TargetNeeds::kNetwork,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<NetworkPartitionParams>();

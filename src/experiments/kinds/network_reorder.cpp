@@ -29,6 +29,7 @@ FaultKind describe() {
           "Reorder packets."),
       .needs = TargetNeeds::kNetwork,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<NetworkReorderParams>();

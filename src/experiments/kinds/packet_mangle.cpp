@@ -16,6 +16,7 @@ FaultKind packet_mangle_kind(std::string name, std::string percent_doc, std::str
                        std::move(doc)),
       .needs = TargetNeeds::kNetwork,
       .scope = ScopeClass::kNetworkNamespace,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<PacketMangleParams>();

@@ -30,6 +30,7 @@ FaultKind describe() {
                        "Send a signal to the target processes."),
       .needs = TargetNeeds::kProcess,
       .scope = ScopeClass::kProcesses,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<ProcessKillParams>();

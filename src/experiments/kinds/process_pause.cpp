@@ -37,6 +37,7 @@ FaultKind describe() {
                        "Freeze the target processes for the fault's duration."),
       .needs = TargetNeeds::kProcess,
       .scope = ScopeClass::kProcesses,
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<ProcessPauseParams>();

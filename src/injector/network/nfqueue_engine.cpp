@@ -1,5 +1,7 @@
 #include "injector/network/nfqueue_engine.h"
 
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include <netinet/in.h>
 #include <netlink/msg.h>
 #include <netlink/netfilter/nfnl.h>
@@ -224,6 +226,10 @@ void NfqueueEngine::run() {
     auto* hdr = reinterpret_cast<nlmsghdr*>(buf.data());
     int len = static_cast<int>(n);
     for (; nlmsg_ok(hdr, len); hdr = nlmsg_next(hdr, &len)) {
+      // Only queued packets: an error or ack (a verdict the kernel refused, e.g. once the
+      // namespace is being torn down) parsed as a packet would be answered with another
+      // verdict, and so on forever.
+      if (hdr->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) continue;
       nfnl_queue_msg* msg = nullptr;
       if (nfnlmsg_queue_msg_parse(hdr, &msg) < 0 || !msg) continue;
       uint32_t id = nfnl_queue_msg_get_packetid(msg);
@@ -302,7 +308,8 @@ void NfqueueEngine::run() {
     im.release(im.held.top());
     im.held.pop();
   }
-  while (receive(MSG_DONTWAIT)) {
+  // Bounded: stopping must end even if the socket keeps answering.
+  for (int i = 0; i < 4096 && receive(MSG_DONTWAIT); ++i) {
   }
   nl_socket_enable_auto_ack(im.sock);
   (void)nfnl_queue_delete(im.sock, im.queue);

@@ -1,5 +1,6 @@
 #include "injector/network/rtnl.h"
 
+#include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/class.h>
 #include <netlink/route/classifier.h>
@@ -67,9 +68,26 @@ Result<std::string> default_route_interface(const std::string& netns) {
   }
   nl_cache_free(routes);
   std::string where = netns.empty() ? "" : " in network namespace " + netns;
-  if (ifindex == 0)
+  if (ifindex == 0) {
+    // No default route (a pod on a network that never leads out): the namespace's only
+    // interface besides loopback is as unambiguous.
+    nl_cache* links = nullptr;
+    if (rtnl_link_alloc_cache(sock->get(), AF_UNSPEC, &links) >= 0) {
+      std::string only;
+      int count = 0;
+      for (nl_object* o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+        auto* l = reinterpret_cast<rtnl_link*>(o);
+        if (rtnl_link_get_flags(l) & IFF_LOOPBACK) continue;
+        ++count;
+        only = rtnl_link_get_name(l);
+      }
+      nl_cache_free(links);
+      if (count == 1) return only;
+    }
     return make_error(ErrorCode::kInvalidArgument,
-                      "no interface given and no default route" + where + " to take one from");
+                      "no interface given and no default route" + where +
+                          " to take one from (nor a single interface besides loopback)");
+  }
   rtnl_link* link = nullptr;
   if (rtnl_link_get_kernel(sock->get(), ifindex, nullptr, &link) < 0)
     return make_error(ErrorCode::kNotFound, "default route interface vanished" + where);

@@ -33,7 +33,8 @@ Error nl_error(const std::string& what, int err);
 Result<Sock> route_socket(const std::string& netns);
 Result<Link> get_link(nl_sock* sock, const std::string& ifname, const std::string& netns);
 
-// The interface of the namespace's IPv4 default route, for scopes that name none.
+// The interface of the namespace's IPv4 default route, for scopes that name none; without a
+// default route, its only interface besides loopback (a pod on a network that never leads out).
 Result<std::string> default_route_interface(const std::string& netns);
 
 // `ifname`, or the default route's interface when it is "".

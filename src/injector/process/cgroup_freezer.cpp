@@ -62,11 +62,21 @@ std::string read_all(const std::string& path) {
 
 Result<std::vector<pid_t>> cgroup_pids(const std::string& path) {
   for (const auto& m : cgroup_mounts()) {
-    std::string procs = join_path(m.point, path) + "/cgroup.procs";
-    std::ifstream in(procs);
-    if (!in) continue;
+    std::string dir = join_path(m.point, path);
+    if (!std::ifstream(dir + "/cgroup.procs")) continue;
+    // The sub-cgroups' processes too: a pod's or a service's processes live in its children
+    // (on cgroup v2 only leaves hold processes), and freezing the parent freezes them all.
     std::vector<pid_t> pids;
-    for (pid_t p; in >> p;) pids.push_back(p);
+    std::error_code ec;
+    auto read_procs = [&pids](const std::string& d) {
+      std::ifstream in(d + "/cgroup.procs");
+      for (pid_t p; in >> p;) pids.push_back(p);
+    };
+    read_procs(dir);
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_directory(ec) && !it->is_symlink(ec)) read_procs(it->path().string());
+    std::sort(pids.begin(), pids.end());
+    pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
     return pids;
   }
   return make_error(ErrorCode::kNotFound, "no cgroup " + path + " in any mounted hierarchy");

@@ -20,8 +20,8 @@ struct FreezableCgroup {
   std::string dir;  // absolute directory of the cgroup in its hierarchy
 };
 
-// Every PID in the cgroup (in any mounted hierarchy that has it). kNotFound when no
-// hierarchy has the path.
+// Every PID in the cgroup and its sub-cgroups (in the first mounted hierarchy that has it).
+// kNotFound when no hierarchy has the path.
 Result<std::vector<pid_t>> cgroup_pids(const std::string& path);
 
 // Where the cgroup can be frozen: v2 if the unified hierarchy has the path, else the v1

@@ -1,11 +1,13 @@
 #include "injector/process/process_selector.h"
 
+#include "injector/containers/container_runtime.h"
 #include "injector/process/cgroup_freezer.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <regex>
 
@@ -19,10 +21,13 @@ std::string basename_of_argv0(const std::string& cmdline) {
 }
 
 // Why a process may not be touched, or empty if it may.
-std::string guard_reason(const ProcessInfo& p, const SelectorGuard& guard) {
+// A container target names its processes on purpose, its init among them (killing it is how a
+// container crashes); otherwise a namespace's init is off limits, since killing it kills the
+// whole namespace.
+std::string guard_reason(const ProcessInfo& p, const SelectorGuard& guard, bool container_target) {
   if (p.pid == 1) return "PID 1 is never touched";
-  // The init of a container or PID namespace is its PID 1: killing it kills them all.
-  if (pid_in_own_namespace(p.pid) == 1) return "PID 1 of its PID namespace is never touched";
+  if (!container_target && pid_in_own_namespace(p.pid) == 1)
+    return "PID 1 of its PID namespace is never touched";
   if (p.kernel_thread) return "kernel threads are never touched";
   if (std::find(guard.protected_pids.begin(), guard.protected_pids.end(), p.pid) !=
       guard.protected_pids.end())
@@ -39,6 +44,12 @@ SelectorGuard SelectorGuard::for_this_process() {
 }
 
 std::string describe(const pb::ProcessSelector& s) {
+  if (s.has_container()) {
+    std::string in = describe(s.container());
+    if (!s.name().empty()) return "name=" + s.name() + " in " + in;
+    if (!s.cmdline_regex().empty()) return "cmdline=/" + s.cmdline_regex() + "/ in " + in;
+    return "every process of " + in;
+  }
   if (!s.name().empty()) return "name=" + s.name();
   if (!s.pidfile().empty()) return "pidfile=" + s.pidfile();
   if (!s.cmdline_regex().empty()) return "cmdline=/" + s.cmdline_regex() + "/";
@@ -58,7 +69,41 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
       return make_error(ErrorCode::kNotFound,
                         "PID namespace " + selector.pid_namespace() + " does not exist");
   }
-  if (selector.pid() != 0 || !selector.pidfile().empty()) {
+  const bool container_target = selector.has_container();
+  if (container_target && selector.container_cgroups().empty()) {
+    // Resolved to nothing with on_empty: skip; never fall through to the host's processes.
+    if (selector.skip_if_empty()) return matched;
+    return make_error(ErrorCode::kInternal,
+                      "the container selector was not resolved before selecting processes");
+  }
+  if (container_target) {
+    std::optional<std::regex> re;
+    if (!selector.cmdline_regex().empty()) {
+      try {
+        re.emplace(selector.cmdline_regex(), std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "bad cmdline regex /" + selector.cmdline_regex() + "/: " + e.what());
+      }
+    }
+    std::vector<pid_t> pids;
+    for (const auto& cg : selector.container_cgroups()) {
+      auto in = cgroup_pids(cg);
+      if (!in) continue;  // the container exited since it was resolved
+      pids.insert(pids.end(), in->begin(), in->end());
+    }
+    std::sort(pids.begin(), pids.end());
+    pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
+    for (pid_t pid : pids) {
+      auto p = read_process(pid);
+      if (!p || p->kernel_thread) continue;
+      if (re && !std::regex_search(p->cmdline, *re)) continue;
+      if (!selector.name().empty() && p->comm != selector.name() &&
+          basename_of_argv0(p->cmdline) != selector.name())
+        continue;
+      matched.push_back(std::move(*p));
+    }
+  } else if (selector.pid() != 0 || !selector.pidfile().empty()) {
     pid_t pid = selector.pid();
     if (!selector.pidfile().empty()) {
       auto read = read_pidfile(selector.pidfile());
@@ -113,7 +158,7 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
   std::string refused;
   for (auto& p : matched) {
     if (p.state == 'Z') continue;  // already dead, only not yet reaped: nothing to hit
-    std::string why = guard_reason(p, guard);
+    std::string why = guard_reason(p, guard, container_target);
     if (why.empty()) {
       allowed.push_back(std::move(p));
     } else if (refused.empty()) {

@@ -1,0 +1,425 @@
+// Container and pod targets on a real containerd (through the CRI) and a real dockerd: the
+// selectors resolve to what the host sees, faults land inside the pod, and revert finds its
+// way back when the container restarted or the pod is gone. Nothing of the runtime is mocked.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "container_rig.h"
+#include "injector/containers/container_pinning.h"
+#include "injector/containers/container_runtimes.h"
+#include "injector/fault_engine.h"
+#include "injector/network/netns.h"
+#include "support/child_process.h"
+#include "support/faultline_cli.h"
+#include "support/two_hosts.h"
+
+namespace faultline::testing {
+namespace {
+
+namespace pb = ::faultline::v1;
+using injector::ContainerRuntimeConfig;
+using injector::ContainerRuntimes;
+
+// Brought up once for the binary, down (and checked clean) after the last test.
+class RigEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (!container_rig()) return;
+    std::string left = container_rig_down();
+    EXPECT_EQ(left, "") << "the container rig left something behind";
+  }
+};
+[[maybe_unused]] auto* const kRigEnvironment =
+    ::testing::AddGlobalTestEnvironment(new RigEnvironment);
+
+PingStats ping(const std::string& ip, int count) {
+  std::string out;
+  run_capture("ping -n -c " + std::to_string(count) + " -i 0.05 -W 2 " + ip, &out);
+  return parse_ping(out);
+}
+
+std::string unique(const std::string& base) {
+  static int n = 0;
+  return base + "-" + std::to_string(getpid()) + "-" + std::to_string(++n);
+}
+
+class ContainerTargets : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = container_rig();
+    if (!r) GTEST_SKIP() << "no container runtime on this machine: " << r.error().message;
+    rig_ = *r;
+    ContainerRuntimeConfig c;
+    c.cri_socket = rig_.cri_socket;
+    c.docker_socket = rig_.docker_socket;
+    runtimes_ = std::make_shared<ContainerRuntimes>(c);
+  }
+  void TearDown() override {
+    for (const auto& id : pods_) remove_pod(rig_, id);
+    for (const auto& id : dockers_) docker_remove(rig_, id);
+  }
+
+  TestPod pod(const std::string& name, std::map<std::string, std::string> labels,
+              std::vector<PodContainer> containers = {}) {
+    if (containers.empty()) containers = {{"web", {"httpd", "-f", "-p", "8080", "-h", "/www"}, {}}};
+    auto p = run_pod(rig_, name, labels, containers);
+    EXPECT_TRUE(p) << p.error().message;
+    if (!p) return {};
+    pods_.push_back(p->id);
+    return *p;
+  }
+
+  pb::ContainerSelector pod_selector(std::map<std::string, std::string> labels) {
+    pb::ContainerSelector s;
+    s.set_pod(true);
+    s.set_runtime("cri");
+    s.set_pod_namespace("faultline-test");
+    s.mutable_pod_labels()->insert(labels.begin(), labels.end());
+    return s;
+  }
+
+  pb::FaultSpec delay_in(const pb::ContainerSelector& target, uint64_t delay_ms) {
+    pb::FaultSpec spec;
+    auto* d = spec.mutable_network_delay();
+    *d->mutable_scope()->mutable_container() = target;
+    d->mutable_scope()->set_direction("egress");
+    d->mutable_scope()->set_protocol("all");
+    d->set_delay_us(delay_ms * 1000);
+    d->set_distribution("uniform");
+    d->set_backend("auto");
+    return spec;
+  }
+
+  std::unique_ptr<injector::FaultEngine> engine() {
+    auto e = std::make_unique<injector::FaultEngine>(injector::default_backends());
+    e->set_container_runtimes(runtimes_);
+    return e;
+  }
+
+  RigEnv rig_;
+  std::shared_ptr<ContainerRuntimes> runtimes_;
+  std::vector<std::string> pods_;
+  std::vector<std::string> dockers_;
+};
+
+TEST_F(ContainerTargets, PodSelectorsResolveToWhatTheHostSees) {
+  std::string app = unique("sel");
+  TestPod a = pod(app + "-a", {{"app", app}, {"tier", "front"}},
+                  {{"web", {"httpd", "-f", "-p", "8080", "-h", "/www"}, {{"role", "web"}}},
+                   {"idle", {"sleep", "100000"}, {{"role", "idle"}}}});
+  TestPod b = pod(app + "-b", {{"app", app}, {"tier", "back"}});
+  ASSERT_FALSE(a.id.empty());
+  ASSERT_FALSE(b.id.empty());
+
+  auto both = runtimes_->find(pod_selector({{"app", app}}));
+  ASSERT_TRUE(both) << both.error().message;
+  EXPECT_EQ(both->size(), 2u);
+
+  auto front = runtimes_->find(pod_selector({{"app", app}, {"tier", "front"}}));
+  ASSERT_TRUE(front) << front.error().message;
+  ASSERT_EQ(front->size(), 1u);
+  const auto& t = front->front();
+  EXPECT_EQ(t.pod_id, a.id);
+  EXPECT_EQ(t.pod_uid, a.uid);
+  EXPECT_EQ(t.pod_name, app + "-a");
+  EXPECT_EQ(t.ip, a.ip);
+  ASSERT_EQ(t.members.size(), 2u);
+  for (const auto& m : t.members) {
+    EXPECT_GT(m.pid, 1);
+    // The host's view: the container's process is in the pod's netns and its own cgroup.
+    EXPECT_EQ(injector::netns_inode("/proc/" + std::to_string(m.pid) + "/ns/net"), t.netns_inode);
+    EXPECT_NE(m.cgroup.find("pod" + a.uid), std::string::npos) << m.cgroup;
+    EXPECT_NE(m.cgroup.find(m.id), std::string::npos) << m.cgroup;
+  }
+  EXPECT_NE(t.netns_inode, 0u);
+  EXPECT_EQ(injector::netns_inode(t.netns), t.netns_inode);
+
+  // One container of the pod by name.
+  auto sel = pod_selector({{"app", app}, {"tier", "front"}});
+  sel.set_name("idle");
+  auto idle = runtimes_->find(sel);
+  ASSERT_TRUE(idle);
+  ASSERT_EQ(idle->size(), 1u);
+  ASSERT_EQ(idle->front().members.size(), 1u);
+  EXPECT_EQ(idle->front().members[0].id, a.container_ids["idle"]);
+
+  // By pod name; a container target by its labels; by id prefix.
+  pb::ContainerSelector by_name;
+  by_name.set_pod(true);
+  by_name.set_pod_name(app + "-b");
+  auto named = runtimes_->find(by_name);
+  ASSERT_TRUE(named);
+  ASSERT_EQ(named->size(), 1u);
+  EXPECT_EQ(named->front().pod_id, b.id);
+
+  pb::ContainerSelector by_labels;
+  by_labels.set_runtime("cri");
+  (*by_labels.mutable_labels())["role"] = "idle";
+  auto labelled = runtimes_->find(by_labels);
+  ASSERT_TRUE(labelled);
+  ASSERT_EQ(labelled->size(), 1u);
+  EXPECT_FALSE(labelled->front().pod);
+  EXPECT_EQ(labelled->front().members[0].name, "idle");
+  EXPECT_EQ(labelled->front().netns_inode, t.netns_inode)
+      << "a CRI container shares its pod's netns";
+
+  pb::ContainerSelector by_id;
+  by_id.set_runtime("cri");
+  by_id.set_id(a.container_ids["web"].substr(0, 12));
+  auto ided = runtimes_->find(by_id);
+  ASSERT_TRUE(ided);
+  ASSERT_EQ(ided->size(), 1u);
+  EXPECT_EQ(ided->front().members[0].id, a.container_ids["web"]);
+
+  auto none = runtimes_->find(pod_selector({{"app", app + "-nobody"}}));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+
+  pb::ContainerSelector bad_id;
+  bad_id.set_runtime("cri");
+  bad_id.set_id("../../etc");
+  auto refused = runtimes_->find(bad_id);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ContainerTargets, DockerContainersResolveByNameLabelsAndImage) {
+  if (rig_.docker_socket.empty()) GTEST_SKIP() << "dockerd is not installed on this machine";
+  std::string name = unique("fl-docker");
+  auto id = docker_run(rig_, name, {{"app", name}}, {"sleep", "100000"});
+  ASSERT_TRUE(id) << id.error().message;
+  dockers_.push_back(*id);
+
+  pb::ContainerSelector by_name;
+  by_name.set_runtime("docker");
+  by_name.set_name(name);
+  auto found = runtimes_->find(by_name);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 1u);
+  const auto& t = found->front();
+  EXPECT_EQ(t.runtime, "docker");
+  EXPECT_EQ(t.members[0].id, *id);
+  EXPECT_GT(t.members[0].pid, 1);
+  EXPECT_NE(t.members[0].cgroup.find(*id), std::string::npos) << t.members[0].cgroup;
+  EXPECT_EQ(injector::netns_inode("/proc/" + std::to_string(t.members[0].pid) + "/ns/net"),
+            t.netns_inode);
+
+  pb::ContainerSelector by_labels;  // runtime auto: both runtimes asked, one answers
+  (*by_labels.mutable_labels())["app"] = name;
+  by_labels.set_image("faultline.local/busybox");
+  auto labelled = runtimes_->find(by_labels);
+  ASSERT_TRUE(labelled) << labelled.error().message;
+  ASSERT_EQ(labelled->size(), 1u);
+  EXPECT_EQ(labelled->front().members[0].id, *id);
+
+  by_labels.set_image("nginx");
+  auto other_image = runtimes_->find(by_labels);
+  ASSERT_TRUE(other_image);
+  EXPECT_TRUE(other_image->empty());
+
+  pb::ContainerSelector pod_on_docker;
+  pod_on_docker.set_pod(true);
+  pod_on_docker.set_runtime("docker");
+  pod_on_docker.set_pod_name("x");
+  EXPECT_FALSE(runtimes_->find(pod_on_docker));
+}
+
+TEST_F(ContainerTargets, DelayInsideAPodIsMeasuredFromTheHostAndReverted) {
+  std::string app = unique("delay");
+  TestPod p = pod(app, {{"app", app}});
+  ASSERT_FALSE(p.ip.empty());
+  PingStats before = ping(p.ip, 10);
+  ASSERT_EQ(before.received, 10) << "the pod does not answer pings before the fault";
+
+  auto e = engine();
+  auto applied = e->apply("f-delay", delay_in(pod_selector({{"app", app}}), 80), 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_EQ(applied->containers_size(), 1);
+  EXPECT_EQ(applied->containers(0).pod_id(), p.id);
+  EXPECT_EQ(applied->containers(0).pod_uid(), p.uid);
+  EXPECT_NE(applied->containers(0).netns_inode(), 0u);
+  EXPECT_NE(applied->summary().find("pod faultline-test/" + app), std::string::npos)
+      << applied->summary();
+  // What the backend recorded is the pod's namespace, not the host's.
+  EXPECT_EQ(applied->network().netns_inode(), applied->containers(0).netns_inode());
+
+  PingStats during = ping(p.ip, 10);
+  EXPECT_EQ(during.received, 10);
+  EXPECT_GE(during.median_ms, 80.0) << "replies leave the pod 80 ms late";
+  EXPECT_LT(during.median_ms, 80.0 + 40.0);
+
+  ASSERT_TRUE(e->revert("f-delay"));
+  PingStats after = ping(p.ip, 10);
+  EXPECT_EQ(after.received, 10);
+  EXPECT_LT(after.median_ms, 20.0);
+}
+
+TEST_F(ContainerTargets, ANetworkFaultRefusesAnAmbiguousPodSelector) {
+  std::string app = unique("two");
+  pod(app + "-1", {{"app", app}});
+  pod(app + "-2", {{"app", app}});
+  auto e = engine();
+  auto applied = e->apply("f-two", delay_in(pod_selector({{"app", app}}), 50), 30s);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(applied.error().message.find("matches 2"), std::string::npos)
+      << applied.error().message;
+  EXPECT_TRUE(e->active_fault_ids().empty());
+
+  auto none = e->apply("f-none", delay_in(pod_selector({{"app", app + "-x"}}), 50), 30s);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+}
+
+// chaos-mesh#4827: a network fault must not be lost, nor outlive its revert, when the pod's
+// container restarts during it. The pod's network namespace outlives the container.
+TEST_F(ContainerTargets, DelayStaysThroughAContainerRestartAndIsRemovedOnRevert) {
+  std::string app = unique("restart");
+  PodContainer web{"web", {"httpd", "-f", "-p", "8080", "-h", "/www"}, {}};
+  TestPod p = pod(app, {{"app", app}}, {web});
+  ASSERT_FALSE(p.ip.empty());
+  auto e = engine();
+  ASSERT_TRUE(e->apply("f-restart", delay_in(pod_selector({{"app", app}}), 80), 30s));
+
+  auto second = restart_container(rig_, p, web, 1);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(container_state(rig_, p.container_ids["web"]), "exited");
+  EXPECT_EQ(container_state(rig_, *second), "running");
+  PingStats during = ping(p.ip, 10);
+  EXPECT_GE(during.median_ms, 80.0) << "the fault went away with the old container";
+
+  ASSERT_TRUE(e->revert("f-restart"));
+  PingStats after = ping(p.ip, 10);
+  EXPECT_EQ(after.received, 10);
+  EXPECT_LT(after.median_ms, 20.0) << "the fault outlived its revert";
+}
+
+TEST_F(ContainerTargets, RevertAfterThePodWasDeletedTouchesNothingNew) {
+  std::string app = unique("deleted");
+  TestPod p = pod(app, {{"app", app}});
+  ASSERT_FALSE(p.ip.empty());
+  auto e = engine();
+  auto applied = e->apply("f-deleted", delay_in(pod_selector({{"app", app}}), 80), 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  remove_pod(rig_, p.id);
+  // A new pod under the same name and labels (its own, new namespace).
+  TestPod again = pod(app, {{"app", app}});
+  ASSERT_FALSE(again.ip.empty());
+  auto reverted = e->revert("f-deleted");
+  ASSERT_TRUE(reverted) << reverted.error().message;
+  PingStats fresh = ping(again.ip, 10);
+  EXPECT_EQ(fresh.received, 10);
+  EXPECT_LT(fresh.median_ms, 20.0) << "the new pod got the old pod's fault";
+}
+
+TEST_F(ContainerTargets, FreezerPausesOneContainerAndThawsIt) {
+  std::string app = unique("freeze");
+  TestPod p = pod(app, {{"app", app}},
+                  {{"web", {"httpd", "-f", "-p", "8080", "-h", "/www"}, {}},
+                   {"idle", {"sleep", "100000"}, {}}});
+  ASSERT_FALSE(p.ip.empty());
+  pb::FaultSpec spec;
+  auto* pause = spec.mutable_process_pause();
+  auto sel = pod_selector({{"app", app}});
+  sel.set_name("web");
+  *pause->mutable_selector()->mutable_container() = sel;
+  pause->set_method("freezer");
+  pause->mutable_select()->set_mode(pb::PROCESS_MODE_ALL);
+
+  auto e = engine();
+  auto applied = e->apply("f-freeze", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_FALSE(applied->frozen_cgroup().empty());
+  EXPECT_NE(applied->frozen_cgroup().find(p.container_ids["web"]), std::string::npos);
+  std::string out;
+  EXPECT_NE(run_capture("curl -s -m 1 http://" + p.ip + ":8080/", &out), 0)
+      << "a frozen web server answered: " << out;
+  ASSERT_TRUE(e->revert("f-freeze"));
+  EXPECT_EQ(run_capture("curl -s -m 3 http://" + p.ip + ":8080/", &out), 0) << out;
+  EXPECT_NE(out.find("faultline"), std::string::npos) << out;
+}
+
+TEST_F(ContainerTargets, ProcessKillHitsTheNamedProcessOfTheContainerOnly) {
+  std::string app = unique("kill");
+  TestPod p = pod(app, {{"app", app}},
+                  {{"web", {"httpd", "-f", "-p", "8080", "-h", "/www"}, {}},
+                   {"idle", {"sleep", "100000"}, {}}});
+  ASSERT_FALSE(p.ip.empty());
+  // A host process with the same name must not be hit.
+  ChildProcess host_sleep({"/bin/sleep", "100000"});
+
+  pb::FaultSpec spec;
+  auto* kill = spec.mutable_process_kill();
+  auto sel = pod_selector({{"app", app}});
+  *kill->mutable_selector()->mutable_container() = sel;
+  kill->mutable_selector()->set_name("sleep");
+  kill->set_signal(9);
+  kill->mutable_select()->set_mode(pb::PROCESS_MODE_ALL);
+  auto e = engine();
+  auto applied = e->apply("f-kill", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_EQ(applied->processes_size(), 1);
+  EXPECT_NE(applied->processes(0).pid(), host_sleep.pid());
+  EXPECT_TRUE(
+      wait_until([&] { return container_state(rig_, p.container_ids["idle"]) == "exited"; }, 5s));
+  EXPECT_EQ(container_state(rig_, p.container_ids["web"]), "running");
+  EXPECT_TRUE(host_sleep.running());
+  (void)e->revert("f-kill");
+}
+
+// The whole path: YAML with a pod target, the embedded controller and injector of
+// `faultline run`, the runtime found from the environment; then a crash in the middle of the
+// fault, taken back by the next faultline on the machine.
+TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
+  std::string app = unique("cli");
+  TestPod p = pod(app, {{"app", app}});
+  ASSERT_FALSE(p.ip.empty());
+  TempDir dir;
+  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
+  setenv("FAULTLINE_CRI_SOCKET", rig_.cri_socket.c_str(), 1);
+  setenv("FAULTLINE_DOCKER_SOCKET", "", 1);
+  auto experiment = [&](const std::string& duration) {
+    std::string path = dir.file("pod-" + duration + ".yaml");
+    write_file(path,
+               "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: pod-delay}\n"
+               "targets:\n  web:\n    pod: {namespace: faultline-test, labels: {app: " +
+                   app +
+                   "}}\n"
+                   "faults:\n  - {name: slow, kind: network_delay, target: web, duration: " +
+                   duration + ", params: {delay: 80ms}}\n");
+    return path;
+  };
+  FaultlineCli cli(FAULTLINE_BIN_DIR, dir);
+
+  ASSERT_EQ(cli.run({"run", experiment("2s")}), 0) << cli.out() << cli.err();
+  EXPECT_NE(cli.out().find("(in pod faultline-test/" + app), std::string::npos) << cli.out();
+  EXPECT_LT(ping(p.ip, 5).median_ms, 20.0) << "the run left its delay behind";
+
+  auto running = cli.start({"run", experiment("60s")});
+  EXPECT_TRUE(wait_until([&] { return ping(p.ip, 3).median_ms >= 80.0; }, 15s))
+      << read_file(dir.file("out.txt")) << read_file(dir.file("err.txt"));
+  running->signal(SIGKILL);
+  running->wait(5s);
+  // The delay was the dead process's own (nfqueue, fail-open): traffic flows again at once,
+  // but its rules are still in the pod's namespace until the ledger is replayed.
+  auto found = runtimes_->find(pod_selector({{"app", app}}));
+  ASSERT_TRUE(found && found->size() == 1);
+  std::string netns = found->front().netns.substr(found->front().netns.rfind('/') + 1);
+  PingStats open = ping(p.ip, 5);
+  EXPECT_EQ(open.received, 5);
+  EXPECT_LT(open.median_ms, 20.0);
+  EXPECT_NE(faultline_chains(netns), "")
+      << "the crash left nothing to clean? (netns " << netns << ")";
+  // Any next faultline run on the machine takes it back first (plan is enough).
+  ASSERT_EQ(cli.run({"plan", experiment("60s")}), 0) << cli.out() << cli.err();
+  EXPECT_EQ(faultline_chains(netns), "") << cli.err();
+  EXPECT_LT(ping(p.ip, 5).median_ms, 20.0) << cli.err();
+  unsetenv("FAULTLINE_STATE_DIR");
+  unsetenv("FAULTLINE_CRI_SOCKET");
+  unsetenv("FAULTLINE_DOCKER_SOCKET");
+}
+
+}  // namespace
+}  // namespace faultline::testing
