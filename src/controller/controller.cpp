@@ -30,10 +30,13 @@ std::vector<std::shared_ptr<RunEngine>> Controller::snapshot() const {
 Result<Plan> Controller::plan(const experiments::Experiment& experiment,
                               std::optional<uint32_t> seed) const {
   std::vector<InjectorInfo> injectors;
-  for (const auto& link : registry_.all()) {
+  auto links = registry_.all();
+  for (const auto& link : links) {
     if (link->connected()) injectors.push_back(link->info());
   }
-  return make_plan(experiment, injectors, seed);
+  // Container and pod targets are chosen among what every node has now.
+  ContainerInventory containers = list_container_targets(experiment, links);
+  return make_plan(experiment, injectors, seed, &containers);
 }
 
 Status Controller::start_otlp(const std::string& listen) {

@@ -223,80 +223,101 @@ SchemaPtr fault_step(const SchemaPtr& step) {
   return step;
 }
 
+// A container or pod selector's keys plus mode/count/percent: which of the matches on every
+// selected node are hit.
+std::vector<Property> with_selection(const std::string& what, std::vector<Property> own) {
+  auto props = kind_parts::selection_props(what + " across the selected nodes");
+  own.insert(own.end(), props.begin(), props.end());
+  return own;
+}
+
+SchemaPtr on_empty_containers() {
+  return enumeration({"fail", "skip"},
+                     "When nothing matches on any node: fail the run, or plan the target's "
+                     "faults on nothing and say so.",
+                     "fail");
+}
+
 SchemaPtr build_experiment() {
   auto step = std::make_shared<Schema>();
   fault_step(step);
 
-  auto target =
-      object(
-          {
-              opt("nodes",
-                  [] {
-                    auto props = kind_parts::selection_props("matching nodes");
-                    props.insert(props.begin(),
-                                 opt("selector", string_map("Labels an injector must have "
-                                                            "(all of them). Empty: every node.")));
-                    props.push_back(opt("seed", integer("Seed for the random choice, so a run "
-                                                        "can be reproduced.",
-                                                        0, 4294967295.0)));
-                    return object(props, "Which injectors (nodes) the target hits.");
-                  }()),
-              opt("container",
-                  object(
+  auto target = object(
+      {
+          opt("nodes",
+              [] {
+                auto props = kind_parts::selection_props("matching nodes");
+                props.insert(props.begin(),
+                             opt("selector", string_map("Labels an injector must have "
+                                                        "(all of them). Empty: every node.")));
+                props.push_back(opt("seed", integer("Seed for the random choice, so a run "
+                                                    "can be reproduced.",
+                                                    0, 4294967295.0)));
+                return object(props, "Which injectors (nodes) the target hits.");
+              }()),
+          opt("container",
+              object(
+                  with_selection(
+                      "matching containers",
                       {opt("runtime", enumeration({"auto", "cri", "docker"},
-                                                  "Which runtime to ask on each node: the CRI "
-                                                  "socket (containerd, CRI-O), the Docker Engine "
-                                                  "API, or every one configured.",
+                                                  "Which runtime to ask on each node: the "
+                                                  "CRI socket (containerd, CRI-O), the "
+                                                  "Docker Engine API, or every one "
+                                                  "configured.",
                                                   "auto")),
-                       opt("name",
-                           str("Container name (Docker's, or the CRI metadata name).", "redis")),
+                       opt("name", str("Container name (Docker's, or the CRI metadata "
+                                       "name).",
+                                       "redis")),
                        opt("id", str("Container id, or a prefix of 12 or more hex digits.")),
                        opt("labels", string_map("Labels the container must have (all of them).")),
-                       opt("image", str("Image reference; without a tag, any tag.", "redis"))},
-                      "A container, found on each node through its container runtime; with "
-                      "process and network: the processes and traffic inside it.")),
-              opt("pod",
-                  object({opt("namespace", str("Kubernetes namespace.", "shop")),
+                       opt("image", str("Image reference; without a tag, any tag.", "redis")),
+                       opt("on_empty", on_empty_containers())}),
+                  "A container, found on each node through its container runtime; with "
+                  "process and network: the processes and traffic inside it.")),
+          opt("pod",
+              object(with_selection(
+                         "matching pods",
+                         {opt("namespace", str("Kubernetes namespace.", "shop")),
                           opt("name", str("Pod name.")),
                           opt("labels", string_map("Labels the pod must have (all of them).")),
-                          opt("container", str("Only this container of the pod, by name.", "web"))},
-                         "A Kubernetes pod, found on each node through the CRI; with process and "
-                         "network: the processes and traffic inside it.")),
-              opt("process",
-                  object(
-                      {opt("name", str("/proc/PID/comm or the basename of argv[0].", "nginx")),
-                       opt("cmdline", str("ECMAScript regex over the command line.")),
-                       opt("pidfile", str("File holding the PID, read when the fault starts.")),
-                       opt("cgroup", str("cgroup path; every process in it.")),
-                       opt("pid",
-                           [] {
-                             auto s = integer("An explicit PID (never 1).", 2, 4194304);
-                             s->min_reason = "PID 1 is never touched";
-                             return s;
-                           }()),
-                       opt("pid_namespace",
-                           str("Resolve PIDs inside this PID namespace (e.g. /proc/42/ns/pid).")),
-                       opt("on_empty", enumeration({"fail", "skip"},
-                                                   "When no process matches: fail the fault, or "
-                                                   "apply it to nothing and say so.",
-                                                   "fail"))},
-                      "Which processes on the node.",
-                      {{"name", "cmdline", "pidfile", "cgroup", "pid"}})),
-              opt("network",
-                  object({opt("namespace", str("Network namespace: a name under /var/run/netns "
-                                               "or a path.")),
-                          opt("interface", str("Network interface.", "eth0")),
-                          opt("destinations",
-                              list(str("CIDR", "10.0.0.0/24"), "Only traffic to these CIDRs.")),
-                          opt("ports", list(integer("Port.", 1, 65535), "Only these ports.")),
-                          opt("protocol", enumeration({"all", "tcp", "udp", "icmp"},
-                                                      "Only this protocol.", "all")),
-                          opt("direction", enumeration({"egress", "ingress", "both"},
-                                                       "Which direction is hit.", "egress"))},
-                         "Which traffic on the node.")),
-              opt("paths", list(str("Path.", "/var/lib/app"), "Paths for disk and I/O faults.")),
-          },
-          "A named selection: which nodes, and what on them.");
+                          opt("container", str("Only this container of the pod, by name.", "web")),
+                          opt("on_empty", on_empty_containers())}),
+                     "A Kubernetes pod, found on each node through the CRI; with process and "
+                     "network: the processes and traffic inside it.")),
+          opt("process",
+              object({opt("name", str("/proc/PID/comm or the basename of argv[0].", "nginx")),
+                      opt("cmdline", str("ECMAScript regex over the command line.")),
+                      opt("pidfile", str("File holding the PID, read when the fault starts.")),
+                      opt("cgroup", str("cgroup path; every process in it.")),
+                      opt("pid",
+                          [] {
+                            auto s = integer("An explicit PID (never 1).", 2, 4194304);
+                            s->min_reason = "PID 1 is never touched";
+                            return s;
+                          }()),
+                      opt("pid_namespace",
+                          str("Resolve PIDs inside this PID namespace (e.g. /proc/42/ns/pid).")),
+                      opt("on_empty", enumeration({"fail", "skip"},
+                                                  "When no process matches: fail the fault, or "
+                                                  "apply it to nothing and say so.",
+                                                  "fail"))},
+                     "Which processes on the node.",
+                     {{"name", "cmdline", "pidfile", "cgroup", "pid"}})),
+          opt("network",
+              object({opt("namespace", str("Network namespace: a name under /var/run/netns "
+                                           "or a path.")),
+                      opt("interface", str("Network interface.", "eth0")),
+                      opt("destinations",
+                          list(str("CIDR", "10.0.0.0/24"), "Only traffic to these CIDRs.")),
+                      opt("ports", list(integer("Port.", 1, 65535), "Only these ports.")),
+                      opt("protocol",
+                          enumeration({"all", "tcp", "udp", "icmp"}, "Only this protocol.", "all")),
+                      opt("direction", enumeration({"egress", "ingress", "both"},
+                                                   "Which direction is hit.", "egress"))},
+                     "Which traffic on the node.")),
+          opt("paths", list(str("Path.", "/var/lib/app"), "Paths for disk and I/O faults.")),
+      },
+      "A named selection: which nodes, and what on them.");
 
   auto sli = sli_condition("A service level indicator computed from trace spans.");
   auto guard_props = probe_kind_props();

@@ -190,6 +190,8 @@ class Extractor {
       s.id = str(c, "id");
       s.image = str(c, "image");
       s.labels = smap(c, "labels");
+      s.select = selection(c);
+      s.skip_if_empty = str(c, "on_empty", "fail") == "skip";
       if (s.name.empty() && s.id.empty() && s.image.empty() && s.labels.empty())
         r_.error(c, at + ".container",
                  "name at least one of name, id, labels or image (a selector that matches every "
@@ -208,12 +210,21 @@ class Extractor {
       s.pod_name = str(pod, "name");
       s.pod_labels = smap(pod, "labels");
       s.name = str(pod, "container");
+      s.select = selection(pod);
+      s.skip_if_empty = str(pod, "on_empty", "fail") == "skip";
       if (s.pod_name.empty() && s.pod_labels.empty())
         r_.error(pod, at + ".pod",
                  "name the pod (name) or select it (labels); a namespace alone is too wide");
       t.container = s;
     }
     if (!t.container) return;
+    const std::string what = pod ? "pod" : "container";
+    if (YAML::Node nodes = n["nodes"])
+      for (const char* key : {"mode", "count", "percent"})
+        if (nodes[key])
+          r_.error(nodes[key], at + ".nodes." + key,
+                   "a " + what + " target chooses among the matching " + what +
+                       "s of every selected node: put " + key + " under " + what);
     if (YAML::Node p = n["process"]) {
       for (const char* key : {"pid", "pidfile", "cgroup", "pid_namespace"})
         if (p[key])
@@ -496,12 +507,14 @@ class Extractor {
                        (kind->needs == TargetNeeds::kNetwork && !t->network && !in_container) ||
                        (kind->needs == TargetNeeds::kInterface &&
                         (!t->network || t->network->interface.empty())) ||
-                       (kind->needs == TargetNeeds::kPaths && t->paths.empty());
+                       (kind->needs == TargetNeeds::kPaths && t->paths.empty()) ||
+                       (kind->needs == TargetNeeds::kContainer && !in_container);
         static const std::map<TargetNeeds, std::pair<std::string, std::string>> kWhat = {
             {TargetNeeds::kProcess, {"a process selector", "process"}},
             {TargetNeeds::kNetwork, {"a network scope", "network"}},
             {TargetNeeds::kInterface, {"a network interface", "network.interface"}},
-            {TargetNeeds::kPaths, {"paths", "paths"}}};
+            {TargetNeeds::kPaths, {"paths", "paths"}},
+            {TargetNeeds::kContainer, {"a container or pod", "pod"}}};
         if (missing) {
           const auto& [what, key] = kWhat.at(kind->needs);
           r_.error(n["target"], field + ".target",

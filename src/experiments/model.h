@@ -162,6 +162,9 @@ struct ContainerSelector {
   std::string pod_namespace;
   std::string pod_name;
   std::map<std::string, std::string> pod_labels;
+  // Which of the matches on every selected node are hit (seeded with the target's nodes).
+  Selection select;
+  bool skip_if_empty = false;  // on_empty: skip
 };
 
 struct NetworkScope {

@@ -96,6 +96,18 @@ pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& co
       }
       break;
     }
+    case pb::ControllerMessage::kListContainers: {
+      const auto& c = command.list_containers();
+      ack.set_command_id(c.command_id());
+      auto found = engine.container_runtimes()->find(c.selector());
+      if (found) {
+        ack.set_ok(true);
+        for (const auto& t : *found) *ack.mutable_state()->add_containers() = t.touched();
+      } else {
+        set_error(ack, found.error());
+      }
+      break;
+    }
     default:
       ack.set_ok(false);
       ack.mutable_error()->set_code(pb::ERROR_CODE_INVALID_ARGUMENT);

@@ -73,6 +73,12 @@ void FaultEngine::set_container_runtimes(std::shared_ptr<ContainerRuntimes> runt
   runtimes_ = std::move(runtimes);
 }
 
+std::shared_ptr<ContainerRuntimes> FaultEngine::container_runtimes() {
+  std::lock_guard lock(mu_);
+  if (!runtimes_) runtimes_ = ContainerRuntimes::shared();
+  return runtimes_;
+}
+
 void FaultEngine::set_policy(std::shared_ptr<const InjectorPolicy> policy) {
   std::lock_guard lock(mu_);
   policy_ = std::move(policy);
@@ -102,13 +108,7 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id,
   pb::FaultSpec pinned_spec = requested;
   std::vector<pb::TouchedContainer> containers;
   if (names_containers(requested)) {
-    std::shared_ptr<ContainerRuntimes> runtimes;
-    {
-      std::lock_guard lock(mu_);
-      if (!runtimes_) runtimes_ = ContainerRuntimes::shared();
-      runtimes = runtimes_;
-    }
-    auto pinned = pin_containers(pinned_spec, *runtimes);
+    auto pinned = pin_containers(pinned_spec, *container_runtimes());
     if (!pinned) {
       spdlog::warn("fault target not resolved fault_id={} kind={} error=\"{}\"", fault_id,
                    kind_label, pinned.error().message);

@@ -44,6 +44,7 @@ class FaultEngine {
   // The container runtimes container and pod selectors are resolved through (default: the
   // process-wide set configured from the environment, on first use).
   void set_container_runtimes(std::shared_ptr<ContainerRuntimes> runtimes);
+  std::shared_ptr<ContainerRuntimes> container_runtimes();
 
   // What this injector may ever do. Without one, only the built-in guard rails apply.
   void set_policy(std::shared_ptr<const InjectorPolicy> policy);

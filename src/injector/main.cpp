@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   auto engine_ptr = injector::start_engine(ledger_root);
   injector::FaultEngine& engine = *engine_ptr;
   auto runtimes = std::make_shared<injector::ContainerRuntimes>(runtime_config);
+  injector::ContainerRuntimes::set_shared(runtimes);
   engine.set_container_runtimes(runtimes);
   spdlog::info("container runtimes {}", runtimes->describe());
   if (policy) {

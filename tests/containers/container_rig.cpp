@@ -236,11 +236,32 @@ std::string container_state(const RigEnv& rig, const std::string& container_id) 
   }
 }
 
+std::string pod_state(const RigEnv& rig, const std::string& pod_id) {
+  auto s = stub(rig);
+  cri::PodSandboxStatusRequest req;
+  req.set_pod_sandbox_id(pod_id);
+  cri::PodSandboxStatusResponse resp;
+  grpc::Status st = s->PodSandboxStatus(ctx().get(), req, &resp);
+  if (!st.ok()) return "gone";
+  return resp.status().state() == cri::SANDBOX_READY ? "ready" : "notready";
+}
+
+std::string docker_inspect(const RigEnv& rig, const std::string& id, const std::string& format) {
+  std::string out;
+  run_capture(
+      "/usr/bin/docker -H unix://" + rig.docker_socket + " inspect -f '" + format + "' " + id,
+      &out);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 Result<std::string> docker_run(const RigEnv& rig, const std::string& name,
                                const std::map<std::string, std::string>& labels,
-                               const std::vector<std::string>& argv) {
+                               const std::vector<std::string>& argv,
+                               const std::vector<std::string>& extra) {
   std::string cmd =
       "/usr/bin/docker -H unix://" + rig.docker_socket + " run -d --network none --name " + name;
+  for (const auto& e : extra) cmd += " " + e;
   for (const auto& [k, v] : labels) cmd += " --label " + k + "=" + v;
   cmd += " " + rig.busybox_image;
   for (const auto& a : argv) cmd += " " + a;

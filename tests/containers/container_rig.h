@@ -52,10 +52,16 @@ Result<std::string> restart_container(const RigEnv& rig, const TestPod& pod,
 // The CRI state of a container: "running", "exited", "created", "unknown" or "gone".
 std::string container_state(const RigEnv& rig, const std::string& container_id);
 
-// `docker run -d --network none` a busybox container; returns its id.
+// The CRI state of a pod: "ready", "notready" or "gone".
+std::string pod_state(const RigEnv& rig, const std::string& pod_id);
+
+// `docker run -d --network none [extra...]` a busybox container; returns its id.
 Result<std::string> docker_run(const RigEnv& rig, const std::string& name,
                                const std::map<std::string, std::string>& labels,
-                               const std::vector<std::string>& argv);
+                               const std::vector<std::string>& argv,
+                               const std::vector<std::string>& extra = {});
+// `docker inspect -f FORMAT id`, trimmed.
+std::string docker_inspect(const RigEnv& rig, const std::string& id, const std::string& format);
 void docker_remove(const RigEnv& rig, const std::string& id);
 
 // Runs a command, returns its exit code and output (stdout and stderr).

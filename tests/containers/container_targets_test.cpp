@@ -55,6 +55,7 @@ class ContainerTargets : public ::testing::Test {
     c.cri_socket = rig_.cri_socket;
     c.docker_socket = rig_.docker_socket;
     runtimes_ = std::make_shared<ContainerRuntimes>(c);
+    ContainerRuntimes::set_shared(runtimes_);
   }
   void TearDown() override {
     for (const auto& id : pods_) remove_pod(rig_, id);
@@ -369,13 +370,83 @@ TEST_F(ContainerTargets, ProcessKillHitsTheNamedProcessOfTheContainerOnly) {
   (void)e->revert("f-kill");
 }
 
+TEST_F(ContainerTargets, ContainerKillStopsOneContainerThroughTheCri) {
+  std::string app = unique("ckill");
+  TestPod p = pod(app, {{"app", app}},
+                  {{"web", {"httpd", "-f", "-p", "8080", "-h", "/www"}, {}},
+                   {"idle", {"sleep", "100000"}, {}}});
+  ASSERT_FALSE(p.ip.empty());
+  pb::FaultSpec spec;
+  auto sel = pod_selector({{"app", app}});
+  sel.set_name("idle");
+  *spec.mutable_container_kill()->mutable_selector()->mutable_container() = sel;
+  spec.mutable_container_kill()->set_grace_ms(1000);
+  auto e = engine();
+  auto applied = e->apply("f-ckill", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_NE(applied->summary().find("stopped container(s) idle"), std::string::npos)
+      << applied->summary();
+  EXPECT_EQ(container_state(rig_, p.container_ids["idle"]), "exited");
+  EXPECT_EQ(container_state(rig_, p.container_ids["web"]), "running");
+  EXPECT_EQ(pod_state(rig_, p.id), "ready");
+  EXPECT_TRUE(e->revert("f-ckill"));
+}
+
+// A crash, not a user's stop: Docker's restart policy brings the container back.
+TEST_F(ContainerTargets, DockerContainerKillIsUndoneByTheRestartPolicy) {
+  if (rig_.docker_socket.empty()) GTEST_SKIP() << "dockerd is not installed on this machine";
+  std::string name = unique("fl-crash");
+  auto id =
+      docker_run(rig_, name, {{"app", name}}, {"sleep", "100000"}, {"--restart", "on-failure"});
+  ASSERT_TRUE(id) << id.error().message;
+  dockers_.push_back(*id);
+  std::string pid_before = docker_inspect(rig_, *id, "{{.State.Pid}}");
+  pb::FaultSpec spec;
+  pb::ContainerSelector sel;
+  sel.set_runtime("docker");
+  sel.set_name(name);
+  *spec.mutable_container_kill()->mutable_selector()->mutable_container() = sel;
+  spec.mutable_container_kill()->set_grace_ms(1000);
+  auto e = engine();
+  auto applied = e->apply("f-dkill", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return docker_inspect(rig_, *id, "{{.RestartCount}}") == "1" &&
+               docker_inspect(rig_, *id, "{{.State.Running}}") == "true";
+      },
+      10s))
+      << "restarts " << docker_inspect(rig_, *id, "{{.RestartCount}}");
+  EXPECT_NE(docker_inspect(rig_, *id, "{{.State.Pid}}"), pid_before);
+  EXPECT_TRUE(e->revert("f-dkill"));
+}
+
+TEST_F(ContainerTargets, PodKillStopsTheSandbox) {
+  std::string app = unique("pkill");
+  TestPod p = pod(app, {{"app", app}});
+  ASSERT_FALSE(p.ip.empty());
+  pb::FaultSpec spec;
+  *spec.mutable_pod_kill()->mutable_selector()->mutable_container() = pod_selector({{"app", app}});
+  auto e = engine();
+  auto applied = e->apply("f-pkill", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_NE(applied->summary().find("stopped pod faultline-test/" + app), std::string::npos)
+      << applied->summary();
+  EXPECT_EQ(pod_state(rig_, p.id), "notready");
+  EXPECT_EQ(container_state(rig_, p.container_ids["web"]), "exited");
+  EXPECT_EQ(ping(p.ip, 2).received, 0) << "the pod's network went with it";
+  EXPECT_TRUE(e->revert("f-pkill"));
+}
+
 // The whole path: YAML with a pod target, the embedded controller and injector of
 // `faultline run`, the runtime found from the environment; then a crash in the middle of the
 // fault, taken back by the next faultline on the machine.
 TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
   std::string app = unique("cli");
   TestPod p = pod(app, {{"app", app}});
+  TestPod other = pod(app + "-b", {{"app", app}});
   ASSERT_FALSE(p.ip.empty());
+  ASSERT_FALSE(other.ip.empty());
   TempDir dir;
   setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
   setenv("FAULTLINE_CRI_SOCKET", rig_.cri_socket.c_str(), 1);
@@ -386,16 +457,33 @@ TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
                "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: pod-delay}\n"
                "targets:\n  web:\n    pod: {namespace: faultline-test, labels: {app: " +
                    app +
-                   "}}\n"
+                   "}, mode: all}\n"
                    "faults:\n  - {name: slow, kind: network_delay, target: web, duration: " +
                    duration + ", params: {delay: 80ms}}\n");
     return path;
   };
   FaultlineCli cli(FAULTLINE_BIN_DIR, dir);
 
-  ASSERT_EQ(cli.run({"run", experiment("2s")}), 0) << cli.out() << cli.err();
-  EXPECT_NE(cli.out().find("(in pod faultline-test/" + app), std::string::npos) << cli.out();
+  // The plan lists both pods (mode all), each on this node with its address.
+  ASSERT_EQ(cli.run({"plan", experiment("2s")}), 0) << cli.out() << cli.err();
+  EXPECT_NE(cli.out().find("2 of 2 matching pod(s) on 1 node(s) (mode all"), std::string::npos)
+      << cli.out();
+  EXPECT_NE(cli.out().find("faultline-test/" + app + " container web " + p.ip), std::string::npos)
+      << cli.out();
+  EXPECT_NE(cli.out().find("faultline-test/" + app + "-b container web " + other.ip),
+            std::string::npos)
+      << cli.out();
+
+  auto short_run = cli.start({"run", experiment("3s")});
+  EXPECT_TRUE(wait_until(
+      [&] { return ping(p.ip, 3).median_ms >= 80.0 && ping(other.ip, 3).median_ms >= 80.0; }, 10s))
+      << "both pods are delayed, each in its own namespace";
+  ASSERT_EQ(short_run->wait(30s), 0) << read_file(dir.file("out.txt"));
+  std::string out = read_file(dir.file("out.txt"));
+  EXPECT_NE(out.find("(in pod faultline-test/" + app + " "), std::string::npos) << out;
+  EXPECT_NE(out.find("(in pod faultline-test/" + app + "-b "), std::string::npos) << out;
   EXPECT_LT(ping(p.ip, 5).median_ms, 20.0) << "the run left its delay behind";
+  EXPECT_LT(ping(other.ip, 5).median_ms, 20.0) << "the run left its delay behind";
 
   auto running = cli.start({"run", experiment("60s")});
   EXPECT_TRUE(wait_until([&] { return ping(p.ip, 3).median_ms >= 80.0; }, 15s))
@@ -404,7 +492,9 @@ TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
   running->wait(5s);
   // The delay was the dead process's own (nfqueue, fail-open): traffic flows again at once,
   // but its rules are still in the pod's namespace until the ledger is replayed.
-  auto found = runtimes_->find(pod_selector({{"app", app}}));
+  auto sel = pod_selector({{"app", app}});
+  sel.add_ids(p.id);
+  auto found = runtimes_->find(sel);
   ASSERT_TRUE(found && found->size() == 1);
   std::string netns = found->front().netns.substr(found->front().netns.rfind('/') + 1);
   PingStats open = ping(p.ip, 5);

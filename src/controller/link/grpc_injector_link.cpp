@@ -19,6 +19,8 @@ std::string command_id_of(const pb::ControllerMessage& m) {
       return m.renew().command_id();
     case pb::ControllerMessage::kListProcesses:
       return m.list_processes().command_id();
+    case pb::ControllerMessage::kListContainers:
+      return m.list_containers().command_id();
     default:
       return "";
   }

@@ -158,4 +158,18 @@ Result<std::vector<pb::TouchedProcess>> CommandLink::list_processes(
                                          ack->state().processes().end());
 }
 
+Reply<std::vector<pb::TouchedContainer>> CommandLink::start_list_containers(
+    const pb::ContainerSelector& selector) {
+  pb::ControllerMessage msg;
+  msg.mutable_list_containers()->set_command_id(new_id("c"));
+  *msg.mutable_list_containers()->mutable_selector() = selector;
+  return {send(msg), [](TimedAck answer) -> Result<std::vector<pb::TouchedContainer>> {
+            const auto& ack = answer.ack;
+            if (!ack) return ack.error();
+            if (!ack->ok()) return from_ack(*ack);
+            return std::vector<pb::TouchedContainer>(ack->state().containers().begin(),
+                                                     ack->state().containers().end());
+          }};
+}
+
 }  // namespace faultline::controller

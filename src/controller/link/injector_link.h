@@ -105,6 +105,10 @@ class InjectorLink {
   // The processes matching `selector` on the node now; empty when none match.
   virtual Result<std::vector<pb::TouchedProcess>> list_processes(
       const pb::ProcessSelector& selector) = 0;
+  // The running containers or ready pods matching `selector` on the node now (through its
+  // container runtime); empty when none match. Sent at once, answered like a command.
+  virtual Reply<std::vector<pb::TouchedContainer>> start_list_containers(
+      const pb::ContainerSelector& selector) = 0;
 };
 
 // Shared by both implementations: builds the command, sends it, and maps the ack.
@@ -119,6 +123,8 @@ class CommandLink : public InjectorLink {
   Reply<Ok> start_renew(const std::string& fault_id, Duration lease) override;
   Result<std::vector<pb::TouchedProcess>> list_processes(
       const pb::ProcessSelector& selector) override;
+  Reply<std::vector<pb::TouchedContainer>> start_list_containers(
+      const pb::ContainerSelector& selector) override;
 
  protected:
   // Delivers one command (command_id is already set) and returns without waiting for its ack.

@@ -91,6 +91,26 @@ bool matches(const InjectorInfo& info, const std::map<std::string, std::string>&
   return true;
 }
 
+// How many of `matched` a selection takes, or an error naming the target and what matched.
+Result<size_t> how_many(const Selection& s, size_t matched, const std::string& target,
+                        const std::string& what) {
+  switch (s.mode) {
+    case Selection::Mode::kOne:
+      return size_t{1};
+    case Selection::Mode::kAll:
+      return matched;
+    case Selection::Mode::kCount:
+      if (static_cast<size_t>(s.count) > matched)
+        return make_error(ErrorCode::kFailedPrecondition,
+                          fmt::format("target \"{}\": mode count {} but only {} {} match", target,
+                                      s.count, matched, what));
+      return static_cast<size_t>(s.count);
+    case Selection::Mode::kPercent:
+      return std::max<size_t>(1, static_cast<size_t>(std::ceil(s.fraction * matched)));
+  }
+  return size_t{1};
+}
+
 Result<TargetPlacement> place(const experiments::TargetSpec& t,
                               const std::vector<InjectorInfo>& injectors, uint32_t seed) {
   std::vector<std::string> matched;
@@ -116,26 +136,10 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
                       "target \"" + t.name + "\": no connected injector matches" +
                           (selector.empty() ? "" : " selector " + selector) + " (" + there + ")");
   }
-  size_t want = 1;
   const Selection& s = t.nodes.select;
-  switch (s.mode) {
-    case Selection::Mode::kOne:
-      want = 1;
-      break;
-    case Selection::Mode::kAll:
-      want = matched.size();
-      break;
-    case Selection::Mode::kCount:
-      if (static_cast<size_t>(s.count) > matched.size())
-        return make_error(ErrorCode::kFailedPrecondition,
-                          fmt::format("target \"{}\": mode count {} but only {} node(s) match",
-                                      t.name, s.count, matched.size()));
-      want = static_cast<size_t>(s.count);
-      break;
-    case Selection::Mode::kPercent:
-      want = std::max<size_t>(1, static_cast<size_t>(std::ceil(s.fraction * matched.size())));
-      break;
-  }
+  auto how = how_many(s, matched.size(), t.name, "node(s)");
+  if (!how) return how.error();
+  size_t want = *how;
   uint32_t target_seed = t.nodes.seed.value_or(seed);
   // Seeded per target, so adding a target does not change the choice for the others. The
   // hash and the shuffle are spelled out (not std::hash/std::shuffle, which differ between
@@ -154,6 +158,71 @@ Result<TargetPlacement> place(const experiments::TargetSpec& t,
   return p;
 }
 
+// The same seeded choice as for nodes, over the pods or containers every selected node has.
+Result<TargetPlacement> place_containers(const experiments::TargetSpec& t,
+                                         const std::vector<InjectorInfo>& injectors,
+                                         const std::map<std::string, NodeContainers>& answers,
+                                         uint32_t seed, std::vector<std::string>& notes) {
+  const auto& c = *t.container;
+  const std::string what = c.pod ? "pod(s)" : "container(s)";
+  std::vector<std::pair<std::string, pb::TouchedContainer>> matched;
+  std::vector<std::string> failed;
+  size_t asked = 0;
+  for (const auto& i : injectors) {
+    if (!matches(i, t.nodes.selector)) continue;
+    auto it = answers.find(i.node_name);
+    if (it == answers.end()) continue;
+    ++asked;
+    if (!it->second.error.empty()) {
+      failed.push_back(i.node_name + ": " + it->second.error);
+      continue;
+    }
+    for (const auto& found : it->second.found) matched.emplace_back(i.node_name, found);
+  }
+  auto key = [&c](const pb::TouchedContainer& x) { return c.pod ? x.pod_id() : x.id(); };
+  std::sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : key(a.second) < key(b.second);
+  });
+  if (!failed.empty() && (matched.empty() || failed.size() == asked))
+    return make_error(ErrorCode::kFailedPrecondition,
+                      fmt::format("target \"{}\": could not list {} on {}", t.name, what,
+                                  fmt::join(failed, "; ")));
+  for (const auto& f : failed)
+    notes.push_back(fmt::format("target \"{}\": node {} (left out)", t.name, f));
+  TargetPlacement p;
+  uint32_t target_seed = t.nodes.seed.value_or(seed);
+  if (matched.empty()) {
+    std::string none =
+        fmt::format("no running {} matches on any of the {} node(s) asked", what, asked);
+    if (!c.skip_if_empty)
+      return make_error(ErrorCode::kFailedPrecondition, "target \"" + t.name + "\": " + none);
+    p.why = none + " (on_empty: skip: its faults apply to nothing)";
+    return p;
+  }
+  auto want = how_many(c.select, matched.size(), t.name, what);
+  if (!want) return want.error();
+  std::mt19937 rng(target_seed ^ fnv1a(t.name));
+  std::vector<size_t> order(matched.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  std::vector<bool> chosen(matched.size(), false);
+  for (size_t i = 0; i < *want; ++i) chosen[order[i]] = true;
+  std::set<std::string> nodes;
+  for (size_t i = 0; i < matched.size(); ++i) {
+    const auto& [node, found] = matched[i];
+    if (chosen[i]) {
+      nodes.insert(node);
+      p.containers[node].push_back(found);
+    } else {
+      p.spared.push_back(node + " " + container_label(found));
+    }
+  }
+  p.nodes.assign(nodes.begin(), nodes.end());
+  p.why = fmt::format("{} of {} matching {} on {} node(s) (mode {}, seed {})", *want,
+                      matched.size(), what, asked, mode_name(c.select), target_seed);
+  return p;
+}
+
 // The backend a fault names ("auto", "netem", ...), or "" for kinds that have no choice.
 std::string backend_of(const experiments::FaultSpec& f) {
   const experiments::FaultKind* kind = experiments::find_fault_kind(f.kind);
@@ -169,8 +238,17 @@ std::string kinds_text(const std::vector<std::string>& caps) {
 
 }  // namespace
 
+std::string container_label(const pb::TouchedContainer& c) {
+  std::string label = !c.pod_name().empty() && c.runtime() == "cri"
+                          ? c.pod_namespace() + "/" + c.pod_name() +
+                                (c.name().empty() ? "" : " container " + c.name())
+                          : c.name() + " (" + c.id().substr(0, 12) + ")";
+  if (!c.ip().empty()) label += " " + c.ip();
+  return label;
+}
+
 Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<InjectorInfo>& injectors,
-                       std::optional<uint32_t> seed) {
+                       std::optional<uint32_t> seed, const ContainerInventory* containers) {
   Plan plan;
   plan.seed = seed.value_or(std::random_device{}());
   auto timeline = experiments::compute_timeline(e);
@@ -181,7 +259,12 @@ Result<Plan> make_plan(const experiments::Experiment& e, const std::vector<Injec
   for (const auto& i : injectors) by_name[i.node_name] = &i;
   for (const auto& f : e.faults) {
     if (plan.targets.count(f.target)) continue;
-    auto placed = place(*e.find_target(f.target), injectors, plan.seed);
+    const experiments::TargetSpec& t = *e.find_target(f.target);
+    auto answers =
+        containers && t.container ? containers->find(t.name) : ContainerInventory::const_iterator{};
+    auto placed = containers && t.container && answers != containers->end()
+                      ? place_containers(t, injectors, answers->second, plan.seed, plan.notes)
+                      : place(t, injectors, plan.seed);
     if (!placed) return placed.error();
     plan.targets[f.target] = *placed;
   }
@@ -252,6 +335,9 @@ std::string format_plan(const experiments::Experiment& e, const Plan& plan) {
           p.spared.size() > shown.size() ? fmt::format(" and {} more", p.spared.size() - 8) : "";
       out += fmt::format("  {:<16}    spared {}{}\n", "", fmt::join(shown, ", "), more);
     }
+    for (const auto& [node, chosen] : p.containers)
+      for (const auto& c : chosen)
+        out += fmt::format("  {:<16}    {} {}\n", "", node, container_label(c));
     if (const auto* t = e.find_target(name); t && !scope_text(*t).empty())
       out += fmt::format("  {:<16}    hits {}\n", "", scope_text(*t));
   }

@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "controller/link/injector_link.h"
+#include "controller/plan/container_inventory.h"
 #include "experiments/model.h"
 #include "experiments/timeline.h"
 
@@ -19,6 +20,8 @@ struct TargetPlacement {
   std::vector<std::string> nodes;   // chosen node names, sorted
   std::string why;                  // "1 of 3 matching nodes (mode one, seed 42)"
   std::vector<std::string> spared;  // matched the selector but not chosen, sorted
+  // Container and pod targets: node -> the chosen ones there; each gets its own fault.
+  std::map<std::string, std::vector<pb::TouchedContainer>> containers;
 };
 
 struct PlannedFault {
@@ -37,10 +40,16 @@ struct Plan {
 };
 
 // `injectors` are the nodes that can be used now. A fault whose kind a chosen node cannot do
-// fails the plan with a message naming the fault, the node and what it can do.
+// fails the plan with a message naming the fault, the node and what it can do. Container and
+// pod targets are placed on what `containers` says each node has (list_container_targets);
+// without it, on nodes as other targets are, each node's injector resolving the selector.
 Result<Plan> make_plan(const experiments::Experiment& experiment,
                        const std::vector<InjectorInfo>& injectors,
-                       std::optional<uint32_t> seed = std::nullopt);
+                       std::optional<uint32_t> seed = std::nullopt,
+                       const ContainerInventory* containers = nullptr);
+
+// "shop/checkout-0 (10.1.2.3)" or "redis (3f2a9c1b0d4e)": a chosen container as plans show it.
+std::string container_label(const pb::TouchedContainer& c);
 
 // Names the first probe, check or guardrail that reads spans from the OTLP receiver
 // ("guardrail \"x\""); "" if none does (Jaeger/Zipkin sources are polled instead).

@@ -60,7 +60,9 @@ Status FaultFanOut::apply(const std::vector<size_t>& planned) {
 Status FaultFanOut::apply_one(size_t planned_index) {
   const PlannedFault& pf = plan_.faults[planned_index];
   const auto& fault = experiment_.faults[pf.window.fault_index];
-  pb::FaultSpec wire = to_wire(fault, *experiment_.find_target(fault.target));
+  const experiments::TargetSpec& target = *experiment_.find_target(fault.target);
+  pb::FaultSpec wire = to_wire(fault, target);
+  const TargetPlacement& placement = plan_.targets.at(fault.target);
   // Every node's command is sent first and the answers read after, so nodes apply in
   // parallel and a slow node does not delay the others (nor costs a thread).
   std::vector<std::pair<ActiveFault, Reply<pb::AppliedState>>> calls;
@@ -87,13 +89,25 @@ Status FaultFanOut::apply_one(size_t planned_index) {
           {node, "could not be applied: the node is no longer connected", ErrorCode::kUnavailable});
       continue;
     }
-    ActiveFault af{new_id("f"), &fault, link, 0, {}};
     // The planned window plus one lease of slack: if the controller cannot end the fault
     // (stuck, partitioned, renewing by mistake) the injector still ends it by itself.
     Duration max_duration = pf.window.end - pf.window.start + settings_.lease;
-    auto reply =
-        af.link->start_apply(af.fault_id, run_.run_id(), wire, settings_.lease, max_duration);
-    calls.emplace_back(std::move(af), std::move(reply));
+    auto chosen = placement.containers.find(node);
+    if (chosen == placement.containers.end()) {
+      ActiveFault af{new_id("f"), &fault, link, 0, {}};
+      auto reply =
+          af.link->start_apply(af.fault_id, run_.run_id(), wire, settings_.lease, max_duration);
+      calls.emplace_back(std::move(af), std::move(reply));
+      continue;
+    }
+    // One fault per chosen pod or container: each its own namespace, ledger entry and revert.
+    for (const auto& c : chosen->second) {
+      ActiveFault af{new_id("f"), &fault, link, 0, {}};
+      pb::FaultSpec one = to_wire(fault, target, target.container->pod ? c.pod_id() : c.id());
+      auto reply =
+          af.link->start_apply(af.fault_id, run_.run_id(), one, settings_.lease, max_duration);
+      calls.emplace_back(std::move(af), std::move(reply));
+    }
   }
   for (auto& [af, reply] : calls) {
     auto result = reply.get();

@@ -1,5 +1,7 @@
 #include "controller/run/fault_translation.h"
 
+#include "controller/plan/container_inventory.h"
+
 namespace faultline::controller {
 namespace {
 
@@ -12,20 +14,6 @@ v1::NetworkScope to_wire(const std::optional<experiments::NetworkScope>& scope) 
   for (int p : scope->ports) out.add_ports(static_cast<uint32_t>(p));
   out.set_protocol(scope->protocol);
   out.set_direction(scope->direction);
-  return out;
-}
-
-v1::ContainerSelector to_wire(const experiments::ContainerSelector& c) {
-  v1::ContainerSelector out;
-  out.set_runtime(c.runtime);
-  out.set_id(c.id);
-  out.set_name(c.name);
-  out.set_image(c.image);
-  out.mutable_labels()->insert(c.labels.begin(), c.labels.end());
-  out.set_pod(c.pod);
-  out.set_pod_namespace(c.pod_namespace);
-  out.set_pod_name(c.pod_name);
-  out.mutable_pod_labels()->insert(c.pod_labels.begin(), c.pod_labels.end());
   return out;
 }
 
@@ -48,7 +36,8 @@ bool has_wire_form(const std::string& kind) {
   return field && field->containing_oneof() && experiments::find_fault_kind(kind);
 }
 
-v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::TargetSpec& target) {
+v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::TargetSpec& target,
+                      const std::string& chosen) {
   v1::FaultSpec out;
   // The target in its wire form once; each kind takes the parts it uses.
   v1::ProcessSelector selector =
@@ -56,8 +45,12 @@ v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::Ta
   v1::NetworkScope scope = to_wire(target.network);
   // Inside a container or pod: each node's injector resolves it (containers/container_pinning).
   if (target.container) {
-    *selector.mutable_container() = to_wire(*target.container);
-    *scope.mutable_container() = to_wire(*target.container);
+    *selector.mutable_container() = container_selector_to_wire(*target.container);
+    *scope.mutable_container() = container_selector_to_wire(*target.container);
+    if (!chosen.empty()) {
+      selector.mutable_container()->add_ids(chosen);
+      scope.mutable_container()->add_ids(chosen);
+    }
   }
   const experiments::FaultKind* kind = experiments::find_fault_kind(fault.kind);
   if (kind && fault.params) kind->to_wire(*fault.params, {selector, scope, target.paths}, out);

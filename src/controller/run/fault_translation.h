@@ -11,7 +11,10 @@ v1::ProcessSelector selector_to_wire(const experiments::ProcessSelector& selecto
 // Whether this build can send the kind to an injector at all.
 bool has_wire_form(const std::string& kind);
 
-// The target must be the one the fault names (the loader guarantees it exists).
-v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::TargetSpec& target);
+// The target must be the one the fault names (the loader guarantees it exists). For a
+// container or pod target, `chosen` is the id (pod sandbox id for a pod) of the one the plan
+// chose for this fault on its node; the injector then touches only it.
+v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::TargetSpec& target,
+                      const std::string& chosen = "");
 
 }  // namespace faultline::controller

@@ -29,7 +29,7 @@ struct TargetSpec;
 
 // What a kind needs its target to define besides nodes. kUnset is no answer: a kind that
 // leaves it fails the consistency test.
-enum class TargetNeeds { kUnset, kNothing, kProcess, kNetwork, kInterface, kPaths };
+enum class TargetNeeds { kUnset, kNothing, kProcess, kNetwork, kInterface, kPaths, kContainer };
 
 // What a fault of the kind holds on a node while it is applied. Two runs whose faults hold
 // the same thing on one node conflict (controller/run/scope_claims).

@@ -20,7 +20,13 @@ void check(const FaultSpec& f, const TargetSpec* t, KindProblems& problems) {
     problems.error("duration",
                    "process_pause needs a duration > 0 (how long the process stays paused)");
   const auto* p = params_as<ProcessPauseParams>(f.params);
-  if (t && p && p->method == "freezer" && (!t->process || t->process->cgroup.empty()))
+  if (t && p && p->method == "freezer" && t->container && t->process)
+    problems.error("params.method", "the freezer freezes a whole container: target \"" + t->name +
+                                        "\" narrows it to some processes (drop targets." + t->name +
+                                        ".process, or use method: signal)");
+  // A container target brings its own cgroup (the injector finds it).
+  if (t && p && p->method == "freezer" && !t->container &&
+      (!t->process || t->process->cgroup.empty()))
     problems.error("params.method", "the freezer freezes a cgroup: target \"" + t->name +
                                         "\" needs a cgroup selector (targets." + t->name +
                                         ".process.cgroup)");

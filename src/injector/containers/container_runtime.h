@@ -56,7 +56,7 @@ class ContainerRuntime {
   virtual Status ping() = 0;
   // Running containers (or ready pods) matching the selector on this node; empty when none.
   virtual Result<std::vector<ContainerTarget>> find(const pb::ContainerSelector& selector) = 0;
-  // Stops a container the way its runtime does (SIGTERM, then SIGKILL after `grace`), so the
+  // Stops a container as a crash would (SIGTERM, then SIGKILL after `grace`), so the
   // runtime's restart policy or the kubelet brings it back.
   virtual Status stop_container(const std::string& id, std::chrono::seconds grace) = 0;
   // Stops a pod sandbox and every container in it (CRI only).

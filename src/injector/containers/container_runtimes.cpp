@@ -1,5 +1,6 @@
 #include "injector/containers/container_runtimes.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -42,10 +43,22 @@ ContainerRuntimes::ContainerRuntimes(ContainerRuntimeConfig config) : config_(st
 ContainerRuntimes::ContainerRuntimes(std::vector<std::shared_ptr<ContainerRuntime>> runtimes)
     : runtimes_(std::move(runtimes)) {}
 
+namespace {
+std::mutex shared_mu;
+std::shared_ptr<ContainerRuntimes> shared_runtimes;
+}  // namespace
+
 std::shared_ptr<ContainerRuntimes> ContainerRuntimes::shared() {
-  static std::shared_ptr<ContainerRuntimes> runtimes =
-      std::make_shared<ContainerRuntimes>(ContainerRuntimeConfig::from_environment());
-  return runtimes;
+  std::lock_guard lock(shared_mu);
+  if (!shared_runtimes)
+    shared_runtimes =
+        std::make_shared<ContainerRuntimes>(ContainerRuntimeConfig::from_environment());
+  return shared_runtimes;
+}
+
+void ContainerRuntimes::set_shared(std::shared_ptr<ContainerRuntimes> runtimes) {
+  std::lock_guard lock(shared_mu);
+  shared_runtimes = std::move(runtimes);
 }
 
 Result<std::shared_ptr<ContainerRuntime>> ContainerRuntimes::runtime(const std::string& name) {
@@ -61,7 +74,28 @@ Result<std::shared_ptr<ContainerRuntime>> ContainerRuntimes::runtime(const std::
                         ")");
 }
 
+namespace {
+
+// A controller that chose among every node's matches names the chosen ones by id.
+std::vector<ContainerTarget> only_chosen(std::vector<ContainerTarget> found,
+                                         const pb::ContainerSelector& sel) {
+  if (sel.ids().empty()) return found;
+  std::erase_if(found, [&sel](const ContainerTarget& t) {
+    const std::string& id = t.pod ? t.pod_id : (t.members.empty() ? "" : t.members[0].id);
+    return std::find(sel.ids().begin(), sel.ids().end(), id) == sel.ids().end();
+  });
+  return found;
+}
+
+}  // namespace
+
 Result<std::vector<ContainerTarget>> ContainerRuntimes::find(const pb::ContainerSelector& sel) {
+  auto found = find_all(sel);
+  if (!found) return found.error();
+  return only_chosen(std::move(*found), sel);
+}
+
+Result<std::vector<ContainerTarget>> ContainerRuntimes::find_all(const pb::ContainerSelector& sel) {
   std::string want = sel.runtime().empty() ? "auto" : sel.runtime();
   if (want != "auto") {
     auto r = runtime(want);

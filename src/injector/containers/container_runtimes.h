@@ -27,19 +27,26 @@ class ContainerRuntimes {
   // For tests: runtimes made elsewhere.
   explicit ContainerRuntimes(std::vector<std::shared_ptr<ContainerRuntime>> runtimes);
 
-  // The process-wide set, configured from the environment on first use.
+  // The process-wide set: configured from the environment on first use, or what set_shared
+  // gave (the injector's flags). Backends that act through a runtime use it.
   static std::shared_ptr<ContainerRuntimes> shared();
+  static void set_shared(std::shared_ptr<ContainerRuntimes> runtimes);
 
   // Every match in the runtime(s) the selector names: "cri", "docker", or "auto" (each
-  // configured runtime that answers). A runtime that is not configured, or is down while it is
-  // the one asked for, is an error that says which socket.
+  // configured runtime that answers), narrowed to `ids` when the selector lists some. A runtime
+  // that is not configured, or is down while it is the one asked for, is an error that says which
+  // socket.
   Result<std::vector<ContainerTarget>> find(const pb::ContainerSelector& selector);
   // The runtime by name, or an error naming the missing configuration.
   Result<std::shared_ptr<ContainerRuntime>> runtime(const std::string& name);
+  // Whether any runtime is configured at all.
+  bool configured() const { return !runtimes_.empty(); }
   // "cri:/run/containerd/containerd.sock docker:-": for logs.
   std::string describe() const;
 
  private:
+  Result<std::vector<ContainerTarget>> find_all(const pb::ContainerSelector& selector);
+
   ContainerRuntimeConfig config_;
   std::vector<std::shared_ptr<ContainerRuntime>> runtimes_;
 };

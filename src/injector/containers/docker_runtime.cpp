@@ -2,6 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <thread>
+
 #include "injector/containers/unix_http.h"
 #include "injector/network/netns.h"
 
@@ -128,17 +136,39 @@ Result<std::vector<ContainerTarget>> DockerRuntime::find(const pb::ContainerSele
   return out;
 }
 
+// Not through Docker's stop or kill endpoints: Docker marks a container stopped or killed
+// through its API as stopped by a user, and its restart policy then never brings it back. A
+// crash is what this imitates, so the container's first process gets the signals itself
+// (through a pidfd, so a reused PID is never hit): SIGTERM, then SIGKILL after the grace.
 Status DockerRuntime::stop_container(const std::string& id, std::chrono::seconds grace) {
   if (!is_hex(id)) return make_error(ErrorCode::kInvalidArgument, "bad container id " + id);
-  auto r = unix_http(
-      socket_, "POST",
-      std::string(kApi) + "/containers/" + id + "/stop?t=" + std::to_string(grace.count()),
-      std::chrono::duration_cast<std::chrono::milliseconds>(grace) + kCallTimeout);
-  if (!r) return r.error();
-  // 304: already stopped.
-  if (r->status != 204 && r->status != 304)
-    return make_error(r->status == 404 ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
-                      "Docker: stop " + id + ": HTTP " + std::to_string(r->status));
+  auto inspect = get_json(socket_, std::string(kApi) + "/containers/" + id + "/json");
+  if (!inspect) return inspect.error();
+  const Json& state = (*inspect)["State"];
+  pid_t pid = state.is_object() ? state.value("Pid", 0) : 0;
+  if (pid <= 1 || !state.value("Running", false)) return Ok{};  // not running: nothing to stop
+  // The daemon's word, checked against the kernel's: the PID must be in this container's cgroup.
+  auto cg = process_cgroup(pid);
+  if (!cg || cg->find(id) == std::string::npos)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "pid " + std::to_string(pid) + " is not in container " + id.substr(0, 12));
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0)
+    return errno == ESRCH ? Status(Ok{})
+                          : Status(make_error(ErrorCode::kInternal,
+                                              std::string("pidfd_open: ") + std::strerror(errno)));
+  auto send = [fd](int sig) { return ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) == 0; };
+  auto exited = [fd] {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;  // a pidfd is readable once its process has exited
+  };
+  if (grace.count() > 0 && send(SIGTERM)) {
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (std::chrono::steady_clock::now() < deadline && !exited())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!exited()) send(SIGKILL);
+  ::close(fd);
   return Ok{};
 }
 

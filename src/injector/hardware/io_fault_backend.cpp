@@ -1,11 +1,14 @@
 #define FUSE_USE_VERSION 312
 #include "injector/hardware/io_fault_backend.h"
 
+#include <poll.h>
+
 #include "injector/backend_registry.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <fuse3/fuse.h>
+#include <fuse3/fuse_lowlevel.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -199,6 +202,12 @@ void unmount(IoFaultBackend::Mount& m) {
   ::umount2(m.path.c_str(), MNT_DETACH);
   if (m.loop.joinable()) m.loop.join();
   if (m.fs) {
+    // libfuse frees the mount point it copied only in fuse_unmount, which (unless the
+    // connection is already gone) would also lazily unmount whatever is mounted at the path
+    // now that ours is detached. Gone means POLLERR on its device fd: only then is it safe.
+    int fd = fuse_session_fd(fuse_get_session(m.fs));
+    pollfd p{fd, 0, 0};
+    if (fd >= 0 && ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) fuse_unmount(m.fs);
     fuse_destroy(m.fs);
     m.fs = nullptr;
   }

@@ -59,6 +59,10 @@ class FakeInjector {
       ack.set_command_id(m.renew().command_id());
       ack.set_fault_id(m.renew().fault_id());
       if (!held_.count(m.renew().fault_id())) return refuse(ack, "no such fault");
+    } else if (m.has_list_containers()) {
+      ack.set_command_id(m.list_containers().command_id());
+      if (!refuse_list_.empty()) return refuse(ack, refuse_list_);
+      for (const auto& c : containers_) *ack.mutable_state()->add_containers() = c;
     } else if (m.has_list_processes()) {
       ack.set_command_id(m.list_processes().command_id());
       auto* p = ack.mutable_state()->add_processes();
@@ -67,6 +71,24 @@ class FakeInjector {
       p->set_comm("worker");
     }
     return ack;
+  }
+
+  // What list_containers answers: these pods (or containers), or an error.
+  void has_pods(const std::vector<std::string>& names) {
+    std::lock_guard lock(mu_);
+    containers_.clear();
+    for (const auto& n : names) {
+      pb::TouchedContainer c;
+      c.set_runtime("cri");
+      c.set_pod_id("id-" + n);
+      c.set_pod_namespace("shop");
+      c.set_pod_name(n);
+      containers_.push_back(c);
+    }
+  }
+  void refuse_list(std::string message) {
+    std::lock_guard lock(mu_);
+    refuse_list_ = std::move(message);
   }
 
   // Every command of a kind received so far: apply, revert, renew.
@@ -97,7 +119,8 @@ class FakeInjector {
   mutable std::mutex mu_;
   std::vector<pb::ControllerMessage> received_;
   std::set<std::string> held_;  // applied and not reverted
-  std::string refuse_apply_, refuse_revert_;
+  std::string refuse_apply_, refuse_revert_, refuse_list_;
+  std::vector<pb::TouchedContainer> containers_;
   std::pair<int32_t, uint64_t> listed_{0, 0};
 };
 

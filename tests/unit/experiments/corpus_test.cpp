@@ -68,7 +68,7 @@ std::string first_problem(const LoadResult& r) {
 TEST(Corpus, EveryExampleAndValidFileValidatesAndPlans) {
   auto files = yaml_files("experiments");
   EXPECT_GE(files.size(), 7u);  // quickstart and the six examples
-  for (const char* dir : {"experiments/ci", "tests/corpus/valid"}) {
+  for (const char* dir : {"experiments/ci", "experiments/containers", "tests/corpus/valid"}) {
     auto more = yaml_files(dir);
     files.insert(files.end(), more.begin(), more.end());
   }
