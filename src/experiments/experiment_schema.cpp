@@ -165,8 +165,16 @@ SchemaPtr recovery_check() {
                                      "faults hit must be replaced by new ones."))},
                  "Passes once a process matching the target's selector runs again on each of its "
                  "nodes with a different PID or start time than the ones the faults hit.")));
+  props.push_back(opt(
+      "container_restarted",
+      object({req("target", name("A container or pod target; the containers or pods the faults "
+                                 "hit must run again."))},
+             "Passes once every container the faults hit runs again on its node: a new container "
+             "of the same name in the same pod, a higher restart count, or a new sandbox of the "
+             "same pod (what the kubelet, or Docker's restart policy, does after a crash).")));
   auto keys = probe_kind_keys();
   keys.front().push_back("process_restarted");
+  keys.front().push_back("container_restarted");
   auto s =
       object(props, "A self-healing check, polled until it passes or the deadline ends.", keys);
   s->def_name = "recovery_check";

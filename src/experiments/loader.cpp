@@ -320,6 +320,10 @@ class Extractor {
   }
 
   ProbeKind probe_kind(const YAML::Node& n) {
+    if (YAML::Node cr = n["container_restarted"]) {
+      container_refs_.push_back({cr["target"], probe_field_ + ".container_restarted.target"});
+      return ContainerRestartedSpec{str(cr, "target")};
+    }
     if (YAML::Node pr = n["process_restarted"]) {
       process_refs_.push_back({pr["target"], probe_field_ + ".process_restarted.target"});
       return ProcessRestartedSpec{str(pr, "target")};
@@ -485,6 +489,20 @@ class Extractor {
                      t->name + ".process)");
       }
     }
+    for (const auto& [at, field] : container_refs_) {
+      std::string name = at.Scalar();
+      const TargetSpec* t = e_.find_target(name);
+      if (!t) {
+        std::string near = closest_match(name, targets);
+        r_.error(at, field,
+                 "target \"" + name + "\" is not defined" +
+                     (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
+      } else if (!t->container) {
+        r_.error(at, field,
+                 "target \"" + t->name + "\" is not a container or pod (add targets." + t->name +
+                     ".pod or .container)");
+      }
+    }
     for (const auto& f : e_.faults) {
       const std::string& field = fault_fields_[f.name];
       const YAML::Node& n = fault_nodes_[f.name];
@@ -561,6 +579,7 @@ class Extractor {
   const TypedParams& typed_;
   std::string probe_field_;  // where the probe being read sits, for errors
   std::vector<std::pair<YAML::Node, std::string>> process_refs_;
+  std::vector<std::pair<YAML::Node, std::string>> container_refs_;
   std::set<std::string> fault_names_, guard_names_;
   std::map<std::string, std::string> fault_fields_;
   std::map<std::string, YAML::Node> fault_nodes_;

@@ -103,9 +103,15 @@ struct ProcessRestartedSpec {
   std::string target;
 };
 
-using ProbeKind =
-    std::variant<HttpProbeSpec, TcpProbeSpec, GrpcHealthProbeSpec, CommandProbeSpec,
-                 ProcessAliveSpec, PrometheusProbeSpec, SliCondition, ProcessRestartedSpec>;
+// Recovery only: the containers or pods the faults hit run again (a new container in the same
+// pod, a higher restart count, or a new sandbox of the same pod).
+struct ContainerRestartedSpec {
+  std::string target;
+};
+
+using ProbeKind = std::variant<HttpProbeSpec, TcpProbeSpec, GrpcHealthProbeSpec, CommandProbeSpec,
+                               ProcessAliveSpec, PrometheusProbeSpec, SliCondition,
+                               ProcessRestartedSpec, ContainerRestartedSpec>;
 
 // How the scheduler runs a probe.
 struct ProbeTiming {

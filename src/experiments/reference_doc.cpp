@@ -149,8 +149,10 @@ class Writer {
       } else {
         table("params", *params);
       }
+      // Kinds that act on a container or pod through its runtime show such a target.
       out_ += "```yaml\n- name: example-" + kind_dash(kind) + "\n  kind: " + kind +
-              "\n  target: my-target\n  duration: 30s\n";
+              "\n  target: " + (k->needs == TargetNeeds::kContainer ? "my-pod" : "my-target") +
+              "\n  duration: 30s\n";
       std::string lines;
       // Required params, one key of each exactly-one-of group, and params that carry an
       // example of their own: the smallest snippet that is valid.

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "container_rig.h"
 #include "injector/containers/container_pinning.h"
@@ -436,6 +437,39 @@ TEST_F(ContainerTargets, PodKillStopsTheSandbox) {
   EXPECT_EQ(container_state(rig_, p.container_ids["web"]), "exited");
   EXPECT_EQ(ping(p.ip, 2).received, 0) << "the pod's network went with it";
   EXPECT_TRUE(e->revert("f-pkill"));
+}
+
+// Kill → running again, measured by the run: a Docker container crashed through container_kill,
+// brought back by its restart policy, seen by a container_restarted recovery check.
+TEST_F(ContainerTargets, ARunMeasuresAKilledContainerComingBack) {
+  if (rig_.docker_socket.empty()) GTEST_SKIP() << "dockerd is not installed on this machine";
+  std::string name = unique("fl-heal");
+  auto id =
+      docker_run(rig_, name, {{"app", name}}, {"sleep", "100000"}, {"--restart", "on-failure"});
+  ASSERT_TRUE(id) << id.error().message;
+  dockers_.push_back(*id);
+  TempDir dir;
+  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
+  setenv("FAULTLINE_CRI_SOCKET", "", 1);
+  setenv("FAULTLINE_DOCKER_SOCKET", rig_.docker_socket.c_str(), 1);
+  std::string exp = dir.file("heal.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: heal}\n"
+             "targets:\n  cache: {container: {runtime: docker, name: " +
+                 name +
+                 "}}\n"
+                 "faults:\n  - {name: crash, kind: container_kill, target: cache, params: "
+                 "{grace: 0s}}\n"
+                 "recovery:\n  deadline: 20s\n  checks:\n"
+                 "    - {name: back, interval: 100ms, container_restarted: {target: cache}}\n");
+  FaultlineCli cli(FAULTLINE_BIN_DIR, dir);
+  EXPECT_EQ(cli.run({"run", exp}), 0) << cli.out() << cli.err();
+  EXPECT_NE(cli.out().find("stopped container(s) " + name), std::string::npos) << cli.out();
+  EXPECT_TRUE(std::regex_search(cli.out(), std::regex("Time to recover +[0-9]+ ms"))) << cli.out();
+  EXPECT_EQ(docker_inspect(rig_, *id, "{{.RestartCount}}"), "1");
+  unsetenv("FAULTLINE_STATE_DIR");
+  unsetenv("FAULTLINE_CRI_SOCKET");
+  unsetenv("FAULTLINE_DOCKER_SOCKET");
 }
 
 // The whole path: YAML with a pod target, the embedded controller and injector of

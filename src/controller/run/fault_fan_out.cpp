@@ -121,6 +121,8 @@ Status FaultFanOut::apply_one(size_t planned_index) {
           touched_[fault.target].insert({p.pid(), p.start_time_ticks()});
           af.pids += (af.pids.empty() ? "" : ",") + std::to_string(p.pid());
         }
+        for (const auto& c : result->containers())
+          touched_containers_[fault.target].push_back({af.link->info().node_name, c});
       }
       applied.push_back(af);
       events.push_back(std::move(ev));
@@ -283,6 +285,12 @@ Result<FaultFanOut::Held> FaultFanOut::hold_until(MonoTime until) {
 std::vector<std::string> FaultFanOut::nodes_lost() const {
   std::lock_guard lock(mu_);
   return nodes_lost_;
+}
+
+std::vector<TouchedOnNode> FaultFanOut::touched_containers(const std::string& target) const {
+  std::lock_guard lock(mu_);
+  auto it = touched_containers_.find(target);
+  return it == touched_containers_.end() ? std::vector<TouchedOnNode>{} : it->second;
 }
 
 std::set<std::pair<int32_t, uint64_t>> FaultFanOut::touched(const std::string& target) const {

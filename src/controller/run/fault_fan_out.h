@@ -19,6 +19,7 @@
 #include "controller/link/injector_registry.h"
 #include "controller/plan/planner.h"
 #include "controller/run/run_context.h"
+#include "controller/watch/container_restarted_probe.h"
 #include "experiments/model.h"
 
 namespace faultline::controller {
@@ -75,6 +76,8 @@ class FaultFanOut {
   std::vector<std::string> nodes_lost() const;
   // The processes the faults on `target` touched: (pid, start time ticks).
   std::set<std::pair<int32_t, uint64_t>> touched(const std::string& target) const;
+  // The containers and pods the faults on `target` hit, each with its node.
+  std::vector<TouchedOnNode> touched_containers(const std::string& target) const;
   size_t active_count() const;
   // Sends the fault spans still queued and stops exporting; call once no revert is to come.
   void close_spans();
@@ -102,6 +105,7 @@ class FaultFanOut {
   std::vector<std::string> nodes_lost_;                // mu_
   // Processes the faults touched, by target name (for process_restarted); mu_.
   std::map<std::string, std::set<std::pair<int32_t, uint64_t>>> touched_;
+  std::map<std::string, std::vector<TouchedOnNode>> touched_containers_;  // mu_
   struct Renewal {
     ActiveFault fault;
     Reply<Ok> reply;

@@ -12,9 +12,17 @@ namespace {
 
 std::vector<std::unique_ptr<Probe>> make_checks(const experiments::RecoverySpec& spec,
                                                 const ProbeContext& probes,
-                                                const TouchedProcesses& touched) {
+                                                const TouchedProcesses& touched,
+                                                const TouchedContainers& containers) {
   std::vector<std::unique_ptr<Probe>> checks;
   for (const auto& c : spec.checks) {
+    if (const auto* cr = std::get_if<experiments::ContainerRestartedSpec>(&c.kind)) {
+      checks.push_back(std::make_unique<ContainerRestartedProbe>(
+          c.name, probes.container_of ? probes.container_of(cr->target) : pb::ContainerSelector{},
+          probes.nodes_of(cr->target),
+          containers ? containers(cr->target) : std::vector<TouchedOnNode>{}));
+      continue;
+    }
     if (const auto* pr = std::get_if<experiments::ProcessRestartedSpec>(&c.kind)) {
       checks.push_back(std::make_unique<ProcessRestartedProbe>(
           c.name, probes.selector_of(pr->target), probes.nodes_of(pr->target),
@@ -30,8 +38,8 @@ std::vector<std::unique_ptr<Probe>> make_checks(const experiments::RecoverySpec&
 
 Result<int64_t> await_recovery(RunContext& run, const experiments::RecoverySpec& spec,
                                const ProbeContext& probes, const TouchedProcesses& touched,
-                               MonoTime window_end) {
-  std::vector<std::unique_ptr<Probe>> checks = make_checks(spec, probes, touched);
+                               MonoTime window_end, const TouchedContainers& containers) {
+  std::vector<std::unique_ptr<Probe>> checks = make_checks(spec, probes, touched, containers);
   auto since_window_end = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - window_end)
         .count();

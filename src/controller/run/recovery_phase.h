@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "controller/run/run_context.h"
+#include "controller/watch/container_restarted_probe.h"
 #include "controller/watch/probe_factory.h"
 #include "experiments/model.h"
 
@@ -19,6 +20,9 @@ namespace faultline::controller {
 // The processes the run's faults touched on a target, (pid, start time ticks): what a
 // process_restarted check expects to see replaced.
 using TouchedProcesses = std::function<std::set<std::pair<int32_t, uint64_t>>(const std::string&)>;
+// The containers and pods the run's faults hit on a target, each with its node: what a
+// container_restarted check expects to see running again.
+using TouchedContainers = std::function<std::vector<TouchedOnNode>(const std::string&)>;
 
 // Polls `spec`'s checks (each from window_end plus its initial delay) every spec.interval,
 // journaling each check's first result and changes. The time to recover in ms (from
@@ -26,7 +30,7 @@ using TouchedProcesses = std::function<std::set<std::pair<int32_t, uint64_t>>(co
 // recover within 30s"), or the run was aborted.
 Result<int64_t> await_recovery(RunContext& run, const experiments::RecoverySpec& spec,
                                const ProbeContext& probes, const TouchedProcesses& touched,
-                               MonoTime window_end);
+                               MonoTime window_end, const TouchedContainers& containers = {});
 
 // Runs the rollbacks that apply to a run ending `ending` (PASSED, FAILED, ABORTED or ERROR),
 // in order, and notes each one's result in the journal.

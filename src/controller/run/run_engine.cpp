@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/time_util.h"
+#include "controller/plan/container_inventory.h"
 #include "controller/run/fault_translation.h"
 #include "controller/run/guardrail_watch.h"
 #include "controller/run/recovery_phase.h"
@@ -97,6 +98,10 @@ ProbeContext RunEngine::probe_context() {
   ctx.selector_of = [this](const std::string& target) {
     const auto* t = experiment_.find_target(target);
     return t && t->process ? selector_to_wire(*t->process) : pb::ProcessSelector{};
+  };
+  ctx.container_of = [this](const std::string& target) {
+    const auto* t = experiment_.find_target(target);
+    return t && t->container ? container_selector_to_wire(*t->container) : pb::ContainerSelector{};
   };
   return ctx;
 }
@@ -195,7 +200,8 @@ RunEngine::Verdict RunEngine::run_phases(int64_t& ttr) {
     set_state(pb::RUN_STATE_RECOVERING);
     auto recovered = await_recovery(
         run_, *experiment_.recovery, ctx,
-        [this](const std::string& target) { return fan_out_.touched(target); }, window_end);
+        [this](const std::string& target) { return fan_out_.touched(target); }, window_end,
+        [this](const std::string& target) { return fan_out_.touched_containers(target); });
     ttr = recovered ? *recovered : -1;
     if (run_.aborted())
       return {pb::RUN_STATE_ABORTED, run_.abort_reason() + "; every fault was reverted"};

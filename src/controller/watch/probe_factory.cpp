@@ -78,9 +78,15 @@ class MeteredProbe : public Probe {
 
 // The probe kinds as the experiment YAML names them, in ProbeKind's order.
 const char* kind_name(const experiments::ProbeKind& kind) {
-  static constexpr const char* kNames[] = {
-      "http",    "tcp",        "grpc_health", "command",
-      "process", "prometheus", "traces",      "process_restarted"};
+  static constexpr const char* kNames[] = {"http",
+                                           "tcp",
+                                           "grpc_health",
+                                           "command",
+                                           "process",
+                                           "prometheus",
+                                           "traces",
+                                           "process_restarted",
+                                           "container_restarted"};
   static_assert(std::size(kNames) == std::variant_size_v<experiments::ProbeKind>);
   return kNames[kind.index()];
 }
@@ -119,9 +125,11 @@ std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeCont
           return std::make_unique<ProcessAliveProbe>(spec.name, ctx.selector_of(kind.target),
                                                      ctx.nodes_of(kind.target));
         } else {
-          // process_restarted needs what the run touched; the run engine builds it. The
-          // schema allows it only in recovery checks, so this is a bug if it is ever run.
-          return std::make_unique<FailingProbe>(spec.name, "process_restarted is a recovery check");
+          // process_restarted and container_restarted need what the run touched; the run
+          // engine builds them. The schema allows them only in recovery checks, so this is a
+          // bug if it is ever run.
+          return std::make_unique<FailingProbe>(
+              spec.name, std::string(kind_name(spec.kind)) + " is a recovery check");
         }
       },
       spec.kind);

@@ -20,6 +20,8 @@ struct ProbeContext {
   // The injectors of a target's nodes, and its process selector (for process probes).
   std::function<std::vector<std::shared_ptr<InjectorLink>>(const std::string&)> nodes_of;
   std::function<pb::ProcessSelector(const std::string&)> selector_of;
+  // A container or pod target's selector (for container_restarted).
+  std::function<pb::ContainerSelector(const std::string&)> container_of;
 };
 
 // Never null: a probe that cannot be built fails every run with the reason.

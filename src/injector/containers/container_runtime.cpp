@@ -62,7 +62,13 @@ pb::TouchedContainer ContainerTarget::touched() const {
   t.set_pod_name(pod_name);
   t.set_netns(netns);
   t.set_netns_inode(netns_inode);
-  for (const auto& m : members) t.add_cgroups(m.cgroup);
+  for (const auto& m : members) {
+    t.add_cgroups(m.cgroup);
+    auto* member = t.add_members();
+    member->set_id(m.id);
+    member->set_name(m.name);
+    member->set_restart_count(m.restart_count);
+  }
   t.set_ip(ip);
   return t;
 }

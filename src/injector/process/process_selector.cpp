@@ -20,6 +20,24 @@ std::string basename_of_argv0(const std::string& cmdline) {
   return slash == std::string::npos ? argv0 : argv0.substr(slash + 1);
 }
 
+// The selector's cmdline regex, compiled; nullopt when it has none.
+Result<std::optional<std::regex>> cmdline_regex(const pb::ProcessSelector& selector) {
+  if (selector.cmdline_regex().empty()) return std::optional<std::regex>{};
+  try {
+    return std::optional<std::regex>(std::regex(selector.cmdline_regex(), std::regex::ECMAScript));
+  } catch (const std::regex_error& e) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "bad cmdline regex /" + selector.cmdline_regex() + "/: " + e.what());
+  }
+}
+
+// Whether the process matches the selector's cmdline regex (when it has one) or its name.
+bool named(const ProcessInfo& p, const pb::ProcessSelector& selector,
+           const std::optional<std::regex>& re) {
+  if (re) return std::regex_search(p.cmdline, *re);
+  return p.comm == selector.name() || basename_of_argv0(p.cmdline) == selector.name();
+}
+
 // Why a process may not be touched, or empty if it may.
 // A container target names its processes on purpose, its init among them (killing it is how a
 // container crashes); otherwise a namespace's init is off limits, since killing it kills the
@@ -77,15 +95,8 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
                       "the container selector was not resolved before selecting processes");
   }
   if (container_target) {
-    std::optional<std::regex> re;
-    if (!selector.cmdline_regex().empty()) {
-      try {
-        re.emplace(selector.cmdline_regex(), std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "bad cmdline regex /" + selector.cmdline_regex() + "/: " + e.what());
-      }
-    }
+    auto re = cmdline_regex(selector);
+    if (!re) return re.error();
     std::vector<pid_t> pids;
     for (const auto& cg : selector.container_cgroups()) {
       auto in = cgroup_pids(cg);
@@ -97,10 +108,7 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
     for (pid_t pid : pids) {
       auto p = read_process(pid);
       if (!p || p->kernel_thread) continue;
-      if (re && !std::regex_search(p->cmdline, *re)) continue;
-      if (!selector.name().empty() && p->comm != selector.name() &&
-          basename_of_argv0(p->cmdline) != selector.name())
-        continue;
+      if ((*re || !selector.name().empty()) && !named(*p, selector, *re)) continue;
       matched.push_back(std::move(*p));
     }
   } else if (selector.pid() != 0 || !selector.pidfile().empty()) {
@@ -127,21 +135,11 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
                                                   describe(selector) + ")");
     matched.push_back(std::move(*info));
   } else if (!selector.name().empty() || !selector.cmdline_regex().empty()) {
-    std::optional<std::regex> re;
-    if (!selector.cmdline_regex().empty()) {
-      try {
-        re.emplace(selector.cmdline_regex(), std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "bad cmdline regex /" + selector.cmdline_regex() + "/: " + e.what());
-      }
-    }
+    auto re = cmdline_regex(selector);
+    if (!re) return re.error();
     for (auto& p : list_processes()) {
       if (p.kernel_thread) continue;
-      bool hit =
-          re ? std::regex_search(p.cmdline, *re)
-             : (p.comm == selector.name() || basename_of_argv0(p.cmdline) == selector.name());
-      if (hit) matched.push_back(std::move(p));
+      if (named(p, selector, *re)) matched.push_back(std::move(p));
     }
   } else if (!selector.cgroup().empty()) {
     auto pids = cgroup_pids(selector.cgroup());
