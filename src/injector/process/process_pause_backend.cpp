@@ -45,18 +45,24 @@ Result<AppliedFault> ProcessPauseBackend::freeze_cgroup(const std::string& fault
   const auto& sel = spec.process_pause().selector();
   if (sel.cgroup().empty())
     return make_error(ErrorCode::kInvalidArgument, "the freezer needs a cgroup selector");
-  // The guard rails hold for the whole cgroup: one protected member refuses it.
-  pb::ProcessSelection all;
-  all.set_mode(pb::PROCESS_MODE_ALL);
-  auto members = resolve_processes(sel, all, guard_);
-  if (!members) return members.error();
+  // The guard rails hold for the whole cgroup: one protected member refuses it. Each member is
+  // judged itself (not by counting): a cgroup whose processes come and go (a shell starting
+  // short-lived children) must not look as if it held a protected one.
   auto pids = cgroup_pids(sel.cgroup());
   if (!pids) return pids.error();
-  if (pids->size() != members->size())
-    return make_error(ErrorCode::kPermissionDenied,
-                      "refused to freeze cgroup " + sel.cgroup() +
-                          ": it holds a protected process (PID 1, the injector, or a kernel "
-                          "thread)");
+  std::vector<ProcessInfo> live;
+  for (pid_t pid : *pids) {
+    auto p = read_process(pid);
+    if (!p || p->state == 'Z') continue;  // gone, or dead and not yet reaped
+    if (std::string why = guard_reason(*p, guard_, sel.has_container()); !why.empty())
+      return make_error(ErrorCode::kPermissionDenied, "refused to freeze cgroup " + sel.cgroup() +
+                                                          ": it holds a protected process (pid " +
+                                                          std::to_string(pid) + ": " + why);
+    live.push_back(std::move(*p));
+  }
+  if (live.empty() && !sel.skip_if_empty())
+    return make_error(ErrorCode::kNotFound, "no process in cgroup " + sel.cgroup());
+  const std::vector<ProcessInfo>* members = &live;
   auto cg = find_freezable(sel.cgroup());
   if (!cg) return cg.error();
   if (Status s = freeze(*cg); !s) return s.error();

@@ -39,6 +39,8 @@ bool named(const ProcessInfo& p, const pb::ProcessSelector& selector,
 }
 
 // Why a process may not be touched, or empty if it may.
+}  // namespace
+
 // A container target names its processes on purpose, its init among them (killing it is how a
 // container crashes); otherwise a namespace's init is off limits, since killing it kills the
 // whole namespace.
@@ -53,7 +55,7 @@ std::string guard_reason(const ProcessInfo& p, const SelectorGuard& guard, bool 
   return {};
 }
 
-}  // namespace
+namespace {}  // namespace
 
 SelectorGuard SelectorGuard::for_this_process() {
   SelectorGuard g;

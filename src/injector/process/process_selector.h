@@ -28,6 +28,10 @@ Result<std::vector<ProcessInfo>> resolve_processes(const pb::ProcessSelector& se
                                                    const pb::ProcessSelection& select,
                                                    const SelectorGuard& guard);
 
+// Why the guard rails keep `p` out of reach ("" when they do not): PID 1, this injector, a
+// kernel thread, or (unless `container_target`) the init of a PID namespace.
+std::string guard_reason(const ProcessInfo& p, const SelectorGuard& guard, bool container_target);
+
 // "name=nginx", "pidfile=/run/x.pid", ... for messages.
 std::string describe(const pb::ProcessSelector& selector);
 
