@@ -475,7 +475,8 @@ class Extractor {
   void check_references() {
     std::vector<std::string> targets;
     for (const auto& t : e_.targets) targets.push_back(t.name);
-    for (const auto& [at, field] : process_refs_) {
+    // The target a probe or check names, or null after reporting it undefined.
+    auto referenced = [&](const YAML::Node& at, const std::string& field) -> const TargetSpec* {
       std::string name = at.Scalar();
       const TargetSpec* t = e_.find_target(name);
       if (!t) {
@@ -483,25 +484,22 @@ class Extractor {
         r_.error(at, field,
                  "target \"" + name + "\" is not defined" +
                      (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
-      } else if (!t->process) {
+      }
+      return t;
+    };
+    for (const auto& [at, field] : process_refs_) {
+      const TargetSpec* t = referenced(at, field);
+      if (t && !t->process)
         r_.error(at, field,
                  "target \"" + t->name + "\" has no process selector to look for (add targets." +
                      t->name + ".process)");
-      }
     }
     for (const auto& [at, field] : container_refs_) {
-      std::string name = at.Scalar();
-      const TargetSpec* t = e_.find_target(name);
-      if (!t) {
-        std::string near = closest_match(name, targets);
-        r_.error(at, field,
-                 "target \"" + name + "\" is not defined" +
-                     (near.empty() ? "" : " (did you mean \"" + near + "\"?)"));
-      } else if (!t->container) {
+      const TargetSpec* t = referenced(at, field);
+      if (t && !t->container)
         r_.error(at, field,
                  "target \"" + t->name + "\" is not a container or pod (add targets." + t->name +
                      ".pod or .container)");
-      }
     }
     for (const auto& f : e_.faults) {
       const std::string& field = fault_fields_[f.name];
