@@ -99,13 +99,25 @@ Status pin_processes(pb::ProcessSelector& sel, ContainerRuntimes& runtimes,
 }  // namespace
 
 bool names_containers(const pb::FaultSpec& spec) {
-  bool any = false;
-  pb::FaultSpec copy = spec;
-  for_each_target(copy, [&any](Message& m) {
-    if (auto* s = dynamic_cast<pb::ProcessSelector*>(&m)) any |= s->has_container();
-    if (auto* n = dynamic_cast<pb::NetworkScope*>(&m)) any |= n->has_container();
-  });
-  return any;
+  // Read-only: asked on every apply, so no copy of the spec to walk.
+  std::function<bool(const Message&)> any = [&any](const Message& msg) {
+    if (const auto* s = dynamic_cast<const pb::ProcessSelector*>(&msg)) return s->has_container();
+    if (const auto* n = dynamic_cast<const pb::NetworkScope*>(&msg)) return n->has_container();
+    const auto* desc = msg.GetDescriptor();
+    const auto* refl = msg.GetReflection();
+    for (int i = 0; i < desc->field_count(); ++i) {
+      const FieldDescriptor* f = desc->field(i);
+      if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || f->is_map()) continue;
+      if (f->is_repeated()) {
+        for (int j = 0; j < refl->FieldSize(msg, f); ++j)
+          if (any(refl->GetRepeatedMessage(msg, f, j))) return true;
+      } else if (refl->HasField(msg, f) && any(refl->GetMessage(msg, f))) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return any(spec);
 }
 
 Result<std::vector<pb::TouchedContainer>> pin_containers(pb::FaultSpec& spec,
