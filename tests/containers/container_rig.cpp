@@ -87,6 +87,12 @@ Result<std::string> create_and_start(const RigEnv& rig, const std::string& pod_i
   if (!c.argv.empty()) cfg->add_command(c.argv[0]);
   for (size_t i = 1; i < c.argv.size(); ++i) cfg->add_args(c.argv[i]);
   cfg->mutable_labels()->insert(c.labels.begin(), c.labels.end());
+  if (c.cpu_limit_millis > 0) {  // as the kubelet turns limits.cpu into a CFS quota
+    cfg->mutable_linux()->mutable_resources()->set_cpu_period(100000);
+    cfg->mutable_linux()->mutable_resources()->set_cpu_quota(c.cpu_limit_millis * 100);
+  }
+  if (c.memory_limit_bytes > 0)
+    cfg->mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(c.memory_limit_bytes);
   auto* ns = cfg->mutable_linux()->mutable_security_context()->mutable_namespace_options();
   ns->set_network(cri::POD);
   ns->set_pid(cri::CONTAINER);

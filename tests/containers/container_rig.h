@@ -3,6 +3,7 @@
 // (nothing left: pods, netns, bridge, cgroups, ip_forward), and pods made through the CRI.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct PodContainer {
   std::string name;
   std::vector<std::string> argv;
   std::map<std::string, std::string> labels;
+  int64_t cpu_limit_millis = 0;    // limits.cpu in millicores; 0: none
+  int64_t memory_limit_bytes = 0;  // limits.memory; 0: none
 };
 
 struct TestPod {

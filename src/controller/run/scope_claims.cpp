@@ -55,10 +55,11 @@ std::vector<std::string> scopes(const experiments::FaultSpec& f, const experimen
       std::string ns = t && t->network && !t->network->netns.empty() ? t->network->netns : "host";
       return {"network netns=" + ns};
     }
+    // In a container the stress is charged to (and limited by) the container's cgroup.
     case ScopeClass::kHostCpu:
-      return {"host cpu"};
+      return {t && t->container ? "cpu of " + container_scope(*t->container) : "host cpu"};
     case ScopeClass::kHostMemory:
-      return {"host memory"};
+      return {t && t->container ? "memory of " + container_scope(*t->container) : "host memory"};
     case ScopeClass::kClock:
       return {t && t->process ? "clock of " + process_scope(*t->process) : "host clock"};
     case ScopeClass::kPaths: {

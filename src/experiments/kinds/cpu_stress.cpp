@@ -7,11 +7,23 @@ namespace {
 
 using namespace schema_builders;
 
-void write(const CpuStressParams& p, const WireTarget&, v1::FaultSpec& out) {
+void write(const CpuStressParams& p, const WireTarget& t, v1::FaultSpec& out) {
   auto* m = out.mutable_cpu_stress();
+  // On a pod or container: charged to its cgroups, resolved by the injector.
+  if (t.selector.has_container())
+    *m->mutable_in_container() = kind_parts::container_only(t.selector);
   m->set_workers(static_cast<uint32_t>(p.workers));
   m->set_load(p.load);
   for (int c : p.cpus) m->add_cpus(static_cast<uint32_t>(c));
+}
+
+void check(const FaultSpec& f, const TargetSpec* t, KindProblems& problems) {
+  kind_parts::check_whole_container("cpu_stress", t, problems);
+  const auto* p = params_as<CpuStressParams>(f.params);
+  if (t && t->container && p && !p->cpus.empty())
+    problems.error("params.cpus",
+                   "cpus pins workers to the node's CPUs; on a container the "
+                   "workers run on the container's own cpuset (drop cpus)");
 }
 
 FaultKind describe() {
@@ -24,8 +36,7 @@ FaultKind describe() {
                  "Burn CPU."),
       .needs = TargetNeeds::kNothing,
       .scope = ScopeClass::kHostCpu,
-      .containers = not_on_containers("the stress would run on the node, not charged to the "
-                                      "container's cgroup (not yet supported)"),
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<CpuStressParams>();
@@ -34,6 +45,7 @@ FaultKind describe() {
             for (long long c : v.integers("cpus")) p->cpus.push_back(static_cast<int>(c));
             return p;
           },
+      .check = check,
       .to_wire = kind_parts::wire(&write),
   };
 }

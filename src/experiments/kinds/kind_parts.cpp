@@ -55,6 +55,20 @@ v1::ProcessSelection selection_to_wire(const Selection& s) {
   return out;
 }
 
+v1::ProcessSelector container_only(const v1::ProcessSelector& s) {
+  v1::ProcessSelector out;
+  *out.mutable_container() = s.container();
+  out.set_skip_if_empty(s.skip_if_empty());
+  return out;
+}
+
+void check_whole_container(const std::string& kind, const TargetSpec* t, KindProblems& problems) {
+  if (t && t->container && t->process)
+    problems.error("target", kind + " is charged to a whole container's cgroup: target \"" +
+                                 t->name + "\" narrows it to some processes (drop targets." +
+                                 t->name + ".process)");
+}
+
 Property backend_prop(std::vector<std::string> values, std::string def) {
   return opt("backend", enumeration(std::move(values),
                                     "Which injector backend applies the fault; auto picks the "

@@ -20,6 +20,12 @@ std::vector<Property> process_selection_props(std::vector<Property> own);
 Selection read_selection(const ParamValues& p);
 v1::ProcessSelection selection_to_wire(const Selection& s);
 
+// The container part of a target's selector (and its on_empty), for kinds that act on a
+// container as a whole (charged to its cgroups) rather than on chosen processes.
+v1::ProcessSelector container_only(const v1::ProcessSelector& s);
+// For those kinds: an error when the target narrows the container to some processes.
+void check_whole_container(const std::string& kind, const TargetSpec* t, KindProblems& problems);
+
 // `backend`: which injector mechanism applies the fault.
 Property backend_prop(std::vector<std::string> values, std::string def);
 // The `backend` of packet-shaping kinds (netem or the user-space nfqueue engine).

@@ -7,12 +7,19 @@ namespace {
 
 using namespace schema_builders;
 
-void write(const MemoryPressureParams& p, const WireTarget&, v1::FaultSpec& out) {
+void write(const MemoryPressureParams& p, const WireTarget& t, v1::FaultSpec& out) {
   auto* m = out.mutable_memory_pressure();
+  // On a pod or container: charged to its cgroups, resolved by the injector.
+  if (t.selector.has_container())
+    *m->mutable_in_container() = kind_parts::container_only(t.selector);
   m->set_size_bytes(p.size_bytes);
   m->set_fraction(p.fraction);
   m->set_ramp_ms(kind_parts::millis(p.ramp));
   m->set_floor(p.floor);
+}
+
+void check(const FaultSpec&, const TargetSpec* t, KindProblems& problems) {
+  kind_parts::check_whole_container("memory_pressure", t, problems);
 }
 
 FaultKind describe() {
@@ -26,8 +33,7 @@ FaultKind describe() {
                  "Allocate and hold memory.", {{"size", "percent"}}),
       .needs = TargetNeeds::kNothing,
       .scope = ScopeClass::kHostMemory,
-      .containers = not_on_containers("the memory would be held on the node, not charged to the "
-                                      "container's cgroup (not yet supported)"),
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<MemoryPressureParams>();
@@ -37,6 +43,7 @@ FaultKind describe() {
             p->floor = v.fraction("floor");
             return p;
           },
+      .check = check,
       .to_wire = kind_parts::wire(&write),
   };
 }

@@ -10,7 +10,9 @@ namespace faultline::injector {
 
 // Busy worker threads inside the injector, each at a duty cycle (busy for load × 100 ms of
 // every 100 ms), optionally pinned to CPUs. Threads of this process die with it, so a crash
-// of the injector can never leave a stress behind; revert stops and joins them.
+// of the injector can never leave a stress behind; revert stops and joins them. On a container
+// target the workers are processes in the container's cgroups (CgroupWorker), which end with
+// the injector as well.
 class CpuStressBackend : public FaultBackend {
  public:
   CpuStressBackend();
@@ -23,6 +25,8 @@ class CpuStressBackend : public FaultBackend {
 
  private:
   struct Stress;
+  Result<AppliedFault> apply_in_containers(const std::string& fault_id, const pb::FaultSpec& spec,
+                                           unsigned workers, double load);
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Stress>> running_;  // by fault id
 };

@@ -14,6 +14,7 @@
 #include "common/interruptible_thread.h"
 #include "common/log.h"
 #include "common/quantity.h"
+#include "injector/hardware/cgroup_worker.h"
 
 namespace faultline::injector {
 namespace {
@@ -42,6 +43,10 @@ struct MemoryPressureBackend::Hold {
   std::vector<std::pair<void*, size_t>> regions;
   std::atomic<uint64_t> bytes{0};
   std::unique_ptr<InterruptibleThread> ramp;
+  // On a container target: worker processes in the containers' cgroups hold the memory.
+  std::vector<std::unique_ptr<CgroupWorker>> charged;
+  std::mutex ended_mu;
+  std::string worker_ended;  // why a worker stopped holding (its container's OOM killer)
 
   ~Hold() {
     ramp.reset();  // stops and joins before the regions it grows are unmapped
@@ -60,6 +65,7 @@ struct MemoryPressureBackend::Hold {
             format_size(floor_bytes);
       return false;
     }
+    if (!charged.empty()) return grow_in_containers(chunk, why);
     void* p = mmap(nullptr, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
       why = std::string("mmap: ") + std::strerror(errno);
@@ -70,6 +76,26 @@ struct MemoryPressureBackend::Hold {
     for (uint64_t off = 0; off < chunk; off += static_cast<uint64_t>(page))
       static_cast<volatile char*>(p)[off] = 1;
     regions.emplace_back(p, chunk);
+    bytes += chunk;
+    return true;
+  }
+
+  bool oom_killed() {
+    std::lock_guard lock(ended_mu);
+    return !charged.empty() && worker_ended.find("OOM") != std::string::npos;
+  }
+
+  // Each container's worker grows by one chunk; `bytes` counts what one container holds.
+  bool grow_in_containers(uint64_t chunk, std::string& why) {
+    for (auto& w : charged) {
+      auto held = w->grow(chunk);
+      if (!held) {
+        why = held.error().message;
+        std::lock_guard lock(ended_mu);
+        worker_ended = why;
+        return false;
+      }
+    }
     bytes += chunk;
     return true;
   }
@@ -103,6 +129,28 @@ Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
                           " is available now");
   auto hold = std::make_unique<Hold>();
   Hold* h = hold.get();
+  if (m.has_in_container()) {
+    const auto& cgroups = m.in_container().container_cgroups();
+    if (cgroups.empty()) {
+      AppliedFault applied{fault_id, spec, {}};
+      applied.state.set_summary("no matching container on this node: nothing held");
+      return applied;
+    }
+    // Node floor: every container's share counts against the node's memory.
+    if (target > (mem->available - floor_bytes) / cgroups.size())
+      return make_error(ErrorCode::kFailedPrecondition,
+                        "holding " + format_size(target) + " in each of " +
+                            std::to_string(cgroups.size()) +
+                            " containers would leave less than the node's floor of " +
+                            format_size(floor_bytes) + " available");
+    for (const auto& cg : cgroups) {
+      auto where = placement_of(cg);
+      if (!where) return where.error();
+      auto w = CgroupWorker::start(*where, CgroupWorker::Job::kHold);
+      if (!w) return w.error();
+      h->charged.push_back(std::move(*w));
+    }
+  }
   uint64_t chunks = (target + kChunk - 1) / kChunk;
   auto ramp = std::chrono::milliseconds(m.ramp_ms());
   std::string why;
@@ -110,6 +158,8 @@ Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
     for (uint64_t i = 0; i < chunks; ++i) {
       uint64_t n = std::min(kChunk, target - i * kChunk);
       if (!h->grow(n, floor_bytes, why)) {
+        // In a container, its OOM killer ending the worker is the fault's effect, not a failure.
+        if (h->oom_killed()) break;
         return make_error(ErrorCode::kFailedPrecondition,
                           "memory pressure not applied (" + why + ")");
       }
@@ -133,9 +183,18 @@ Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
   }
   AppliedFault applied{fault_id, spec, {}};
   applied.state.set_achieved_bytes(h->bytes);
-  applied.state.set_summary(ramp.count() ? "ramping to " + format_size(target) + " over " +
-                                               std::to_string(ramp.count()) + "ms"
-                                         : "holding " + format_size(h->bytes.load()));
+  std::string where = h->charged.empty() ? ""
+                                         : " in each of " + std::to_string(h->charged.size()) +
+                                               " container cgroup(s)";
+  std::string what = ramp.count() ? "ramping to " + format_size(target) + " over " +
+                                        std::to_string(ramp.count()) + "ms"
+                                  : "holding " + format_size(h->bytes.load());
+  // Read under the lock: a ramp thread may be writing it.
+  if (h->oom_killed()) {
+    std::lock_guard lock(h->ended_mu);
+    what = "held " + format_size(h->bytes.load()) + " until " + h->worker_ended;
+  }
+  applied.state.set_summary(what + where);
   {
     std::lock_guard lock(mu_);
     holds_[fault_id] = std::move(hold);
@@ -146,8 +205,16 @@ Result<AppliedFault> MemoryPressureBackend::apply(const std::string& fault_id,
 }
 
 std::string MemoryPressureBackend::achieved(const AppliedFault& fault) {
-  uint64_t held = held_bytes(fault.fault_id);
-  return fmt::format("held {:.1f} MiB", static_cast<double>(held) / (1024.0 * 1024.0));
+  std::lock_guard lock(mu_);
+  auto it = holds_.find(fault.fault_id);
+  if (it == holds_.end()) return "";
+  Hold& h = *it->second;
+  std::string out =
+      fmt::format("held {:.1f} MiB", static_cast<double>(h.bytes.load()) / (1024.0 * 1024.0));
+  if (!h.charged.empty()) out += " per container";
+  std::lock_guard ended_lock(h.ended_mu);
+  if (!h.worker_ended.empty()) out += "; stopped: " + h.worker_ended;
+  return out;
 }
 
 Status MemoryPressureBackend::revert(const AppliedFault& fault) {
@@ -173,7 +240,12 @@ namespace {
 BackendRegistration describe() {
   return {.kind = "memory_pressure",
           .make = [](BackendContext&) { return std::make_unique<MemoryPressureBackend>(); },
-          .reach = [](const pb::FaultSpec&) { return FaultReach{.node_wide = true}; }};
+          .reach =
+              [](const pb::FaultSpec& spec) {
+                if (spec.memory_pressure().has_in_container())
+                  return FaultReach{.processes = {{spec.memory_pressure().in_container(), ""}}};
+                return FaultReach{.node_wide = true};
+              }};
 }
 
 }  // namespace
