@@ -15,14 +15,34 @@ SchemaPtr number(std::string doc) {
   return make(Type::kNumber, std::move(doc));
 }
 
+SchemaPtr pod_target_doc() {
+  return name(
+      "Instead of a fixed host: a container or pod target; the probe runs against "
+      "each of its running pods (or containers), at the pod's own address, and passes "
+      "when every one passes.");
+}
+SchemaPtr pod_port_doc() {
+  return integer("With target: the port to reach on each pod.", 1, 65535);
+}
+
 SchemaPtr http_probe() {
   return object(
       {
-          req("url",
+          opt("url",
               [] {
                 auto s = str("http:// or https:// URL to request.", "http://127.0.0.1:8080/health");
                 s->pattern = "https?://.+";
                 s->pattern_doc = "must start with http:// or https://";
+                return s;
+              }()),
+          opt("target", pod_target_doc()),
+          opt("port", pod_port_doc()),
+          opt("path",
+              [] {
+                auto s = str("With target: the path requested from each pod.", "/health");
+                s->default_text = "/";
+                s->pattern = "/.*";
+                s->pattern_doc = "must start with /";
                 return s;
               }()),
           opt("method",
@@ -50,7 +70,9 @@ SchemaPtr http_probe() {
           opt("ca_file", str("PEM file of the CA that signs the server's certificate (https).")),
           opt("timeout", duration("Give up after this long.", "2s", true, 3600)),
       },
-      "Request a URL and check the status, body and latency.");
+      "Request a URL (or, with target and port, every pod of a target) and check the status, "
+      "body and latency.",
+      {{"url", "target"}});
 }
 
 SchemaPtr address(std::string doc) {
@@ -96,8 +118,11 @@ SchemaPtr sli_condition(std::string doc) {
 std::vector<Property> probe_kind_props() {
   return {
       opt("http", http_probe()),
-      opt("tcp", object({req("address", address("host:port to connect to."))},
-                        "Passes when a TCP connection opens within the timeout.")),
+      opt("tcp", object({opt("address", address("host:port to connect to.")),
+                         opt("target", pod_target_doc()), opt("port", pod_port_doc())},
+                        "Passes when a TCP connection opens within the timeout (to every pod of "
+                        "a target, with target and port).",
+                        {{"address", "target"}})),
       opt("grpc_health",
           object({req("address", address("host:port of the gRPC server.")),
                   opt("service", str("Service name to ask about; empty asks about the server.")),

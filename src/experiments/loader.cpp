@@ -253,9 +253,28 @@ class Extractor {
     return std::strtod(s.c_str(), nullptr);
   }
 
+  // `target` and `port` instead of a fixed host: every pod of a container or pod target.
+  std::optional<PodEndpoint> pod_endpoint(const YAML::Node& n, const std::string& field) {
+    if (!n["target"]) {
+      if (n["port"]) r_.error(n["port"], field + ".port", "port goes with target (a pod target)");
+      if (n["path"]) r_.error(n["path"], field + ".path", "path goes with target; put it in url");
+      return std::nullopt;
+    }
+    PodEndpoint e;
+    e.target = str(n, "target");
+    e.port = static_cast<int>(num(n, "port", 0));
+    e.path = str(n, "path", "/");
+    if (!n["port"])
+      r_.error(n["target"], field + ".port",
+               "a probe of target \"" + e.target + "\"'s pods needs the port to reach them on");
+    container_refs_.push_back({n["target"], field + ".target"});
+    return e;
+  }
+
   HttpProbeSpec http_probe(const YAML::Node& http, const std::string& field) {
     HttpProbeSpec h;
     h.url = str(http, "url");
+    h.pods = pod_endpoint(http, field);
     h.method = str(http, "method", "GET");
     h.headers = smap(http, "headers");
     h.body = str(http, "body");
@@ -284,7 +303,7 @@ class Extractor {
     }
     if (http["max_latency"]) h.max_latency = dur(http, "max_latency");
     h.ca_file = str(http, "ca_file");
-    if (!h.url.starts_with("http://") && !h.url.starts_with("https://"))
+    if (!h.pods && !h.url.starts_with("http://") && !h.url.starts_with("https://"))
       r_.error(http["url"], field + ".url",
                "\"" + h.url + "\" must start with http:// or https://");
     return h;
@@ -328,7 +347,8 @@ class Extractor {
       process_refs_.push_back({pr["target"], probe_field_ + ".process_restarted.target"});
       return ProcessRestartedSpec{str(pr, "target")};
     }
-    if (YAML::Node t = n["tcp"]) return TcpProbeSpec{str(t, "address")};
+    if (YAML::Node t = n["tcp"])
+      return TcpProbeSpec{str(t, "address"), pod_endpoint(t, probe_field_ + ".tcp")};
     if (YAML::Node g = n["grpc_health"])
       return GrpcHealthProbeSpec{str(g, "address"), str(g, "service"), str(g, "ca_file")};
     if (YAML::Node c = n["command"]) {
@@ -467,8 +487,14 @@ class Extractor {
     a.on = strings(n, "on");
     if (YAML::Node c = n["command"])
       a.action = CommandAction{strings(c, "run"), dur(c, "timeout", 30s)};
-    else
-      a.action = http_probe(n["http"], "rollbacks[" + std::to_string(i) + "].http");
+    else {
+      std::string field = "rollbacks[" + std::to_string(i) + "].http";
+      HttpProbeSpec h = http_probe(n["http"], field);
+      if (h.pods)
+        r_.error(n["http"]["target"], field + ".target",
+                 "a rollback requests one URL (url), not every pod of a target");
+      a.action = std::move(h);
+    }
     return a;
   }
 

@@ -35,8 +35,17 @@ struct ValueCheck {
   std::optional<double> min, max;
 };
 
+// An http or tcp probe addressed to every running pod (or container) of a target, at its own
+// address, instead of a fixed host.
+struct PodEndpoint {
+  std::string target;
+  int port = 0;
+  std::string path = "/";  // http only
+};
+
 struct HttpProbeSpec {
-  std::string url;
+  std::string url;  // empty when `pods` is set
+  std::optional<PodEndpoint> pods;
   std::string method = "GET";
   std::map<std::string, std::string> headers;
   std::string body;
@@ -51,7 +60,8 @@ struct HttpProbeSpec {
 };
 
 struct TcpProbeSpec {
-  std::string address;  // host:port
+  std::string address;  // host:port; empty when `pods` is set
+  std::optional<PodEndpoint> pods;
 };
 
 struct GrpcHealthProbeSpec {

@@ -166,7 +166,7 @@ Result<TargetPlacement> place_containers(const experiments::TargetSpec& t,
   const auto& c = *t.container;
   const std::string what = c.pod ? "pod(s)" : "container(s)";
   std::vector<std::pair<std::string, pb::TouchedContainer>> matched;
-  std::vector<std::string> failed;
+  std::vector<std::string> failed, searched;
   size_t asked = 0;
   for (const auto& i : injectors) {
     if (!matches(i, t.nodes.selector)) continue;
@@ -178,6 +178,7 @@ Result<TargetPlacement> place_containers(const experiments::TargetSpec& t,
       continue;
     }
     for (const auto& found : it->second.found) matched.emplace_back(i.node_name, found);
+    searched.push_back(i.node_name);
   }
   auto key = [&c](const pb::TouchedContainer& x) { return c.pod ? x.pod_id() : x.id(); };
   std::sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
@@ -190,6 +191,7 @@ Result<TargetPlacement> place_containers(const experiments::TargetSpec& t,
   for (const auto& f : failed)
     notes.push_back(fmt::format("target \"{}\": node {} (left out)", t.name, f));
   TargetPlacement p;
+  p.searched = searched;
   uint32_t target_seed = t.nodes.seed.value_or(seed);
   if (matched.empty()) {
     std::string none =

@@ -22,6 +22,8 @@ struct TargetPlacement {
   std::vector<std::string> spared;  // matched the selector but not chosen, sorted
   // Container and pod targets: node -> the chosen ones there; each gets its own fault.
   std::map<std::string, std::vector<pb::TouchedContainer>> containers;
+  // Container and pod targets: every node whose containers were listed (chosen or not).
+  std::vector<std::string> searched;
 };
 
 struct PlannedFault {

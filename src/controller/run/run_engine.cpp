@@ -103,6 +103,12 @@ ProbeContext RunEngine::probe_context() {
     const auto* t = experiment_.find_target(target);
     return t && t->container ? container_selector_to_wire(*t->container) : pb::ContainerSelector{};
   };
+  ctx.pod_nodes_of = [this](const std::string& target) {
+    std::vector<std::shared_ptr<InjectorLink>> links;
+    for (const auto& node : plan_.targets[target].searched)
+      if (auto link = registry_.find(node)) links.push_back(link);
+    return links;
+  };
   return ctx;
 }
 

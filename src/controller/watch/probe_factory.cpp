@@ -8,6 +8,7 @@
 #include "controller/watch/command_probe.h"
 #include "controller/watch/grpc_health_probe.h"
 #include "controller/watch/http_probe.h"
+#include "controller/watch/pod_endpoints_probe.h"
 #include "controller/watch/process_alive_probe.h"
 #include "controller/watch/prometheus_probe.h"
 #include "controller/watch/tcp_probe.h"
@@ -91,6 +92,17 @@ const char* kind_name(const experiments::ProbeKind& kind) {
   return kNames[kind.index()];
 }
 
+// The probe once per pod of the target, at each pod's address.
+std::unique_ptr<Probe> per_pod(const std::string& name, const experiments::PodEndpoint& pods,
+                               const ProbeContext& ctx, PodEndpointsProbe::MakeOne make) {
+  if (!ctx.pod_nodes_of || !ctx.container_of)
+    return std::make_unique<FailingProbe>(
+        name, "no injectors to ask for the pods of target \"" + pods.target + "\"");
+  return std::make_unique<PodEndpointsProbe>(name, pods.target, pods.port,
+                                             ctx.container_of(pods.target),
+                                             ctx.pod_nodes_of(pods.target), std::move(make));
+}
+
 std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeContext& ctx) {
   Duration timeout = spec.timing.timeout;
   return std::visit(
@@ -99,8 +111,21 @@ std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeCont
         if constexpr (std::is_same_v<T, experiments::HttpProbeSpec>) {
           experiments::HttpProbeSpec h = kind;
           h.timeout = timeout;
+          if (h.pods)
+            return per_pod(spec.name, *h.pods, ctx, [name = spec.name, h](const std::string& at) {
+              experiments::HttpProbeSpec one = h;
+              one.url = "http://" + at + h.pods->path;
+              return std::make_unique<HttpProbe>(name, std::move(one));
+            });
           return std::make_unique<HttpProbe>(spec.name, std::move(h));
         } else if constexpr (std::is_same_v<T, experiments::TcpProbeSpec>) {
+          if (kind.pods)
+            return per_pod(spec.name, *kind.pods, ctx,
+                           [name = spec.name, kind, timeout](const std::string& at) {
+                             experiments::TcpProbeSpec one = kind;
+                             one.address = at;
+                             return std::make_unique<TcpProbe>(name, std::move(one), timeout);
+                           });
           return std::make_unique<TcpProbe>(spec.name, kind, timeout);
         } else if constexpr (std::is_same_v<T, experiments::GrpcHealthProbeSpec>) {
           return std::make_unique<GrpcHealthProbe>(spec.name, kind, timeout);

@@ -20,8 +20,11 @@ struct ProbeContext {
   // The injectors of a target's nodes, and its process selector (for process probes).
   std::function<std::vector<std::shared_ptr<InjectorLink>>(const std::string&)> nodes_of;
   std::function<pb::ProcessSelector(const std::string&)> selector_of;
-  // A container or pod target's selector (for container_restarted).
+  // A container or pod target's selector (for container_restarted and pod-addressed probes).
   std::function<pb::ContainerSelector(const std::string&)> container_of;
+  // The injectors of every node whose pods were searched for a container or pod target (not
+  // only the nodes of the chosen ones): a probe of "each pod" asks them all.
+  std::function<std::vector<std::shared_ptr<InjectorLink>>(const std::string&)> pod_nodes_of;
 };
 
 // Never null: a probe that cannot be built fails every run with the reason.
