@@ -56,7 +56,8 @@ std::string uuid4() {
 
 cri::PodSandboxConfig sandbox_config(const RigEnv& rig, const std::string& name,
                                      const std::string& uid,
-                                     const std::map<std::string, std::string>& labels) {
+                                     const std::map<std::string, std::string>& labels,
+                                     bool host_namespaces = false) {
   cri::PodSandboxConfig cfg;
   auto* md = cfg.mutable_metadata();
   md->set_name(name);
@@ -67,9 +68,10 @@ cri::PodSandboxConfig sandbox_config(const RigEnv& rig, const std::string& name,
   auto* linux = cfg.mutable_linux();
   linux->set_cgroup_parent(rig.cgroup_parent + "/pod" + uid);
   auto* ns = linux->mutable_security_context()->mutable_namespace_options();
-  ns->set_network(cri::POD);
-  ns->set_pid(cri::CONTAINER);
+  ns->set_network(host_namespaces ? cri::NODE : cri::POD);
+  ns->set_pid(host_namespaces ? cri::NODE : cri::CONTAINER);
   ns->set_ipc(cri::POD);
+  if (host_namespaces) cfg.clear_hostname();
   return cfg;
 }
 
@@ -83,7 +85,26 @@ Result<std::string> create_and_start(const RigEnv& rig, const std::string& pod_i
   auto* cfg = req.mutable_config();
   cfg->mutable_metadata()->set_name(c.name);
   cfg->mutable_metadata()->set_attempt(attempt);
-  cfg->mutable_image()->set_image(rig.busybox_image);
+  cfg->mutable_image()->set_image(c.image.empty() ? rig.busybox_image : c.image);
+  for (const auto& m : c.mounts) {
+    auto* mount = cfg->add_mounts();
+    mount->set_host_path(m.host_path);
+    mount->set_container_path(m.container_path);
+    mount->set_readonly(m.readonly);
+    if (m.host_to_container) mount->set_propagation(cri::PROPAGATION_HOST_TO_CONTAINER);
+  }
+  for (const auto& [k, v] : c.env) {
+    auto* e = cfg->add_envs();
+    e->set_key(k);
+    e->set_value(v);
+  }
+  auto* sc = cfg->mutable_linux()->mutable_security_context();
+  for (const auto& cap : c.add_capabilities) sc->mutable_capabilities()->add_add_capabilities(cap);
+  for (const auto& cap : c.drop_capabilities)
+    sc->mutable_capabilities()->add_drop_capabilities(cap);
+  sc->set_readonly_rootfs(c.readonly_rootfs);
+  if (c.seccomp_runtime_default)
+    sc->mutable_seccomp()->set_profile_type(cri::SecurityProfile::RuntimeDefault);
   if (!c.argv.empty()) cfg->add_command(c.argv[0]);
   for (size_t i = 1; i < c.argv.size(); ++i) cfg->add_args(c.argv[i]);
   cfg->mutable_labels()->insert(c.labels.begin(), c.labels.end());
@@ -94,8 +115,9 @@ Result<std::string> create_and_start(const RigEnv& rig, const std::string& pod_i
   if (c.memory_limit_bytes > 0)
     cfg->mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(c.memory_limit_bytes);
   auto* ns = cfg->mutable_linux()->mutable_security_context()->mutable_namespace_options();
-  ns->set_network(cri::POD);
-  ns->set_pid(cri::CONTAINER);
+  bool host = sandbox.linux().security_context().namespace_options().network() == cri::NODE;
+  ns->set_network(host ? cri::NODE : cri::POD);
+  ns->set_pid(host ? cri::NODE : cri::CONTAINER);
   ns->set_ipc(cri::POD);
   cri::CreateContainerResponse created;
   grpc::Status st = s->CreateContainer(ctx().get(), req, &created);
@@ -162,12 +184,12 @@ std::string container_rig_down() {
 
 Result<TestPod> run_pod(const RigEnv& rig, const std::string& name,
                         const std::map<std::string, std::string>& labels,
-                        const std::vector<PodContainer>& containers) {
+                        const std::vector<PodContainer>& containers, bool host_namespaces) {
   auto s = stub(rig);
   TestPod pod;
   pod.uid = uuid4();
   cri::RunPodSandboxRequest req;
-  *req.mutable_config() = sandbox_config(rig, name, pod.uid, labels);
+  *req.mutable_config() = sandbox_config(rig, name, pod.uid, labels, host_namespaces);
   cri::RunPodSandboxResponse resp;
   grpc::Status st = s->RunPodSandbox(ctx(60).get(), req, &resp);
   if (!st.ok()) return make_error(ErrorCode::kUnavailable, "RunPodSandbox: " + st.error_message());

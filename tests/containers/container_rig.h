@@ -32,6 +32,18 @@ struct PodContainer {
   std::map<std::string, std::string> labels;
   int64_t cpu_limit_millis = 0;    // limits.cpu in millicores; 0: none
   int64_t memory_limit_bytes = 0;  // limits.memory; 0: none
+  // What a DaemonSet's pod spec gives its container (the injector-from-image test).
+  std::string image;  // "": the rig's busybox
+  struct Mount {
+    std::string host_path, container_path;
+    bool readonly = false;
+    bool host_to_container = false;  // mountPropagation: HostToContainer
+  };
+  std::vector<Mount> mounts;
+  std::vector<std::string> add_capabilities, drop_capabilities;
+  bool readonly_rootfs = false;
+  bool seccomp_runtime_default = false;
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 struct TestPod {
@@ -43,9 +55,10 @@ struct TestPod {
 
 // A pod through the CRI, as the kubelet makes one (own PID namespace per container, network
 // shared with the pod), in namespace faultline-test.
+// `host_namespaces`: hostNetwork and hostPID (the node's network and PID namespaces).
 Result<TestPod> run_pod(const RigEnv& rig, const std::string& name,
                         const std::map<std::string, std::string>& labels,
-                        const std::vector<PodContainer>& containers);
+                        const std::vector<PodContainer>& containers, bool host_namespaces = false);
 // Stops and removes it (its containers too). Idempotent.
 void remove_pod(const RigEnv& rig, const std::string& pod_id);
 // What the kubelet does when a container dies: a new container of the same name in the same
