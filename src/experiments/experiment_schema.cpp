@@ -348,7 +348,9 @@ SchemaPtr build_experiment() {
                       opt("direction", enumeration({"egress", "ingress", "both"},
                                                    "Which direction is hit.", "egress"))},
                      "Which traffic on the node.")),
-          opt("paths", list(str("Path.", "/var/lib/app"), "Paths for disk and I/O faults.")),
+          opt("paths", list(str("Path.", "/var/lib/app"),
+                            "Paths for disk and I/O faults (on a pod or container target: "
+                            "inside its filesystem).")),
       },
       "A named selection: which nodes, and what on them.");
 

@@ -3,6 +3,7 @@
 // the cgroup files the kernel keeps; nothing of it outlives a revert or a kill -9.
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +25,15 @@ uint64_t read_number(const std::string& path, const std::string& key = "") {
   while (in >> k >> v)
     if (k == key) return v;
   return 0;
+}
+
+namespace fs = std::filesystem;
+
+std::vector<pid_t> cgroup_pids_of(const std::string& cgroup) {
+  std::ifstream in("/sys/fs/cgroup/freezer" + cgroup + "/cgroup.procs");
+  std::vector<pid_t> out;
+  for (pid_t p; in >> p;) out.push_back(p);
+  return out;
 }
 
 std::vector<pid_t> procs_in(const std::string& dir) {
@@ -123,6 +133,44 @@ TEST_F(ContainerStress, MemoryHeldInAContainerCountsAgainstItsLimitAndMeetsItsOo
   EXPECT_EQ(container_state(rig_, p.container_ids["web"]), "running")
       << "the OOM killer took the container's own process, not the worker";
   ASSERT_TRUE(e->revert("f-oom"));
+}
+
+TEST_F(ContainerStress, DiskFillWritesInsideTheContainerAndSymlinksCannotLeadOut) {
+  std::string app = unique("disk");
+  // The container plants a link to / in its own filesystem, as a hostile one could.
+  PodContainer c{"web", {"sh", "-c", "ln -s / /tmp/escape && exec sleep 100000"}, {}};
+  TestPod p = pod(app, {{"app", app}}, {c});
+  ASSERT_FALSE(p.id.empty());
+  std::string cg = cgroup_of(app);
+  ASSERT_FALSE(cg.empty());
+  auto pids = cgroup_pids_of(cg);
+  ASSERT_FALSE(pids.empty());
+  std::string root = "/proc/" + std::to_string(pids.front()) + "/root";
+  ASSERT_TRUE(wait_until([&] { return fs::is_symlink(root + "/tmp/escape"); }, 5s));
+
+  pb::FaultSpec spec;
+  auto* d = spec.mutable_disk_fill();
+  d->set_path("/tmp/escape/etc");  // inside the container: its own /etc, not the node's
+  d->set_size_bytes(16ull << 20);
+  d->set_reserve_bytes(1ull << 20);
+  *d->mutable_in_container() = in_pod(app);
+  auto e = engine();
+  auto applied = e->apply("f-df", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_NE(applied->summary().find("in the container's filesystem"), std::string::npos)
+      << applied->summary();
+  EXPECT_FALSE(fs::exists("/etc/.faultline-fill-f-df")) << "the fill escaped to the node's /etc";
+  std::error_code ec;
+  EXPECT_GE(fs::file_size(root + "/etc/.faultline-fill-f-df", ec), 16ull << 20)
+      << "no fill in the container's own /etc";
+  ASSERT_TRUE(e->revert("f-df"));
+  EXPECT_FALSE(fs::exists(root + "/etc/.faultline-fill-f-df")) << "the fill outlived the revert";
+
+  // Reverting after the pod is gone touches nothing and succeeds.
+  applied = e->apply("f-df2", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  remove_pod(rig_, p.id);
+  EXPECT_TRUE(e->revert("f-df2"));
 }
 
 TEST_F(ContainerStress, AStressInAPodEndsWithAKilledInjector) {

@@ -65,7 +65,9 @@ std::vector<std::string> scopes(const experiments::FaultSpec& f, const experimen
     case ScopeClass::kPaths: {
       std::vector<std::string> out;
       if (t)
-        for (const auto& p : t->paths) out.push_back("path " + p);
+        for (const auto& p : t->paths)
+          out.push_back("path " + p +
+                        (t->container ? " in " + container_scope(*t->container) : ""));
       if (!out.empty()) return out;
       break;
     }

@@ -13,6 +13,13 @@ void write(const DiskFillParams& p, const WireTarget& t, v1::FaultSpec& out) {
   m->set_size_bytes(p.size_bytes);
   m->set_fraction(p.fraction);
   m->set_reserve_bytes(p.reserve_bytes);
+  // On a pod or container: the path is inside it, resolved by the injector.
+  if (t.selector.has_container())
+    *m->mutable_in_container() = kind_parts::container_only(t.selector);
+}
+
+void check(const FaultSpec&, const TargetSpec* t, KindProblems& problems) {
+  kind_parts::check_whole_container("disk_fill", t, problems);
 }
 
 FaultKind describe() {
@@ -25,8 +32,7 @@ FaultKind describe() {
                  "Fill the filesystem holding the target path.", {{"size", "percent"}}),
       .needs = TargetNeeds::kPaths,
       .scope = ScopeClass::kPaths,
-      .containers = not_on_containers(
-          "paths are the node's; the container's own filesystem is not reached yet"),
+      .containers = works_on_containers(),
       .read =
           [](const ParamValues& v, KindProblems&) {
             auto p = std::make_shared<DiskFillParams>();
@@ -35,6 +41,7 @@ FaultKind describe() {
             p->reserve_bytes = v.bytes("reserve");
             return p;
           },
+      .check = check,
       .to_wire = kind_parts::wire(&write),
   };
 }
