@@ -119,7 +119,7 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id,
   const pb::FaultSpec& spec = pinned_spec;  // from here on, only the pinned form
   // First of all: a forbidden fault leaves no trace, not even a ledger intent.
   if (policy) {
-    if (Status s = policy->check(spec); !s) {
+    if (Status s = policy->check(spec, containers); !s) {
       spdlog::warn("fault refused by policy fault_id={} kind={} policy={} error=\"{}\"", fault_id,
                    fault_kind_name(spec), policy->source(), s.error().message);
       return s.error();

@@ -12,6 +12,7 @@
 #include "injector/containers/container_runtimes.h"
 #include "injector/fault_engine.h"
 #include "injector/network/netns.h"
+#include "injector/policy/injector_policy.h"
 #include "support/child_process.h"
 #include "support/faultline_cli.h"
 #include "support/two_hosts.h"
@@ -456,6 +457,42 @@ TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
   unsetenv("FAULTLINE_STATE_DIR");
   unsetenv("FAULTLINE_CRI_SOCKET");
   unsetenv("FAULTLINE_DOCKER_SOCKET");
+}
+
+}  // namespace
+}  // namespace faultline::testing
+
+namespace faultline::testing {
+namespace {
+
+TEST_F(ContainerTargets, TheInjectorPolicyJudgesPodsByWhatTheyResolvedTo) {
+  std::string app = unique("policy");
+  TestPod allowed = pod(app + "-in", {{"app", app}, {"tier", "in"}, {"chaos", "allowed"}});
+  TestPod other = pod(app + "-out", {{"app", app}, {"tier", "out"}});
+  ASSERT_FALSE(allowed.ip.empty());
+  ASSERT_FALSE(other.ip.empty());
+  auto policy = injector::InjectorPolicy::parse(
+      "allow:\n  kinds: [network_delay]\n  containers:\n"
+      "    - {namespace: faultline-test, labels: {chaos: allowed}}\n",
+      "policy.yaml");
+  ASSERT_TRUE(policy) << policy.error().message;
+  auto e = engine();
+  e->set_policy(std::make_shared<injector::InjectorPolicy>(std::move(*policy)));
+
+  auto refused =
+      e->apply("f-out", delay_in(pod_selector({{"app", app}, {"tier", "out"}}), 50), 30s);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message.find("would touch pod faultline-test/" + app +
+                                         "-out container web, which no containers rule allows"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_LT(ping(other.ip, 3).median_ms, 20.0) << "a refused fault left something";
+
+  auto applied = e->apply("f-in", delay_in(pod_selector({{"app", app}, {"tier", "in"}}), 50), 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_GE(ping(allowed.ip, 3).median_ms, 50.0);
+  ASSERT_TRUE(e->revert("f-in"));
 }
 
 }  // namespace

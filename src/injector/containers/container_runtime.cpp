@@ -70,6 +70,10 @@ pb::TouchedContainer ContainerTarget::touched() const {
     member->set_restart_count(m.restart_count);
   }
   t.set_ip(ip);
+  if (pod) t.mutable_labels()->insert(pod_labels.begin(), pod_labels.end());
+  if (!pod && !members.empty())
+    t.mutable_labels()->insert(members[0].labels.begin(), members[0].labels.end());
+  if (members.size() == 1) t.set_image(members[0].image);
   return t;
 }
 

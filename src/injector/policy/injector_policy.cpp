@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "injector/backend_registry.h"
+#include "injector/containers/container_runtime.h"
 #include "injector/fault_kind_name.h"
 #include "injector/network/netns.h"
 #include "injector/network/rtnl.h"
@@ -105,14 +106,66 @@ std::string ProcessRule::describe() const {
   return join(parts, " ");
 }
 
-Status InjectorPolicy::check(const pb::FaultSpec& spec) const {
-  std::string why = refusal(spec);
+bool ContainerRule::matches(const pb::TouchedContainer& c) const {
+  auto match = [](const std::string& pattern, const std::string& value) {
+    return pattern.empty() || glob(pattern, value);
+  };
+  if (!runtime.empty() && runtime != c.runtime()) return false;
+  if (!match(namespace_, c.pod_namespace()) || !match(pod, c.pod_name()) ||
+      !match(image, c.image()))
+    return false;
+  if (!name.empty()) {
+    // Every container of it the fault reaches must have an allowed name.
+    if (c.members().empty()) return glob(name, c.name());
+    for (const auto& m : c.members())
+      if (!glob(name, m.name())) return false;
+  }
+  for (const auto& [k, v] : labels) {
+    auto it = c.labels().find(k);
+    if (it == c.labels().end() || it->second != v) return false;
+  }
+  return true;
+}
+
+std::string ContainerRule::describe() const {
+  std::vector<std::string> parts;
+  if (!runtime.empty()) parts.push_back("runtime=" + runtime);
+  if (!namespace_.empty()) parts.push_back("namespace=" + namespace_);
+  if (!pod.empty()) parts.push_back("pod=" + pod);
+  if (!name.empty()) parts.push_back("name=" + name);
+  if (!image.empty()) parts.push_back("image=" + image);
+  for (const auto& [k, v] : labels) parts.push_back("label " + k + "=" + v);
+  return join(parts, " ");
+}
+
+Status InjectorPolicy::check(const pb::FaultSpec& spec,
+                             const std::vector<pb::TouchedContainer>& containers) const {
+  std::string why = refusal(spec, containers);
   if (why.empty()) return Ok{};
   return make_error(ErrorCode::kPermissionDenied,
                     "refused by injector policy (" + source_ + "): " + why);
 }
 
-std::string InjectorPolicy::refusal(const pb::FaultSpec& spec) const {
+std::string InjectorPolicy::check_containers(
+    const std::string& kind, const std::vector<pb::TouchedContainer>& containers) const {
+  if (!containers_ || containers_->empty())
+    return kind +
+           " touches containers or pods, and the policy allows none (no "
+           "allow.containers)";
+  std::vector<std::string> rules;
+  for (const auto& r : *containers_) rules.push_back(r.describe());
+  for (const auto& c : containers) {
+    bool ok = std::any_of(containers_->begin(), containers_->end(),
+                          [&](const ContainerRule& r) { return r.matches(c); });
+    if (!ok)
+      return kind + " would touch " + describe_touched(c) +
+             ", which no containers rule allows (rules: " + join(rules, "; ") + ")";
+  }
+  return "";
+}
+
+std::string InjectorPolicy::refusal(const pb::FaultSpec& spec,
+                                    const std::vector<pb::TouchedContainer>& containers) const {
   std::string kind = fault_kind_name(spec);
   if (kind.empty()) return "the fault names no kind";
   if (std::find(kinds_.begin(), kinds_.end(), kind) == kinds_.end())
@@ -123,11 +176,17 @@ std::string InjectorPolicy::refusal(const pb::FaultSpec& spec) const {
   FaultReach reach = backend && backend->reach ? backend->reach(spec) : FaultReach{};
   if (reach.empty() && !reach.node_wide)
     return "kind " + kind + " has no policy rules in this injector build";
+  if (!containers.empty())
+    if (std::string why = check_containers(kind, containers); !why.empty()) return why;
+  // What is inside an allowed container (its processes, namespace, files) is allowed with it;
+  // a selector that names a container but matched none on this node touches nothing.
   for (const auto& p : reach.processes)
-    if (std::string why = check_processes(kind, p.selector, p.chosen_later); !why.empty())
-      return why;
+    if (!p.selector.has_container())
+      if (std::string why = check_processes(kind, p.selector, p.chosen_later); !why.empty())
+        return why;
   for (const auto& scope : reach.networks)
-    if (std::string why = check_network(kind, scope); !why.empty()) return why;
+    if (!scope.has_container())
+      if (std::string why = check_network(kind, scope); !why.empty()) return why;
   for (const auto& path : reach.paths)
     if (std::string why = check_path(kind, path); !why.empty()) return why;
   return "";  // node-wide kinds (cpu, memory): the kind is the whole rule
@@ -234,10 +293,14 @@ std::string InjectorPolicy::summary() const {
   std::vector<std::string> rules;
   if (processes_)
     for (const auto& r : *processes_) rules.push_back(r.describe());
+  std::vector<std::string> container_rules;
+  if (containers_)
+    for (const auto& r : *containers_) container_rules.push_back(r.describe());
   return "kinds=" + join(kinds_, ",") + " interfaces=" + list(interfaces_) +
          " network_namespaces=" + list(network_namespaces_) + " processes=\"" +
-         (processes_ ? join(rules, "; ") : "-") + "\" paths=" + list(paths_) +
-         " max_duration=" + (max_duration_ ? format_duration(*max_duration_) : "-");
+         (processes_ ? join(rules, "; ") : "-") + "\" paths=" + list(paths_) + " containers=\"" +
+         (containers_ ? join(container_rules, "; ") : "-") +
+         "\" max_duration=" + (max_duration_ ? format_duration(*max_duration_) : "-");
 }
 
 }  // namespace faultline::injector

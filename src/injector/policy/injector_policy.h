@@ -12,13 +12,20 @@
 //       - cmdline: "^/usr/bin/python3 app.py"   # regex, matched from the start
 //       - cgroup: "/system.slice/app.service*"  # glob on the cgroup path
 //     paths: ["/var/tmp/chaos/*", "/data"]   # disk_fill / io_fault: the path or a parent
+//     containers:                            # pod: and container: targets: every one touched
+//       - namespace: "shop-*"                #   must match a rule. Globs on the pod's
+//         labels: {chaos: allowed}           #   namespace, pod, container name, image; the
+//       - {runtime: docker, name: "redis-*"} #   labels (pod's, or Docker container's) all match
 //     max_duration: 10m                      # caps every fault's hard maximum
 //
 // Fields of one processes rule must all match (AND); rules are alternatives (OR). A section
 // that is absent allows nothing of its sort: with no `interfaces`, no network fault passes.
+// A container that a containers rule allows is the whole rule for what is inside it (its
+// processes, network namespace and files); the other sections judge the node's own.
 // Unknown keys are errors, so a typo never silently widens (or narrows) the policy.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <regex>
 #include <string>
@@ -42,6 +49,18 @@ struct ProcessRule {
   std::string describe() const;
 };
 
+struct ContainerRule {
+  std::string runtime;     // "cri" or "docker"; "" = any
+  std::string namespace_;  // glob on the pod's Kubernetes namespace
+  std::string pod;         // glob on the pod's name
+  std::string name;        // glob on the container's name (every chosen container of a pod)
+  std::string image;       // glob on the image reference
+  std::map<std::string, std::string> labels;  // all must match
+
+  bool matches(const pb::TouchedContainer& c) const;
+  std::string describe() const;
+};
+
 class InjectorPolicy {
  public:
   // Errors read "FILE:LINE:COL: field: what is wrong (expected ...)".
@@ -52,7 +71,9 @@ class InjectorPolicy {
   // Ok, or kPermissionDenied: "refused by injector policy (FILE): <rule that refused>".
   // Looks at the live system (processes a selector matches, the default route's interface),
   // so call it right before applying.
-  Status check(const pb::FaultSpec& spec) const;
+  // `containers`: what the fault's pod and container selectors resolved to on this node.
+  Status check(const pb::FaultSpec& spec,
+               const std::vector<pb::TouchedContainer>& containers = {}) const;
 
   // The hard maximum a fault gets: `requested`, capped at max_duration when one is set.
   Duration cap(Duration requested) const;
@@ -67,7 +88,10 @@ class InjectorPolicy {
   InjectorPolicy() = default;
 
   // Each returns why the fault is refused, or "".
-  std::string refusal(const pb::FaultSpec& spec) const;
+  std::string refusal(const pb::FaultSpec& spec,
+                      const std::vector<pb::TouchedContainer>& containers) const;
+  std::string check_containers(const std::string& kind,
+                               const std::vector<pb::TouchedContainer>& containers) const;
   // `chosen_later` says why the fault picks targets after this check ("" when it does not).
   std::string check_processes(const std::string& kind, const pb::ProcessSelector& selector,
                               const std::string& chosen_later) const;
@@ -80,6 +104,7 @@ class InjectorPolicy {
   std::optional<std::vector<std::string>> network_namespaces_;
   std::optional<std::vector<ProcessRule>> processes_;
   std::optional<std::vector<std::string>> paths_;
+  std::optional<std::vector<ContainerRule>> containers_;
   std::optional<Duration> max_duration_;
 
   friend class PolicyParser;

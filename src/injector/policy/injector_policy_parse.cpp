@@ -18,8 +18,11 @@ namespace faultline::injector {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"allow"};
-const std::vector<std::string> kAllowKeys = {"kinds",     "interfaces", "network_namespaces",
-                                             "processes", "paths",      "max_duration"};
+const std::vector<std::string> kAllowKeys = {"kinds",       "interfaces", "network_namespaces",
+                                             "processes",   "paths",      "containers",
+                                             "max_duration"};
+const std::vector<std::string> kContainerRuleKeys = {"runtime", "namespace", "pod",
+                                                     "name",    "image",     "labels"};
 const std::vector<std::string> kRuleKeys = {"name", "cmdline", "cgroup"};
 
 std::string join(const std::vector<std::string>& items) {
@@ -117,6 +120,7 @@ class PolicyParser {
                   });
     if (auto n = allow["paths"]) p.paths_ = paths(n);
     if (auto n = allow["processes"]) p.processes_ = processes(n);
+    if (auto n = allow["containers"]) p.containers_ = containers(n);
     if (auto n = allow["max_duration"]) p.max_duration_ = duration(n, "allow.max_duration");
     return p;
   }
@@ -214,6 +218,54 @@ class PolicyParser {
                  "an ECMAScript regular expression");
           }
         }
+      }
+      rules.push_back(std::move(r));
+    }
+    return rules;
+  }
+
+  std::vector<ContainerRule> containers(const YAML::Node& list) {
+    const std::string expected =
+        "a list of rules with runtime, namespace, pod, name, image and/or labels";
+    if (!list.IsSequence())
+      fail(list, "allow.containers", std::string("is ") + type_name(list), expected);
+    std::vector<ContainerRule> rules;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node& item = list[i];
+      std::string field = "allow.containers[" + std::to_string(i) + "]";
+      if (!item.IsMap() || item.size() == 0)
+        fail(item, field, item.IsMap() ? "names nothing" : std::string("is ") + type_name(item),
+             "a map with at least one of " + join(kContainerRuleKeys));
+      check_keys(item, field + ".", kContainerRuleKeys);
+      ContainerRule r;
+      for (const auto& kv : item) {
+        std::string key = kv.first.Scalar(), f = field + "." + key;
+        if (key == "labels") {
+          if (!kv.second.IsMap() || kv.second.size() == 0)
+            fail(kv.second, f, std::string("is ") + type_name(kv.second),
+                 "a map of label names to values");
+          for (const auto& l : kv.second) {
+            if (!l.second.IsScalar())
+              fail(l.second, f + "." + l.first.Scalar(), std::string("is ") + type_name(l.second),
+                   "a label value");
+            r.labels[l.first.Scalar()] = l.second.Scalar();
+          }
+          continue;
+        }
+        if (!kv.second.IsScalar() || kv.second.Scalar().empty())
+          fail(kv.second, f,
+               kv.second.IsScalar() ? "is empty" : std::string("is ") + type_name(kv.second),
+               key == "runtime" ? "cri or docker" : "a name or glob");
+        const std::string& v = kv.second.Scalar();
+        if (key == "runtime") {
+          if (v != "cri" && v != "docker")
+            fail(kv.second, f, "\"" + v + "\" is not a runtime", "cri or docker");
+          r.runtime = v;
+        }
+        if (key == "namespace") r.namespace_ = v;
+        if (key == "pod") r.pod = v;
+        if (key == "name") r.name = v;
+        if (key == "image") r.image = v;
       }
       rules.push_back(std::move(r));
     }

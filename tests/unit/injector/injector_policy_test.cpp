@@ -26,8 +26,9 @@ InjectorPolicy policy(const std::string& yaml) {
 }
 
 // The message of a refusal, or "" when the fault is allowed.
-std::string refusal(const InjectorPolicy& p, const pb::FaultSpec& spec) {
-  Status s = p.check(spec);
+std::string refusal(const InjectorPolicy& p, const pb::FaultSpec& spec,
+                    const std::vector<pb::TouchedContainer>& containers = {}) {
+  Status s = p.check(spec, containers);
   if (s) return "";
   EXPECT_EQ(s.error().code, ErrorCode::kPermissionDenied);
   return s.error().message;
@@ -68,7 +69,7 @@ TEST(InjectorPolicyParse, AGoodFileLoads) {
             "kinds=process_kill,network_delay,cpu_stress interfaces=eth0,veth* "
             "network_namespaces=self,/run/netns/lab-* processes=\"name=demo-*; "
             "cmdline=^/usr/bin/python3 app.py cgroup=/system.slice/app.service*\" "
-            "paths=/var/tmp/chaos/*,/data max_duration=10m");
+            "paths=/var/tmp/chaos/*,/data containers=\"-\" max_duration=10m");
 }
 
 TEST(InjectorPolicyParse, TheShippedExampleLoads) {
@@ -100,7 +101,8 @@ TEST(InjectorPolicyParse, EachBadFileNamesLineColumnFieldAndWhatWasExpected) {
   std::string kinds;
   for (const auto& k : all_fault_kinds()) kinds += (kinds.empty() ? "" : ", ") + k;
   const std::string allow_keys =
-      "one of kinds, interfaces, network_namespaces, processes, paths, max_duration";
+      "one of kinds, interfaces, network_namespaces, processes, paths, containers, "
+      "max_duration";
   struct Case {
     const char* what;
     std::string yaml;
@@ -115,7 +117,7 @@ TEST(InjectorPolicyParse, EachBadFileNamesLineColumnFieldAndWhatWasExpected) {
        "p.yaml:1:1: alow: unknown key, did you mean \"allow\"? (expected allow)"},
       {"allow is a list", "allow:\n  - kinds\n",
        "p.yaml:2:3: allow: is a list (expected a map with kinds, interfaces, network_namespaces, "
-       "processes, paths, max_duration)"},
+       "processes, paths, containers, max_duration)"},
       {"misspelt allow key", "allow:\n  kinds: []\n  interface: [eth0]\n",
        "p.yaml:3:3: allow.interface: unknown key, did you mean \"interfaces\"? (expected " +
            allow_keys + ")"},
@@ -466,6 +468,95 @@ TEST(InjectorPolicy, WithoutPathsNoFileFaultPasses) {
   EXPECT_EQ(refusal(p, fill("/tmp")),
             "refused by injector policy (p.yaml): disk_fill touches files, and the policy allows "
             "no paths (no allow.paths)");
+}
+
+}  // namespace
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+// A delay into a pod's namespace, as the fault engine judges it: the selector pinned, with
+// what it resolved to on the node.
+pb::FaultSpec delay_in_pod() {
+  pb::FaultSpec spec;
+  auto* scope = spec.mutable_network_delay()->mutable_scope();
+  scope->mutable_container()->set_pod(true);
+  scope->set_netns("/var/run/netns/cni-1234");
+  spec.mutable_network_delay()->set_delay_us(1000);
+  return spec;
+}
+
+pb::TouchedContainer touched_pod(const std::string& ns, const std::string& name,
+                                 std::map<std::string, std::string> labels,
+                                 std::vector<std::string> containers) {
+  pb::TouchedContainer t;
+  t.set_runtime("cri");
+  t.set_pod_namespace(ns);
+  t.set_pod_name(name);
+  t.mutable_labels()->insert(labels.begin(), labels.end());
+  for (const auto& c : containers) t.add_members()->set_name(c);
+  return t;
+}
+
+TEST(InjectorPolicyContainers, WithoutAContainersSectionNoPodIsTouched) {
+  auto p = policy(
+      "allow:\n  kinds: [network_delay]\n  interfaces: [\"*\"]\n"
+      "  network_namespaces: [\"/run/netns/*\"]\n");
+  EXPECT_NE(refusal(p, delay_in_pod(), {touched_pod("shop", "web-1", {}, {"web"})})
+                .find("touches containers or pods, and the policy allows none (no "
+                      "allow.containers)"),
+            std::string::npos);
+}
+
+TEST(InjectorPolicyContainers, EveryTouchedPodMustMatchARule) {
+  auto p = policy(
+      "allow:\n  kinds: [network_delay]\n  containers:\n"
+      "    - {namespace: \"shop*\", labels: {chaos: allowed}}\n"
+      "    - {runtime: docker, name: \"redis-*\"}\n");
+  auto ok = touched_pod("shop-eu", "web-1", {{"chaos", "allowed"}, {"app", "web"}}, {"web"});
+  auto other_ns = touched_pod("payments", "pay-1", {{"chaos", "allowed"}}, {"pay"});
+  auto no_label = touched_pod("shop", "web-2", {{"app", "web"}}, {"web"});
+  // The pod's namespace and interfaces are the pod's: the containers rule is the whole rule.
+  EXPECT_EQ(refusal(p, delay_in_pod(), {ok}), "");
+  EXPECT_NE(refusal(p, delay_in_pod(), {ok, other_ns}).find("would touch pod payments/pay-1"),
+            std::string::npos)
+      << refusal(p, delay_in_pod(), {ok, other_ns});
+  EXPECT_NE(refusal(p, delay_in_pod(), {no_label})
+                .find("no containers rule allows (rules: "
+                      "namespace=shop* label chaos=allowed; "
+                      "runtime=docker name=redis-*)"),
+            std::string::npos)
+      << refusal(p, delay_in_pod(), {no_label});
+  pb::TouchedContainer redis;
+  redis.set_runtime("docker");
+  redis.set_name("redis-cache");
+  redis.add_members()->set_name("redis-cache");
+  EXPECT_EQ(refusal(p, delay_in_pod(), {redis}), "");
+  redis.set_runtime("cri");
+  EXPECT_NE(refusal(p, delay_in_pod(), {redis}), "") << "runtime is part of the rule";
+}
+
+TEST(InjectorPolicyContainers, ANameRuleCoversEveryContainerTheFaultReaches) {
+  auto p = policy("allow:\n  kinds: [network_delay]\n  containers:\n    - name: web\n");
+  EXPECT_EQ(refusal(p, delay_in_pod(), {touched_pod("shop", "w", {}, {"web"})}), "");
+  EXPECT_NE(refusal(p, delay_in_pod(), {touched_pod("shop", "w", {}, {"web", "sidecar"})}), "");
+}
+
+TEST(InjectorPolicyContainers, BadRulesNameTheirLine) {
+  EXPECT_EQ(
+      parse_error("allow:\n  kinds: [network_delay]\n  containers:\n    - runtime: podman\n"),
+      "p.yaml:4:16: allow.containers[0].runtime: \"podman\" is not a runtime (expected cri or "
+      "docker)");
+  EXPECT_EQ(parse_error("allow:\n  kinds: [network_delay]\n  containers:\n    - labels: [a]\n"),
+            "p.yaml:4:15: allow.containers[0].labels: is a list (expected a map of label names to "
+            "values)");
+  EXPECT_EQ(parse_error("allow:\n  kinds: [network_delay]\n  containers:\n    - nmespace: x\n"),
+            "p.yaml:4:7: allow.containers[0].nmespace: unknown key, did you mean \"namespace\"? "
+            "(expected one of runtime, namespace, pod, name, image, labels)");
+  EXPECT_EQ(parse_error("allow:\n  kinds: [network_delay]\n  containers: {}\n"),
+            "p.yaml:3:15: allow.containers: is a map (expected a list of rules with runtime, "
+            "namespace, pod, name, image and/or labels)");
 }
 
 }  // namespace
