@@ -497,3 +497,61 @@ TEST_F(ContainerTargets, TheInjectorPolicyJudgesPodsByWhatTheyResolvedTo) {
 
 }  // namespace
 }  // namespace faultline::testing
+
+namespace faultline::testing {
+namespace {
+
+// Loss over 2,000 packets, a partition and the pod's interface down, each measured from the
+// host against the pod's address and each taken back.
+TEST_F(ContainerTargets, LossPartitionAndInterfaceDownInAPodAreMeasuredFromTheHost) {
+  std::string app = unique("net");
+  TestPod p = pod(app, {{"app", app}});
+  ASSERT_FALSE(p.ip.empty());
+  auto sel = pod_selector({{"app", app}});
+  auto e = engine();
+  auto scope_of = [&](pb::NetworkScope* scope) {
+    *scope->mutable_container() = sel;
+    scope->set_direction("egress");
+    scope->set_protocol("all");
+  };
+
+  pb::FaultSpec loss;
+  scope_of(loss.mutable_network_loss()->mutable_scope());
+  loss.mutable_network_loss()->set_fraction(0.3);
+  loss.mutable_network_loss()->set_model("random");
+  loss.mutable_network_loss()->set_backend("auto");
+  auto applied = e->apply("f-loss", loss, 60s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  std::string out;
+  run_capture("ping -n -q -c 2000 -i 0.002 -W 1 " + p.ip, &out);
+  PingStats lossy = parse_ping(out);
+  double lost = 1.0 - lossy.received / 2000.0;
+  EXPECT_GT(lost, 0.24) << out;
+  EXPECT_LT(lost, 0.36) << out;
+  ASSERT_TRUE(e->revert("f-loss"));
+  run_capture("ping -n -q -c 500 -i 0.002 -W 1 " + p.ip, &out);
+  EXPECT_EQ(parse_ping(out).received, 500) << "loss outlived its revert: " << out;
+
+  pb::FaultSpec cut;
+  scope_of(cut.mutable_network_partition()->mutable_scope());
+  cut.mutable_network_partition()->set_direction("both");
+  applied = e->apply("f-cut", cut, 60s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_NE(run_capture("curl -s -m 1 http://" + p.ip + ":8080/", &out), 0)
+      << "a partitioned pod answered: " << out;
+  ASSERT_TRUE(e->revert("f-cut"));
+  EXPECT_EQ(run_capture("curl -s -m 3 http://" + p.ip + ":8080/", &out), 0) << out;
+
+  pb::FaultSpec down;
+  *down.mutable_interface_down()->mutable_scope()->mutable_container() = sel;
+  down.mutable_interface_down()->mutable_scope()->set_interface("eth0");  // the pod's own
+  applied = e->apply("f-down", down, 60s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ(ping(p.ip, 3).received, 0) << "the pod's interface is still up";
+  ASSERT_TRUE(e->revert("f-down"));
+  EXPECT_TRUE(wait_until([&] { return ping(p.ip, 2).received == 2; }, 5s))
+      << "the pod's interface did not come back";
+}
+
+}  // namespace
+}  // namespace faultline::testing
