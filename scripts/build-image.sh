@@ -3,7 +3,7 @@
 # libraries: no base image, nothing downloaded. The result is a docker-archive (the
 # `docker save` format), loadable with `ctr -n k8s.io images import` and `docker load`.
 # One image holds faultline, faultline-injector and faultline-controller (the manifests pick
-# the command), plus what the injector runs: nsenter and iptables (legacy and nft).
+# the command), plus what the injector runs: iptables (legacy and nft).
 #
 # usage: scripts/build-image.sh [--build DIR] [--tag NAME:TAG] [--out FILE]
 #   --build  the CMake build directory with src/faultline*  [build]
@@ -76,8 +76,7 @@ for b in faultline faultline-injector faultline-controller; do
   done
 done
 
-# What the injector runs: nsenter (rules inside a pod's namespace) and iptables.
-put_elf "$(command -v nsenter)"
+# What the injector runs: iptables (its children enter a pod's namespace themselves).
 for multi in /usr/sbin/xtables-legacy-multi /usr/sbin/xtables-nft-multi; do
   [ -x "$multi" ] && put_elf "$multi"
 done

@@ -34,7 +34,8 @@ void wait_for_exit(pid_t pid, std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout) {
+Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout,
+                                   int netns_fd) {
   if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "empty command");
   std::string exe = find_executable(argv[0]);
   if (exe.empty()) return make_error(ErrorCode::kNotFound, "command not found: " + argv[0]);
@@ -43,7 +44,7 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duratio
   try {
     bp::ipstream pipe;
     bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > pipe, bp::std_in < bp::null,
-                    with_default_signal_mask());
+                    with_default_signal_mask(false, netns_fd));
     std::string collected;
     std::thread reader([&] {
       std::string line;

@@ -16,6 +16,10 @@ struct CommandOutcome {
 };
 
 // argv[0] is a path, or a name looked up in PATH. Fails only when it cannot start.
-Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout);
+// `netns_fd` (an open network namespace): the program runs inside it. The child enters it
+// between fork and exec, so this process's threads stay where they are and no nsenter
+// process is needed in between.
+Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout,
+                                   int netns_fd = -1);
 
 }  // namespace faultline

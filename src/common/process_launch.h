@@ -4,6 +4,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 
@@ -18,13 +19,17 @@ namespace faultline {
 std::string find_executable(const std::string& name);
 
 // Pass to boost::process::child. With `term_with_parent`, the child gets SIGTERM when the
-// thread that started it dies (even by kill -9), so it cannot outlive a wrapper.
-inline auto with_default_signal_mask(bool term_with_parent = false) {
-  return boost::process::extend::on_exec_setup = [term_with_parent](auto&) {
+// thread that started it dies (even by kill -9), so it cannot outlive a wrapper. With
+// `netns_fd` (an open network namespace), the child enters it before exec; if it cannot, the
+// start fails with the reason (boost::process::process_error).
+inline auto with_default_signal_mask(bool term_with_parent = false, int netns_fd = -1) {
+  return boost::process::extend::on_exec_setup = [term_with_parent, netns_fd](auto& exec) {
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, nullptr);
     if (term_with_parent) prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
+      exec.set_error(std::error_code(errno, std::system_category()), "setns");
   };
 }
 
