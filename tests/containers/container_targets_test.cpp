@@ -555,3 +555,41 @@ TEST_F(ContainerTargets, LossPartitionAndInterfaceDownInAPodAreMeasuredFromTheHo
 
 }  // namespace
 }  // namespace faultline::testing
+
+namespace faultline::testing {
+namespace {
+
+// A Docker container (found through the Docker Engine API) gets the delay in its own network
+// namespace: seen from inside it (`docker exec ... ping`), and gone after the revert. The
+// rig's dockerd has no bridge, so the container's loopback is what there is to measure.
+TEST_F(ContainerTargets, DelayInADockerContainerIsSeenFromInsideIt) {
+  if (rig_.docker_socket.empty()) GTEST_SKIP() << "dockerd is not installed on this machine";
+  std::string name = unique("fl-docker-net");
+  auto id = docker_run(rig_, name, {{"app", name}}, {"sleep", "100000"});
+  ASSERT_TRUE(id) << id.error().message;
+  dockers_.push_back(*id);
+  auto ping_inside = [&] {
+    std::string out;
+    run_capture(
+        "docker -H unix://" + rig_.docker_socket + " exec " + *id + " ping -c 5 -i 0.2 127.0.0.1",
+        &out);
+    return parse_ping(out);
+  };
+  ASSERT_LT(ping_inside().median_ms, 10.0);
+
+  pb::ContainerSelector sel;
+  sel.set_runtime("docker");
+  sel.set_name(name);
+  auto e = engine();
+  pb::FaultSpec spec = delay_in(sel, 40);
+  spec.mutable_network_delay()->mutable_scope()->set_interface("lo");  // its only one
+  auto applied = e->apply("f-docker-delay", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_NE(applied->summary().find("container " + name), std::string::npos) << applied->summary();
+  EXPECT_GE(ping_inside().median_ms, 40.0) << "no delay inside the Docker container";
+  ASSERT_TRUE(e->revert("f-docker-delay"));
+  EXPECT_LT(ping_inside().median_ms, 10.0) << "the delay outlived its revert";
+}
+
+}  // namespace
+}  // namespace faultline::testing
