@@ -33,6 +33,25 @@ inline std::string unique(const std::string& base) {
   return base + "-" + std::to_string(getpid()) + "-" + std::to_string(++n);
 }
 
+// The environment a `faultline` CLI (an embedded run) reads, for one test: its state
+// directory and the runtimes' sockets; put back when the test ends, failed or not.
+class CliEnvironment {
+ public:
+  CliEnvironment(const std::string& state_dir, const std::string& cri_socket,
+                 const std::string& docker_socket) {
+    setenv("FAULTLINE_STATE_DIR", state_dir.c_str(), 1);
+    setenv("FAULTLINE_CRI_SOCKET", cri_socket.c_str(), 1);
+    setenv("FAULTLINE_DOCKER_SOCKET", docker_socket.c_str(), 1);
+  }
+  ~CliEnvironment() {
+    for (const char* name :
+         {"FAULTLINE_STATE_DIR", "FAULTLINE_CRI_SOCKET", "FAULTLINE_DOCKER_SOCKET"})
+      unsetenv(name);
+  }
+  CliEnvironment(const CliEnvironment&) = delete;
+  CliEnvironment& operator=(const CliEnvironment&) = delete;
+};
+
 class ContainerTargets : public ::testing::Test {
  protected:
   void SetUp() override {

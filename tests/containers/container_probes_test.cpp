@@ -14,9 +14,7 @@ TEST_F(ContainerTargets, ProbesReachEveryPodOfATargetAtItsOwnAddress) {
   ASSERT_FALSE(a.ip.empty());
   ASSERT_FALSE(b.ip.empty());
   TempDir dir;
-  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
-  setenv("FAULTLINE_CRI_SOCKET", rig_.cri_socket.c_str(), 1);
-  setenv("FAULTLINE_DOCKER_SOCKET", "", 1);
+  CliEnvironment env(dir.path(), rig_.cri_socket, "");
   auto experiment = [&](int port) {
     std::string path = dir.file("probe-" + std::to_string(port) + ".yaml");
     write_file(path,
@@ -46,9 +44,6 @@ TEST_F(ContainerTargets, ProbesReachEveryPodOfATargetAtItsOwnAddress) {
   EXPECT_NE(all.find("0/2 pod(s) ok"), std::string::npos) << all;
   EXPECT_NE(all.find("faultline-test/" + app + "-a (" + a.ip + ":9)"), std::string::npos) << all;
   EXPECT_NE(all.find("faultline-test/" + app + "-b (" + b.ip + ":9)"), std::string::npos) << all;
-  unsetenv("FAULTLINE_STATE_DIR");
-  unsetenv("FAULTLINE_CRI_SOCKET");
-  unsetenv("FAULTLINE_DOCKER_SOCKET");
 }
 
 }  // namespace

@@ -36,6 +36,19 @@ std::vector<pid_t> cgroup_pids_of(const std::string& cgroup) {
   return out;
 }
 
+pid_t parent_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  auto close = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  char state;
+  pid_t ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
+}
+
 std::vector<pid_t> procs_in(const std::string& dir) {
   std::ifstream in(dir + "/cgroup.procs");
   std::vector<pid_t> out;
@@ -133,6 +146,20 @@ TEST_F(ContainerStress, MemoryHeldInAContainerCountsAgainstItsLimitAndMeetsItsOo
   EXPECT_EQ(container_state(rig_, p.container_ids["web"]), "running")
       << "the OOM killer took the container's own process, not the worker";
   ASSERT_TRUE(e->revert("f-oom"));
+
+  // A worker killed between two steps of a ramp (its container stopped, say): the next step
+  // finds it gone and the ramp stops; the injector (here, this process) lives on.
+  m->set_size_bytes(64ull << 20);
+  m->set_ramp_ms(2000);
+  applied = e->apply("f-ramp", spec, 30s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  pid_t worker = 0;
+  for (pid_t pid : procs_in(memory))
+    if (parent_of(pid) == getpid()) worker = pid;
+  ASSERT_GT(worker, 0) << "no worker of this process in the container's cgroup";
+  ::kill(worker, SIGKILL);
+  std::this_thread::sleep_for(2500ms);  // the ramp's remaining steps meet the dead worker
+  ASSERT_TRUE(e->revert("f-ramp"));
 }
 
 TEST_F(ContainerStress, DiskFillWritesInsideTheContainerAndSymlinksCannotLeadOut) {
@@ -182,9 +209,7 @@ TEST_F(ContainerStress, AStressInAPodEndsWithAKilledInjector) {
   std::string cpuacct = "/sys/fs/cgroup/cpuacct" + cg;
   size_t procs_before = procs_in(cpuacct).size();
   TempDir dir;
-  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
-  setenv("FAULTLINE_CRI_SOCKET", rig_.cri_socket.c_str(), 1);
-  setenv("FAULTLINE_DOCKER_SOCKET", "", 1);
+  CliEnvironment env(dir.path(), rig_.cri_socket, "");
   std::string path = dir.file("stress.yaml");
   write_file(path,
              "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: pod-stress}\n"
@@ -201,9 +226,6 @@ TEST_F(ContainerStress, AStressInAPodEndsWithAKilledInjector) {
   running->wait(5s);
   EXPECT_TRUE(wait_until([&] { return procs_in(cpuacct).size() == procs_before; }, 5s))
       << "the stress workers outlived the killed injector";
-  unsetenv("FAULTLINE_STATE_DIR");
-  unsetenv("FAULTLINE_CRI_SOCKET");
-  unsetenv("FAULTLINE_DOCKER_SOCKET");
 }
 
 }  // namespace

@@ -363,9 +363,7 @@ TEST_F(ContainerTargets, ARunMeasuresAKilledContainerComingBack) {
   ASSERT_TRUE(id) << id.error().message;
   dockers_.push_back(*id);
   TempDir dir;
-  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
-  setenv("FAULTLINE_CRI_SOCKET", "", 1);
-  setenv("FAULTLINE_DOCKER_SOCKET", rig_.docker_socket.c_str(), 1);
+  CliEnvironment env(dir.path(), "", rig_.docker_socket);
   std::string exp = dir.file("heal.yaml");
   write_file(exp,
              "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: heal}\n"
@@ -381,9 +379,6 @@ TEST_F(ContainerTargets, ARunMeasuresAKilledContainerComingBack) {
   EXPECT_NE(cli.out().find("stopped container(s) " + name), std::string::npos) << cli.out();
   EXPECT_TRUE(std::regex_search(cli.out(), std::regex("Time to recover +[0-9]+ ms"))) << cli.out();
   EXPECT_EQ(docker_inspect(rig_, *id, "{{.RestartCount}}"), "1");
-  unsetenv("FAULTLINE_STATE_DIR");
-  unsetenv("FAULTLINE_CRI_SOCKET");
-  unsetenv("FAULTLINE_DOCKER_SOCKET");
 }
 
 // The whole path: YAML with a pod target, the embedded controller and injector of
@@ -396,9 +391,7 @@ TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
   ASSERT_FALSE(p.ip.empty());
   ASSERT_FALSE(other.ip.empty());
   TempDir dir;
-  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
-  setenv("FAULTLINE_CRI_SOCKET", rig_.cri_socket.c_str(), 1);
-  setenv("FAULTLINE_DOCKER_SOCKET", "", 1);
+  CliEnvironment env(dir.path(), rig_.cri_socket, "");
   auto experiment = [&](const std::string& duration) {
     std::string path = dir.file("pod-" + duration + ".yaml");
     write_file(path,
@@ -454,9 +447,6 @@ TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
   ASSERT_EQ(cli.run({"plan", experiment("60s")}), 0) << cli.out() << cli.err();
   EXPECT_EQ(faultline_chains(netns), "") << cli.err();
   EXPECT_LT(ping(p.ip, 5).median_ms, 20.0) << cli.err();
-  unsetenv("FAULTLINE_STATE_DIR");
-  unsetenv("FAULTLINE_CRI_SOCKET");
-  unsetenv("FAULTLINE_DOCKER_SOCKET");
 }
 
 }  // namespace

@@ -108,7 +108,7 @@ TEST_F(ContainerTargets, TheInjectorFromItsImageFaultsANeighbourPodWithTheDaemon
 
   // A controller on the host's loopback, which the injector reaches over hostNetwork.
   std::string controller = "127.0.0.1:" + std::to_string(free_port());
-  setenv("FAULTLINE_STATE_DIR", dir.path().c_str(), 1);
+  CliEnvironment env(dir.path(), rig_.cri_socket, "");
   ChildProcess ctl({std::string(FAULTLINE_BIN_DIR) + "/faultline-controller", "--listen",
                     controller, "--insecure"},
                    "", dir.file("controller.log"));
@@ -147,7 +147,6 @@ TEST_F(ContainerTargets, TheInjectorFromItsImageFaultsANeighbourPodWithTheDaemon
             std::string::npos)
       << read_file(dir.file("out.txt"));
   EXPECT_LT(ping(neighbour.ip, 5).median_ms, 20.0) << "the delay outlived the run";
-  unsetenv("FAULTLINE_STATE_DIR");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,8 +199,11 @@ Result<std::unique_ptr<CgroupWorker>> CgroupWorker::start(const CgroupPlacement&
   for (const auto& f : where.procs_files) procs.push_back(f.c_str());
   auto busy_ns = static_cast<int64_t>(static_cast<double>(kPeriodNs) * std::clamp(load, 0.0, 1.0));
   long page = sysconf(_SC_PAGESIZE);
+  // The control channel is a socket pair, not a pipe: writing to a worker its container's OOM
+  // killer has just killed must fail with EPIPE (MSG_NOSIGNAL), not kill the injector.
   int control[2], status[2];
-  if (pipe2(control, O_CLOEXEC) != 0) return make_error(ErrorCode::kInternal, "pipe failed");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0)
+    return make_error(ErrorCode::kInternal, "socketpair failed");
   if (pipe2(status, O_CLOEXEC) != 0) {
     close(control[0]);
     close(control[1]);
@@ -235,7 +239,7 @@ Result<std::unique_ptr<CgroupWorker>> CgroupWorker::start(const CgroupPlacement&
 
 Result<uint64_t> CgroupWorker::grow(uint64_t bytes) {
   int64_t want = static_cast<int64_t>(bytes);
-  if (write(control_fd_, &want, sizeof want) != static_cast<ssize_t>(sizeof want))
+  if (send(control_fd_, &want, sizeof want, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof want))
     return make_error(ErrorCode::kUnavailable, "the stress worker is gone");
   auto held = answer(status_fd_, std::chrono::seconds(60));
   if (!held) {

@@ -3,7 +3,7 @@
 // memory limit (and its OOM killer) as a stress run inside the container would.
 //
 // The child is forked, not exec'd: it only makes system calls (no allocation, no locks), so
-// forking from the multi-threaded injector is safe. It lives as long as its control pipe:
+// forking from the multi-threaded injector is safe. It lives as long as its control channel:
 // when the injector closes it (revert) or dies (kill -9), the child sees end-of-file and exits,
 // so a stress can never outlive the injector that started it.
 #pragma once
@@ -58,7 +58,7 @@ class CgroupWorker {
  private:
   CgroupWorker() = default;
   pid_t pid_ = -1;
-  int control_fd_ = -1;  // write end: the child runs while it is open
+  int control_fd_ = -1;  // our end of the control socket: the child runs while it is open
   int status_fd_ = -1;   // read end: the child's answers
   int exit_status_ = -1;
   std::string memory_dir_;
