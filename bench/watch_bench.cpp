@@ -138,7 +138,7 @@ void bench_abort(int faults, int rounds) {
       for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
       std::exit(3);
     }
-    auto engine = injector::start_engine(dir.file("ledger"));
+    auto engine = std::move(injector::start_engine(dir.file("ledger"))).value();
     controller::Controller ctl;
     controller::InjectorInfo info;
     info.node_name = "bench";

@@ -40,7 +40,18 @@ int run_embedded(const RunOptions& options, v1::Run* record, experiments::Report
   }
 
   // Declared before the controller so it outlives every run that may still revert through it.
-  auto engine_ptr = injector::start_engine(injector::default_ledger_root());
+  auto started = injector::start_engine(injector::default_ledger_root());
+  std::unique_ptr<injector::FaultEngine> engine_ptr;
+  if (started) {
+    engine_ptr = std::move(*started);
+  } else if (options.plan_only) {
+    // A plan applies nothing: it only cannot take back what a crashed run left.
+    std::fprintf(stderr, "faultline: warning: %s\n", started.error().message.c_str());
+    engine_ptr = std::make_unique<injector::FaultEngine>(injector::default_backends());
+  } else {
+    std::fprintf(stderr, "faultline: %s\n", started.error().message.c_str());
+    return kExitInvalidOrInfra;
+  }
   injector::FaultEngine& engine = *engine_ptr;
   controller::RunSettings settings;
   settings.otlp_export = options.otlp_export;

@@ -11,17 +11,16 @@ std::vector<std::unique_ptr<FaultBackend>> default_backends() {
   return make_registered_backends();
 }
 
-std::unique_ptr<FaultEngine> start_engine(const std::string& ledger_root) {
+Result<std::unique_ptr<FaultEngine>> start_engine(const std::string& ledger_root) {
   auto ledger = FaultLedger::open(ledger_root);
-  std::unique_ptr<FaultLedger> owned;
-  if (ledger) {
-    owned = std::make_unique<FaultLedger>(std::move(*ledger));
-  } else {
-    spdlog::error(
-        "no fault ledger ({}): faults will NOT be reverted after a crash of this "
-        "process",
-        ledger.error().message);
-  }
+  if (!ledger)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "cannot open the fault ledger at " + ledger_root + " (" +
+                          ledger.error().message +
+                          "): nothing is applied without it, because a fault it cannot record "
+                          "could not be taken back after a crash (make the directory writable, "
+                          "or set FAULTLINE_STATE_DIR or --ledger to one that is)");
+  auto owned = std::make_unique<FaultLedger>(std::move(*ledger));
   auto engine = std::make_unique<FaultEngine>(default_backends(), std::move(owned));
   if (size_t n = engine->recover_orphans(ledger_root); n > 0)
     spdlog::warn("crash recovery reverted={} ledger={}", n, ledger_root);

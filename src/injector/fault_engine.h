@@ -113,8 +113,9 @@ class FaultEngine {
 std::vector<std::unique_ptr<FaultBackend>> default_backends();
 
 // The engine an injector (daemon or embedded) runs: the default backends, a ledger under
-// `ledger_root`, and whatever crashed injectors left there taken back first. Without a
-// writable ledger it still runs, and says loudly that a crash would leave faults behind.
-std::unique_ptr<FaultEngine> start_engine(const std::string& ledger_root);
+// `ledger_root`, and whatever crashed injectors left there taken back first. Fails closed: a
+// fault the ledger cannot record could not be taken back after a crash, so without a writable
+// ledger no engine is started (the error says where and why).
+Result<std::unique_ptr<FaultEngine>> start_engine(const std::string& ledger_root);
 
 }  // namespace faultline::injector

@@ -129,7 +129,12 @@ int main(int argc, char** argv) {
     spdlog::info("metrics listening address={} port={} path=/metrics", metrics_listen,
                  metrics_server->port());
   }
-  auto engine_ptr = injector::start_engine(ledger_root);
+  auto started = injector::start_engine(ledger_root);
+  if (!started) {
+    std::cerr << "faultline-injector: " << started.error().message << "\n";
+    return kExitInvalidOrInfra;
+  }
+  std::unique_ptr<injector::FaultEngine> engine_ptr = std::move(*started);
   injector::FaultEngine& engine = *engine_ptr;
   auto runtimes = std::make_shared<injector::ContainerRuntimes>(runtime_config);
   injector::ContainerRuntimes::set_shared(runtimes);

@@ -1068,3 +1068,36 @@ TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
 
 }  // namespace
 }  // namespace faultline::testing
+
+namespace faultline::testing {
+namespace {
+
+// Fail closed: a fault the ledger cannot record could not be taken back after a crash, so
+// without a ledger nothing is applied — by an embedded run or by the injector daemon.
+TEST_F(CliRun, WithoutALedgerNothingIsAppliedAndTheInjectorDoesNotStart) {
+  start_demo(false);
+  pid_t target = demo_pid();
+  std::string ledger = dir_.file("ledger");
+  write_file(ledger, "a file where the ledger directory should be\n");
+  std::string exp = write_experiment("process_pause", "5s", "10s");
+  EXPECT_EQ(run_cli({"run", exp}), 3) << out_ << err_;
+  EXPECT_NE(err_.find("cannot open the fault ledger at " + ledger), std::string::npos) << err_;
+  EXPECT_EQ(out_.find("applied"), std::string::npos) << out_;
+  EXPECT_NE(process_state(target), 'T') << "the target was paused without a ledger";
+
+  // A plan applies nothing: it goes ahead, and says what it could not do.
+  EXPECT_EQ(run_cli({"plan", exp}), 0) << out_ << err_;
+  EXPECT_NE(err_.find("warning: cannot open the fault ledger"), std::string::npos) << err_;
+
+  ChildProcess injector(
+      {kBin + "/faultline-injector", "--insecure", "--controller",
+       "127.0.0.1:" + std::to_string(free_port()), "--node", "no-ledger", "--ledger", ledger},
+      "", dir_.file("injector.err"));
+  EXPECT_EQ(injector.wait(10000ms), 3) << read_file(dir_.file("injector.err"));
+  EXPECT_NE(read_file(dir_.file("injector.err")).find("cannot open the fault ledger"),
+            std::string::npos)
+      << read_file(dir_.file("injector.err"));
+}
+
+}  // namespace
+}  // namespace faultline::testing

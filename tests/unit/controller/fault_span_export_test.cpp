@@ -76,7 +76,7 @@ TEST(FaultSpanExport, EachFaultWindowBecomesASpanWithItsRealTimes) {
   auto loaded = experiments::load_experiment_file(dir.file("e.yaml"), {});
   ASSERT_TRUE(loaded.ok()) << loaded.diagnostics[0].format();
 
-  auto engine = injector::start_engine(dir.file("ledger"));
+  auto engine = std::move(injector::start_engine(dir.file("ledger"))).value();
   RunSettings settings;
   settings.otlp_export = receiver.endpoint();
   Controller ctl(settings);

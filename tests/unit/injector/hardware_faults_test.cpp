@@ -163,7 +163,8 @@ TEST(FaultLedger, OrphansOfADeadOwnerAreRevertedOnStart) {
   // A forked "injector" applies a pause and a disk fill, then dies without reverting.
   pid_t child = fork();
   if (child == 0) {
-    FaultEngine* engine = start_engine(root).release();  // never destroyed: a crash
+    FaultEngine* engine =
+        std::move(start_engine(root)).value().release();  // never destroyed: a crash
     pb::FaultSpec pause;
     pause.mutable_process_pause()->mutable_selector()->set_pid(sleeper.pid());
     bool ok = engine->apply("p", pause, 60s).ok() &&
@@ -176,7 +177,7 @@ TEST(FaultLedger, OrphansOfADeadOwnerAreRevertedOnStart) {
   ASSERT_EQ(process_state(sleeper.pid()), 'T');
   ASSERT_GT(fs.used_fraction(), 0.2);
 
-  auto engine = start_engine(root);  // the next start
+  auto engine = std::move(start_engine(root)).value();  // the next start
   EXPECT_TRUE(wait_until([&] { return process_state(sleeper.pid()) != 'T'; }, 2000ms));
   EXPECT_LT(fs.used_fraction(), 0.05);
   EXPECT_TRUE(FaultLedger::orphans(root).empty());

@@ -93,7 +93,8 @@ TEST_F(IoFault, ADeadInjectorsMountIsLiftedByTheNextStart) {
   std::string root = state.file("ledger");
   pid_t child = fork();
   if (child == 0) {
-    FaultEngine* engine = start_engine(root).release();  // never destroyed: a crash
+    FaultEngine* engine =
+        std::move(start_engine(root)).value().release();  // never destroyed: a crash
     _exit(engine->apply("io", io(dir_.path(), "EIO", 0, 1.0), 60s).ok() ? 0 : 1);
   }
   int status = 0;
@@ -101,7 +102,7 @@ TEST_F(IoFault, ADeadInjectorsMountIsLiftedByTheNextStart) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   // The FUSE server died with its process: the directory now answers ENOTCONN.
   EXPECT_EQ(read_errno(file_), ENOTCONN);
-  auto engine = start_engine(root);
+  auto engine = std::move(start_engine(root)).value();
   EXPECT_EQ(read_errno(file_), 0);
   EXPECT_EQ(read_file(file_), "hello from underneath\n");
 }

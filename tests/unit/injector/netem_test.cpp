@@ -163,7 +163,8 @@ TEST_F(Netem, AKilledInjectorsQdiscIsRemovedByTheNextStart) {
   std::string root = state.file("ledger");
   pid_t child = fork();
   if (child == 0) {
-    FaultEngine* engine = start_engine(root).release();  // never destroyed: a crash
+    FaultEngine* engine =
+        std::move(start_engine(root)).value().release();  // never destroyed: a crash
     _exit(engine->apply("d", delay(40), 60s).ok() ? 0 : 1);
   }
   int status = 0;
@@ -171,7 +172,7 @@ TEST_F(Netem, AKilledInjectorsQdiscIsRemovedByTheNextStart) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_NE(tc().find("netem fa17:"), std::string::npos);
   EXPECT_GE(net_.ping_from_a("10.77.0.2", 3).min_ms, 40.0) << "the qdisc outlived its owner";
-  auto engine = start_engine(root);
+  auto engine = std::move(start_engine(root)).value();
   EXPECT_EQ(tc().find("fa17:"), std::string::npos) << tc();
   EXPECT_LT(net_.ping_from_a("10.77.0.2", 10).median_ms, 5.0);
 }

@@ -477,7 +477,8 @@ TEST_F(NetworkFaults, AKilledInjectorLeavesNothingAfterTheNextStart) {
   b->set_backend("tbf");
   pid_t child = fork();
   if (child == 0) {
-    FaultEngine* engine = start_engine(root).release();  // never destroyed: a crash
+    FaultEngine* engine =
+        std::move(start_engine(root)).value().release();  // never destroyed: a crash
     bool ok = engine->apply("d", delay(40), 60s).ok() && engine->apply("p", part, 60s).ok() &&
               engine->apply("b", bw, 60s).ok();
     _exit(ok ? 0 : 1);
@@ -491,7 +492,7 @@ TEST_F(NetworkFaults, AKilledInjectorLeavesNothingAfterTheNextStart) {
   EXPECT_NE(net_.in_b("tc qdisc show dev b0").find("fa17:"), std::string::npos);
   EXPECT_EQ(net_.ping_from_a("10.77.0.3", 3).received, 0) << "the partition outlived its owner";
 
-  auto engine = start_engine(root);  // the next start
+  auto engine = std::move(start_engine(root)).value();  // the next start
   EXPECT_EQ(our_chains(), "");
   EXPECT_EQ(net_.in_b("tc qdisc show dev b0").find("fa17:"), std::string::npos);
   PingStats s = net_.ping_from_a("10.77.0.3", 20);
