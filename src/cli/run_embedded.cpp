@@ -24,9 +24,13 @@ int run_embedded(const RunOptions& options, v1::Run* record, experiments::Report
   std::unique_ptr<LocalRunFile> run_file;
   // Installed before any thread exists so every thread inherits the blocked mask; Ctrl-C
   // then takes the ordinary abort path: revert everything, end ABORTED.
+  int early_signal = 0;  // one that came before the run existed: then no run starts at all
   ShutdownSignals signals([&](int sig) {
     std::lock_guard lock(mu);
-    if (!run) return;
+    if (!run) {
+      early_signal = sig;
+      return;
+    }
     std::string asked = run_file ? run_file->abort_reason() : "";
     run->abort(!asked.empty() ? asked : interrupted_reason(sig, "; reverting"));
   });
@@ -99,7 +103,15 @@ int run_embedded(const RunOptions& options, v1::Run* record, experiments::Report
     return kExitPassed;
   }
   {
+    // Under the lock: a signal either came before this point (no run starts) or waits for
+    // the run to exist and aborts it.
     std::lock_guard lock(mu);
+    if (early_signal != 0) {
+      std::fprintf(
+          stderr, "faultline: %s\n",
+          interrupted_reason(early_signal, " before the run started; nothing was applied").c_str());
+      return kExitAborted;
+    }
     auto submitted = ctl.submit(std::move(*loaded.experiment), options.seed);
     if (!submitted.ok()) {
       std::fprintf(stderr, "%s: %s\n", options.file.c_str(), submitted.error().message.c_str());

@@ -1101,3 +1101,37 @@ TEST_F(CliRun, WithoutALedgerNothingIsAppliedAndTheInjectorDoesNotStart) {
 
 }  // namespace
 }  // namespace faultline::testing
+
+namespace faultline::testing {
+namespace {
+
+// Ctrl-C while the experiment is still loading (a large file): no run starts, nothing is
+// applied, and the exit code is 2 — not a full run that ignored the signal.
+TEST_F(CliRun, CtrlCBeforeTheRunStartsAppliesNothingAndExitsTwo) {
+  start_demo(false);
+  pid_t target = demo_pid();
+  std::string text =
+      "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: big}\n"
+      "targets:\n  demo:\n    process: {pidfile: " +
+      pidfile_ + "}\nsteady_state:\n";
+  for (int i = 0; i < 20000; ++i)  // about 1 s to load on the project machine
+    text += "  - {name: p" + std::to_string(i) +
+            ", tcp: {address: '127.0.0.1:" + std::to_string(port_) + "'}}\n";
+  text += "faults:\n  - {name: hit-demo, kind: process_pause, target: demo, duration: 20s}\n";
+  std::string exp = dir_.file("big.yaml");
+  write_file(exp, text);
+  auto cli = faultline({"run", exp});
+  std::this_thread::sleep_for(300ms);  // started, and still loading
+  cli->signal(SIGINT);
+  EXPECT_EQ(cli->wait(30000ms), 2) << read_file(dir_.file("err.txt"));
+  EXPECT_NE(read_file(dir_.file("err.txt"))
+                .find("interrupted by INT before the run started; nothing was applied"),
+            std::string::npos)
+      << read_file(dir_.file("err.txt")) << read_file(dir_.file("out.txt"));
+  EXPECT_NE(process_state(target), 'T') << "the fault was applied after Ctrl-C";
+  EXPECT_EQ(read_file(dir_.file("out.txt")).find("applied"), std::string::npos)
+      << read_file(dir_.file("out.txt"));
+}
+
+}  // namespace
+}  // namespace faultline::testing
