@@ -449,11 +449,6 @@ TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
   EXPECT_LT(ping(p.ip, 5).median_ms, 20.0) << cli.err();
 }
 
-}  // namespace
-}  // namespace faultline::testing
-
-namespace faultline::testing {
-namespace {
 
 TEST_F(ContainerTargets, TheInjectorPolicyJudgesPodsByWhatTheyResolvedTo) {
   std::string app = unique("policy");
@@ -485,11 +480,6 @@ TEST_F(ContainerTargets, TheInjectorPolicyJudgesPodsByWhatTheyResolvedTo) {
   ASSERT_TRUE(e->revert("f-in"));
 }
 
-}  // namespace
-}  // namespace faultline::testing
-
-namespace faultline::testing {
-namespace {
 
 // Loss over 2,000 packets, a partition and the pod's interface down, each measured from the
 // host against the pod's address and each taken back.
@@ -543,11 +533,6 @@ TEST_F(ContainerTargets, LossPartitionAndInterfaceDownInAPodAreMeasuredFromTheHo
       << "the pod's interface did not come back";
 }
 
-}  // namespace
-}  // namespace faultline::testing
-
-namespace faultline::testing {
-namespace {
 
 // A Docker container (found through the Docker Engine API) gets the delay in its own network
 // namespace: seen from inside it (`docker exec ... ping`), and gone after the revert. The

@@ -830,11 +830,6 @@ TEST_F(CliRun, ProcessRestartedFailsThroughTheDaemonsWhenNothingComesBack) {
       << out_;
 }
 
-}  // namespace
-}  // namespace faultline::testing
-
-namespace faultline::testing {
-namespace {
 
 // A network fault from experiment YAML, through the real CLI, on a two-namespace network.
 // --- trace SLI guardrails, fed by the OpenTelemetry JS SDK -----------------------------------
@@ -1066,11 +1061,6 @@ TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
   unsetenv("FAULTLINE_STATE_DIR");
 }
 
-}  // namespace
-}  // namespace faultline::testing
-
-namespace faultline::testing {
-namespace {
 
 // Fail closed: a fault the ledger cannot record could not be taken back after a crash, so
 // without a ledger nothing is applied — by an embedded run or by the injector daemon.
@@ -1099,11 +1089,6 @@ TEST_F(CliRun, WithoutALedgerNothingIsAppliedAndTheInjectorDoesNotStart) {
       << read_file(dir_.file("injector.err"));
 }
 
-}  // namespace
-}  // namespace faultline::testing
-
-namespace faultline::testing {
-namespace {
 
 // Ctrl-C while the experiment is still loading (a large file): no run starts, nothing is
 // applied, and the exit code is 2 — not a full run that ignored the signal.
