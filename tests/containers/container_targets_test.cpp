@@ -449,7 +449,6 @@ TEST_F(ContainerTargets, EmbeddedRunOnAPodAndAKill9InTheMiddle) {
   EXPECT_LT(ping(p.ip, 5).median_ms, 20.0) << cli.err();
 }
 
-
 TEST_F(ContainerTargets, TheInjectorPolicyJudgesPodsByWhatTheyResolvedTo) {
   std::string app = unique("policy");
   TestPod allowed = pod(app + "-in", {{"app", app}, {"tier", "in"}, {"chaos", "allowed"}});
@@ -479,7 +478,6 @@ TEST_F(ContainerTargets, TheInjectorPolicyJudgesPodsByWhatTheyResolvedTo) {
   EXPECT_GE(ping(allowed.ip, 3).median_ms, 50.0);
   ASSERT_TRUE(e->revert("f-in"));
 }
-
 
 // Loss over 2,000 packets, a partition and the pod's interface down, each measured from the
 // host against the pod's address and each taken back.
@@ -532,7 +530,6 @@ TEST_F(ContainerTargets, LossPartitionAndInterfaceDownInAPodAreMeasuredFromTheHo
   EXPECT_TRUE(wait_until([&] { return ping(p.ip, 2).received == 2; }, 5s))
       << "the pod's interface did not come back";
 }
-
 
 // A Docker container (found through the Docker Engine API) gets the delay in its own network
 // namespace: seen from inside it (`docker exec ... ping`), and gone after the revert. The

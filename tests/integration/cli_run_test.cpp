@@ -830,7 +830,6 @@ TEST_F(CliRun, ProcessRestartedFailsThroughTheDaemonsWhenNothingComesBack) {
       << out_;
 }
 
-
 // A network fault from experiment YAML, through the real CLI, on a two-namespace network.
 // --- trace SLI guardrails, fed by the OpenTelemetry JS SDK -----------------------------------
 
@@ -1061,7 +1060,6 @@ TEST(CliNetwork, DelayFromAnExperimentIsMeasuredAndLeavesNothingBehind) {
   unsetenv("FAULTLINE_STATE_DIR");
 }
 
-
 // Fail closed: a fault the ledger cannot record could not be taken back after a crash, so
 // without a ledger nothing is applied — by an embedded run or by the injector daemon.
 TEST_F(CliRun, WithoutALedgerNothingIsAppliedAndTheInjectorDoesNotStart) {
@@ -1088,7 +1086,6 @@ TEST_F(CliRun, WithoutALedgerNothingIsAppliedAndTheInjectorDoesNotStart) {
             std::string::npos)
       << read_file(dir_.file("injector.err"));
 }
-
 
 // Ctrl-C while the experiment is still loading (a large file): no run starts, nothing is
 // applied, and the exit code is 2 — not a full run that ignored the signal.
