@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <regex>
 
 namespace faultline::experiments {
@@ -35,6 +36,19 @@ class Validator {
   }
 
  private:
+  using KeysSeen = std::map<std::string, int>;  // key -> the line it was first seen on
+
+  // YAML lets a map repeat a key and keeps only one of them, silently: an error here, with
+  // both lines, so "metadata:" written twice is not half ignored.
+  bool repeated(KeysSeen& seen, const YAML::Node& key, const std::string& path) {
+    auto [it, first] = seen.emplace(key.Scalar(), key.Mark().line + 1);
+    if (first) return false;
+    r_.error(key, path,
+             "repeated key (first at line " + std::to_string(it->second) +
+                 "); each key may appear once in a map");
+    return true;
+  }
+
   void object(const YAML::Node& node, const Schema& s, const std::string& field,
               ParamValues* into = nullptr) {
     if (!node.IsMap()) {
@@ -50,9 +64,11 @@ class Validator {
         if (it != s.discriminated->variants.end()) variant = it->second.get();
       }
     }
+    KeysSeen seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = it->first.Scalar();
       std::string path = sub(field, key);
+      if (repeated(seen, it->first, path)) continue;
       const Property* p = s.property(key);
       if (!p) {
         std::string near = closest_match(key, known);
@@ -108,8 +124,10 @@ class Validator {
       r_.error(node, field, "must be a map of names to entries");
       return;
     }
+    KeysSeen seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = it->first.Scalar();
+      if (repeated(seen, it->first, sub(field, key))) continue;
       check_name(it->first, sub(field, key), key);
       check(it->second, *s.items, sub(field, key));
     }
@@ -153,9 +171,12 @@ class Validator {
       r_.error(node, field, "must be a map of strings (key: value)");
       return;
     }
-    for (auto it = node.begin(); it != node.end(); ++it)
+    KeysSeen seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (repeated(seen, it->first, sub(field, it->first.Scalar()))) continue;
       if (!it->second.IsScalar())
         r_.error(it->second, sub(field, it->first.Scalar()), "must be a string");
+    }
   }
 
   void check_name(const YAML::Node& at, const std::string& field, const std::string& name) {
