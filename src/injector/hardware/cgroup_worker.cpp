@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "injector/mount_table.h"
+#include "injector/process/cgroup_freezer.h"
 
 namespace faultline::injector {
 namespace {
@@ -131,12 +132,6 @@ Result<int64_t> answer(int fd, std::chrono::milliseconds timeout) {
   return v;
 }
 
-std::string join_path(const std::string& mount, const std::string& path) {
-  std::string rel = path;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  return mount + "/" + rel;
-}
-
 // The memory cgroup's count of OOM kills (v1: memory.oom_control, v2: memory.events).
 uint64_t oom_kills(const std::string& memory_dir) {
   for (const char* file : {"/memory.events", "/memory.oom_control"}) {
@@ -161,7 +156,7 @@ Result<CgroupPlacement> placement_of(const std::string& cgroup) {
   out.cgroup = cgroup;
   for (const auto& m : read_mounts()) {
     if (m.fstype != "cgroup" && m.fstype != "cgroup2") continue;
-    std::string dir = join_path(m.point, cgroup);
+    std::string dir = cgroup_dir(m.point, cgroup);
     if (access((dir + "/cgroup.procs").c_str(), W_OK) != 0) continue;
     std::string controllers = "," + m.options + ",";
     if (m.fstype == "cgroup2") {

@@ -38,12 +38,6 @@ std::vector<Mount> cgroup_mounts() {
   return out;
 }
 
-std::string join_path(const std::string& mount, const std::string& path) {
-  std::string rel = path;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  return rel.empty() ? mount : mount + "/" + rel;
-}
-
 bool write_file(const std::string& path, const std::string& value) {
   std::ofstream out(path);
   out << value;
@@ -60,9 +54,15 @@ std::string read_all(const std::string& path) {
 
 }  // namespace
 
+std::string cgroup_dir(const std::string& mount, const std::string& path) {
+  std::string rel = path;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  return rel.empty() ? mount : mount + "/" + rel;
+}
+
 Result<std::vector<pid_t>> cgroup_pids(const std::string& path) {
   for (const auto& m : cgroup_mounts()) {
-    std::string dir = join_path(m.point, path);
+    std::string dir = cgroup_dir(m.point, path);
     if (!std::ifstream(dir + "/cgroup.procs")) continue;
     // The sub-cgroups' processes too: a pod's or a service's processes live in its children
     // (on cgroup v2 only leaves hold processes), and freezing the parent freezes them all.
@@ -85,7 +85,7 @@ Result<std::vector<pid_t>> cgroup_pids(const std::string& path) {
 Result<FreezableCgroup> find_freezable(const std::string& path) {
   bool exists = false;
   for (const auto& m : cgroup_mounts()) {
-    std::string dir = join_path(m.point, path);
+    std::string dir = cgroup_dir(m.point, path);
     if (!fs::is_directory(dir)) continue;
     exists = true;
     if (m.v2 && fs::exists(dir + "/cgroup.freeze")) return FreezableCgroup{CgroupVersion::kV2, dir};

@@ -20,6 +20,10 @@ struct FreezableCgroup {
   std::string dir;  // absolute directory of the cgroup in its hierarchy
 };
 
+// The directory of cgroup `path` (relative, as in /proc/PID/cgroup) in the hierarchy mounted
+// at `mount`.
+std::string cgroup_dir(const std::string& mount, const std::string& path);
+
 // Every PID in the cgroup and its sub-cgroups (in the first mounted hierarchy that has it).
 // kNotFound when no hierarchy has the path.
 Result<std::vector<pid_t>> cgroup_pids(const std::string& path);
