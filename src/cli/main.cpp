@@ -101,6 +101,7 @@ int validate(const std::vector<std::string>& files,
   int problems = 0;
   experiments::LoadOptions options;
   options.vars = vars;
+  options.read_process_environment = true;
   for (const auto& f : files) {
     auto loaded = experiments::load_experiment_file(f, options);
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());

@@ -37,6 +37,7 @@ int run_embedded(const RunOptions& options, v1::Run* record, experiments::Report
 
   experiments::LoadOptions load_options;
   load_options.vars = options.vars;
+  load_options.read_process_environment = true;
   auto loaded = experiments::load_experiment_file(options.file, load_options);
   if (!loaded.ok()) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());

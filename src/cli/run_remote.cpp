@@ -11,6 +11,7 @@
 #include "common/exit_codes.h"
 #include "common/signals.h"
 #include "experiments/loader.h"
+#include "experiments/vars.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
@@ -38,6 +39,7 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
   // Validate locally first: the same loader, so errors name the user's own path.
   experiments::LoadOptions load_options;
   load_options.vars = options.vars;
+  load_options.read_process_environment = true;
   auto loaded = experiments::load_experiment_file(options.file, load_options);
   if (!loaded.ok()) {
     for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.format().c_str());
@@ -63,6 +65,8 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
   req.set_yaml(text.str());
   req.set_source_name(options.file);
   req.mutable_vars()->insert(options.vars.begin(), options.vars.end());
+  auto environment = experiments::referenced_environment(text.str());
+  req.mutable_environment()->insert(environment.begin(), environment.end());
   if (options.seed) req.set_seed(*options.seed);
   req.set_dry_run(options.plan_only);
   req.set_queue(options.queue);

@@ -7,6 +7,7 @@
 #include "cli/api_call.h"
 #include "common/exit_codes.h"
 #include "common/time_util.h"
+#include "experiments/vars.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
 namespace faultline::cli {
@@ -75,6 +76,8 @@ int add_schedule(const std::string& controller, const ScheduleAddOptions& o) {
     req.set_yaml(text.str());
     req.set_source_name(o.file);
     req.mutable_vars()->insert(o.vars.begin(), o.vars.end());
+    auto environment = experiments::referenced_environment(text.str());
+    req.mutable_environment()->insert(environment.begin(), environment.end());
     v1::ScheduleResponse resp;
     grpc::Status s = stub.AddSchedule(&ctx, req, &resp);
     if (s.ok()) {

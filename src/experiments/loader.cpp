@@ -614,6 +614,10 @@ class Extractor {
 LoadResult parse_experiment(std::string_view yaml_text, const std::string& source_name,
                             const LoadOptions& options) {
   LoadResult result;
+  if (auto crossed = check_yaml_size(yaml_text, source_name, options.limits)) {
+    result.diagnostics.push_back(std::move(*crossed));
+    return result;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
@@ -629,10 +633,12 @@ LoadResult parse_experiment(std::string_view yaml_text, const std::string& sourc
     return result;
   }
   YamlReader reader(source_name, result.diagnostics);
+  if (!check_experiment_counts(root, options.limits, reader)) return result;
   Experiment exp;
   exp.source_file = source_name;
-  exp.vars = resolve_vars(root.IsMap() ? root["vars"] : YAML::Node(), options.vars, reader);
-  auto unresolved = substitute_vars(root, exp.vars, "", reader);
+  VarEnvironment env{options.read_process_environment, &options.environment};
+  exp.vars = resolve_vars(root.IsMap() ? root["vars"] : YAML::Node(), options.vars, env, reader);
+  auto unresolved = substitute_vars(root, exp.vars, env, "", reader);
   size_t before_schema = result.diagnostics.size();
   TypedParams typed;
   validate_against_schema(root, experiment_schema(), "", reader, &typed);
@@ -666,9 +672,19 @@ LoadResult load_experiment_file(const std::string& path, const LoadOptions& opti
         {{path, 0, 0}, "", std::string("cannot read file: ") + std::strerror(errno)});
     return r;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_experiment(text.str(), path, options);
+  // One byte past the limit is enough to refuse it: a huge file costs no memory.
+  std::string text(options.limits.max_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > options.limits.max_bytes) {
+    LoadResult r;
+    r.diagnostics.push_back({{path, 0, 0},
+                             "",
+                             "the file is larger than " + std::to_string(options.limits.max_bytes) +
+                                 " bytes, the limit for experiments"});
+    return r;
+  }
+  return parse_experiment(text, path, options);
 }
 
 }  // namespace faultline::experiments

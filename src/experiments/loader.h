@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "experiments/diagnostic.h"
+#include "experiments/load_limits.h"
 #include "experiments/model.h"
 
 namespace faultline::experiments {
@@ -14,6 +15,12 @@ namespace faultline::experiments {
 struct LoadOptions {
   // --var name=value: override the file's vars.
   std::map<std::string, std::string> vars;
+  // Where ${env:NAME} comes from. Only the experiment's author (the CLI) reads its own
+  // environment; a controller takes the values the client sent (`environment`) and never
+  // reads its own, so a remote caller cannot read the controller's secrets through a file.
+  bool read_process_environment = false;
+  std::map<std::string, std::string> environment;
+  LoadLimits limits;
 };
 
 struct LoadResult {

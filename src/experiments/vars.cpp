@@ -1,13 +1,32 @@
 #include "experiments/vars.h"
 
 #include <cstdlib>
+#include <optional>
 
 namespace faultline::experiments {
 namespace {
 
+std::optional<std::string> lookup(const VarEnvironment& env, const std::string& name) {
+  if (env.given)
+    if (auto it = env.given->find(name); it != env.given->end()) return it->second;
+  if (env.process)
+    if (const char* value = std::getenv(name.c_str())) return std::string(value);
+  return std::nullopt;
+}
+
+// The name in "env:NAME" or "env:NAME:-default", and the default if there is one.
+std::string env_name(const std::string& ref, std::optional<std::string>* fallback = nullptr) {
+  std::string name = ref.substr(4);
+  if (size_t d = name.find(":-"); d != std::string::npos) {
+    if (fallback) *fallback = name.substr(d + 2);
+    name.resize(d);
+  }
+  return name;
+}
+
 // Expands one scalar; false (with `problem` set) on an unknown or unterminated reference.
-bool expand(const std::string& in, const std::map<std::string, std::string>& vars, std::string& out,
-            std::string& problem) {
+bool expand(const std::string& in, const std::map<std::string, std::string>& vars,
+            const VarEnvironment& env, std::string& out, std::string& problem) {
   out.clear();
   size_t i = 0;
   while (i < in.size()) {
@@ -24,21 +43,21 @@ bool expand(const std::string& in, const std::map<std::string, std::string>& var
     }
     std::string ref = in.substr(open + 2, close - open - 2);
     if (ref.rfind("env:", 0) == 0) {
-      std::string name = ref.substr(4), fallback;
-      bool has_fallback = false;
-      if (size_t d = name.find(":-"); d != std::string::npos) {
-        fallback = name.substr(d + 2);
-        name = name.substr(0, d);
-        has_fallback = true;
-      }
-      const char* value = std::getenv(name.c_str());
-      if (value) {
-        out += value;
-      } else if (has_fallback) {
-        out += fallback;
+      std::optional<std::string> fallback;
+      std::string name = env_name(ref, &fallback);
+      if (auto value = lookup(env, name)) {
+        out += *value;
+      } else if (fallback) {
+        out += *fallback;
       } else {
-        problem = "environment variable " + name + " is not set (write ${env:" + name +
-                  ":-default} for a default)";
+        std::string with_default = "${env:" + name + ":-default}";
+        problem = env.process ? "environment variable " + name + " is not set (write " +
+                                    with_default + " for a default)"
+                              : "environment variable " + name +
+                                    " was not sent with the experiment: the controller never "
+                                    "reads its own environment (set it where you run faultline, "
+                                    "or write " +
+                                    with_default + " for a default)";
         return false;
       }
     } else {
@@ -60,13 +79,13 @@ bool expand(const std::string& in, const std::map<std::string, std::string>& var
 }
 
 void substitute(YAML::Node node, const std::map<std::string, std::string>& vars,
-                const std::string& field, YamlReader& reader,
+                const VarEnvironment& env, const std::string& field, YamlReader& reader,
                 std::set<std::pair<int, int>>& failed) {
   if (node.IsScalar()) {
     const std::string& text = node.Scalar();
     if (text.find("${") == std::string::npos) return;
     std::string out, problem;
-    if (expand(text, vars, out, problem)) {
+    if (expand(text, vars, env, out, problem)) {
       node = out;
     } else {
       reader.error(node, field, problem);
@@ -77,23 +96,36 @@ void substitute(YAML::Node node, const std::map<std::string, std::string>& vars,
   }
   if (node.IsSequence()) {
     for (size_t i = 0; i < node.size(); ++i)
-      substitute(node[i], vars, field + "[" + std::to_string(i) + "]", reader, failed);
+      substitute(node[i], vars, env, field + "[" + std::to_string(i) + "]", reader, failed);
     return;
   }
   if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = it->first.Scalar();
       if (field.empty() && key == "vars") continue;
-      substitute(it->second, vars, field.empty() ? key : field + "." + key, reader, failed);
+      substitute(it->second, vars, env, field.empty() ? key : field + "." + key, reader, failed);
     }
   }
 }
 
 }  // namespace
 
+std::map<std::string, std::string> referenced_environment(const std::string& yaml_text) {
+  std::map<std::string, std::string> found;
+  VarEnvironment process{.process = true};
+  for (size_t at = yaml_text.find("${env:"); at != std::string::npos;
+       at = yaml_text.find("${env:", at + 1)) {
+    size_t close = yaml_text.find('}', at);
+    if (close == std::string::npos) break;
+    std::string name = env_name(yaml_text.substr(at + 2, close - at - 2));
+    if (auto value = lookup(process, name)) found[name] = *value;
+  }
+  return found;
+}
+
 std::map<std::string, std::string> resolve_vars(const YAML::Node& vars_node,
                                                 const std::map<std::string, std::string>& overrides,
-                                                YamlReader& reader) {
+                                                const VarEnvironment& env, YamlReader& reader) {
   std::map<std::string, std::string> vars;
   std::map<std::string, YAML::Node> nodes;
   if (vars_node && vars_node.IsMap())
@@ -111,7 +143,7 @@ std::map<std::string, std::string> resolve_vars(const YAML::Node& vars_node,
       std::string& value = vars[name];
       if (overrides.count(name) || value.find("${") == std::string::npos) continue;
       std::string out, problem;
-      if (!expand(value, vars, out, problem)) {
+      if (!expand(value, vars, env, out, problem)) {
         reader.error(node, "vars." + name, problem);
         value.clear();
         continue;
@@ -129,9 +161,10 @@ std::map<std::string, std::string> resolve_vars(const YAML::Node& vars_node,
 
 std::set<std::pair<int, int>> substitute_vars(YAML::Node node,
                                               const std::map<std::string, std::string>& vars,
-                                              const std::string& field, YamlReader& reader) {
+                                              const VarEnvironment& env, const std::string& field,
+                                              YamlReader& reader) {
   std::set<std::pair<int, int>> failed;
-  substitute(node, vars, field, reader, failed);
+  substitute(node, vars, env, field, reader, failed);
   return failed;
 }
 

@@ -137,6 +137,7 @@ grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
   if (!call.allowed()) return call.refusal();
   experiments::LoadOptions options;
   options.vars.insert(req->vars().begin(), req->vars().end());
+  options.environment.insert(req->environment().begin(), req->environment().end());
   auto loaded = experiments::parse_experiment(req->yaml(), source, options);
   if (!loaded.ok()) {
     std::string lines;
@@ -307,6 +308,7 @@ grpc::Status ControllerApiService::AddSchedule(grpc::ServerContext* ctx,
   spec.yaml = req->yaml();
   spec.source_name = req->source_name();
   spec.vars.insert(req->vars().begin(), req->vars().end());
+  spec.environment.insert(req->environment().begin(), req->environment().end());
   auto added = scheduler_->add(spec, call.caller().name);
   if (!added) return call.finish({grpc_code(added.error().code), added.error().message});
   to_proto(*added, resp->mutable_schedule());

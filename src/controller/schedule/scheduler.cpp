@@ -194,6 +194,7 @@ void Scheduler::fire(std::unique_lock<std::mutex>& lock, const std::string& name
 Scheduler::Outcome Scheduler::submit(const ScheduleRecord& rec, const std::string& previous_run) {
   experiments::LoadOptions options;
   options.vars = rec.vars;
+  options.environment = rec.environment;
   auto loaded = experiments::parse_experiment(rec.yaml, rec.source_name, options);
   if (!loaded.ok()) return {"", "error: " + first_diagnostics(loaded)};
   bool queue = rec.overlap == "queue";
@@ -231,6 +232,7 @@ Result<ScheduleView> Scheduler::add(const ScheduleSpec& spec, const std::string&
   std::string source = spec.source_name.empty() ? "<schedule " + spec.name + ">" : spec.source_name;
   experiments::LoadOptions options;
   options.vars = spec.vars;
+  options.environment = spec.environment;
   auto loaded = experiments::parse_experiment(spec.yaml, source, options);
   if (!loaded.ok()) return make_error(ErrorCode::kInvalidArgument, first_diagnostics(loaded));
 
@@ -242,6 +244,7 @@ Result<ScheduleView> Scheduler::add(const ScheduleSpec& spec, const std::string&
   r.yaml = spec.yaml;
   r.source_name = source;
   r.vars = spec.vars;
+  r.environment = spec.environment;
   r.experiment_name = loaded.experiment->metadata.name;
   r.created_by = created_by;
   r.created_unix_ms = unix_millis_now();

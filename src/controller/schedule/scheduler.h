@@ -29,6 +29,7 @@ struct ScheduleSpec {
   std::string yaml;
   std::string source_name;
   std::map<std::string, std::string> vars;
+  std::map<std::string, std::string> environment;  // ${env:NAME} values sent by the CLI
 };
 
 // A schedule with its instants as people in its zone read them.

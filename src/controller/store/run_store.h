@@ -75,6 +75,9 @@ struct ScheduleRecord {
   std::string yaml;       // the experiment file's text, loaded again at every fire
   std::string source_name;
   std::map<std::string, std::string> vars;
+  // The ${env:NAME} values the CLI sent when the schedule was added (the controller never
+  // reads its own environment for an experiment).
+  std::map<std::string, std::string> environment;
   std::string experiment_name;
   bool paused = false;
   std::string created_by;

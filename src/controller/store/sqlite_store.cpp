@@ -102,7 +102,34 @@ Result<std::shared_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   std::shared_ptr<SqliteStore> store(new SqliteStore(db, path));
   if (Status s = store->exec(kSchema); !s)
     return make_error(ErrorCode::kUnavailable, "store " + path + ": " + s.error().message);
+  if (Status s = store->add_missing_columns(); !s)
+    return make_error(ErrorCode::kUnavailable, "store " + path + ": " + s.error().message);
   return store;
+}
+
+Status SqliteStore::add_missing_columns() {
+  // Columns added after a release: a store written by an older controller gains them empty.
+  struct Column {
+    const char* table;
+    const char* name;
+    const char* type;
+  };
+  static constexpr Column kAdded[] = {{"schedules", "environment", "TEXT"}};
+  for (const auto& c : kAdded) {
+    bool present = false;
+    {
+      Stmt q(db_, (std::string("SELECT 1 FROM pragma_table_info('") + c.table + "') WHERE name='" +
+                   c.name + "'")
+                      .c_str());
+      present = q.row();
+    }
+    if (present) continue;
+    if (Status s =
+            exec(std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.type);
+        !s)
+      return s;
+  }
+  return Ok{};
 }
 
 SqliteStore::~SqliteStore() {
@@ -375,7 +402,7 @@ std::map<std::string, std::string> vars_from_json(const std::string& text) {
 constexpr const char* kScheduleColumns =
     "name, cron, time_zone, overlap, yaml, source_name, vars, experiment, paused, created_by, "
     "created_unix_ms, next_fire_unix_ms, last_fire_unix_ms, last_run_id, last_outcome, "
-    "missed_fires, missed_first_unix_ms, missed_last_unix_ms";
+    "missed_fires, missed_first_unix_ms, missed_last_unix_ms, environment";
 
 void bind_schedule(Stmt& s, const ScheduleRecord& r) {
   s.text(1, r.name)
@@ -395,7 +422,8 @@ void bind_schedule(Stmt& s, const ScheduleRecord& r) {
       .text(15, r.last_outcome)
       .i64(16, r.missed_fires)
       .i64(17, r.missed_first_unix_ms)
-      .i64(18, r.missed_last_unix_ms);
+      .i64(18, r.missed_last_unix_ms)
+      .text(19, vars_to_json(r.environment));
 }
 
 }  // namespace
@@ -409,7 +437,7 @@ Status SqliteStore::add_schedule(const ScheduleRecord& r) {
                         "a schedule named \"" + r.name + "\" exists already");
   }
   std::string sql = std::string("INSERT INTO schedules(") + kScheduleColumns +
-                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   bind_schedule(s, r);
   return s.run("add schedule");
@@ -423,7 +451,7 @@ Status SqliteStore::update_schedule(const ScheduleRecord& r) {
       return make_error(ErrorCode::kNotFound, "no schedule named \"" + r.name + "\"");
   }
   std::string sql = std::string("INSERT OR REPLACE INTO schedules(") + kScheduleColumns +
-                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                    ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   bind_schedule(s, r);
   return s.run("update schedule");
@@ -463,6 +491,7 @@ std::vector<ScheduleRecord> SqliteStore::schedules() const {
     r.missed_fires = s.col_i64(15);
     r.missed_first_unix_ms = s.col_i64(16);
     r.missed_last_unix_ms = s.col_i64(17);
+    r.environment = vars_from_json(s.col_text(18));
     out.push_back(std::move(r));
   }
   return out;

@@ -50,6 +50,7 @@ class SqliteStore final : public RunStore,
  private:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status exec(const std::string& sql);
+  Status add_missing_columns();
   std::vector<v1::RunEvent> events_of(const std::string& run_id) const;
 
   sqlite3* db_;
