@@ -1,5 +1,7 @@
 #include "cli/client_security.h"
 
+#include "common/secret_file.h"
+
 #include <fstream>
 
 namespace faultline::cli {
@@ -21,6 +23,7 @@ const ClientSecurity& client_security() {
 }
 
 Result<std::string> read_token_file(const std::string& path) {
+  if (Status s = check_secret_file(path, "token file"); !s) return s.error();
   std::ifstream in(path);
   std::string line;
   if (!in || !std::getline(in, line))

@@ -80,7 +80,10 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
       // Diagnostics already carry file:line; a plan error gets the file; the rest is ours.
       const char* prefix = "faultline: ";
       std::string file_prefix = options.file + ": ";
-      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) prefix = "";
+      // Validation errors and policy refusals are file:line:column lines already.
+      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+          s.error_code() == grpc::StatusCode::PERMISSION_DENIED)
+        prefix = "";
       if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) prefix = file_prefix.c_str();
       std::fprintf(stderr, "%s%s\n", prefix, s.error_message().c_str());
       return kExitInvalidOrInfra;

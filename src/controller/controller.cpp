@@ -69,6 +69,7 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
                           "; wait for it to end, abort it, or submit with --queue");
   auto run = std::make_shared<RunEngine>(id, std::move(experiment), std::move(*plan_result),
                                          registry_, settings_, &traces_);
+  run->set_destinations(options.destinations);
   // A scheduled experiment submits forever: finished runs beyond the newest few are joined
   // (their threads are done with on_finished) and dropped; the store keeps them.
   while (finished_.size() > kKeepFinished) {

@@ -13,6 +13,7 @@
 
 #include "common/audit_log.h"
 #include "controller/link/injector_registry.h"
+#include "controller/policy/destination_guard.h"
 #include "controller/run/run_engine.h"
 #include "controller/run/scope_claims.h"
 #include "controller/store/run_store.h"
@@ -27,6 +28,9 @@ struct SubmitOptions {
   // When another run holds a target scope: wait for it (true) or refuse (false).
   bool queue = false;
   std::string submitted_by = "local";
+  // Where the run's probes may connect (checked and pinned at each connection); null for
+  // runs the CLI makes on its own machine, which may reach anything.
+  std::shared_ptr<const DestinationGuard> destinations;
 };
 
 class Controller {

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/link/injector_link_service.h"
 #include "controller/link/injector_roster.h"
+#include "controller/policy/controller_policy.h"
 #include "controller/schedule/scheduler.h"
 #include "controller/store/retention.h"
 #include "controller/store/sqlite_store.h"
@@ -97,6 +99,10 @@ int main(int argc, char** argv) {
                  "delete finished runs that ended longer ago than this (e.g. 30d, 12h)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   app.add_flag("--log-json", log_json, "log one JSON object per line");
+  std::string policy_path;
+  app.add_option("--policy", policy_path,
+                 "controller policy: which commands, hosts and files submitted experiments may "
+                 "use, and size limits (default: no commands, no link-local or metadata hosts)");
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any free one); "
@@ -143,6 +149,16 @@ int main(int argc, char** argv) {
                  metrics_server->port());
   }
 
+  auto policy = std::make_shared<controller::ControllerPolicy>();
+  if (!policy_path.empty()) {
+    auto loaded = controller::ControllerPolicy::load_file(policy_path);
+    if (!loaded) return fail(loaded.error().message);
+    *policy = std::move(*loaded);
+    spdlog::info("controller policy loaded path={} commands={} hosts_allow={} hosts_deny={}",
+                 policy_path, policy->commands.size(), policy->hosts.allow.size(),
+                 policy->hosts.deny.size());
+  }
+
   auto store = controller::SqliteStore::open(store_path);
   if (!store) return fail(store.error().message);
   auto audit = AuditLog::open(audit_path);
@@ -178,6 +194,7 @@ int main(int argc, char** argv) {
   };
   prune();
   controller::Scheduler scheduler(ctl, *store, audit->get());
+  scheduler.set_policy(policy);
   if (auto n = scheduler.start(); !n)
     return fail(n.error().message);
   else if (*n > 0)
@@ -213,10 +230,15 @@ int main(int argc, char** argv) {
   link_service.set_verifier(*verifier);
   controller::ControllerApiService api_service(ctl, tokens, audit->get(), *verifier);
   api_service.set_scheduler(&scheduler);
+  api_service.set_policy(policy);
   api_service.set_injector_store(store->get());
   auto creds = server_credentials(transport);
   if (!creds) return fail(creds.error().message);
   grpc::ServerBuilder builder;
+  // gRPC's 4 MiB, or room for the largest experiment the policy allows: a bigger request is
+  // refused before it is read into memory.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::clamp<size_t>(policy->limits.max_bytes + (64 << 10), 4 << 20, INT32_MAX)));
   std::vector<int> ports(listen.size(), 0);  // gRPC fills them in at BuildAndStart
   for (size_t i = 0; i < listen.size(); ++i) builder.AddListeningPort(listen[i], *creds, &ports[i]);
   builder.RegisterService(&link_service);

@@ -386,7 +386,9 @@ SchemaPtr build_experiment() {
                                   opt("labels", string_map("Free-form labels."))},
                                  "Who and what.")),
           opt("vars", string_map("Defaults for ${name} substitutions; override with --var "
-                                 "name=value. ${env:NAME:-default} reads the environment.")),
+                                 "name=value. ${env:NAME:-default} reads the environment of the "
+                                 "CLI that loads the "
+                                 "file (a controller never reads its own).")),
           opt("max_duration", duration("Safety limit: the planned fault timeline may not be "
                                        "longer.",
                                        "30m", true)),

@@ -1,9 +1,12 @@
 // End to end: the real `faultline` CLI, embedded and through real faultline-controller and
 // faultline-injector processes, against the real demo service on loopback.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include <ctime>
@@ -1087,24 +1090,29 @@ TEST_F(CliRun, WithoutALedgerNothingIsAppliedAndTheInjectorDoesNotStart) {
       << read_file(dir_.file("injector.err"));
 }
 
-// Ctrl-C while the experiment is still loading (a large file): no run starts, nothing is
-// applied, and the exit code is 2 — not a full run that ignored the signal.
+// Ctrl-C while the experiment is still loading (a file that is slow to read: a FIFO nobody
+// has written yet): no run starts, nothing is applied, and the exit code is 2 — not a full
+// run that ignored the signal.
 TEST_F(CliRun, CtrlCBeforeTheRunStartsAppliesNothingAndExitsTwo) {
   start_demo(false);
   pid_t target = demo_pid();
   std::string text =
       "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: big}\n"
       "targets:\n  demo:\n    process: {pidfile: " +
-      pidfile_ + "}\nsteady_state:\n";
-  for (int i = 0; i < 20000; ++i)  // about 1 s to load on the project machine
-    text += "  - {name: p" + std::to_string(i) +
-            ", tcp: {address: '127.0.0.1:" + std::to_string(port_) + "'}}\n";
-  text += "faults:\n  - {name: hit-demo, kind: process_pause, target: demo, duration: 20s}\n";
-  std::string exp = dir_.file("big.yaml");
-  write_file(exp, text);
+      pidfile_ +
+      "}\n"
+      "faults:\n  - {name: hit-demo, kind: process_pause, target: demo, duration: 20s}\n";
+  std::string exp = dir_.file("slow.yaml");
+  ASSERT_EQ(::mkfifo(exp.c_str(), 0600), 0);
   auto cli = faultline({"run", exp});
-  std::this_thread::sleep_for(300ms);  // started, and still loading
+  std::this_thread::sleep_for(300ms);  // started, and still reading the file
   cli->signal(SIGINT);
+  // The load completes after the signal. Non-blocking: a CLI that died of the signal is no
+  // reader, and the test must fail, not hang.
+  int fifo = ::open(exp.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(fifo, 0) << "the CLI is not reading the file any more: " << std::strerror(errno);
+  ASSERT_EQ(::write(fifo, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fifo);
   EXPECT_EQ(cli->wait(30000ms), 2) << read_file(dir_.file("err.txt"));
   EXPECT_NE(read_file(dir_.file("err.txt"))
                 .find("interrupted by INT before the run started; nothing was applied"),

@@ -244,11 +244,11 @@ TEST_F(Schedule, FiresOnTimePausesResumesSkipsQueuesAndIsRemoved) {
 }
 
 TEST_F(Schedule, SurvivesAControllerRestartAndOnlyOperatorsChangeIt) {
-  write_file(dir_.file("tokens.csv"),
-             "viewer-secret-0123456789abcdef,vera,viewer\n"
-             "operator-secret-0123456789abcdef,otto,operator\n");
-  write_file(dir_.file("viewer.tok"), "viewer-secret-0123456789abcdef\n");
-  write_file(dir_.file("operator.tok"), "operator-secret-0123456789abcdef\n");
+  write_secret_file(dir_.file("tokens.csv"),
+                    "viewer-secret-0123456789abcdef,vera,viewer\n"
+                    "operator-secret-0123456789abcdef,otto,operator\n");
+  write_secret_file(dir_.file("viewer.tok"), "viewer-secret-0123456789abcdef\n");
+  write_secret_file(dir_.file("operator.tok"), "operator-secret-0123456789abcdef\n");
   std::vector<std::string> args{"--token-file", dir_.file("tokens.csv")};
   start_controller(args);
   std::string viewer = "--token-file=" + dir_.file("viewer.tok");

@@ -49,12 +49,12 @@ class Trust : public ::testing::Test {
     demo_ = std::make_unique<ChildProcess>(std::vector<std::string>{
         kBin + "/faultline-demo", "serve", "--port", std::to_string(port_), "--pidfile", pidfile_});
     ASSERT_TRUE(wait_until([&] { return http_ok(port_); }, 5000ms));
-    write_file(dir_.file("tokens.csv"), kOperator + ",olga,operator\n" + kViewer +
-                                            ",victor,viewer\n" + kAdmin + ",ada,admin\n");
-    write_file(dir_.file("op.tok"), kOperator + "\n");
-    write_file(dir_.file("view.tok"), kViewer + "\n");
-    write_file(dir_.file("admin.tok"), kAdmin + "\n");
-    write_file(dir_.file("bad.tok"), "not-a-token-of-this-controller\n");
+    write_secret_file(dir_.file("tokens.csv"), kOperator + ",olga,operator\n" + kViewer +
+                                                   ",victor,viewer\n" + kAdmin + ",ada,admin\n");
+    write_secret_file(dir_.file("op.tok"), kOperator + "\n");
+    write_secret_file(dir_.file("view.tok"), kViewer + "\n");
+    write_secret_file(dir_.file("admin.tok"), kAdmin + "\n");
+    write_secret_file(dir_.file("bad.tok"), "not-a-token-of-this-controller\n");
     addr_ = "127.0.0.1:" + std::to_string(free_port());
   }
 
@@ -194,7 +194,7 @@ TEST_F(Trust, MutualTlsTokensAndRolesLetTheRightCallersInAndAuditEveryRefusal) {
                                   "ci-bot", "--role",       "viewer"};
   create.insert(create.end(), admin.begin(), admin.end());
   ASSERT_EQ(cli(create), 0) << err_;
-  write_file(dir_.file("bot.tok"), out_);
+  write_secret_file(dir_.file("bot.tok"), out_);
   EXPECT_TRUE(node_listed({"--tls-dir", certs(), "--token-file", dir_.file("bot.tok")}, "node-a"));
   std::vector<std::string> revoke{"token", "--controller", addr_, "revoke", "ci-bot"};
   revoke.insert(revoke.end(), admin.begin(), admin.end());

@@ -12,17 +12,11 @@ SecurityFixture::SecurityFixture() : cli_(FAULTLINE_BIN_DIR, dir_) {
   std::string gen = std::string(FAULTLINE_SOURCE_DIR) + "/scripts/gen-certs.sh " + certs() +
                     " node-a node-b >/dev/null";
   if (std::system(gen.c_str()) != 0) std::abort();
-  write_file(dir_.file("tokens.csv"), kOperatorToken + ",olga,operator\n" + kViewerToken +
-                                          ",victor,viewer\n" + kAdminToken + ",ada,admin\n");
-  write_file(dir_.file("viewer.tok"), kViewerToken + "\n");
-  write_file(dir_.file("operator.tok"), kOperatorToken + "\n");
-  write_file(dir_.file("admin.tok"), kAdminToken + "\n");
-  for (const char* role : {"viewer", "operator", "admin"})
-    std::filesystem::permissions(
-        dir_.file(std::string(role) + ".tok"),
-        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  std::filesystem::permissions(dir_.file("tokens.csv"), std::filesystem::perms::owner_read |
-                                                            std::filesystem::perms::owner_write);
+  write_secret_file(dir_.file("tokens.csv"), kOperatorToken + ",olga,operator\n" + kViewerToken +
+                                                 ",victor,viewer\n" + kAdminToken + ",ada,admin\n");
+  write_secret_file(dir_.file("viewer.tok"), kViewerToken + "\n");
+  write_secret_file(dir_.file("operator.tok"), kOperatorToken + "\n");
+  write_secret_file(dir_.file("admin.tok"), kAdminToken + "\n");
 }
 
 SecurityFixture::~SecurityFixture() {
@@ -76,7 +70,12 @@ void SecurityFixture::authorize(grpc::ClientContext& ctx, const std::string& tok
 
 int SecurityFixture::cli(const std::string& role, std::vector<std::string> args,
                          std::chrono::milliseconds timeout) {
-  args.insert(args.end(), {"--controller", addr_, "--tls-dir", certs()});
+  // `schedule` takes --controller before its subcommand; the rest take it anywhere.
+  if (!args.empty() && args[0] == "schedule")
+    args.insert(args.begin() + 1, {"--controller", addr_});
+  else
+    args.insert(args.end(), {"--controller", addr_});
+  args.insert(args.end(), {"--tls-dir", certs()});
   if (!role.empty()) args.insert(args.end(), {"--token-file", dir_.file(role + ".tok")});
   return cli_.run(std::move(args), timeout);
 }

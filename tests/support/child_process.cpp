@@ -107,6 +107,11 @@ void write_file(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::trunc) << text;
 }
 
+void write_secret_file(const std::string& path, const std::string& text) {
+  write_file(path, text);
+  ::chmod(path.c_str(), 0600);
+}
+
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -138,6 +143,7 @@ double cpu_seconds(pid_t pid) {
 }  // namespace faultline::testing
 
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 namespace faultline::testing {

@@ -51,6 +51,8 @@ class TempDir {
 int free_port();
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
+// A token file as it must be: mode 0600 (faultline refuses tokens others can read).
+void write_secret_file(const std::string& path, const std::string& text);
 bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
 // GET http://127.0.0.1:port/path answered 200.
 bool http_ok(int port, const std::string& path = "/health");

@@ -1,5 +1,7 @@
 #include "controller/api/controller_api_service.h"
 
+#include "controller/policy/submission_check.h"
+
 #include "common/log.h"
 #include "common/time_util.h"
 #include "controller/link/injector_roster.h"
@@ -126,6 +128,12 @@ void to_proto(const ScheduleView& v, pb::Schedule* out) {
   out->set_missed_last_unix_ms(r.missed_last_unix_ms);
 }
 
+std::string format_lines(const experiments::Diagnostics& diagnostics) {
+  std::string lines;
+  for (const auto& d : diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
+  return lines;
+}
+
 }  // namespace
 
 grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
@@ -138,12 +146,16 @@ grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
   experiments::LoadOptions options;
   options.vars.insert(req->vars().begin(), req->vars().end());
   options.environment.insert(req->environment().begin(), req->environment().end());
+  options.limits = policy_->limits;
   auto loaded = experiments::parse_experiment(req->yaml(), source, options);
-  if (!loaded.ok()) {
-    std::string lines;
-    for (const auto& d : loaded.diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
-    return call.finish({grpc::StatusCode::INVALID_ARGUMENT, lines});
-  }
+  if (!loaded.ok())
+    return call.finish({grpc::StatusCode::INVALID_ARGUMENT, format_lines(loaded.diagnostics)});
+  if (auto refused = check_submission(*loaded.experiment, *policy_); !refused.empty())
+    return call.finish({grpc::StatusCode::PERMISSION_DENIED, format_lines(refused)},
+                       "experiment " + loaded.experiment->metadata.name +
+                           " refused by the "
+                           "controller policy " +
+                           policy_->source);
   std::optional<uint32_t> seed;
   if (req->has_seed()) seed = req->seed();
   auto plan = controller_.plan(*loaded.experiment, seed);
@@ -156,6 +168,7 @@ grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
   submit.seed = plan->seed;  // planned again with it, so the run gets exactly what was shown
   submit.queue = req->queue();
   submit.submitted_by = call.caller().name;
+  submit.destinations = std::make_shared<DestinationGuard>(policy_->destinations());
   auto run = controller_.submit(std::move(*loaded.experiment), submit);
   if (!run.ok()) {
     auto code = run.error().code == ErrorCode::kFailedPrecondition

@@ -7,6 +7,7 @@
 #include "common/peer_certificate.h"
 #include "controller/auth/token_authority.h"
 #include "controller/controller.h"
+#include "controller/policy/controller_policy.h"
 #include "controller/schedule/scheduler.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
 
@@ -52,6 +53,7 @@ class ControllerApiService final : public pb::ControllerApi::Service {
 
   // The daemon's scheduler; without one the schedule calls answer UNAVAILABLE.
   void set_scheduler(Scheduler* scheduler) { scheduler_ = scheduler; }
+  void set_policy(std::shared_ptr<const ControllerPolicy> policy) { policy_ = std::move(policy); }
   // Where ListInjectors finds the nodes that are not connected now; without one it lists
   // only the live injectors.
   void set_injector_store(const InjectorStore* store) { injector_store_ = store; }
@@ -64,6 +66,8 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   AuditLog* audit_;
   std::shared_ptr<ClientCertVerifier> verifier_;
   Scheduler* scheduler_ = nullptr;
+  // What submitted experiments may make the controller do (safe defaults until set).
+  std::shared_ptr<const ControllerPolicy> policy_ = std::make_shared<ControllerPolicy>();
   const InjectorStore* injector_store_ = nullptr;
 };
 

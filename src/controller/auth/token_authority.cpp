@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "common/secret_file.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
 
@@ -42,6 +43,7 @@ Status TokenAuthority::add(TokenRecord record) {
 }
 
 Status TokenAuthority::load_file(const std::string& path) {
+  if (Status s = check_secret_file(path, "token file"); !s) return s;
   std::ifstream in(path);
   if (!in) return make_error(ErrorCode::kInvalidArgument, "cannot read token file " + path);
   std::string line;

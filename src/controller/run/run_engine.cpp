@@ -87,6 +87,7 @@ pb::Run RunEngine::record() const {
 
 ProbeContext RunEngine::probe_context() {
   ProbeContext ctx;
+  ctx.destinations = destinations_;
   ctx.traces = traces_;
   ctx.polled = polled_.get();
   ctx.nodes_of = [this](const std::string& target) {

@@ -51,6 +51,8 @@ class RunEngine {
     ready_ = std::move(ready);
     queued_behind_ = std::move(behind);
   }
+  // Where the run's probes may connect (null: anywhere). Set before start().
+  void set_destinations(std::shared_ptr<const DestinationGuard> d) { destinations_ = std::move(d); }
   void start();
   // Every active fault is reverted and the run ends ABORTED. False if the run already ended.
   bool abort(const std::string& reason) { return run_.abort(reason); }
@@ -101,6 +103,7 @@ class RunEngine {
   int64_t abort_to_reverted_ms_ = -1;
   std::mutex join_mu_;  // wait() may be called from several threads
   std::thread thread_;
+  std::shared_ptr<const DestinationGuard> destinations_;
 };
 
 }  // namespace faultline::controller

@@ -1,5 +1,7 @@
 #include "controller/schedule/scheduler.h"
 
+#include "controller/policy/submission_check.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -195,8 +197,12 @@ Scheduler::Outcome Scheduler::submit(const ScheduleRecord& rec, const std::strin
   experiments::LoadOptions options;
   options.vars = rec.vars;
   options.environment = rec.environment;
+  options.limits = policy_->limits;
   auto loaded = experiments::parse_experiment(rec.yaml, rec.source_name, options);
   if (!loaded.ok()) return {"", "error: " + first_diagnostics(loaded)};
+  // Again at each fire: the controller may have restarted with a stricter policy.
+  if (auto refused = check_submission(*loaded.experiment, *policy_); !refused.empty())
+    return {"", "error: refused by the controller policy: " + refused.front().format()};
   bool queue = rec.overlap == "queue";
   if (queue && !previous_run.empty())
     if (auto prev = controller_.find(previous_run); prev && prev->state() == pb::RUN_STATE_PENDING)
@@ -204,6 +210,7 @@ Scheduler::Outcome Scheduler::submit(const ScheduleRecord& rec, const std::strin
       return {"", "skipped: run " + previous_run + " of the previous fire is still queued"};
   SubmitOptions submit;
   submit.submitted_by = "schedule:" + rec.name;
+  submit.destinations = std::make_shared<DestinationGuard>(policy_->destinations());
   auto run = controller_.submit(*loaded.experiment, submit);
   if (run) return {(*run)->id(), "submitted"};
   if (!is_scope_conflict(run.error())) return {"", "error: " + run.error().message};
@@ -233,8 +240,14 @@ Result<ScheduleView> Scheduler::add(const ScheduleSpec& spec, const std::string&
   experiments::LoadOptions options;
   options.vars = spec.vars;
   options.environment = spec.environment;
+  options.limits = policy_->limits;
   auto loaded = experiments::parse_experiment(spec.yaml, source, options);
   if (!loaded.ok()) return make_error(ErrorCode::kInvalidArgument, first_diagnostics(loaded));
+  if (auto refused = check_submission(*loaded.experiment, *policy_); !refused.empty()) {
+    std::string lines;
+    for (const auto& d : refused) lines += (lines.empty() ? "" : "\n") + d.format();
+    return make_error(ErrorCode::kPermissionDenied, lines);
+  }
 
   ScheduleRecord& r = e.record;
   r.name = spec.name;

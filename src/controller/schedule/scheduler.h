@@ -14,6 +14,7 @@
 
 #include "common/audit_log.h"
 #include "controller/controller.h"
+#include "controller/policy/controller_policy.h"
 #include "controller/schedule/cron_expression.h"
 #include "controller/schedule/time_zone.h"
 #include "controller/store/run_store.h"
@@ -57,6 +58,9 @@ class Scheduler {
   // submission); nothing is stored when any is wrong (kInvalidArgument naming it, or
   // kFailedPrecondition when the name is taken).
   Result<ScheduleView> add(const ScheduleSpec& spec, const std::string& created_by);
+  // What its experiments may make the controller do, checked when a schedule is added and at
+  // every fire (safe defaults until set; set before start()).
+  void set_policy(std::shared_ptr<const ControllerPolicy> policy) { policy_ = std::move(policy); }
   Result<ScheduleView> pause(const std::string& name);
   Result<ScheduleView> resume(const std::string& name);
   Status remove(const std::string& name);
@@ -87,6 +91,7 @@ class Scheduler {
 
   Controller& controller_;
   std::shared_ptr<ScheduleStore> store_;
+  std::shared_ptr<const ControllerPolicy> policy_ = std::make_shared<ControllerPolicy>();
   AuditLog* audit_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

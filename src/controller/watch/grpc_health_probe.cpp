@@ -37,16 +37,32 @@ const char* status_name(health::HealthCheckResponse::ServingStatus s) {
 }  // namespace
 
 GrpcHealthProbe::GrpcHealthProbe(std::string name, experiments::GrpcHealthProbeSpec spec,
-                                 Duration timeout)
+                                 Duration timeout,
+                                 std::shared_ptr<const DestinationGuard> destinations)
     : name_(std::move(name)), spec_(std::move(spec)), timeout_(timeout) {
   grpc::ChannelArguments args;
   // A probe must see a recovered server at its next attempt, not after gRPC's backoff.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  channel_ = grpc::CreateCustomChannel(spec_.address, credentials(spec_.ca_file), args);
+  std::string target = spec_.address;
+  if (destinations && destinations->restricts()) {
+    // The channel keeps the address checked now; gRPC would otherwise re-resolve the name.
+    std::string host = host_of_address(spec_.address);
+    auto pinned = destinations->pin(host);
+    if (!pinned) {
+      refused_ = "refused: " + pinned.error().message;
+      return;
+    }
+    std::string port = spec_.address.substr(spec_.address.rfind(':') + 1);
+    bool v6 = pinned->find(':') != std::string::npos;
+    target = (v6 ? "ipv6:[" + *pinned + "]:" : "ipv4:" + *pinned + ":") + port;
+    if (!spec_.ca_file.empty()) args.SetSslTargetNameOverride(host);
+  }
+  channel_ = grpc::CreateCustomChannel(target, credentials(spec_.ca_file), args);
 }
 
 ProbeOutcome GrpcHealthProbe::run() {
+  if (!refused_.empty()) return {false, refused_, {}};
   auto start = MonoClock::now();
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout_);

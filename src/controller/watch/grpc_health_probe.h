@@ -1,5 +1,9 @@
 #pragma once
 
+#include <memory>
+
+#include "controller/policy/destination_guard.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include "controller/watch/probe.h"
@@ -9,7 +13,9 @@ namespace faultline::controller {
 // grpc.health.v1.Health/Check for a service name; passes on SERVING.
 class GrpcHealthProbe : public Probe {
  public:
-  GrpcHealthProbe(std::string name, experiments::GrpcHealthProbeSpec spec, Duration timeout);
+  // With `destinations`, the channel dials the address checked for the host when it is made.
+  GrpcHealthProbe(std::string name, experiments::GrpcHealthProbeSpec spec, Duration timeout,
+                  std::shared_ptr<const DestinationGuard> destinations = nullptr);
   const std::string& name() const override { return name_; }
   ProbeOutcome run() override;
 
@@ -18,6 +24,7 @@ class GrpcHealthProbe : public Probe {
   experiments::GrpcHealthProbeSpec spec_;
   Duration timeout_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::string refused_;  // why the destination was refused, "" when allowed
 };
 
 }  // namespace faultline::controller

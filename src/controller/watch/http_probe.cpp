@@ -8,6 +8,7 @@
 
 #include "common/time_util.h"
 #include "controller/watch/http_url.h"
+#include "controller/watch/pinned_destination.h"
 #include "controller/watch/value_check.h"
 
 namespace faultline::controller {
@@ -35,8 +36,9 @@ std::string describe(httplib::Error e) {
 
 }  // namespace
 
-HttpProbe::HttpProbe(std::string name, experiments::HttpProbeSpec spec)
-    : name_(std::move(name)), spec_(std::move(spec)) {
+HttpProbe::HttpProbe(std::string name, experiments::HttpProbeSpec spec,
+                     std::shared_ptr<const DestinationGuard> destinations)
+    : name_(std::move(name)), spec_(std::move(spec)), destinations_(std::move(destinations)) {
   HttpUrl url = split_http_url(spec_.url);
   origin_ = url.origin;
   path_ = url.path.empty() ? "/" : url.path;
@@ -49,6 +51,11 @@ ProbeOutcome HttpProbe::run() {
     out.threshold = std::chrono::duration<double, std::milli>(*spec_.max_latency).count();
   auto start = MonoClock::now();
   httplib::Client client(origin_);
+  if (std::string why = pin_destination(client, origin_, destinations_.get()); !why.empty()) {
+    out.ok = false;
+    out.observed = why;
+    return out;
+  }
   auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(spec_.timeout);
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);

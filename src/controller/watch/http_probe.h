@@ -1,5 +1,9 @@
 #pragma once
 
+#include <memory>
+
+#include "controller/policy/destination_guard.h"
+
 #include <regex>
 
 #include "controller/watch/probe.h"
@@ -10,7 +14,9 @@ namespace faultline::controller {
 // latency.
 class HttpProbe : public Probe {
  public:
-  HttpProbe(std::string name, experiments::HttpProbeSpec spec);
+  // With `destinations`, each request goes to an address it checked and pinned.
+  HttpProbe(std::string name, experiments::HttpProbeSpec spec,
+            std::shared_ptr<const DestinationGuard> destinations = nullptr);
   const std::string& name() const override { return name_; }
   ProbeOutcome run() override;
 
@@ -20,6 +26,7 @@ class HttpProbe : public Probe {
   std::string origin_;  // scheme://host[:port]
   std::string path_;    // /path?query
   std::regex body_regex_;
+  std::shared_ptr<const DestinationGuard> destinations_;
 };
 
 }  // namespace faultline::controller

@@ -117,7 +117,7 @@ std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeCont
               one.url = "http://" + at + h.pods->path;
               return std::make_unique<HttpProbe>(name, std::move(one));
             });
-          return std::make_unique<HttpProbe>(spec.name, std::move(h));
+          return std::make_unique<HttpProbe>(spec.name, std::move(h), ctx.destinations);
         } else if constexpr (std::is_same_v<T, experiments::TcpProbeSpec>) {
           if (kind.pods)
             return per_pod(spec.name, *kind.pods, ctx,
@@ -126,13 +126,13 @@ std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeCont
                              one.address = at;
                              return std::make_unique<TcpProbe>(name, std::move(one), timeout);
                            });
-          return std::make_unique<TcpProbe>(spec.name, kind, timeout);
+          return std::make_unique<TcpProbe>(spec.name, kind, timeout, ctx.destinations);
         } else if constexpr (std::is_same_v<T, experiments::GrpcHealthProbeSpec>) {
-          return std::make_unique<GrpcHealthProbe>(spec.name, kind, timeout);
+          return std::make_unique<GrpcHealthProbe>(spec.name, kind, timeout, ctx.destinations);
         } else if constexpr (std::is_same_v<T, experiments::CommandProbeSpec>) {
           return std::make_unique<CommandProbe>(spec.name, kind, timeout);
         } else if constexpr (std::is_same_v<T, experiments::PrometheusProbeSpec>) {
-          return std::make_unique<PrometheusProbe>(spec.name, kind, timeout);
+          return std::make_unique<PrometheusProbe>(spec.name, kind, timeout, ctx.destinations);
         } else if constexpr (std::is_same_v<T, experiments::SliCondition>) {
           if (kind.source.kind != experiments::SpanSource::Kind::kOtlp) {
             if (!ctx.polled)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "controller/link/injector_link.h"
+#include "controller/policy/destination_guard.h"
 #include "controller/watch/probe.h"
 #include "controller/watch/traces/sli_store.h"
 #include "controller/watch/traces/span_poller.h"
@@ -15,6 +16,9 @@
 namespace faultline::controller {
 
 struct ProbeContext {
+  // Where network probes may connect; each connection goes to an address it checked. Null:
+  // anywhere (the CLI's own runs).
+  std::shared_ptr<const DestinationGuard> destinations;
   SliStore* traces = nullptr;      // null: the controller has no OTLP receiver
   PolledTraces* polled = nullptr;  // the run's Jaeger/Zipkin sources
   // The injectors of a target's nodes, and its process selector (for process probes).

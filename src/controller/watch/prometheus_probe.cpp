@@ -1,4 +1,5 @@
 #include "controller/watch/prometheus_probe.h"
+#include "controller/watch/pinned_destination.h"
 
 #include <httplib.h>
 
@@ -11,11 +12,13 @@
 namespace faultline::controller {
 
 PrometheusProbe::PrometheusProbe(std::string name, experiments::PrometheusProbeSpec spec,
-                                 Duration timeout)
+                                 Duration timeout,
+                                 std::shared_ptr<const DestinationGuard> destinations)
     : name_(std::move(name)),
       spec_(std::move(spec)),
       url_(split_base_url(spec_.url)),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      destinations_(std::move(destinations)) {}
 
 ProbeOutcome PrometheusProbe::run() {
   auto start = MonoClock::now();
@@ -27,6 +30,8 @@ ProbeOutcome PrometheusProbe::run() {
     return out;
   };
   httplib::Client client(url_.origin);
+  if (std::string why = pin_destination(client, url_.origin, destinations_.get()); !why.empty())
+    return finish(false, why);
   auto t = std::chrono::duration_cast<std::chrono::microseconds>(timeout_);
   client.set_connection_timeout(t);
   client.set_read_timeout(t);

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <memory>
+
+#include "controller/policy/destination_guard.h"
+
 #include "controller/watch/http_url.h"
 #include "controller/watch/probe.h"
 
@@ -9,7 +13,8 @@ namespace faultline::controller {
 // result is compared with min/max. No sample fails the probe: "no data" is not "healthy".
 class PrometheusProbe : public Probe {
  public:
-  PrometheusProbe(std::string name, experiments::PrometheusProbeSpec spec, Duration timeout);
+  PrometheusProbe(std::string name, experiments::PrometheusProbeSpec spec, Duration timeout,
+                  std::shared_ptr<const DestinationGuard> destinations = nullptr);
   const std::string& name() const override { return name_; }
   ProbeOutcome run() override;
 
@@ -18,6 +23,7 @@ class PrometheusProbe : public Probe {
   experiments::PrometheusProbeSpec spec_;
   HttpUrl url_;
   Duration timeout_;
+  std::shared_ptr<const DestinationGuard> destinations_;
 };
 
 }  // namespace faultline::controller

@@ -24,8 +24,12 @@ struct Fd {
 
 }  // namespace
 
-TcpProbe::TcpProbe(std::string name, experiments::TcpProbeSpec spec, Duration timeout)
-    : name_(std::move(name)), spec_(std::move(spec)), timeout_(timeout) {}
+TcpProbe::TcpProbe(std::string name, experiments::TcpProbeSpec spec, Duration timeout,
+                   std::shared_ptr<const DestinationGuard> destinations)
+    : name_(std::move(name)),
+      spec_(std::move(spec)),
+      timeout_(timeout),
+      destinations_(std::move(destinations)) {}
 
 ProbeOutcome TcpProbe::run() {
   auto start = MonoClock::now();
@@ -35,6 +39,12 @@ ProbeOutcome TcpProbe::run() {
   size_t colon = spec_.address.rfind(':');
   std::string host = spec_.address.substr(0, colon), port = spec_.address.substr(colon + 1);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (destinations_ && destinations_->restricts()) {
+    // Dial the address that was checked, not a fresh answer for the name.
+    auto pinned = destinations_->pin(host);
+    if (!pinned) return done(false, "refused: " + pinned.error().message);
+    host = *pinned;
+  }
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;

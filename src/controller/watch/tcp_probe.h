@@ -1,5 +1,9 @@
 #pragma once
 
+#include <memory>
+
+#include "controller/policy/destination_guard.h"
+
 #include "controller/watch/probe.h"
 
 namespace faultline::controller {
@@ -7,7 +11,8 @@ namespace faultline::controller {
 // Opens a TCP connection to host:port within the timeout and closes it.
 class TcpProbe : public Probe {
  public:
-  TcpProbe(std::string name, experiments::TcpProbeSpec spec, Duration timeout);
+  TcpProbe(std::string name, experiments::TcpProbeSpec spec, Duration timeout,
+           std::shared_ptr<const DestinationGuard> destinations = nullptr);
   const std::string& name() const override { return name_; }
   ProbeOutcome run() override;
 
@@ -15,6 +20,7 @@ class TcpProbe : public Probe {
   std::string name_;
   experiments::TcpProbeSpec spec_;
   Duration timeout_;
+  std::shared_ptr<const DestinationGuard> destinations_;
 };
 
 }  // namespace faultline::controller

@@ -8,39 +8,12 @@
 #include <set>
 
 #include "common/log.h"
+#include "injector/hardware/clock_control_file.h"
 
 namespace faultline::injector {
 namespace {
 
 constexpr const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
-// A variable `faultline exec` put in the process's environment, or "".
-std::string exec_env(pid_t pid, const std::string& name) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-  std::string var;
-  const std::string key = name + "=";
-  while (std::getline(in, var, '\0'))
-    if (var.rfind(key, 0) == 0) return var.substr(key.size());
-  return "";
-}
-
-std::string clock_file_of(pid_t pid) {
-  return exec_env(pid, "FAULTLINE_EXEC_CLOCK");
-}
-
-Status write_offset(const std::string& file, const std::string& offset) {
-  // Replaced atomically: libfaketime must never read a half-written offset.
-  std::string tmp = file + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << offset << "\n";
-    if (!out) return make_error(ErrorCode::kInternal, "cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) return make_error(ErrorCode::kInternal, "cannot replace " + file + ": " + ec.message());
-  return Ok{};
-}
 
 }  // namespace
 
@@ -68,15 +41,15 @@ Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
   std::set<std::string> files;
   std::vector<ProcessInfo> reached;
   for (const auto& p : *targets) {
-    std::string f = clock_file_of(p.pid);
-    if (f.empty()) continue;
-    if (clocks != "realtime" && exec_env(p.pid, "FAULTLINE_EXEC_CLOCKS") != "all")
+    auto control = find_clock_control(p.pid);
+    if (!control) continue;
+    if (clocks != "realtime" && !control->all_clocks)
       return make_error(ErrorCode::kFailedPrecondition,
                         "pid " + std::to_string(p.pid) + " (" + p.comm +
                             ") was started with `faultline exec` for the wall clock only; "
                             "start it with `faultline exec --all-clocks` to shift its " +
                             clocks + " clock");
-    files.insert(f);
+    files.insert(control->path);
     reached.push_back(p);
   }
   if (reached.empty() && targets->empty() && c.selector().skip_if_empty()) {
@@ -92,7 +65,7 @@ Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
   AppliedFault applied{fault_id, spec, {}};
   std::string offset = faketime_offset(c.offset_ms());
   for (const auto& f : files) {
-    if (Status s = write_offset(f, offset); !s) {
+    if (Status s = write_clock_offset(f, offset); !s) {
       (void)revert(applied);
       return s.error();
     }
@@ -114,10 +87,10 @@ Result<AppliedFault> ClockSkewBackend::apply(const std::string& fault_id,
 }
 
 Status ClockSkewBackend::revert(const AppliedFault& fault) {
-  for (const auto& f : fault.state.clock_files()) {
-    if (!std::filesystem::exists(f)) continue;  // the target has exited: nothing to restore
-    if (Status s = write_offset(f, "+0"); !s) return s;
-  }
+  // Each path is one this injector made (exec_clock_dir() and a wrapper's name); a file that
+  // is gone means the target has exited, with nothing to restore.
+  for (const auto& f : fault.state.clock_files())
+    if (Status s = write_clock_offset(f, "+0"); !s) return s;
   return Ok{};
 }
 
@@ -128,7 +101,7 @@ Status ClockSkewBackend::recover_intent(const std::string& fault_id, const pb::F
   if (!targets) return Ok{};
   AppliedFault fault{fault_id, spec, {}};
   for (const auto& p : *targets)
-    if (auto f = clock_file_of(p.pid); !f.empty()) fault.state.add_clock_files(f);
+    if (auto control = find_clock_control(p.pid)) fault.state.add_clock_files(control->path);
   return revert(fault);
 }
 
