@@ -31,12 +31,37 @@ bool readable(const std::string& path) {
 
 using Row = std::array<std::string, 7>;
 
+// Names in the trail come from callers (a token's name, an experiment's source name, an
+// injector's node name): printed raw, a newline or a terminal escape could forge a line or
+// rewrite the screen. Control bytes are shown as \xNN, and the backslash as \\.
+std::string printable(const std::string& cell) {
+  std::string out;
+  for (size_t i = 0; i < cell.size(); ++i) {
+    unsigned char c = cell[i];
+    char buf[8];
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c == 0x7f) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else if (c == 0xc2 && i + 1 < cell.size() && (unsigned char)cell[i + 1] >= 0x80 &&
+               (unsigned char)cell[i + 1] <= 0x9f) {
+      // A C1 control in UTF-8 (U+0080..U+009F; U+009B is a terminal's CSI).
+      std::snprintf(buf, sizeof buf, "\\u%04x", (unsigned char)cell[++i]);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 Row to_row(const std::string& line) {
   auto e = nlohmann::json::parse(line, nullptr, false);
-  if (!e.is_object()) return {"?", "(not an entry: " + line.substr(0, 60) + ")"};
+  if (!e.is_object()) return {"?", "(not an entry: " + printable(line.substr(0, 60)) + ")"};
   auto s = [&](const char* key) {
     auto it = e.find(key);
-    return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+    return it != e.end() && it->is_string() ? printable(it->get<std::string>()) : std::string();
   };
   auto it = e.find("seq");
   std::string seq = it != e.end() && it->is_number() ? it->dump() : "?";
