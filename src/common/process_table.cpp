@@ -41,6 +41,7 @@ std::optional<ProcessInfo> read_process(pid_t pid) {
   // Fields after comm start at 3 (state). flags is field 9, starttime field 22.
   for (int idx = 3; idx <= 22 && rest >> field; ++idx) {
     if (idx == 3) info.state = field.empty() ? '?' : field[0];
+    if (idx == 4) info.ppid = static_cast<pid_t>(std::stol(field));
     if (idx == 9) flags = std::stoul(field);
     if (idx == 14 || idx == 15) info.cpu_ticks += std::stoull(field);
     if (idx == 22) info.start_time_ticks = std::stoull(field);

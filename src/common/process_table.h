@@ -16,6 +16,7 @@ namespace faultline {
 struct ProcessInfo {
   pid_t pid = 0;
   uint64_t start_time_ticks = 0;  // field 22 of /proc/PID/stat; with pid, names a process
+  pid_t ppid = 0;                 // field 4
   std::string comm;               // /proc/PID/comm
   std::string cmdline;            // argv joined by ' '; empty for kernel threads
   bool kernel_thread = false;

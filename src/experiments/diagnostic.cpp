@@ -10,4 +10,10 @@ std::string Diagnostic::format() const {
   return out + message;
 }
 
+std::string format_diagnostics(const Diagnostics& diagnostics) {
+  std::string lines;
+  for (const auto& d : diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
+  return lines;
+}
+
 }  // namespace faultline::experiments

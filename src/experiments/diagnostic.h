@@ -23,4 +23,7 @@ struct Diagnostic {
 
 using Diagnostics = std::vector<Diagnostic>;
 
+// Every diagnostic formatted, one per line (no trailing newline).
+std::string format_diagnostics(const Diagnostics& diagnostics);
+
 }  // namespace faultline::experiments

@@ -128,12 +128,6 @@ void to_proto(const ScheduleView& v, pb::Schedule* out) {
   out->set_missed_last_unix_ms(r.missed_last_unix_ms);
 }
 
-std::string format_lines(const experiments::Diagnostics& diagnostics) {
-  std::string lines;
-  for (const auto& d : diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
-  return lines;
-}
-
 }  // namespace
 
 grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
@@ -149,13 +143,15 @@ grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
   options.limits = policy_->limits;
   auto loaded = experiments::parse_experiment(req->yaml(), source, options);
   if (!loaded.ok())
-    return call.finish({grpc::StatusCode::INVALID_ARGUMENT, format_lines(loaded.diagnostics)});
+    return call.finish(
+        {grpc::StatusCode::INVALID_ARGUMENT, experiments::format_diagnostics(loaded.diagnostics)});
   if (auto refused = check_submission(*loaded.experiment, *policy_); !refused.empty())
-    return call.finish({grpc::StatusCode::PERMISSION_DENIED, format_lines(refused)},
-                       "experiment " + loaded.experiment->metadata.name +
-                           " refused by the "
-                           "controller policy " +
-                           policy_->source);
+    return call.finish(
+        {grpc::StatusCode::PERMISSION_DENIED, experiments::format_diagnostics(refused)},
+        "experiment " + loaded.experiment->metadata.name +
+            " refused by the "
+            "controller policy " +
+            policy_->source);
   std::optional<uint32_t> seed;
   if (req->has_seed()) seed = req->seed();
   auto plan = controller_.plan(*loaded.experiment, seed);

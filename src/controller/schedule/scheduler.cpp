@@ -30,12 +30,6 @@ Status check_name(const std::string& name) {
                     "schedule name \"" + name + "\": use 1 to 64 letters, digits, '.', '_' or '-'");
 }
 
-std::string first_diagnostics(const experiments::LoadResult& loaded) {
-  std::string lines;
-  for (const auto& d : loaded.diagnostics) lines += (lines.empty() ? "" : "\n") + d.format();
-  return lines;
-}
-
 bool is_scope_conflict(const Error& e) {
   // Controller::submit refuses a run whose targets another run holds with exactly this
   // wording (see scope_claims); other preconditions (no injector can place a fault, no OTLP
@@ -199,7 +193,7 @@ Scheduler::Outcome Scheduler::submit(const ScheduleRecord& rec, const std::strin
   options.environment = rec.environment;
   options.limits = policy_->limits;
   auto loaded = experiments::parse_experiment(rec.yaml, rec.source_name, options);
-  if (!loaded.ok()) return {"", "error: " + first_diagnostics(loaded)};
+  if (!loaded.ok()) return {"", "error: " + experiments::format_diagnostics(loaded.diagnostics)};
   // Again at each fire: the controller may have restarted with a stricter policy.
   if (auto refused = check_submission(*loaded.experiment, *policy_); !refused.empty())
     return {"", "error: refused by the controller policy: " + refused.front().format()};
@@ -242,12 +236,11 @@ Result<ScheduleView> Scheduler::add(const ScheduleSpec& spec, const std::string&
   options.environment = spec.environment;
   options.limits = policy_->limits;
   auto loaded = experiments::parse_experiment(spec.yaml, source, options);
-  if (!loaded.ok()) return make_error(ErrorCode::kInvalidArgument, first_diagnostics(loaded));
-  if (auto refused = check_submission(*loaded.experiment, *policy_); !refused.empty()) {
-    std::string lines;
-    for (const auto& d : refused) lines += (lines.empty() ? "" : "\n") + d.format();
-    return make_error(ErrorCode::kPermissionDenied, lines);
-  }
+  if (!loaded.ok())
+    return make_error(ErrorCode::kInvalidArgument,
+                      experiments::format_diagnostics(loaded.diagnostics));
+  if (auto refused = check_submission(*loaded.experiment, *policy_); !refused.empty())
+    return make_error(ErrorCode::kPermissionDenied, experiments::format_diagnostics(refused));
 
   ScheduleRecord& r = e.record;
   r.name = spec.name;

@@ -6,8 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/exec_clock.h"
 #include "common/process_table.h"
@@ -15,19 +13,6 @@
 
 namespace faultline::injector {
 namespace {
-
-// Field 4 of /proc/PID/stat (after the parenthesised comm, which may hold anything).
-pid_t parent_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(close + 1));
-  char state = 0;
-  pid_t ppid = 0;
-  rest >> state >> ppid;
-  return ppid;
-}
 
 // The directory, opened, when root alone can change what is in it.
 Result<UniqueFd> open_clock_dir(const std::string& dir) {
@@ -56,14 +41,16 @@ std::optional<ClockControl> find_clock_control(pid_t pid) {
   if (!dir) return std::nullopt;
   // The wrapper is the target's parent, or a further ancestor when the target forks; never
   // the process itself (a cmdline selector also matches the wrapper, whose own clock is real).
-  for (int depth = 0; (pid = parent_of(pid)) > 1 && depth < 32; ++depth) {
-    auto p = read_process(pid);
-    if (!p) return std::nullopt;
+  auto target = read_process(pid);
+  for (int depth = 0; target && target->ppid > 1 && depth < 32; ++depth) {
+    auto parent = read_process(target->ppid);
+    if (!parent) return std::nullopt;
     for (bool all : {false, true}) {
-      std::string name = exec_clock_file_name(pid, p->start_time_ticks, all);
+      std::string name = exec_clock_file_name(parent->pid, parent->start_time_ticks, all);
       if (root_regular_file(dir->get(), name))
         return ClockControl{exec_clock_dir() + "/" + name, all};
     }
+    target = std::move(parent);
   }
   return std::nullopt;
 }
