@@ -133,7 +133,7 @@ int list_runs(const std::string& controller, int limit) {
     const auto& s = r.summary();
     bool ended = s.ended_unix_ms() > 0;
     std::string duration =
-        ended ? std::to_string((s.ended_unix_ms() - s.started_unix_ms() + 500) / 1000) + "s" : "-";
+        ended ? std::to_string((controller::run_duration_ms(s) + 500) / 1000) + "s" : "-";
     std::string verdict = ended
                               ? controller::state_name(s.verdict())
                               : std::string("running (") + controller::state_name(r.state()) + ")";

@@ -102,17 +102,31 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
     begun.set_experiment_name(name);
     begun.set_state(v1::RUN_STATE_PENDING);
     begun.mutable_summary()->set_started_unix_ms(unix_millis_now());
-    if (Status s = store_->begin(begun, options.submitted_by); !s)
-      spdlog::error("run not stored run={} error=\"{}\"", id, s.error().message);
+    if (Status s = store_->begin(begun, options.submitted_by); !s) {
+      // A run the store cannot hold would run unrecorded: none of it is started.
+      spdlog::error("run refused: not stored run={} error=\"{}\"", id, s.error().message);
+      claims_.release(id);
+      std::lock_guard l(mu_);
+      runs_.erase(id);
+      return make_error(ErrorCode::kUnavailable,
+                        "the controller's store could not record the run (" + s.error().message +
+                            "); nothing was started");
+    }
   }
   // A fault's events from all its nodes come as one batch: one store transaction and one
   // audit sync for the lot, not one per node (that was ~3 ms a node on a real disk).
-  run->on_events([this](const std::vector<pb::RunEvent>& events) {
+  // The run calls this itself, so it outlives every call: a plain pointer, not a cycle.
+  run->on_events([this, self = run.get()](const std::vector<pb::RunEvent>& events) {
     if (store_)
-      if (Status s = store_->append_events(events); !s)
+      if (Status s = store_->append_events(events); !s) {
         spdlog::error("events not stored run={} first_seq={} count={} error=\"{}\"",
                       events.front().run_id(), events.front().seq(), events.size(),
                       s.error().message);
+        // A run whose journal cannot be kept is ended (its faults reverted) rather than left
+        // going with nobody able to see it afterwards; abort() is a no-op once asked.
+        self->abort("the controller's store could not record the run's events (" +
+                    s.error().message + ")");
+      }
     if (!audit_) return;
     std::vector<AuditEntry> entries;
     for (const auto& ev : events) {
@@ -136,8 +150,12 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
     controller_metrics().runs_active.dec();
     claims_.release(r.id());
     if (store_)
-      if (Status s = store_->save(r.record()); !s)
-        spdlog::error("run journal not saved run={} error=\"{}\"", r.id(), s.error().message);
+      if (Status s = store_->save(r.record()); !s) {
+        spdlog::error("run journal not saved run={} error=\"{}\" retry=every 500 ms", r.id(),
+                      s.error().message);
+        std::lock_guard unsaved_lock(orphans_mu_);
+        unsaved_.push_back(r.id());
+      }
     std::lock_guard finished_lock(mu_);
     finished_.push_back(r.id());
   });
@@ -188,6 +206,10 @@ size_t Controller::recover_interrupted(const std::function<bool(const v1::Run&)>
     sum->set_abort_to_reverted_ms(-1);
     sum->set_started_unix_ms(started);
     sum->set_ended_unix_ms(unix_millis_now());
+    // As far as the journal saw it, on the last controller's monotonic clock: how long the
+    // controller was down is not part of the run.
+    if (run.events_size())
+      sum->set_duration_ms(std::max<int64_t>(1, run.events(run.events_size() - 1).elapsed_ms()));
     sum->set_exit_code(exit_code_for(pb::RUN_STATE_ABORTED));
     sum->set_experiment_name(run.experiment_name());
     *run.add_events() = ev;
@@ -229,6 +251,27 @@ size_t Controller::confirm_orphans() {
   }
   std::lock_guard lock(orphans_mu_);
   return orphans_.size();
+}
+
+size_t Controller::save_unsaved() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(orphans_mu_);
+    ids.swap(unsaved_);
+  }
+  std::vector<std::string> still;
+  for (const auto& id : ids) {
+    auto run = find(id);
+    if (!run) continue;  // dropped from memory: the next start marks it from the store
+    if (Status s = store_->save(run->record()); !s) {
+      still.push_back(id);
+      continue;
+    }
+    spdlog::info("run journal saved after an earlier failure run={}", id);
+  }
+  std::lock_guard lock(orphans_mu_);
+  unsaved_.insert(unsaved_.end(), still.begin(), still.end());
+  return unsaved_.size();
 }
 
 std::shared_ptr<RunEngine> Controller::find(const std::string& run_id) const {

@@ -74,6 +74,9 @@ class Controller {
   // Asks each connected injector to revert (idempotently) the faults recover_interrupted()
   // found, and records each confirmation. Returns how many are still unconfirmed.
   size_t confirm_orphans();
+  // Saves again the finished runs whose final save failed (a full disk); returns how many
+  // are still unsaved. Called with confirm_orphans.
+  size_t save_unsaved();
   std::optional<v1::Run> stored_run(const std::string& run_id) const;
   // Runs going on now and stored ones, newest first, without events.
   std::vector<v1::Run> list_runs(size_t limit) const;
@@ -99,6 +102,7 @@ class Controller {
   };
   std::mutex orphans_mu_;
   std::map<std::string, Orphan> orphans_;  // by fault id
+  std::vector<std::string> unsaved_;       // finished runs the store refused; under orphans_mu_
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<RunEngine>> runs_;
   // Finished runs, oldest first: the newest kKeepFinished stay in memory (watchable, listed

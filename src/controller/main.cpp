@@ -21,6 +21,7 @@
 #include "common/time_util.h"
 #include "common/transport_security.h"
 #include "controller/api/controller_api_service.h"
+#include "controller/auth/refusal_throttle.h"
 #include "controller/auth/token_authority.h"
 #include "controller/controller.h"
 #include "controller/controller_metrics.h"
@@ -91,6 +92,13 @@ int main(int argc, char** argv) {
   app.add_option("--store", store_path, "SQLite database of runs, injectors and tokens");
   std::string audit_path = default_audit_log_path();
   app.add_option("--audit-log", audit_path, "append-only, hash-chained audit trail");
+  std::string refusal_window = "1m";
+  app.add_option("--audit-refusal-window", refusal_window,
+                 "refused calls from one peer host beyond --audit-refusals-in-full within this "
+                 "window are counted in one audit entry instead of one each (flood protection)");
+  uint64_t refusals_in_full = 20;
+  app.add_option("--audit-refusals-in-full", refusals_in_full,
+                 "refusals of one peer host written in full per --audit-refusal-window");
   size_t retain_runs = 0;
   app.add_option("--retain-runs", retain_runs,
                  "keep only the newest N finished runs in the store (0: all)");
@@ -125,6 +133,9 @@ int main(int argc, char** argv) {
     if (!age) return fail("--retain-for " + age.error().message);
     retention.keep_for_ms = *age;
   }
+  auto refusal_window_d = parse_duration(refusal_window);
+  if (!refusal_window_d || *refusal_window_d <= Duration::zero())
+    return fail("--audit-refusal-window " + refusal_window + ": a duration above 0 such as 1m");
   settings.lease = *lease_d;
   settings.renew_interval = *renew_d;
 
@@ -163,6 +174,7 @@ int main(int argc, char** argv) {
   if (!store) return fail(store.error().message);
   auto audit = AuditLog::open(audit_path);
   if (!audit) return fail(audit.error().message);
+  controller::RefusalThrottle refusals(audit->get(), *refusal_window_d, refusals_in_full);
   controller::TokenAuthority tokens(*store);
   if (!token_file.empty())
     if (Status s = tokens.load_file(token_file); !s) return fail(s.error().message);
@@ -220,10 +232,16 @@ int main(int argc, char** argv) {
         }
         bool recovered = what.rfind("recovered", 0) == 0;
         if (!recovered) (void)(*store)->record_injector(rec);
-        std::string outcome = what.rfind("refused", 0) == 0 ? "denied" + what.substr(7) : "ok";
-        (void)(*audit)->append(
-            {node, "injector", "injector." + what.substr(0, what.find(':')), node, peer, outcome,
-             recovered ? "reverted from its ledger at start: " + what.substr(11) : ""});
+        bool refused = what.rfind("refused", 0) == 0;
+        AuditEntry e{node,
+                     "injector",
+                     "injector." + what.substr(0, what.find(':')),
+                     node,
+                     peer,
+                     refused ? "denied" + what.substr(7) : "ok",
+                     recovered ? "reverted from its ledger at start: " + what.substr(11) : ""};
+        // A refused injector retries: counted per peer so it cannot fill the trail.
+        (void)(refused ? refusals.record(e) : (*audit)->append(e));
       });
   auto verifier = client_verifier(transport);
   if (!verifier) return fail(verifier.error().message);
@@ -232,6 +250,7 @@ int main(int argc, char** argv) {
   api_service.set_scheduler(&scheduler);
   api_service.set_policy(policy);
   api_service.set_injector_store(store->get());
+  api_service.set_refusal_throttle(&refusals);
   auto creds = server_credentials(transport);
   if (!creds) return fail(creds.error().message);
   grpc::ServerBuilder builder;
@@ -257,6 +276,9 @@ int main(int argc, char** argv) {
     while (!cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop; })) {
       lock.unlock();
       ctl.confirm_orphans();
+      ctl.save_unsaved();
+      if (Status s = refusals.flush(); !s)
+        spdlog::error("refusal counts not audited error=\"{}\"", s.error().message);
       if (std::chrono::steady_clock::now() >= next_prune) {
         prune();
         next_prune = std::chrono::steady_clock::now() + std::chrono::minutes(10);
@@ -270,5 +292,7 @@ int main(int argc, char** argv) {
   // Runs revert their faults while injector streams are still up.
   ctl.shutdown("controller shutting down");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (Status s = refusals.flush(true); !s)
+    spdlog::error("refusal counts not audited error=\"{}\"", s.error().message);
   return kExitPassed;
 }

@@ -1,5 +1,7 @@
 #include "controller/run_state.h"
 
+#include <algorithm>
+
 #include "common/exit_codes.h"
 
 namespace faultline::controller {
@@ -38,6 +40,11 @@ const char* state_name(v1::RunState state) {
     default:
       return "UNKNOWN";
   }
+}
+
+int64_t run_duration_ms(const v1::RunSummary& summary) {
+  if (summary.duration_ms() > 0) return summary.duration_ms();
+  return std::max<int64_t>(0, summary.ended_unix_ms() - summary.started_unix_ms());
 }
 
 }  // namespace faultline::controller

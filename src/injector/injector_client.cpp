@@ -36,10 +36,10 @@ void InjectorClient::run() {
                options_.transport.insecure ? "plaintext" : "mtls");
   std::thread watchdog([this] { watch_contact(); });
   while (!stopping_) {
-    serve_stream();
+    Duration wait = serve_stream();
     if (stopping_) break;
     // Sleep in small steps so stop() is honoured promptly.
-    auto until = MonoClock::now() + options_.reconnect_backoff;
+    auto until = MonoClock::now() + wait;
     while (!stopping_ && MonoClock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -74,7 +74,7 @@ void InjectorClient::watch_contact() {
   }
 }
 
-void InjectorClient::serve_stream() {
+Duration InjectorClient::serve_stream() {
   // Drive the connection (TCP and TLS handshakes) before opening the stream: a fail-fast
   // stream on a channel in TRANSIENT_FAILURE cancels each new attempt mid-handshake and the
   // injector would never get back in.
@@ -82,13 +82,13 @@ void InjectorClient::serve_stream() {
     if (!retrying_)
       spdlog::warn("controller unreachable controller={}", options_.controller_address);
     retrying_ = true;
-    return;
+    return options_.reconnect_backoff;
   }
   auto stub = pb::InjectorLink::NewStub(channel_);
   grpc::ClientContext ctx;
   {
     std::lock_guard lock(ctx_mu_);
-    if (stopping_) return;
+    if (stopping_) return {};
     current_ctx_ = &ctx;
   }
   auto stream = stub->Connect(&ctx);
@@ -151,7 +151,18 @@ void InjectorClient::serve_stream() {
     std::lock_guard lock(ctx_mu_);
     current_ctx_ = nullptr;
   }
-  if (stopping_) return;
+  if (stopping_) return {};
+  bool refused = !registered && (status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                                 status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  if (refused) {
+    refused_wait_ = std::min(std::max(2 * refused_wait_, Duration(std::chrono::seconds(1))),
+                             options_.refused_backoff_max);
+    spdlog::error("controller refused this injector node={} next_try_in={} error=\"{}\"",
+                  options_.node_name, format_duration(refused_wait_), status.error_message());
+    retrying_ = true;
+    return refused_wait_;
+  }
+  if (registered) refused_wait_ = {};
   // Say it once per outage, not on every retry.
   if (registered || !retrying_) {
     spdlog::warn("controller stream ended code={} error=\"{}\"",
@@ -160,6 +171,7 @@ void InjectorClient::serve_stream() {
     spdlog::debug("controller still unreachable error=\"{}\"", status.error_message());
   }
   retrying_ = !registered;
+  return options_.reconnect_backoff;
 }
 
 }  // namespace faultline::injector

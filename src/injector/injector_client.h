@@ -24,6 +24,9 @@ struct InjectorClientOptions {
   std::map<std::string, std::string> labels;
   Duration heartbeat_interval = std::chrono::seconds(1);
   Duration reconnect_backoff = std::chrono::milliseconds(500);
+  // Refused by the controller (certificate, node name): retrying soon will be refused again
+  // and only fills the controller's log, so the wait doubles from 1 s up to this.
+  Duration refused_backoff_max = std::chrono::seconds(60);
   // Without word from the controller (a command, or the echo of a heartbeat) for this
   // long while holding faults, the injector reverts them all.
   Duration contact_grace = std::chrono::seconds(5);
@@ -44,8 +47,8 @@ class InjectorClient {
  private:
   InjectorClient(FaultEngine& engine, InjectorClientOptions options,
                  std::shared_ptr<grpc::Channel> channel);
-  // One stream's life; returns when the stream ends.
-  void serve_stream();
+  // One stream's life; returns when the stream ends, with how long to wait before the next.
+  Duration serve_stream();
   // The dead-man's switch: runs beside the streams, whatever state they are in (a dial
   // that hangs on a dropping firewall must not keep faults alive).
   void watch_contact();
@@ -59,7 +62,8 @@ class InjectorClient {
   std::condition_variable stop_cv_;  // wakes the contact watchdog for stop()
   grpc::ClientContext* current_ctx_ = nullptr;
   std::atomic<int64_t> last_contact_ns_{0};
-  bool retrying_ = false;  // the last attempt failed before registering
+  bool retrying_ = false;    // the last attempt failed before registering
+  Duration refused_wait_{};  // 0 until the controller refuses this injector
 };
 
 }  // namespace faultline::injector

@@ -1,5 +1,6 @@
 #include "security/security_fixture.h"
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 
@@ -41,7 +42,20 @@ void SecurityFixture::start_controller(std::vector<std::string> extra) {
   wait_until([&] { return cli("viewer", {"runs"}, 5000ms) == 0; }, 10000ms);
 }
 
+void SecurityFixture::stop_controller() {
+  if (!controller_) return;
+  controller_->signal(SIGTERM);
+  controller_->wait(15000ms);
+  controller_.reset();
+}
+
 bool SecurityFixture::start_injector(const std::string& node, std::vector<std::string> extra) {
+  spawn_injector(node, std::move(extra));
+  return cli_.wait_connected(addr_, node,
+                             {"--tls-dir", certs(), "--token-file", dir_.file("viewer.tok")});
+}
+
+void SecurityFixture::spawn_injector(const std::string& node, std::vector<std::string> extra) {
   std::vector<std::string> argv{std::string(FAULTLINE_BIN_DIR) + "/faultline-injector",
                                 "--controller",
                                 addr_,
@@ -51,15 +65,13 @@ bool SecurityFixture::start_injector(const std::string& node, std::vector<std::s
                                 node};
   argv.insert(argv.end(), extra.begin(), extra.end());
   injectors_.push_back(std::make_unique<ChildProcess>(argv, "", dir_.file("inj-" + node + ".log")));
-  return cli_.wait_connected(addr_, node,
-                             {"--tls-dir", certs(), "--token-file", dir_.file("viewer.tok")});
 }
 
-std::unique_ptr<v1::ControllerApi::Stub> SecurityFixture::stub() const {
+std::unique_ptr<v1::ControllerApi::Stub> SecurityFixture::stub(const std::string& cert) const {
   grpc::SslCredentialsOptions o;
   o.pem_root_certs = read_file(certs() + "/ca.crt");
-  o.pem_cert_chain = read_file(certs() + "/cli.crt");
-  o.pem_private_key = read_file(certs() + "/cli.key");
+  o.pem_cert_chain = read_file(certs() + "/" + cert + ".crt");
+  o.pem_private_key = read_file(certs() + "/" + cert + ".key");
   return v1::ControllerApi::NewStub(grpc::CreateChannel(addr_, grpc::SslCredentials(o)));
 }
 

@@ -27,11 +27,19 @@ class SecurityFixture {
   // Starts the controller with mTLS and the token file (`extra` flags appended) and waits
   // until it answers.
   void start_controller(std::vector<std::string> extra = {});
+  // SIGTERM to the controller and waits for its exit (what it flushes at shutdown is written).
+  void stop_controller();
   // Starts an injector for `node` with its certificate; true once the controller lists it.
   bool start_injector(const std::string& node = "node-a", std::vector<std::string> extra = {});
+  // The same without waiting: for an injector the controller is expected to refuse.
+  void spawn_injector(const std::string& node, std::vector<std::string> extra = {});
+  std::string injector_log(const std::string& node) const {
+    return read_file(dir_.file("inj-" + node + ".log"));
+  }
 
-  // A gRPC stub as the CLI's certificate, and a context carrying `token` ("" = none).
-  std::unique_ptr<v1::ControllerApi::Stub> stub() const;
+  // A gRPC stub presenting `cert` (a name from gen-certs.sh: the CLI's by default), and a
+  // context carrying `token` ("" = none).
+  std::unique_ptr<v1::ControllerApi::Stub> stub(const std::string& cert = "cli") const;
   static void authorize(grpc::ClientContext& ctx, const std::string& token);
 
   // The CLI with the CLI certificate and the token file of `role` (viewer|operator|admin).

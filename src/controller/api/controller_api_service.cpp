@@ -26,6 +26,15 @@ class AuditedCall {
         return;
       }
       caller_.peer += " cert CN=" + cert->common_name;
+      if (!is_api_client_name(cert->common_name)) {
+        refusal_ = {grpc::StatusCode::PERMISSION_DENIED,
+                    "the certificate CN=" + cert->common_name +
+                        " is not an API client's: only certificates named faultline-... (the "
+                        "CLI's from scripts/gen-certs.sh is faultline-cli) may call the API; "
+                        "an injector's node certificate may only connect as its injector"};
+        record(refusal_, "");
+        return;
+      }
     }
     auto who = svc.tokens_.authenticate(ctx);
     if (!who) {
@@ -60,15 +69,16 @@ class AuditedCall {
       spdlog::warn("api call action={} caller={} peer={} outcome=\"{}\"", action_, caller_.name,
                    caller_.peer, outcome);
     if (!svc_.audit_) return;
-    AuditEntry e{caller_.name.empty() ? "unauthenticated" : caller_.name,
-                 caller_.name.empty() ? "" : role_name(caller_.role),
-                 action_,
-                 target_,
-                 caller_.peer,
-                 outcome,
-                 detail};
-    if (Status s = svc_.audit_->append(e); !s)
-      spdlog::error("audit append failed action={} error=\"{}\"", action_, s.error().message);
+    const AuditEntry e{caller_.name.empty() ? "unauthenticated" : caller_.name,
+                       caller_.name.empty() ? "" : role_name(caller_.role),
+                       action_,
+                       target_,
+                       caller_.peer,
+                       outcome,
+                       detail};
+    bool refused = outcome.rfind("denied", 0) == 0;
+    Status s = refused && svc_.refusals_ ? svc_.refusals_->record(e) : svc_.audit_->append(e);
+    if (!s) spdlog::error("audit append failed action={} error=\"{}\"", action_, s.error().message);
   }
 
   ControllerApiService& svc_;

@@ -5,6 +5,7 @@
 
 #include "common/audit_log.h"
 #include "common/peer_certificate.h"
+#include "controller/auth/refusal_throttle.h"
 #include "controller/auth/token_authority.h"
 #include "controller/controller.h"
 #include "controller/policy/controller_policy.h"
@@ -57,6 +58,8 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   // Where ListInjectors finds the nodes that are not connected now; without one it lists
   // only the live injectors.
   void set_injector_store(const InjectorStore* store) { injector_store_ = store; }
+  // Refusals go to the trail through this (counted per peer) when set; straight otherwise.
+  void set_refusal_throttle(RefusalThrottle* throttle) { refusals_ = throttle; }
 
  private:
   friend class AuditedCall;
@@ -69,6 +72,7 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   // What submitted experiments may make the controller do (safe defaults until set).
   std::shared_ptr<const ControllerPolicy> policy_ = std::make_shared<ControllerPolicy>();
   const InjectorStore* injector_store_ = nullptr;
+  RefusalThrottle* refusals_ = nullptr;
 };
 
 }  // namespace faultline::controller

@@ -20,4 +20,8 @@ std::optional<Role> parse_role(const std::string& name) {
   return std::nullopt;
 }
 
+bool is_api_client_name(const std::string& certificate_name) {
+  return certificate_name.rfind("faultline-", 0) == 0;
+}
+
 }  // namespace faultline::controller

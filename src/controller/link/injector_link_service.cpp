@@ -1,6 +1,7 @@
 #include "controller/link/injector_link_service.h"
 
 #include "common/log.h"
+#include "controller/auth/roles.h"
 #include "controller/controller_metrics.h"
 #include "controller/link/grpc_injector_link.h"
 
@@ -8,7 +9,7 @@ namespace faultline::controller {
 
 grpc::Status check_node_binding(const PeerIdentity& peer, const std::string& node) {
   // The controller's and the CLI's certificates name faultline's own parts, never a node.
-  if (node.rfind("faultline-", 0) == 0)
+  if (is_api_client_name(node))
     return {grpc::StatusCode::PERMISSION_DENIED,
             "node names starting with \"faultline-\" are reserved for faultline's own "
             "certificates"};

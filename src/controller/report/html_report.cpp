@@ -218,8 +218,7 @@ std::string run_section(const v1::Run& run) {
   std::string facts = fact("Run", run.run_id());
   if (!sum.source_name().empty()) facts += fact("Experiment file", sum.source_name());
   facts += fact("Started", format_utc_millis(sum.started_unix_ms()));
-  facts += fact("Duration",
-                fmt::format("{:.2f} s", (sum.ended_unix_ms() - sum.started_unix_ms()) / 1000.0));
+  facts += fact("Duration", fmt::format("{:.2f} s", run_duration_ms(sum) / 1000.0));
   bool reached_recovery = false;
   for (const auto& ev : run.events())
     reached_recovery = reached_recovery || (ev.type() == v1::EVENT_TYPE_STATE_CHANGED &&
@@ -311,9 +310,9 @@ std::string day_section(const std::vector<v1::Run>& runs, const DayInfo& day) {
           R"~(<text class="lbl" x="{:.1f}" y="{:.1f}">{}</text><rect class="day {}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="14"><title>{} {} ({:.1f} s)</title></rect>)~",
           kLabelWidth - 8, y + 11, xml_escape(runs[i].experiment_name()),
           verdict_class(s.verdict()), x(s.started_unix_ms()), y,
-          std::max(2.0, x(s.ended_unix_ms()) - x(s.started_unix_ms())),
+          std::max(2.0, x(s.started_unix_ms() + run_duration_ms(s)) - x(s.started_unix_ms())),
           xml_escape(runs[i].experiment_name()), state_name(s.verdict()),
-          (s.ended_unix_ms() - s.started_unix_ms()) / 1000.0);
+          run_duration_ms(s) / 1000.0);
     }
     double h = kTop + kRowHeight * static_cast<double>(runs.size()) + 20;
     body += fmt::format(

@@ -53,7 +53,7 @@ std::string junit_xml(const std::vector<v1::Run>& runs) {
           break;
       }
     }
-    double seconds = (sum.ended_unix_ms() - sum.started_unix_ms()) / 1000.0;
+    double seconds = run_duration_ms(sum) / 1000.0;
     suites += fmt::format(
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" "
         "time=\"{:.3f}\" timestamp=\"{}\">\n"

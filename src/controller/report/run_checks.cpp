@@ -52,7 +52,7 @@ std::vector<CheckOutcome> run_checks(const v1::Run& run) {
   CheckOutcome verdict{"verdict", "run " + run.run_id()};
   verdict.status = sum.verdict() == v1::RUN_STATE_PASSED ? Status::kPassed : Status::kFailed;
   verdict.message = std::string(state_name(sum.verdict())) + ": " + sum.reason();
-  verdict.seconds = (sum.ended_unix_ms() - sum.started_unix_ms()) / 1000.0;
+  verdict.seconds = run_duration_ms(sum) / 1000.0;
   out.push_back(verdict);
 
   bool injected = false;

@@ -152,7 +152,7 @@ std::string format_summary(const std::vector<pb::RunEvent>& events) {
   line("Verdict", fmt::format("{}   (exit code {})", state_name(sum.verdict()), sum.exit_code()));
   line("Why", sum.reason());
   line("Started", format_utc_millis(sum.started_unix_ms()));
-  line("Duration", fmt::format("{:.2f} s", (sum.ended_unix_ms() - sum.started_unix_ms()) / 1000.0));
+  line("Duration", fmt::format("{:.2f} s", run_duration_ms(sum) / 1000.0));
   line("Steady state before", tally_line(before));
   if (faults.empty()) line("Faults", "none applied");
   for (size_t i = 0; i < faults.size(); ++i) {

@@ -57,6 +57,10 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
   auto events = run_.journal().events();
   s->set_started_unix_ms(events.empty() ? unix_millis_now() : events.front().unix_ms());
   s->set_ended_unix_ms(unix_millis_now());
+  // Journal times are monotonic; the wall clock may have jumped since the start.
+  s->set_duration_ms(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              MonoClock::now() - run_.journal().started())
+                                              .count()));
   s->set_exit_code(exit_code_for(verdict));
   s->set_experiment_name(experiment_.metadata.name);
   if (experiment_.recovery)
