@@ -211,6 +211,9 @@ int main(int argc, char** argv) {
                    "ask this faultline-controller; without it, runs made on this machine")
       ->envname("FAULTLINE_CONTROLLER");
   runs->add_option("--limit", runs_limit, "at most this many")->check(CLI::PositiveNumber);
+  std::string runs_page;
+  runs->add_option("--page-token", runs_page,
+                   "continue after the last page (the token `runs` printed under it)");
   std::vector<std::string> report_ids;
   auto* report = app.add_subcommand("report", "render stored runs as JUnit XML and/or HTML");
   report->add_option("runs", report_ids, "run ids (several make one combined report)")->required();
@@ -330,7 +333,7 @@ int main(int argc, char** argv) {
   }
   if (*gameday) return cli::run_gameday(gameday_file, run_opts, gameday_yes, junit_out, html_out);
   if (*journal) return cli::print_journal(journal_id, query_controller);
-  if (*runs) return cli::list_runs(query_controller, runs_limit);
+  if (*runs) return cli::list_runs(query_controller, runs_limit, runs_page);
   if (*report) return cli::render_reports(report_ids, query_controller, junit_out, html_out);
   if (*val) return validate(validate_files, run_opts.vars);
   if (*exec) return cli::exec_target(exec_argv, exec_all_clocks);

@@ -1,10 +1,12 @@
 #include "cli/report_commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
 #include "cli/client_security.h"
 #include "cli/injectors_command.h"
+#include "cli/run_pages.h"
 #include "common/exit_codes.h"
 #include "common/time_util.h"
 #include "controller/report/html_report.h"
@@ -73,13 +75,8 @@ std::optional<v1::Run> fetch_run(const std::string& run_id, const std::string& c
   }
   auto stub = stub_for(controller, error);
   if (!stub) return std::nullopt;
-  grpc::ClientContext ctx;
-  authorize(ctx);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::GetRunRequest req;
-  req.set_run_id(run_id);
   v1::Run run;
-  grpc::Status s = stub->GetRun(&ctx, req, &run);
+  grpc::Status s = get_whole_run(*stub, run_id, &run);
   if (!s.ok()) {
     error = s.error_message();
     return std::nullopt;
@@ -98,15 +95,28 @@ int print_journal(const std::string& run_id, const std::string& controller) {
   return kExitPassed;
 }
 
-int list_runs(const std::string& controller, int limit) {
+int list_runs(const std::string& controller, int limit, const std::string& page_token) {
   std::vector<v1::Run> runs;
+  std::string next_token;
   if (controller.empty()) {
     auto store = controller::SqliteStore::open(controller::default_store_path());
     if (!store) {
       std::fprintf(stderr, "faultline: %s\n", store.error().message.c_str());
       return kExitInvalidOrInfra;
     }
-    runs = (*store)->list(limit);
+    std::optional<controller::RunCursor> after;
+    if (!page_token.empty() && !(after = controller::RunCursor::parse(page_token))) {
+      std::fprintf(stderr, "faultline: --page-token %s: not a token `faultline runs` printed\n",
+                   page_token.c_str());
+      return kExitInvalidOrInfra;
+    }
+    runs = (*store)->list(static_cast<size_t>(limit) + 1, after ? &*after : nullptr);
+    if (runs.size() > static_cast<size_t>(limit)) {
+      runs.resize(static_cast<size_t>(limit));
+      next_token =
+          controller::RunCursor{runs.back().summary().started_unix_ms(), runs.back().run_id()}
+              .token();
+    }
   } else {
     std::string error;
     auto stub = stub_for(controller, error);
@@ -114,18 +124,25 @@ int list_runs(const std::string& controller, int limit) {
       std::fprintf(stderr, "faultline: %s\n", error.c_str());
       return kExitInvalidOrInfra;
     }
-    grpc::ClientContext ctx;
-    authorize(ctx);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    v1::ListRunsRequest req;
-    req.set_limit(limit);
-    v1::ListRunsResponse resp;
-    grpc::Status s = stub->ListRuns(&ctx, req, &resp);
-    if (!s.ok()) {
-      std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
-      return kExitInvalidOrInfra;
-    }
-    runs.assign(resp.runs().begin(), resp.runs().end());
+    // The controller answers at most 1000 a page: a larger --limit takes several.
+    next_token = page_token;
+    do {
+      grpc::ClientContext ctx;
+      authorize(ctx);
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      v1::ListRunsRequest req;
+      req.set_limit(
+          static_cast<int>(std::min<size_t>(static_cast<size_t>(limit) - runs.size(), 1000)));
+      req.set_page_token(next_token);
+      v1::ListRunsResponse resp;
+      grpc::Status s = stub->ListRuns(&ctx, req, &resp);
+      if (!s.ok()) {
+        std::fprintf(stderr, "faultline: %s\n", s.error_message().c_str());
+        return kExitInvalidOrInfra;
+      }
+      for (auto& r : *resp.mutable_runs()) runs.push_back(std::move(r));
+      next_token = resp.next_page_token();
+    } while (!next_token.empty() && runs.size() < static_cast<size_t>(limit));
   }
   std::printf("%-14s %-32s %-20s %9s  %s\n", "RUN", "EXPERIMENT", "STARTED (UTC)", "DURATION",
               "VERDICT");
@@ -141,6 +158,8 @@ int list_runs(const std::string& controller, int limit) {
                 format_utc_millis(s.started_unix_ms()).substr(0, 19).c_str(), duration.c_str(),
                 verdict.c_str());
   }
+  if (!next_token.empty())
+    std::fprintf(stderr, "faultline: more runs: add --page-token %s\n", next_token.c_str());
   return kExitPassed;
 }
 

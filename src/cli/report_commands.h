@@ -24,7 +24,9 @@ std::optional<v1::Run> fetch_run(const std::string& run_id, const std::string& c
                                  std::string& error);
 
 int print_journal(const std::string& run_id, const std::string& controller);
-int list_runs(const std::string& controller, int limit);
+// One page of runs, newest first; `page_token` continues from where the last page ended (the
+// command prints the token for the next page on stderr when there is one).
+int list_runs(const std::string& controller, int limit, const std::string& page_token = "");
 int render_reports(const std::vector<std::string>& run_ids, const std::string& controller,
                    const std::string& junit, const std::string& html);
 

@@ -7,6 +7,7 @@
 #include "cli/client_security.h"
 #include "cli/injectors_command.h"
 #include "cli/run_command.h"
+#include "cli/run_pages.h"
 #include "cli/run_printer.h"
 #include "common/exit_codes.h"
 #include "common/signals.h"
@@ -111,12 +112,7 @@ int run_remote(const RunOptions& options, v1::Run* record, experiments::ReportSp
   grpc::Status s = reader->Finish();
   int code = printer.finish();
   if (record && s.ok()) {
-    grpc::ClientContext ctx;
-    authorize(ctx);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    pb::GetRunRequest get;
-    get.set_run_id(resp.run_id());
-    grpc::Status got = stub->GetRun(&ctx, get, record);
+    grpc::Status got = get_whole_run(*stub, resp.run_id(), record);
     if (!got.ok())
       std::fprintf(stderr, "faultline: cannot fetch run %s for its reports: %s\n",
                    resp.run_id().c_str(), got.error_message().c_str());

@@ -1,5 +1,7 @@
 #include "controller/controller.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <set>
 
@@ -70,6 +72,7 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
   auto run = std::make_shared<RunEngine>(id, std::move(experiment), std::move(*plan_result),
                                          registry_, settings_, &traces_);
   run->set_destinations(options.destinations);
+  if (options.max_events > 0) run->set_journal_limit(options.max_events);
   // A scheduled experiment submits forever: finished runs beyond the newest few are joined
   // (their threads are done with on_finished) and dropped; the store keeps them.
   while (finished_.size() > kKeepFinished) {
@@ -274,6 +277,37 @@ size_t Controller::save_unsaved() {
   return unsaved_.size();
 }
 
+size_t Controller::release_finished() {
+  if (!store_) return 0;
+  std::vector<std::shared_ptr<RunEngine>> done;
+  {
+    std::lock_guard lock(mu_);
+    // Read under mu_: a run is marked unsaved before it is listed finished.
+    std::set<std::string> unsaved;
+    {
+      std::lock_guard unsaved_lock(orphans_mu_);
+      unsaved.insert(unsaved_.begin(), unsaved_.end());
+    }
+    for (auto it = finished_.begin(); it != finished_.end();) {
+      if (unsaved.count(*it)) {
+        ++it;
+        continue;
+      }
+      if (auto run = runs_.find(*it); run != runs_.end()) {
+        done.push_back(run->second);
+        runs_.erase(run);
+      }
+      it = finished_.erase(it);
+    }
+  }
+  // Joined and destroyed outside the lock (watchers may still hold one for a moment).
+  for (auto& run : done) run->wait();
+  size_t n = done.size();
+  done.clear();
+  if (n > 0) malloc_trim(0);
+  return n;
+}
+
 std::shared_ptr<RunEngine> Controller::find(const std::string& run_id) const {
   std::lock_guard lock(mu_);
   auto it = runs_.find(run_id);
@@ -284,25 +318,58 @@ std::optional<v1::Run> Controller::stored_run(const std::string& run_id) const {
   return store_ ? store_->load(run_id) : std::nullopt;
 }
 
-std::vector<v1::Run> Controller::list_runs(size_t limit) const {
+std::optional<v1::Run> Controller::run_page(const std::string& run_id, uint64_t after_seq,
+                                            size_t max_events) const {
+  if (auto run = find(run_id)) return run->record_page(after_seq, max_events);
+  if (!store_) return std::nullopt;
+  return store_->load_page(run_id, after_seq, max_events);
+}
+
+namespace {
+
+// What a listing carries of a run: enough for a table, nothing that grows with the run.
+v1::Run listed(v1::Run run) {
+  run.clear_events();
+  auto* s = run.mutable_summary();
+  s->clear_series();
+  s->clear_steady_state_probes();
+  s->clear_guardrails();
+  s->clear_recovery_checks();
+  return run;
+}
+
+bool listed_after(const v1::Run& run, const RunCursor& c) {
+  int64_t started = run.summary().started_unix_ms();
+  return started < c.started_unix_ms || (started == c.started_unix_ms && run.run_id() < c.run_id);
+}
+
+}  // namespace
+
+std::vector<v1::Run> Controller::list_runs(size_t limit, const RunCursor* after,
+                                           std::optional<RunCursor>* next) const {
   std::vector<v1::Run> out;
   std::set<std::string> live;
   for (const auto& r : snapshot()) {
-    v1::Run rec = r->record();
+    v1::Run rec = r->record_page(0, 1);
     if (!rec.has_summary()) {  // still going: what the listing needs
       rec.mutable_summary()->set_experiment_name(rec.experiment_name());
       if (rec.events_size() > 0)
         rec.mutable_summary()->set_started_unix_ms(rec.events(0).unix_ms());
     }
-    rec.clear_events();
     live.insert(rec.run_id());
-    out.push_back(std::move(rec));
+    if (after && !listed_after(rec, *after)) continue;
+    out.push_back(listed(std::move(rec)));
   }
+  // One more than asked, to know whether another page follows.
   if (store_)
-    for (auto& r : store_->list(limit))
-      if (!live.count(r.run_id())) out.push_back(std::move(r));
+    for (auto& r : store_->list(limit + 1, after))
+      if (!live.count(r.run_id())) out.push_back(listed(std::move(r)));
   std::sort(out.begin(), out.end(), started_later);
-  if (out.size() > limit) out.resize(limit);
+  if (out.size() > limit) {
+    out.resize(limit);
+    if (next && !out.empty())
+      *next = RunCursor{out.back().summary().started_unix_ms(), out.back().run_id()};
+  }
   return out;
 }
 

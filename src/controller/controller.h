@@ -31,6 +31,9 @@ struct SubmitOptions {
   // Where the run's probes may connect (checked and pinned at each connection); null for
   // runs the CLI makes on its own machine, which may reach anything.
   std::shared_ptr<const DestinationGuard> destinations;
+  // Journal events kept per run (0: no limit); past it the run aborts and probe results are
+  // no longer kept (the controller policy's limits.events_per_run).
+  size_t max_events = 0;
 };
 
 class Controller {
@@ -77,9 +80,18 @@ class Controller {
   // Saves again the finished runs whose final save failed (a full disk); returns how many
   // are still unsaved. Called with confirm_orphans.
   size_t save_unsaved();
+  // Finished runs the store holds are dropped from memory (served from the store from then
+  // on) and the heap is handed back to the system, so a large run's memory returns once it
+  // ends. Without a store the newest 100 finished runs stay. Returns how many were dropped.
+  size_t release_finished();
   std::optional<v1::Run> stored_run(const std::string& run_id) const;
-  // Runs going on now and stored ones, newest first, without events.
-  std::vector<v1::Run> list_runs(size_t limit) const;
+  // The run (live or stored) with one page of its journal; nullopt when unknown.
+  std::optional<v1::Run> run_page(const std::string& run_id, uint64_t after_seq,
+                                  size_t max_events) const;
+  // Runs going on now and stored ones, newest first, as summaries: no events, probe series or
+  // lists of declared checks. After `after` when given; `next` is set when more follow.
+  std::vector<v1::Run> list_runs(size_t limit, const RunCursor* after = nullptr,
+                                 std::optional<RunCursor>* next = nullptr) const;
   void abort_all(const std::string& reason);
   // Aborts every run still going and waits until each has ended.
   void shutdown(const std::string& reason);
@@ -105,8 +117,8 @@ class Controller {
   std::vector<std::string> unsaved_;       // finished runs the store refused; under orphans_mu_
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<RunEngine>> runs_;
-  // Finished runs, oldest first: the newest kKeepFinished stay in memory (watchable, listed
-  // fast); older ones are joined and dropped, and served from the store.
+  // Finished runs, oldest first: without a store the newest kKeepFinished stay in memory;
+  // with one, release_finished() drops each once it is saved.
   std::deque<std::string> finished_;  // guarded by mu_
   static constexpr size_t kKeepFinished = 100;
 };

@@ -277,6 +277,7 @@ int main(int argc, char** argv) {
       lock.unlock();
       ctl.confirm_orphans();
       ctl.save_unsaved();
+      ctl.release_finished();
       if (Status s = refusals.flush(); !s)
         spdlog::error("refusal counts not audited error=\"{}\"", s.error().message);
       if (std::chrono::steady_clock::now() >= next_prune) {

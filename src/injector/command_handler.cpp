@@ -41,7 +41,7 @@ pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& co
       ack.set_command_id(c.command_id());
       ack.set_fault_id(c.fault_id());
       auto r = engine.apply(c.fault_id(), c.spec(), lease_of(c.lease_ms()),
-                            lease_of(c.max_duration_ms()));
+                            lease_of(c.max_duration_ms()), c.run_id());
       if (r) {
         ack.set_ok(true);
         *ack.mutable_state() = *r;

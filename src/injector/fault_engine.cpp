@@ -1,7 +1,9 @@
 #include "injector/fault_engine.h"
 
 #include "common/log.h"
+#include "common/state_dir.h"
 #include "injector/backend_registry.h"
+#include "injector/claims/claim_keys.h"
 #include "injector/containers/container_pinning.h"
 #include "injector/injector_metrics.h"
 
@@ -22,6 +24,16 @@ Result<std::unique_ptr<FaultEngine>> start_engine(const std::string& ledger_root
                           "or set FAULTLINE_STATE_DIR or --ledger to one that is)");
   auto owned = std::make_unique<FaultLedger>(std::move(*ledger));
   auto engine = std::make_unique<FaultEngine>(default_backends(), std::move(owned));
+  // Beside the ledger's root in the state directory, shared by every embedded run and injector
+  // that uses it; like the ledger, required.
+  auto claims = NodeClaims::open(state_dir() + "/claims");
+  if (!claims)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      claims.error().message +
+                          ": nothing is applied without it, because two runs could then fault "
+                          "the same thing at once (set FAULTLINE_STATE_DIR to a directory you "
+                          "own)");
+  engine->set_claims(std::move(*claims));
   if (size_t n = engine->recover_orphans(ledger_root); n > 0)
     spdlog::warn("crash recovery reverted={} ledger={}", n, ledger_root);
   return engine;
@@ -85,7 +97,7 @@ void FaultEngine::set_policy(std::shared_ptr<const InjectorPolicy> policy) {
 
 Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id,
                                             const pb::FaultSpec& requested, Duration lease,
-                                            Duration max_duration) {
+                                            Duration max_duration, const std::string& run_id) {
   MonoTime started = MonoClock::now();
   std::string kind_label = fault_kind_name(requested);
   if (kind_label.empty()) kind_label = "none";
@@ -141,11 +153,26 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id,
       return make_error(ErrorCode::kFailedPrecondition,
                         "fault " + fault_id + " is already applied");
   }
+  // Another run on this machine (another process, or another controller's run here) holding
+  // what this fault touches: refused before anything is touched.
+  if (claims_) {
+    std::string kind = fault_kind_name(spec);
+    const BackendRegistration* reg = find_backend_registration(kind);
+    std::vector<std::string> keys =
+        reg && reg->reach ? claim_keys(kind, reg->reach(spec)) : std::vector<std::string>{};
+    if (Status s = claims_->take(fault_id, run_id, kind, keys); !s) {
+      spdlog::warn("fault refused: scope held fault_id={} kind={} run={} error=\"{}\"", fault_id,
+                   backend->kind(), run_id, s.error().message);
+      return s.error();
+    }
+  }
   // Recorded before anything is touched: a crash from here on is cleaned up on restart.
   if (ledger_) {
-    if (Status s = ledger_->record_intent(fault_id, spec); !s)
+    if (Status s = ledger_->record_intent(fault_id, spec); !s) {
+      if (claims_) claims_->release(fault_id);
       return make_error(ErrorCode::kInternal,
                         "not applied: cannot record the fault in the ledger: " + s.error().message);
+    }
   }
   // Applied outside the lock: a slow backend must not stall reverts of other faults.
   auto applied = backend->apply(fault_id, spec);
@@ -153,6 +180,7 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id,
     spdlog::warn("fault apply failed fault_id={} kind={} error=\"{}\"", fault_id, backend->kind(),
                  applied.error().message);
     if (ledger_) (void)ledger_->forget(fault_id);
+    if (claims_) claims_->release(fault_id);
     return applied.error();
   }
   applied->fault_id = fault_id;
@@ -206,6 +234,8 @@ Result<std::string> FaultEngine::revert_held(const std::string& fault_id, Held h
   MonoTime started = MonoClock::now();
   Status s = held.backend->revert(held.fault);
   if (s && ledger_) (void)ledger_->forget(fault_id);
+  // Only once it is really gone: a fault that failed to revert still holds its scope.
+  if (s && claims_) claims_->release(fault_id);
   if (s)
     injector_metrics()
         .fault_revert_seconds.with({held.backend->kind()})

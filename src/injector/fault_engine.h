@@ -14,6 +14,7 @@
 
 #include "common/duration.h"
 #include "common/time_util.h"
+#include "injector/claims/node_claims.h"
 #include "injector/containers/container_runtimes.h"
 #include "injector/fault_backend.h"
 #include "injector/fault_kind_name.h"
@@ -55,8 +56,14 @@ class FaultEngine {
   // extends (0 = kDefaultMaxDuration); the policy's max_duration caps it.
   // Container and pod selectors in `spec` are resolved first (containers/container_pinning.h);
   // the state lists what they resolved to.
+  // `run_id` owns the fault's claims on this node (see claims/node_claims.h): faults of one
+  // run share a scope, another run's are refused while it holds it.
   Result<pb::AppliedState> apply(const std::string& fault_id, const pb::FaultSpec& spec,
-                                 Duration lease, Duration max_duration = Duration::zero());
+                                 Duration lease, Duration max_duration = Duration::zero(),
+                                 const std::string& run_id = "");
+  // Scopes held machine-wide (start_engine sets them; without, only this engine's own faults
+  // are known to it).
+  void set_claims(std::unique_ptr<NodeClaims> claims) { claims_ = std::move(claims); }
   // Idempotent: an unknown id (already reverted, or lease expired) succeeds. On success, what
   // the fault achieved over its lifetime (see FaultBackend::achieved), or "".
   Result<std::string> revert(const std::string& fault_id);
@@ -96,6 +103,7 @@ class FaultEngine {
 
   std::vector<std::unique_ptr<FaultBackend>> backends_;
   std::unique_ptr<FaultLedger> ledger_;
+  std::unique_ptr<NodeClaims> claims_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Held> held_;

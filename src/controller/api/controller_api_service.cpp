@@ -90,6 +90,11 @@ class AuditedCall {
 
 namespace {
 
+// Journal events per GetRun page and WatchRun read of a stored run, and the most one GetRun
+// may ask for: a page stays well under gRPC's 4 MiB message limit.
+constexpr size_t kJournalPage = 1000;
+constexpr size_t kMaxJournalPage = 5000;
+
 grpc::Status no_run(const std::string& id) {
   return {grpc::StatusCode::NOT_FOUND, "no run with id " + id};
 }
@@ -175,6 +180,7 @@ grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
   submit.queue = req->queue();
   submit.submitted_by = call.caller().name;
   submit.destinations = std::make_shared<DestinationGuard>(policy_->destinations());
+  submit.max_events = policy_->max_events_per_run;
   auto run = controller_.submit(std::move(*loaded.experiment), submit);
   if (!run.ok()) {
     auto code = run.error().code == ErrorCode::kFailedPrecondition
@@ -194,7 +200,20 @@ grpc::Status ControllerApiService::WatchRun(grpc::ServerContext* ctx,
   AuditedCall call(*this, *ctx, "WatchRun", Role::kViewer, req->run_id());
   if (!call.allowed()) return call.refusal();
   auto run = controller_.find(req->run_id());
-  if (!run) return call.finish(no_run(req->run_id()));
+  if (!run) {
+    // Ended and stored: its journal, read from the store a page at a time.
+    uint64_t seq = 0;
+    for (bool first = true;; first = false) {
+      auto page = controller_.run_page(req->run_id(), seq, kJournalPage);
+      if (!page) return call.finish(no_run(req->run_id()));
+      if (first) (void)call.finish(grpc::Status::OK);
+      for (const auto& ev : page->events()) {
+        if (!writer->Write(ev)) return {grpc::StatusCode::CANCELLED, "watcher went away"};
+        seq = ev.seq();
+      }
+      if (!page->more_events() || page->events_size() == 0) return grpc::Status::OK;
+    }
+  }
   (void)call.finish(grpc::Status::OK);
   uint64_t seq = 0;
   while (!ctx->IsCancelled()) {
@@ -213,7 +232,11 @@ grpc::Status ControllerApiService::AbortRun(grpc::ServerContext* ctx,
   AuditedCall call(*this, *ctx, "AbortRun", Role::kOperator, req->run_id());
   if (!call.allowed()) return call.refusal();
   auto run = controller_.find(req->run_id());
-  if (!run) return call.finish(no_run(req->run_id()));
+  if (!run) {
+    if (!controller_.run_page(req->run_id(), 0, 0)) return call.finish(no_run(req->run_id()));
+    resp->set_accepted(false);
+    return call.finish(grpc::Status::OK, "run had already ended");
+  }
   std::string reason = req->reason().empty() ? "aborted via API" : req->reason();
   reason += " (by " + call.caller().name + ")";
   resp->set_accepted(run->abort(reason));
@@ -224,16 +247,12 @@ grpc::Status ControllerApiService::GetRun(grpc::ServerContext* ctx, const pb::Ge
                                           pb::Run* resp) {
   AuditedCall call(*this, *ctx, "GetRun", Role::kViewer, req->run_id());
   if (!call.allowed()) return call.refusal();
-  if (auto run = controller_.find(req->run_id())) {
-    *resp = run->record();
-    return call.finish(grpc::Status::OK);
-  }
-  // Runs of an earlier controller process live only in the store.
-  if (auto stored = controller_.stored_run(req->run_id())) {
-    *resp = std::move(*stored);
-    return call.finish(grpc::Status::OK);
-  }
-  return call.finish(no_run(req->run_id()));
+  size_t max =
+      req->max_events() == 0 ? kJournalPage : std::min<size_t>(req->max_events(), kMaxJournalPage);
+  auto run = controller_.run_page(req->run_id(), req->after_seq(), max);
+  if (!run) return call.finish(no_run(req->run_id()));
+  *resp = std::move(*run);
+  return call.finish(grpc::Status::OK);
 }
 
 grpc::Status ControllerApiService::ListRuns(grpc::ServerContext* ctx,
@@ -241,8 +260,19 @@ grpc::Status ControllerApiService::ListRuns(grpc::ServerContext* ctx,
                                             pb::ListRunsResponse* resp) {
   AuditedCall call(*this, *ctx, "ListRuns", Role::kViewer, "");
   if (!call.allowed()) return call.refusal();
-  for (auto& r : controller_.list_runs(req->limit() > 0 ? req->limit() : 100))
+  std::optional<RunCursor> after;
+  if (!req->page_token().empty()) {
+    after = RunCursor::parse(req->page_token());
+    if (!after)
+      return call.finish({grpc::StatusCode::INVALID_ARGUMENT,
+                          "page_token: not one this controller gave (pass next_page_token of "
+                          "the previous page as it came)"});
+  }
+  size_t limit = req->limit() > 0 ? std::min(req->limit(), 1000) : 100;
+  std::optional<RunCursor> next;
+  for (auto& r : controller_.list_runs(limit, after ? &*after : nullptr, &next))
     *resp->add_runs() = std::move(r);
+  if (next) resp->set_next_page_token(next->token());
   return call.finish(grpc::Status::OK);
 }
 

@@ -51,11 +51,16 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
   ev.set_message(reason);
   auto* s = ev.mutable_summary();
   s->set_verdict(verdict);
-  s->set_reason(reason);
+  if (size_t dropped = run_.journal().dropped())
+    s->set_reason(reason + " (" + std::to_string(dropped) +
+                  " probe results and notes not journaled: the journal was full)");
+  else
+    s->set_reason(reason);
   s->set_time_to_recover_ms(ttr_ms);
   s->set_abort_to_reverted_ms(abort_to_reverted_ms_);
-  auto events = run_.journal().events();
-  s->set_started_unix_ms(events.empty() ? unix_millis_now() : events.front().unix_ms());
+  bool more = false;
+  auto first = run_.journal().page(0, 1, &more);
+  s->set_started_unix_ms(first.empty() ? unix_millis_now() : first.front().unix_ms());
   s->set_ended_unix_ms(unix_millis_now());
   // Journal times are monotonic; the wall clock may have jumped since the start.
   s->set_duration_ms(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -87,6 +92,32 @@ pb::Run RunEngine::record() const {
     if (ev.type() == pb::EVENT_TYPE_RUN_FINISHED) *r.mutable_summary() = ev.summary();
   }
   return r;
+}
+
+pb::Run RunEngine::record_page(uint64_t after_seq, size_t max) const {
+  pb::Run r;
+  r.set_run_id(id());
+  r.set_experiment_name(experiment_.metadata.name);
+  r.set_state(state());
+  bool more = false;
+  for (auto& ev : run_.journal().page(after_seq, max, &more)) {
+    if (ev.type() == pb::EVENT_TYPE_RUN_FINISHED) *r.mutable_summary() = ev.summary();
+    *r.add_events() = std::move(ev);
+  }
+  r.set_more_events(more);
+  // The summary is in the last event; the first page carries it (once is enough: it holds
+  // the probe series, the largest part of a record).
+  if (after_seq == 0 && !r.has_summary() && run_.journal().finished())
+    if (auto last = run_.journal().last(); last && last->has_summary())
+      *r.mutable_summary() = last->summary();
+  return r;
+}
+
+void RunEngine::set_journal_limit(size_t max) {
+  run_.journal().set_capacity(max, [this](size_t n) {
+    abort("the run's journal reached " + std::to_string(n) +
+          " events, the limit of the controller policy (limits.events_per_run)");
+  });
 }
 
 ProbeContext RunEngine::probe_context() {

@@ -65,6 +65,10 @@ class RunEngine {
   pb::RunState state() const { return run_.state(); }
   // The run as stored and served: id, state, summary (once ended) and every event.
   pb::Run record() const;
+  // The run with at most `max` journal events after `after_seq` (GetRun's pages).
+  pb::Run record_page(uint64_t after_seq, size_t max) const;
+  // See RunJournal::set_capacity: past `max` events the run aborts, saying why.
+  void set_journal_limit(size_t max);
 
  private:
   struct Verdict {

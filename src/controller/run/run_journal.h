@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,15 @@ class RunJournal {
   std::vector<pb::RunEvent> read_after(uint64_t after_seq, Duration timeout) const;
 
   std::vector<pb::RunEvent> events() const;
+  // At most `max` events with seq > after_seq, and whether more follow them now.
+  std::vector<pb::RunEvent> page(uint64_t after_seq, size_t max, bool* more) const;
+  // Past `max` events the journal is full: `on_full` is called once (the run aborts), and from
+  // then on probe results and notes are dropped and counted; what changes the world (faults,
+  // states, the end) is always kept, so a run's record stays whole and its memory bounded.
+  void set_capacity(size_t max, std::function<void(size_t max)> on_full);
+  size_t dropped() const;
+  // The newest event (RUN_FINISHED with the summary once the run has ended).
+  std::optional<pb::RunEvent> last() const;
   // True once RUN_FINISHED has been appended.
   bool finished() const;
   MonoTime started() const { return started_; }
@@ -49,6 +59,10 @@ class RunJournal {
   mutable std::condition_variable cv_;
   std::vector<pb::RunEvent> events_;
   bool finished_ = false;
+  size_t capacity_ = 0;  // 0: no limit
+  size_t dropped_ = 0;
+  bool full_ = false;
+  std::function<void(size_t)> on_full_;
   std::function<void(const std::vector<pb::RunEvent>&)> listener_;
 };
 

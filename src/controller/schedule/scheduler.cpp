@@ -205,6 +205,7 @@ Scheduler::Outcome Scheduler::submit(const ScheduleRecord& rec, const std::strin
   SubmitOptions submit;
   submit.submitted_by = "schedule:" + rec.name;
   submit.destinations = std::make_shared<DestinationGuard>(policy_->destinations());
+  submit.max_events = policy_->max_events_per_run;
   auto run = controller_.submit(*loaded.experiment, submit);
   if (run) return {(*run)->id(), "submitted"};
   if (!is_scope_conflict(run.error())) return {"", "error: " + run.error().message};

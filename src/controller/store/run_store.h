@@ -14,10 +14,22 @@
 
 namespace faultline::controller {
 
-// Listing order everywhere: the run that started last first.
+// Listing order everywhere: the run that started last first (ties: the larger id first).
 inline bool started_later(const v1::Run& a, const v1::Run& b) {
-  return a.summary().started_unix_ms() > b.summary().started_unix_ms();
+  if (a.summary().started_unix_ms() != b.summary().started_unix_ms())
+    return a.summary().started_unix_ms() > b.summary().started_unix_ms();
+  return a.run_id() > b.run_id();
 }
+
+// Where a page of a listing ended: the next page holds the runs listed after this one.
+struct RunCursor {
+  int64_t started_unix_ms = 0;
+  std::string run_id;
+
+  // As a page token: "<started_unix_ms>.<run id>"; parse() is nullopt for anything else.
+  std::string token() const { return std::to_string(started_unix_ms) + "." + run_id; }
+  static std::optional<RunCursor> parse(const std::string& token);
+};
 
 // How long finished runs are kept (--retain-runs, --retain-for); 0 = no limit.
 struct RetentionPolicy {
@@ -38,8 +50,12 @@ class RunStore {
   // The run has ended: its summary and every event.
   virtual Status save(const v1::Run& run) = 0;
   virtual std::optional<v1::Run> load(const std::string& run_id) const = 0;
-  // Newest first, at most `limit`, without events.
-  virtual std::vector<v1::Run> list(size_t limit) const = 0;
+  // The run with one page of its journal: at most `max_events` events with seq > after_seq;
+  // more_events set when the journal goes on.
+  virtual std::optional<v1::Run> load_page(const std::string& run_id, uint64_t after_seq,
+                                           size_t max_events) const = 0;
+  // Newest first, at most `limit`, without events; after `after` when given.
+  virtual std::vector<v1::Run> list(size_t limit, const RunCursor* after = nullptr) const = 0;
   // Runs begun and never saved (their controller died), with their events.
   virtual std::vector<v1::Run> unfinished() const = 0;
   // Deletes finished runs (and their events) that the policy no longer keeps; a run that has

@@ -200,7 +200,8 @@ Status SqliteStore::save(const v1::Run& run) {
     Stmt s(db_,
            "INSERT INTO runs(id, experiment, state, started_unix_ms, ended_unix_ms, finished, "
            "summary) VALUES(?,?,?,?,?,1,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-           "ended_unix_ms=excluded.ended_unix_ms, finished=1, summary=excluded.summary");
+           "started_unix_ms=excluded.started_unix_ms, ended_unix_ms=excluded.ended_unix_ms, "
+           "finished=1, summary=excluded.summary");
     Status r = s.text(1, run.run_id())
                    .text(2, run.experiment_name())
                    .i64(3, run.state())
@@ -261,12 +262,58 @@ std::optional<v1::Run> SqliteStore::load(const std::string& run_id) const {
   return run;
 }
 
-std::vector<v1::Run> SqliteStore::list(size_t limit) const {
+std::optional<RunCursor> RunCursor::parse(const std::string& token) {
+  auto dot = token.find('.');
+  if (dot == std::string::npos || dot == 0 || dot > 18 || dot + 1 >= token.size() ||
+      token.size() > 128)
+    return std::nullopt;
+  RunCursor c;
+  for (size_t i = 0; i < dot; ++i) {
+    if (token[i] < '0' || token[i] > '9') return std::nullopt;
+    c.started_unix_ms = c.started_unix_ms * 10 + (token[i] - '0');
+  }
+  c.run_id = token.substr(dot + 1);
+  return c;
+}
+
+std::optional<v1::Run> SqliteStore::load_page(const std::string& run_id, uint64_t after_seq,
+                                              size_t max_events) const {
   std::lock_guard lock(mu_);
-  Stmt s(db_,
-         "SELECT id, experiment, state, started_unix_ms, summary FROM runs "
-         "ORDER BY started_unix_ms DESC LIMIT ?");
-  s.i64(1, static_cast<int64_t>(limit));
+  Stmt s(db_, "SELECT id, experiment, state, started_unix_ms, summary FROM runs WHERE id=?");
+  s.text(1, run_id);
+  if (!s.row()) return std::nullopt;
+  v1::Run run = run_from_row(s);
+  // Only the first page carries the summary (it holds the probe series, the largest part).
+  if (after_seq > 0) run.clear_summary();
+  // One more than asked: whether the journal goes on, without counting it.
+  Stmt e(db_, "SELECT event FROM events WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?");
+  e.text(1, run_id)
+      .i64(2, static_cast<int64_t>(after_seq))
+      .i64(3, static_cast<int64_t>(max_events) + 1);
+  while (e.row()) {
+    if (static_cast<size_t>(run.events_size()) == max_events) {
+      run.set_more_events(true);
+      break;
+    }
+    if (!run.add_events()->ParseFromString(e.col_blob(0))) run.mutable_events()->RemoveLast();
+  }
+  return run;
+}
+
+std::vector<v1::Run> SqliteStore::list(size_t limit, const RunCursor* after) const {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, after ? "SELECT id, experiment, state, started_unix_ms, summary FROM runs "
+                      "WHERE started_unix_ms < ? OR (started_unix_ms = ? AND id < ?) "
+                      "ORDER BY started_unix_ms DESC, id DESC LIMIT ?"
+                    : "SELECT id, experiment, state, started_unix_ms, summary FROM runs "
+                      "ORDER BY started_unix_ms DESC, id DESC LIMIT ?");
+  if (after)
+    s.i64(1, after->started_unix_ms)
+        .i64(2, after->started_unix_ms)
+        .text(3, after->run_id)
+        .i64(4, static_cast<int64_t>(limit));
+  else
+    s.i64(1, static_cast<int64_t>(limit));
   std::vector<v1::Run> out;
   while (s.row()) out.push_back(run_from_row(s));
   return out;

@@ -29,7 +29,9 @@ class SqliteStore final : public RunStore,
   Status append_events(const std::vector<v1::RunEvent>& events) override;
   Status save(const v1::Run& run) override;
   std::optional<v1::Run> load(const std::string& run_id) const override;
-  std::vector<v1::Run> list(size_t limit) const override;
+  std::optional<v1::Run> load_page(const std::string& run_id, uint64_t after_seq,
+                                   size_t max_events) const override;
+  std::vector<v1::Run> list(size_t limit, const RunCursor* after = nullptr) const override;
   std::vector<v1::Run> unfinished() const override;
   Result<size_t> prune(const RetentionPolicy& policy, int64_t now_unix_ms) override;
 
