@@ -52,7 +52,10 @@ class RunEngine {
     queued_behind_ = std::move(behind);
   }
   // Where the run's probes may connect (null: anywhere). Set before start().
-  void set_destinations(std::shared_ptr<const DestinationGuard> d) { destinations_ = std::move(d); }
+  void set_destinations(std::shared_ptr<const DestinationGuard> d) {
+    polled_->set_destinations(d);
+    destinations_ = std::move(d);
+  }
   void start();
   // Every active fault is reverted and the run ends ABORTED. False if the run already ended.
   bool abort(const std::string& reason) { return run_.abort(reason); }

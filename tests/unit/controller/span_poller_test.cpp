@@ -64,6 +64,30 @@ TEST(SpanPoller, ZipkinSpansFromTheOtelSdkFeedTheSliOnceEach) {
   EXPECT_EQ(store.stats("Checkout", "", 60s).errors, 36u);
 }
 
+// Issue 19 item 1: the span pollers dialled whatever the URL's name resolved to at each poll;
+// they now ask the run's destination guard every time and dial the address it checked.
+TEST(SpanPoller, EveryPollAsksTheRunsDestinationGuard) {
+  MiniZipkin zipkin;
+  std::string out;
+  ASSERT_TRUE(send_zipkin(zipkin, "--service Checkout --count 5", out)) << out;
+  SliStore store;
+  auto denied = std::make_shared<DestinationGuard>(HostRules{{}, {"127.0.0.0/8"}}, "p.yaml");
+  SpanPoller poller(source(experiments::SpanSource::Kind::kZipkin, zipkin.url()), store, denied);
+  poller.watch("Checkout", "", 60s);
+  EXPECT_NE(poller.last_error().find("refused: 127.0.0.1 is denied by the controller policy "
+                                     "p.yaml"),
+            std::string::npos)
+      << poller.last_error();
+  EXPECT_EQ(store.stats("Checkout", "", 60s).count, 0u);
+  // Allowed: polled as before.
+  auto allowed = std::make_shared<DestinationGuard>(HostRules{{"127.0.0.1/32"}, {}}, "p.yaml");
+  SliStore store2;
+  SpanPoller ok(source(experiments::SpanSource::Kind::kZipkin, zipkin.url()), store2, allowed);
+  ok.watch("Checkout", "", 60s);
+  EXPECT_EQ(ok.last_error(), "");
+  EXPECT_EQ(store2.stats("Checkout", "", 60s).count, 5u);
+}
+
 TEST(SpanPoller, OtherServicesSpansDoNotCount) {
   MiniZipkin zipkin;
   std::string out;

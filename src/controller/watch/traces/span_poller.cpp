@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/time_util.h"
+#include "controller/watch/pinned_destination.h"
 
 namespace faultline::controller {
 namespace {
@@ -33,9 +34,11 @@ const char* api_name(experiments::SpanSource::Kind k) {
 
 }  // namespace
 
-SpanPoller::SpanPoller(experiments::SpanSource source, SliStore& store)
+SpanPoller::SpanPoller(experiments::SpanSource source, SliStore& store,
+                       std::shared_ptr<const DestinationGuard> destinations)
     : source_(std::move(source)),
       store_(store),
+      destinations_(std::move(destinations)),
       api_(source_.kind == experiments::SpanSource::Kind::kZipkin ? make_zipkin_query()
                                                                   : make_jaeger_query()) {
   // Without trailing slashes: messages name the URL as the API paths are appended to it.
@@ -81,8 +84,13 @@ void SpanPoller::poll_once() {
   httplib::Client client(url_.origin);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
-
-  std::string error;
+  // Checked at every poll and dialled where checked: a name that answers differently later
+  // (DNS rebinding) gains nothing.
+  std::string error = pin_destination(client, url_.origin, destinations_.get());
+  if (!error.empty()) {
+    error = std::string(api_name(source_.kind)) + " at " + source_.url + " " + error;
+    services.clear();
+  }
   int64_t longest_window_us = 0;
   for (auto& [service, w] : services) {
     longest_window_us = std::max(longest_window_us, micros(w.window));
@@ -137,7 +145,7 @@ PolledTraces::Source PolledTraces::source_for(const experiments::SliCondition& c
   auto& [store, poller] = sources_[key];
   if (!store) {
     store = std::make_unique<SliStore>();
-    poller = std::make_unique<SpanPoller>(condition.source, *store);
+    poller = std::make_unique<SpanPoller>(condition.source, *store, destinations_);
   }
   poller->watch(condition.service, condition.span, condition.window);
   return {*store, *poller};

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/interruptible_thread.h"
+#include "controller/policy/destination_guard.h"
 #include "controller/watch/http_url.h"
 #include "controller/watch/traces/sli_store.h"
 #include "controller/watch/traces/span_query.h"
@@ -19,7 +20,10 @@ namespace faultline::controller {
 
 class SpanPoller {
  public:
-  SpanPoller(experiments::SpanSource source, SliStore& store);
+  // `destinations` (may be null: anywhere) is checked at every poll, and the poll dials the
+  // address it checked.
+  SpanPoller(experiments::SpanSource source, SliStore& store,
+             std::shared_ptr<const DestinationGuard> destinations = nullptr);
   ~SpanPoller();
   // Starts polling for the series (idempotent) and polls at once. A new series of a service
   // already polled refills the service from the whole window, so it starts with its history.
@@ -38,6 +42,7 @@ class SpanPoller {
 
   experiments::SpanSource source_;
   SliStore& store_;
+  std::shared_ptr<const DestinationGuard> destinations_;
   std::unique_ptr<SpanQueryApi> api_;
   HttpUrl url_;  // set before the polling thread starts
   mutable std::mutex mu_;
@@ -57,9 +62,15 @@ class PolledTraces {
   };
   // The store the condition's spans land in, already watched and polled once.
   Source source_for(const experiments::SliCondition& condition);
+  // Where the pollers made from now on may connect (the run's destination guard).
+  void set_destinations(std::shared_ptr<const DestinationGuard> d) {
+    std::lock_guard lock(mu_);
+    destinations_ = std::move(d);
+  }
 
  private:
   std::mutex mu_;
+  std::shared_ptr<const DestinationGuard> destinations_;
   std::map<std::string, std::pair<std::unique_ptr<SliStore>, std::unique_ptr<SpanPoller>>> sources_;
 };
 
