@@ -13,6 +13,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,5 +51,5 @@ for i in $(seq "$runs"); do
   sleep 2  # the controller's tick drops the stored run from memory
   echo "run $i: peak RSS so far $(hwm) MiB, after the run $(rss) MiB"
 done
-"$bin/faultline" runs --controller 127.0.0.1:$port --limit 3 >/dev/null
+"$bin/faultline" runs --controller 127.0.0.1:$port --limit 3 >/dev/null 2>&1
 echo "runs listing after $runs runs: ok"
