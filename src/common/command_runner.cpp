@@ -35,7 +35,7 @@ void wait_for_exit(pid_t pid, std::chrono::steady_clock::time_point deadline) {
 }  // namespace
 
 Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout,
-                                   int netns_fd) {
+                                   int netns_fd, bool clean_environment) {
   if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "empty command");
   std::string exe = find_executable(argv[0]);
   if (exe.empty()) return make_error(ErrorCode::kNotFound, "command not found: " + argv[0]);
@@ -43,8 +43,15 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duratio
   CommandOutcome out;
   try {
     bp::ipstream pipe;
-    bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > pipe, bp::std_in < bp::null,
-                    with_default_signal_mask(false, netns_fd));
+    bp::environment clean;
+    clean["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+    clean["LANG"] = "C";
+    bp::child child =
+        clean_environment
+            ? bp::child(exe, bp::args(args), clean, (bp::std_out & bp::std_err) > pipe,
+                        bp::std_in < bp::null, with_default_signal_mask(false, netns_fd))
+            : bp::child(exe, bp::args(args), (bp::std_out & bp::std_err) > pipe,
+                        bp::std_in < bp::null, with_default_signal_mask(false, netns_fd));
     std::string collected;
     std::thread reader([&] {
       std::string line;

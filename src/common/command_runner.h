@@ -19,7 +19,9 @@ struct CommandOutcome {
 // `netns_fd` (an open network namespace): the program runs inside it. The child enters it
 // between fork and exec, so this process's threads stay where they are and no nsenter
 // process is needed in between.
+// `clean_environment`: the program gets only PATH=/usr/sbin:/usr/bin:/sbin:/bin and LANG=C,
+// not this process's environment (for programs run on someone else's behalf).
 Result<CommandOutcome> run_command(const std::vector<std::string>& argv, Duration timeout,
-                                   int netns_fd = -1);
+                                   int netns_fd = -1, bool clean_environment = false);
 
 }  // namespace faultline

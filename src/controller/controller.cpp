@@ -73,6 +73,7 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
                                          registry_, settings_, &traces_);
   run->set_destinations(options.destinations);
   if (options.max_events > 0) run->set_journal_limit(options.max_events);
+  run->set_command_nodes(options.command_nodes);
   // A scheduled experiment submits forever: finished runs beyond the newest few are joined
   // (their threads are done with on_finished) and dropped; the store keeps them.
   while (finished_.size() > kKeepFinished) {

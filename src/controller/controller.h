@@ -34,6 +34,8 @@ struct SubmitOptions {
   // Journal events kept per run (0: no limit); past it the run aborts and probe results are
   // no longer kept (the controller policy's limits.events_per_run).
   size_t max_events = 0;
+  // Programs the controller policy runs on an injector node instead of here (path -> node).
+  std::map<std::string, std::string> command_nodes;
 };
 
 class Controller {

@@ -1,5 +1,7 @@
 #include "injector/command_handler.h"
 
+#include "common/command_runner.h"
+#include "common/log.h"
 #include "injector/process/process_selector.h"
 
 namespace faultline::injector {
@@ -48,6 +50,35 @@ pb::FaultAck handle_command(FaultEngine& engine, const pb::ControllerMessage& co
       } else {
         set_error(ack, r.error());
       }
+      break;
+    }
+    case pb::ControllerMessage::kRunCommand: {
+      const auto& c = command.run_command();
+      ack.set_command_id(c.command_id());
+      std::vector<std::string> argv(c.argv().begin(), c.argv().end());
+      auto policy = engine.policy();
+      Status allowed = policy ? policy->check_command(argv)
+                              : make_error(ErrorCode::kPermissionDenied,
+                                           "this injector runs no commands: it has no policy "
+                                           "(--policy FILE listing them in allow.commands)");
+      if (!allowed) {
+        spdlog::warn("command refused program={} error=\"{}\"", argv.empty() ? "" : argv[0],
+                     allowed.error().message);
+        set_error(ack, allowed.error());
+        break;
+      }
+      // Absolute path from the policy, no shell, nothing of the injector's environment.
+      auto ran = run_command(argv, std::chrono::milliseconds(c.timeout_ms()), -1, true);
+      if (!ran) {
+        set_error(ack, ran.error());
+        break;
+      }
+      spdlog::info("command run for the controller program={} exit_code={} timed_out={}", argv[0],
+                   ran->exit_code, ran->timed_out);
+      ack.set_ok(true);
+      ack.mutable_command()->set_exit_code(ran->exit_code);
+      ack.mutable_command()->set_timed_out(ran->timed_out);
+      ack.mutable_command()->set_output(ran->output);
       break;
     }
     case pb::ControllerMessage::kRevert: {

@@ -49,6 +49,10 @@ class FaultEngine {
 
   // What this injector may ever do. Without one, only the built-in guard rails apply.
   void set_policy(std::shared_ptr<const InjectorPolicy> policy);
+  std::shared_ptr<const InjectorPolicy> policy() const {
+    std::lock_guard lock(mu_);
+    return policy_;
+  }
 
   // A fault id that is already held is refused: overwriting would lose the first revert.
   // A fault the policy forbids is refused (kPermissionDenied) before anything is touched or

@@ -74,6 +74,34 @@ void InjectorClient::watch_contact() {
   }
 }
 
+// A command may run for its whole timeout: on its own thread, so reverts and renewals that
+// arrive meanwhile are answered at once. At most four at a time; more are refused.
+template <typename Writer, typename Stream>
+void InjectorClient::run_command_async(const pb::ControllerMessage& msg,
+                                       const std::shared_ptr<Writer>& writer, Stream* stream) {
+  constexpr int kMaxCommands = 4;
+  {
+    std::lock_guard w(writer->mu);
+    if (writer->commands_running >= kMaxCommands) {
+      pb::InjectorMessage reply;
+      reply.mutable_ack()->set_command_id(msg.run_command().command_id());
+      reply.mutable_ack()->mutable_error()->set_message("this injector is already running " +
+                                                        std::to_string(kMaxCommands) +
+                                                        " commands; try again when one has ended");
+      if (writer->alive) stream->Write(reply);
+      return;
+    }
+    ++writer->commands_running;
+  }
+  std::thread([this, msg, writer, stream] {
+    pb::InjectorMessage reply;
+    *reply.mutable_ack() = handle_command(engine_, msg);
+    std::lock_guard w(writer->mu);
+    --writer->commands_running;
+    if (writer->alive) stream->Write(reply);
+  }).detach();
+}
+
 Duration InjectorClient::serve_stream() {
   // Drive the connection (TCP and TLS handshakes) before opening the stream: a fail-fast
   // stream on a channel in TRANSIENT_FAILURE cancels each new attempt mid-handshake and the
@@ -92,7 +120,16 @@ Duration InjectorClient::serve_stream() {
     current_ctx_ = &ctx;
   }
   auto stream = stub->Connect(&ctx);
-  std::mutex write_mu;
+  // Writes to the stream, from this thread, the heartbeat and command workers. `alive` turns
+  // false (under the mutex) before the stream goes away, so a worker finishing late writes
+  // nothing.
+  struct Writer {
+    std::mutex mu;
+    bool alive = true;
+    int commands_running = 0;
+  };
+  auto writer = std::make_shared<Writer>();
+  std::mutex& write_mu = writer->mu;
 
   pb::InjectorMessage hello;
   auto* reg = hello.mutable_register_();
@@ -129,6 +166,10 @@ Duration InjectorClient::serve_stream() {
     while (stream->Read(&msg)) {
       touch();
       if (msg.has_heartbeat_ack()) continue;
+      if (msg.has_run_command()) {
+        run_command_async(msg, writer, stream.get());
+        continue;
+      }
       pb::InjectorMessage reply;
       *reply.mutable_ack() = handle_command(engine_, msg);
       std::lock_guard w(write_mu);
@@ -144,6 +185,7 @@ Duration InjectorClient::serve_stream() {
   injector_metrics().controller_connected.set(0);
   {
     std::lock_guard w(write_mu);
+    writer->alive = false;
     stream->WritesDone();
   }
   grpc::Status status = stream->Finish();

@@ -14,6 +14,7 @@
 
 #include "common/duration.h"
 #include "common/transport_security.h"
+#include "faultline/v1/injector_link.pb.h"
 #include "injector/fault_engine.h"
 
 namespace faultline::injector {
@@ -49,6 +50,9 @@ class InjectorClient {
                  std::shared_ptr<grpc::Channel> channel);
   // One stream's life; returns when the stream ends, with how long to wait before the next.
   Duration serve_stream();
+  template <typename Writer, typename Stream>
+  void run_command_async(const pb::ControllerMessage& msg, const std::shared_ptr<Writer>& writer,
+                         Stream* stream);
   // The dead-man's switch: runs beside the streams, whatever state they are in (a dial
   // that hangs on a dropping firewall must not keep faults alive).
   void watch_contact();

@@ -181,6 +181,7 @@ grpc::Status ControllerApiService::SubmitExperiment(grpc::ServerContext* ctx,
   submit.submitted_by = call.caller().name;
   submit.destinations = std::make_shared<DestinationGuard>(policy_->destinations());
   submit.max_events = policy_->max_events_per_run;
+  submit.command_nodes = policy_->command_nodes();
   auto run = controller_.submit(std::move(*loaded.experiment), submit);
   if (!run.ok()) {
     auto code = run.error().code == ErrorCode::kFailedPrecondition

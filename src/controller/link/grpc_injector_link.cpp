@@ -21,6 +21,8 @@ std::string command_id_of(const pb::ControllerMessage& m) {
       return m.list_processes().command_id();
     case pb::ControllerMessage::kListContainers:
       return m.list_containers().command_id();
+    case pb::ControllerMessage::kRunCommand:
+      return m.run_command().command_id();
     default:
       return "";
   }
@@ -85,7 +87,7 @@ void GrpcInjectorLink::close() {
   forget_applied();
 }
 
-PendingAck GrpcInjectorLink::send(const pb::ControllerMessage& command) {
+PendingAck GrpcInjectorLink::send(const pb::ControllerMessage& command, Duration extra) {
   std::string id = command_id_of(command);
   std::future<TimedAck> answer;
   {
@@ -102,15 +104,16 @@ PendingAck GrpcInjectorLink::send(const pb::ControllerMessage& command) {
     }
   }
   // The waiter holds the link (see PendingAck), so `this` outlives the deadline's callback.
-  return PendingAck(std::move(answer), MonoClock::now() + command_timeout_, [this, id] {
-    {
-      std::lock_guard lock(mu_);
-      pending_.erase(id);
-    }
-    return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name +
-                                                   " did not answer within " +
-                                                   format_duration(command_timeout_));
-  });
+  return PendingAck(
+      std::move(answer), MonoClock::now() + command_timeout_ + extra, [this, id, extra] {
+        {
+          std::lock_guard lock(mu_);
+          pending_.erase(id);
+        }
+        return make_error(ErrorCode::kUnavailable, "injector " + info_.node_name +
+                                                       " did not answer within " +
+                                                       format_duration(command_timeout_ + extra));
+      });
 }
 
 }  // namespace faultline::controller

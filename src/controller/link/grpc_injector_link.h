@@ -50,7 +50,7 @@ class GrpcInjectorLink : public CommandLink {
   std::vector<std::string> active_faults() const;
 
  protected:
-  PendingAck send(const pb::ControllerMessage& command) override;
+  PendingAck send(const pb::ControllerMessage& command, Duration extra = Duration::zero()) override;
 
  private:
   InjectorInfo info_;

@@ -21,7 +21,7 @@ class InProcessInjectorLink : public CommandLink {
 
  protected:
   // The handler runs in the caller's thread: the answer is there when send returns.
-  PendingAck send(const pb::ControllerMessage& command) override {
+  PendingAck send(const pb::ControllerMessage& command, Duration = Duration::zero()) override {
     return PendingAck::answered(handler_(command));
   }
 

@@ -172,4 +172,20 @@ Reply<std::vector<pb::TouchedContainer>> CommandLink::start_list_containers(
           }};
 }
 
+Reply<pb::CommandOutcome> CommandLink::start_run_command(const std::vector<std::string>& argv,
+                                                         Duration timeout) {
+  pb::ControllerMessage msg;
+  auto* c = msg.mutable_run_command();
+  c->set_command_id(new_id("c"));
+  for (const auto& a : argv) c->add_argv(a);
+  c->set_timeout_ms(static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()));
+  return {send(msg, timeout), [](TimedAck answer) -> Result<pb::CommandOutcome> {
+            const auto& ack = answer.ack;
+            if (!ack) return ack.error();
+            if (!ack->ok()) return from_ack(*ack);
+            return ack->command();
+          }};
+}
+
 }  // namespace faultline::controller

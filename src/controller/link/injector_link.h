@@ -109,6 +109,10 @@ class InjectorLink {
   // container runtime); empty when none match. Sent at once, answered like a command.
   virtual Reply<std::vector<pb::TouchedContainer>> start_list_containers(
       const pb::ContainerSelector& selector) = 0;
+  // Runs a program on the node, if the injector's policy lists it (allow.commands); the reply
+  // waits up to `timeout` plus the link's command timeout.
+  virtual Reply<pb::CommandOutcome> start_run_command(const std::vector<std::string>& argv,
+                                                      Duration timeout) = 0;
 };
 
 // Shared by both implementations: builds the command, sends it, and maps the ack.
@@ -125,10 +129,14 @@ class CommandLink : public InjectorLink {
       const pb::ProcessSelector& selector) override;
   Reply<std::vector<pb::TouchedContainer>> start_list_containers(
       const pb::ContainerSelector& selector) override;
+  Reply<pb::CommandOutcome> start_run_command(const std::vector<std::string>& argv,
+                                              Duration timeout) override;
 
  protected:
-  // Delivers one command (command_id is already set) and returns without waiting for its ack.
-  virtual PendingAck send(const pb::ControllerMessage& command) = 0;
+  // Delivers one command (command_id is already set) and returns without waiting for its ack;
+  // `extra` lengthens the wait for it beyond the link's command timeout (a command's own).
+  virtual PendingAck send(const pb::ControllerMessage& command,
+                          Duration extra = Duration::zero()) = 0;
   // The connection is gone: the faults applied through it no longer count as active here
   // (their injector's leases revert them).
   void forget_applied();

@@ -28,9 +28,13 @@ const experiments::Schema& policy_schema() {
          req("kind", enumeration({"ControllerPolicy"}, "Always ControllerPolicy.")),
          opt("commands",
              list(object({req("path", str("Absolute path of a program command probes, recovery "
-                                          "checks and rollbacks may run on the controller "
+                                          "checks and rollbacks may run "
                                           "(argv[0] must be exactly this path).",
-                                          "/usr/local/bin/check-replicas"))},
+                                          "/usr/local/bin/check-replicas")),
+                          opt("node", str("Run it on this injector node instead of the "
+                                          "controller; the node's own policy must list the "
+                                          "path in allow.commands.",
+                                          "db-1"))},
                          "A program submitted experiments may run."),
                   "Programs submitted experiments may run. Default: none.")),
          opt("hosts",
@@ -74,6 +78,13 @@ const CommandRule* ControllerPolicy::command(const std::string& argv0) const {
   return nullptr;
 }
 
+std::map<std::string, std::string> ControllerPolicy::command_nodes() const {
+  std::map<std::string, std::string> out;
+  for (const auto& c : commands)
+    if (!c.node.empty()) out[c.path] = c.node;
+  return out;
+}
+
 bool ControllerPolicy::ca_file_allowed(const std::string& path) const {
   // A path with ".." could leave an allowed directory; none is needed to name a CA file.
   if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
@@ -109,7 +120,8 @@ Result<ControllerPolicy> ControllerPolicy::parse(const std::string& yaml,
         if (path.empty() || path[0] != '/')
           reader.error(cmds[i]["path"], "commands[" + std::to_string(i) + "].path",
                        "\"" + path + "\" is not an absolute path");
-        p.commands.push_back({path});
+        std::string node = cmds[i]["node"] ? cmds[i]["node"].Scalar() : "";
+        p.commands.push_back({path, node});
       }
     if (auto hosts = root["hosts"]) {
       p.hosts.allow = strings(hosts["allow"]);

@@ -5,6 +5,7 @@
 // addresses, no files read by path, and the built-in size limits.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ namespace faultline::controller {
 
 struct CommandRule {
   std::string path;  // absolute; argv[0] of a command probe, check or rollback must equal it
+  // Where it runs: "" on the controller, else on that injector node (whose policy must allow
+  // the path too).
+  std::string node;
 };
 
 struct ControllerPolicy {
@@ -31,6 +35,8 @@ struct ControllerPolicy {
   const CommandRule* command(const std::string& argv0) const;
   bool ca_file_allowed(const std::string& path) const;
   DestinationGuard destinations() const { return DestinationGuard(hosts, source); }
+  // Program path -> node for the commands placed on a node (RunEngine routes them there).
+  std::map<std::string, std::string> command_nodes() const;
 
   // The policy in a file; a problem is one error naming file:line:column and the field.
   static Result<ControllerPolicy> load_file(const std::string& path);

@@ -90,13 +90,14 @@ void run_rollbacks(RunContext& run, const std::vector<experiments::RollbackActio
     if (!rb.on.empty() && std::find(rb.on.begin(), rb.on.end(), name) == rb.on.end()) continue;
     std::string result;
     if (const auto* cmd = std::get_if<experiments::CommandAction>(&rb.action)) {
-      auto r = run_command(cmd->argv, cmd->timeout);
+      std::string where;
+      auto r = run_placed_command(probes.commands.get(), cmd->argv, cmd->timeout, where);
       if (!r)
-        result = "could not run: " + r.error().message;
+        result = "could not run" + where + ": " + r.error().message;
       else if (r->timed_out)
-        result = "timed out after " + format_duration(cmd->timeout);
+        result = "timed out after " + format_duration(cmd->timeout) + where;
       else
-        result = "exit code " + std::to_string(r->exit_code);
+        result = "exit code " + std::to_string(r->exit_code) + where;
     } else {
       const auto& http = std::get<experiments::HttpProbeSpec>(rb.action);
       experiments::ProbeTiming timing;

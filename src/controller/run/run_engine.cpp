@@ -120,9 +120,18 @@ void RunEngine::set_journal_limit(size_t max) {
   });
 }
 
+void RunEngine::set_command_nodes(std::map<std::string, std::string> nodes) {
+  if (nodes.empty()) return;
+  auto placement = std::make_shared<CommandPlacement>();
+  placement->nodes = std::move(nodes);
+  placement->link_of = [this](const std::string& node) { return registry_.find(node); };
+  commands_ = std::move(placement);
+}
+
 ProbeContext RunEngine::probe_context() {
   ProbeContext ctx;
   ctx.destinations = destinations_;
+  ctx.commands = commands_;
   ctx.traces = traces_;
   ctx.polled = polled_.get();
   ctx.nodes_of = [this](const std::string& target) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,8 @@ class RunEngine {
     queued_behind_ = std::move(behind);
   }
   // Where the run's probes may connect (null: anywhere). Set before start().
+  // Programs the controller policy runs on an injector node (path -> node); set before start.
+  void set_command_nodes(std::map<std::string, std::string> nodes);
   void set_destinations(std::shared_ptr<const DestinationGuard> d) {
     polled_->set_destinations(d);
     destinations_ = std::move(d);
@@ -111,6 +114,7 @@ class RunEngine {
   std::mutex join_mu_;  // wait() may be called from several threads
   std::thread thread_;
   std::shared_ptr<const DestinationGuard> destinations_;
+  std::shared_ptr<const CommandPlacement> commands_;
 };
 
 }  // namespace faultline::controller

@@ -206,6 +206,7 @@ Scheduler::Outcome Scheduler::submit(const ScheduleRecord& rec, const std::strin
   submit.submitted_by = "schedule:" + rec.name;
   submit.destinations = std::make_shared<DestinationGuard>(policy_->destinations());
   submit.max_events = policy_->max_events_per_run;
+  submit.command_nodes = policy_->command_nodes();
   auto run = controller_.submit(*loaded.experiment, submit);
   if (run) return {(*run)->id(), "submitted"};
   if (!is_scope_conflict(run.error())) return {"", "error: " + run.error().message};

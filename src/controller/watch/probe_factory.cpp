@@ -130,7 +130,7 @@ std::unique_ptr<Probe> build(const experiments::ProbeSpec& spec, const ProbeCont
         } else if constexpr (std::is_same_v<T, experiments::GrpcHealthProbeSpec>) {
           return std::make_unique<GrpcHealthProbe>(spec.name, kind, timeout, ctx.destinations);
         } else if constexpr (std::is_same_v<T, experiments::CommandProbeSpec>) {
-          return std::make_unique<CommandProbe>(spec.name, kind, timeout);
+          return std::make_unique<CommandProbe>(spec.name, kind, timeout, ctx.commands);
         } else if constexpr (std::is_same_v<T, experiments::PrometheusProbeSpec>) {
           return std::make_unique<PrometheusProbe>(spec.name, kind, timeout, ctx.destinations);
         } else if constexpr (std::is_same_v<T, experiments::SliCondition>) {

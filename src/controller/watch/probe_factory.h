@@ -9,6 +9,7 @@
 
 #include "controller/link/injector_link.h"
 #include "controller/policy/destination_guard.h"
+#include "controller/watch/command_probe.h"
 #include "controller/watch/probe.h"
 #include "controller/watch/traces/sli_store.h"
 #include "controller/watch/traces/span_poller.h"
@@ -29,6 +30,8 @@ struct ProbeContext {
   // The injectors of every node whose pods were searched for a container or pod target (not
   // only the nodes of the chosen ones): a probe of "each pod" asks them all.
   std::function<std::vector<std::shared_ptr<InjectorLink>>(const std::string&)> pod_nodes_of;
+  // Where command probes, checks and rollbacks run (null: here).
+  std::shared_ptr<const CommandPlacement> commands;
 };
 
 // Never null: a probe that cannot be built fails every run with the reason.

@@ -300,7 +300,18 @@ std::string InjectorPolicy::summary() const {
          " network_namespaces=" + list(network_namespaces_) + " processes=\"" +
          (processes_ ? join(rules, "; ") : "-") + "\" paths=" + list(paths_) + " containers=\"" +
          (containers_ ? join(container_rules, "; ") : "-") +
-         "\" max_duration=" + (max_duration_ ? format_duration(*max_duration_) : "-");
+         "\" max_duration=" + (max_duration_ ? format_duration(*max_duration_) : "-") +
+         " commands=" + (commands_.empty() ? "-" : join(commands_, ","));
+}
+
+Status InjectorPolicy::check_command(const std::vector<std::string>& argv) const {
+  if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "command has no program");
+  if (std::find(commands_.begin(), commands_.end(), argv[0]) != commands_.end()) return Ok{};
+  return make_error(ErrorCode::kPermissionDenied,
+                    "refused by injector policy (" + source_ + "): \"" + argv[0] +
+                        "\" is not in allow.commands (" +
+                        (commands_.empty() ? std::string("none listed") : join(commands_, ", ")) +
+                        ")");
 }
 
 }  // namespace faultline::injector

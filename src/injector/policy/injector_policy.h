@@ -17,6 +17,8 @@
 //         labels: {chaos: allowed}           #   namespace, pod, container name, image; the
 //       - {runtime: docker, name: "redis-*"} #   labels (pod's, or Docker container's) all match
 //     max_duration: 10m                      # caps every fault's hard maximum
+//     commands: [/usr/local/bin/check-db]    # programs a controller may run here for command
+//                                            #   probes/rollbacks it delegates (exact paths)
 //
 // Fields of one processes rule must all match (AND); rules are alternatives (OR). A section
 // that is absent allows nothing of its sort: with no `interfaces`, no network fault passes.
@@ -77,6 +79,9 @@ class InjectorPolicy {
 
   // The hard maximum a fault gets: `requested`, capped at max_duration when one is set.
   Duration cap(Duration requested) const;
+  // Ok, or kPermissionDenied naming the policy: may a controller run `argv` on this node?
+  // Only exact paths listed in allow.commands; no policy, no commands.
+  Status check_command(const std::vector<std::string>& argv) const;
 
   const std::string& source() const { return source_; }
   const std::vector<std::string>& kinds() const { return kinds_; }
@@ -106,6 +111,7 @@ class InjectorPolicy {
   std::optional<std::vector<std::string>> paths_;
   std::optional<std::vector<ContainerRule>> containers_;
   std::optional<Duration> max_duration_;
+  std::vector<std::string> commands_;
 
   friend class PolicyParser;
 };

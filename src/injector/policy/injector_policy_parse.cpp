@@ -18,9 +18,9 @@ namespace faultline::injector {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"allow"};
-const std::vector<std::string> kAllowKeys = {"kinds",       "interfaces", "network_namespaces",
-                                             "processes",   "paths",      "containers",
-                                             "max_duration"};
+const std::vector<std::string> kAllowKeys = {"kinds",        "interfaces", "network_namespaces",
+                                             "processes",    "paths",      "containers",
+                                             "max_duration", "commands"};
 const std::vector<std::string> kContainerRuleKeys = {"runtime", "namespace", "pod",
                                                      "name",    "image",     "labels"};
 const std::vector<std::string> kRuleKeys = {"name", "cmdline", "cgroup"};
@@ -122,6 +122,14 @@ class PolicyParser {
     if (auto n = allow["processes"]) p.processes_ = processes(n);
     if (auto n = allow["containers"]) p.containers_ = containers(n);
     if (auto n = allow["max_duration"]) p.max_duration_ = duration(n, "allow.max_duration");
+    if (auto n = allow["commands"])
+      p.commands_ =
+          strings(n, "allow.commands", "a list of absolute program paths",
+                  [&](const YAML::Node& at, const std::string& field, const std::string& path) {
+                    if (path[0] != '/' || path.find('*') != std::string::npos)
+                      fail(at, field, "\"" + path + "\" is not an absolute path",
+                           "the exact path of a program, e.g. /usr/local/bin/check-db");
+                  });
     return p;
   }
 

@@ -59,7 +59,8 @@ TEST(InjectorPolicyParse, AGoodFileLoads) {
              "    - cmdline: \"^/usr/bin/python3 app.py\"\n"
              "      cgroup: \"/system.slice/app.service*\"\n"
              "  paths: [\"/var/tmp/chaos/*\", /data/]\n"
-             "  max_duration: 10m\n");
+             "  max_duration: 10m\n"
+             "  commands: [/usr/local/bin/check-db]\n");
   auto p = InjectorPolicy::load_file(dir.file("policy.yaml"));
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(p->source(), dir.file("policy.yaml"));
@@ -69,7 +70,21 @@ TEST(InjectorPolicyParse, AGoodFileLoads) {
             "kinds=process_kill,network_delay,cpu_stress interfaces=eth0,veth* "
             "network_namespaces=self,/run/netns/lab-* processes=\"name=demo-*; "
             "cmdline=^/usr/bin/python3 app.py cgroup=/system.slice/app.service*\" "
-            "paths=/var/tmp/chaos/*,/data containers=\"-\" max_duration=10m");
+            "paths=/var/tmp/chaos/*,/data containers=\"-\" max_duration=10m "
+            "commands=/usr/local/bin/check-db");
+}
+
+TEST(InjectorPolicyCommands, OnlyListedPathsRunAndTheRefusalNamesThePolicy) {
+  auto p = policy("allow:\n  kinds: []\n  commands: [/usr/local/bin/check-db]\n");
+  EXPECT_TRUE(p.check_command({"/usr/local/bin/check-db", "--replicas"}).ok());
+  Status s = p.check_command({"/bin/sh", "-c", "id"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(s.error().message,
+            "refused by injector policy (p.yaml): \"/bin/sh\" is not in allow.commands "
+            "(/usr/local/bin/check-db)");
+  // No section, no commands.
+  EXPECT_FALSE(policy("allow:\n  kinds: []\n").check_command({"/usr/local/bin/check-db"}).ok());
 }
 
 TEST(InjectorPolicyParse, TheShippedExampleLoads) {
@@ -102,7 +117,7 @@ TEST(InjectorPolicyParse, EachBadFileNamesLineColumnFieldAndWhatWasExpected) {
   for (const auto& k : all_fault_kinds()) kinds += (kinds.empty() ? "" : ", ") + k;
   const std::string allow_keys =
       "one of kinds, interfaces, network_namespaces, processes, paths, containers, "
-      "max_duration";
+      "max_duration, commands";
   struct Case {
     const char* what;
     std::string yaml;
@@ -117,7 +132,10 @@ TEST(InjectorPolicyParse, EachBadFileNamesLineColumnFieldAndWhatWasExpected) {
        "p.yaml:1:1: alow: unknown key, did you mean \"allow\"? (expected allow)"},
       {"allow is a list", "allow:\n  - kinds\n",
        "p.yaml:2:3: allow: is a list (expected a map with kinds, interfaces, network_namespaces, "
-       "processes, paths, containers, max_duration)"},
+       "processes, paths, containers, max_duration, commands)"},
+      {"relative command", "allow:\n  kinds: []\n  commands: [check-db]\n",
+       "p.yaml:3:14: allow.commands[0]: \"check-db\" is not an absolute path (expected the exact "
+       "path of a program, e.g. /usr/local/bin/check-db)"},
       {"misspelt allow key", "allow:\n  kinds: []\n  interface: [eth0]\n",
        "p.yaml:3:3: allow.interface: unknown key, did you mean \"interfaces\"? (expected " +
            allow_keys + ")"},
