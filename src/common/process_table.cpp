@@ -88,7 +88,10 @@ Result<pid_t> read_pidfile(const std::string& path) {
 
 bool same_process_alive(pid_t pid, uint64_t start_time_ticks) {
   auto info = read_process(pid);
-  return info && info->start_time_ticks == start_time_ticks;
+  // A zombie has died and waits only to be reaped: what it held (faults in its ledger) is
+  // nobody's now, and a supervisor that has not reaped it yet must not keep them alive.
+  return info && info->start_time_ticks == start_time_ticks && info->state != 'Z' &&
+         info->state != 'X';
 }
 
 std::optional<pid_t> pid_in_own_namespace(pid_t pid) {

@@ -42,7 +42,7 @@ std::optional<pid_t> pid_in_own_namespace(pid_t pid);
 uint64_t pid_namespace_inode(pid_t pid);
 uint64_t namespace_file_inode(const std::string& path);
 
-// True when (pid, start_time) still names the same living process.
+// True when (pid, start_time) still names the same living process (a zombie is not living).
 bool same_process_alive(pid_t pid, uint64_t start_time_ticks);
 
 }  // namespace faultline

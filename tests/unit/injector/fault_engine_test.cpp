@@ -2,6 +2,7 @@
 #include "injector/fault_engine.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
@@ -282,6 +283,38 @@ TEST(FaultEngine, ThePolicyMaxDurationCapsTheHardMaximum) {
   ASSERT_FALSE(late.ok());
   EXPECT_NE(late.error().message.find("hard maximum of 400ms reached"), std::string::npos)
       << late.error().message;
+}
+
+}  // namespace
+}  // namespace faultline::injector
+
+namespace faultline::injector {
+namespace {
+
+// Found by bench/crash_soak.sh: an owner killed but not yet reaped (a zombie) still counted as
+// running, so the next start left its faults in place until a later one.
+TEST(FaultLedgerOwners, AZombieOwnersFaultsAreOrphans) {
+  TempDir root;
+  pid_t child = fork();
+  if (child == 0) {
+    auto ledger = FaultLedger::open(root.path());
+    pb::FaultSpec spec;
+    spec.mutable_process_pause()->mutable_selector()->set_pid(1);
+    bool ok = ledger && ledger->record_intent("f-zombie", spec).ok();
+    _exit(ok ? 0 : 1);  // dies holding the entry, and nobody reaps it yet
+  }
+  ASSERT_GT(child, 0);
+  auto state = [&] {
+    std::string stat = read_file("/proc/" + std::to_string(child) + "/stat");
+    auto close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
+  };
+  ASSERT_TRUE(wait_until([&] { return state() == 'Z'; }, 5000ms));
+  auto orphans = FaultLedger::orphans(root.path());
+  EXPECT_EQ(orphans.size(), 1u) << "a zombie's entries must be taken back";
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 }  // namespace
