@@ -1,7 +1,6 @@
 #include "injector/fault_engine.h"
 
 #include "common/log.h"
-#include "common/state_dir.h"
 #include "injector/backend_registry.h"
 #include "injector/claims/claim_keys.h"
 #include "injector/containers/container_pinning.h"
@@ -24,15 +23,16 @@ Result<std::unique_ptr<FaultEngine>> start_engine(const std::string& ledger_root
                           "or set FAULTLINE_STATE_DIR or --ledger to one that is)");
   auto owned = std::make_unique<FaultLedger>(std::move(*ledger));
   auto engine = std::make_unique<FaultEngine>(default_backends(), std::move(owned));
-  // Beside the ledger's root in the state directory, shared by every embedded run and injector
-  // that uses it; like the ledger, required.
-  auto claims = NodeClaims::open(state_dir() + "/claims");
+  // In the ledger's root: every embedded run and injector that keeps its ledger there (the
+  // default for both) sees the others' claims, and injectors with a ledger of their own (one
+  // per simulated node on one machine) do not. Like the ledger, required.
+  auto claims = NodeClaims::open(ledger_root + "/claims");
   if (!claims)
     return make_error(ErrorCode::kFailedPrecondition,
                       claims.error().message +
                           ": nothing is applied without it, because two runs could then fault "
-                          "the same thing at once (set FAULTLINE_STATE_DIR to a directory you "
-                          "own)");
+                          "the same thing at once (set FAULTLINE_STATE_DIR or --ledger to a "
+                          "directory you own)");
   engine->set_claims(std::move(*claims));
   if (size_t n = engine->recover_orphans(ledger_root); n > 0)
     spdlog::warn("crash recovery reverted={} ledger={}", n, ledger_root);

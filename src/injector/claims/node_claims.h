@@ -1,10 +1,10 @@
 // What the faults on this machine hold, seen by every process that applies faults here (each
-// embedded `faultline run` and the injector daemon, when they share a state directory). A
+// embedded `faultline run` and the injector daemon, when they share a ledger). A
 // scope held by one run cannot be faulted by another: a second pause of the same process, or
 // a second shaper on the same network namespace, is refused naming the holder, so one run's
 // revert can never end another's fault and two faults never fight over the same packets.
 //
-// Each scope is a file under <state dir>/claims held with flock(): the kernel drops the lock
+// Each scope is a file under <ledger root>/claims held with flock(): the kernel drops the lock
 // when its process dies, so a kill -9 leaves no claim behind, and nothing needs cleaning up.
 #pragma once
 

@@ -59,6 +59,14 @@ int64_t now_unix_ms() {
       .count();
 }
 
+// Whether `name` is an owner's directory name: "<pid>.<start_ticks>", digits only.
+bool is_owner_name(const std::string& name) {
+  auto dot = name.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) return false;
+  return name.find_first_not_of("0123456789.") == std::string::npos &&
+         name.find('.', dot + 1) == std::string::npos;
+}
+
 // "<pid>.<start_ticks>" -> whether that process is still the one that wrote it.
 bool owner_alive(const std::string& name) {
   auto dot = name.find('.');
@@ -132,8 +140,12 @@ std::vector<FaultLedger::Orphan> FaultLedger::orphans(const std::string& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return out;
   std::vector<fs::path> owners;
-  for (const auto& d : fs::directory_iterator(root, ec))
-    if (d.is_directory() && !owner_alive(d.path().filename().string())) owners.push_back(d.path());
+  // Only owners' directories: anything else under the root (the node's claims) is not ours
+  // to read or remove.
+  for (const auto& d : fs::directory_iterator(root, ec)) {
+    std::string name = d.path().filename().string();
+    if (d.is_directory() && is_owner_name(name) && !owner_alive(name)) owners.push_back(d.path());
+  }
   std::sort(owners.begin(), owners.end());
   for (const auto& owner : owners) {
     bool any = false;

@@ -317,5 +317,16 @@ TEST(FaultLedgerOwners, AZombieOwnersFaultsAreOrphans) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+// The node's claims live in the ledger's root: recovery must neither read nor remove them.
+TEST(FaultLedgerOwners, OnlyOwnersDirectoriesAreRecoveredOrRemoved) {
+  TempDir root;
+  std::filesystem::create_directories(root.file("claims"));
+  write_file(root.file("claims/abc.claim"), "run r-1");
+  std::filesystem::create_directories(root.file("999999999.1"));  // a dead owner, empty
+  EXPECT_TRUE(FaultLedger::orphans(root.path()).empty());
+  EXPECT_TRUE(std::filesystem::exists(root.file("claims/abc.claim")));
+  EXPECT_FALSE(std::filesystem::exists(root.file("999999999.1")));
+}
+
 }  // namespace
 }  // namespace faultline::injector
