@@ -7,23 +7,12 @@
 #include <thread>
 
 #include "security/security_fixture.h"
+#include "support/alias_bomb.h"
 
 namespace faultline::testing {
 namespace {
 
 const char* kHead = "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: t}\n";
-
-std::string alias_bomb() {
-  std::string y = std::string(kHead) + "vars:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"," +
-                  "\"lol\",\"lol\",\"lol\",\"lol\"]\n";
-  char prev = 'a';
-  for (char c = 'b'; c <= 'i'; ++c, ++prev) {
-    y += std::string("  ") + c + ": &" + c + " [";
-    for (int i = 0; i < 9; ++i) y += std::string(i ? "," : "") + "*" + prev;
-    y += "]\n";
-  }
-  return y + "faults: []\n";
-}
 
 grpc::Status plan(const SecurityFixture& fx, const std::string& yaml, std::string* message) {
   v1::SubmitExperimentRequest req;
@@ -41,7 +30,7 @@ grpc::Status plan(const SecurityFixture& fx, const std::string& yaml, std::strin
 TEST(HostileInput, SixAliasBombsAtOnceAreRefusedAtTheirLineAndTheControllerKeepsAnswering) {
   SecurityFixture fx;
   fx.start_controller();
-  std::string bomb = alias_bomb();
+  std::string bomb = alias_bomb(kHead);
   ASSERT_LT(bomb.size(), 1000u);
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> callers;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "experiments/loader.h"
+#include "support/alias_bomb.h"
 
 namespace faultline::experiments {
 namespace {
@@ -18,17 +19,8 @@ std::string first_problem(const LoadResult& r) {
   return r.diagnostics.empty() ? "" : r.diagnostics[0].format();
 }
 
-// 625 bytes: nine levels of nine aliases each stand for 9^9 (387 million) nodes.
 std::string alias_bomb() {
-  std::string y = std::string(kHead) + "vars:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"," +
-                  "\"lol\",\"lol\",\"lol\",\"lol\"]\n";
-  char prev = 'a';
-  for (char c = 'b'; c <= 'i'; ++c, ++prev) {
-    y += std::string("  ") + c + ": &" + c + " [";
-    for (int i = 0; i < 9; ++i) y += std::string(i ? "," : "") + "*" + prev;
-    y += "]\n";
-  }
-  return y + "faults: []\n";
+  return faultline::testing::alias_bomb(kHead);
 }
 
 TEST(LoadLimits, AnAliasBombIsRefusedAtItsLineInMilliseconds) {
