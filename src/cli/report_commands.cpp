@@ -113,9 +113,7 @@ int list_runs(const std::string& controller, int limit, const std::string& page_
     runs = (*store)->list(static_cast<size_t>(limit) + 1, after ? &*after : nullptr);
     if (runs.size() > static_cast<size_t>(limit)) {
       runs.resize(static_cast<size_t>(limit));
-      next_token =
-          controller::RunCursor{runs.back().summary().started_unix_ms(), runs.back().run_id()}
-              .token();
+      next_token = controller::RunCursor::of(runs.back()).token();
     }
   } else {
     std::string error;

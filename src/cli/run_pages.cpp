@@ -16,7 +16,6 @@ grpc::Status get_whole_run(v1::ControllerApi::Stub& stub, const std::string& run
     if (req.after_seq() == 0) {
       out->set_run_id(page.run_id());
       out->set_experiment_name(page.experiment_name());
-      if (page.has_summary()) *out->mutable_summary() = page.summary();
     }
     out->set_state(page.state());
     if (!out->has_summary() && page.has_summary()) *out->mutable_summary() = page.summary();

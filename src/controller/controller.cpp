@@ -315,10 +315,6 @@ std::shared_ptr<RunEngine> Controller::find(const std::string& run_id) const {
   return it == runs_.end() ? nullptr : it->second;
 }
 
-std::optional<v1::Run> Controller::stored_run(const std::string& run_id) const {
-  return store_ ? store_->load(run_id) : std::nullopt;
-}
-
 std::optional<v1::Run> Controller::run_page(const std::string& run_id, uint64_t after_seq,
                                             size_t max_events) const {
   if (auto run = find(run_id)) return run->record_page(after_seq, max_events);
@@ -339,11 +335,6 @@ v1::Run listed(v1::Run run) {
   return run;
 }
 
-bool listed_after(const v1::Run& run, const RunCursor& c) {
-  int64_t started = run.summary().started_unix_ms();
-  return started < c.started_unix_ms || (started == c.started_unix_ms && run.run_id() < c.run_id);
-}
-
 }  // namespace
 
 std::vector<v1::Run> Controller::list_runs(size_t limit, const RunCursor* after,
@@ -358,7 +349,7 @@ std::vector<v1::Run> Controller::list_runs(size_t limit, const RunCursor* after,
         rec.mutable_summary()->set_started_unix_ms(rec.events(0).unix_ms());
     }
     live.insert(rec.run_id());
-    if (after && !listed_after(rec, *after)) continue;
+    if (after && !after->precedes(rec)) continue;
     out.push_back(listed(std::move(rec)));
   }
   // One more than asked, to know whether another page follows.
@@ -368,8 +359,7 @@ std::vector<v1::Run> Controller::list_runs(size_t limit, const RunCursor* after,
   std::sort(out.begin(), out.end(), started_later);
   if (out.size() > limit) {
     out.resize(limit);
-    if (next && !out.empty())
-      *next = RunCursor{out.back().summary().started_unix_ms(), out.back().run_id()};
+    if (next && !out.empty()) *next = RunCursor::of(out.back());
   }
   return out;
 }

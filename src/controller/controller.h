@@ -86,7 +86,6 @@ class Controller {
   // on) and the heap is handed back to the system, so a large run's memory returns once it
   // ends. Without a store the newest 100 finished runs stay. Returns how many were dropped.
   size_t release_finished();
-  std::optional<v1::Run> stored_run(const std::string& run_id) const;
   // The run (live or stored) with one page of its journal; nullopt when unknown.
   std::optional<v1::Run> run_page(const std::string& run_id, uint64_t after_seq,
                                   size_t max_events) const;

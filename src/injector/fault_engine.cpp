@@ -156,13 +156,12 @@ Result<pb::AppliedState> FaultEngine::apply(const std::string& fault_id,
   // Another run on this machine (another process, or another controller's run here) holding
   // what this fault touches: refused before anything is touched.
   if (claims_) {
-    std::string kind = fault_kind_name(spec);
-    const BackendRegistration* reg = find_backend_registration(kind);
+    const BackendRegistration* reg = find_backend_registration(kind_label);
     std::vector<std::string> keys =
-        reg && reg->reach ? claim_keys(kind, reg->reach(spec)) : std::vector<std::string>{};
-    if (Status s = claims_->take(fault_id, run_id, kind, keys); !s) {
+        reg && reg->reach ? claim_keys(kind_label, reg->reach(spec)) : std::vector<std::string>{};
+    if (Status s = claims_->take(fault_id, run_id, kind_label, keys); !s) {
       spdlog::warn("fault refused: scope held fault_id={} kind={} run={} error=\"{}\"", fault_id,
-                   backend->kind(), run_id, s.error().message);
+                   kind_label, run_id, s.error().message);
       return s.error();
     }
   }

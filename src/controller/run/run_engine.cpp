@@ -58,8 +58,7 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
     s->set_reason(reason);
   s->set_time_to_recover_ms(ttr_ms);
   s->set_abort_to_reverted_ms(abort_to_reverted_ms_);
-  bool more = false;
-  auto first = run_.journal().page(0, 1, &more);
+  auto first = run_.journal().page(0, 1, nullptr);
   s->set_started_unix_ms(first.empty() ? unix_millis_now() : first.front().unix_ms());
   s->set_ended_unix_ms(unix_millis_now());
   // Journal times are monotonic; the wall clock may have jumped since the start.

@@ -10,26 +10,10 @@
 #include <vector>
 
 #include "common/result.h"
+#include "controller/store/run_cursor.h"
 #include "faultline/v1/controller_api.pb.h"
 
 namespace faultline::controller {
-
-// Listing order everywhere: the run that started last first (ties: the larger id first).
-inline bool started_later(const v1::Run& a, const v1::Run& b) {
-  if (a.summary().started_unix_ms() != b.summary().started_unix_ms())
-    return a.summary().started_unix_ms() > b.summary().started_unix_ms();
-  return a.run_id() > b.run_id();
-}
-
-// Where a page of a listing ended: the next page holds the runs listed after this one.
-struct RunCursor {
-  int64_t started_unix_ms = 0;
-  std::string run_id;
-
-  // As a page token: "<started_unix_ms>.<run id>"; parse() is nullopt for anything else.
-  std::string token() const { return std::to_string(started_unix_ms) + "." + run_id; }
-  static std::optional<RunCursor> parse(const std::string& token);
-};
 
 // How long finished runs are kept (--retain-runs, --retain-for); 0 = no limit.
 struct RetentionPolicy {

@@ -262,20 +262,6 @@ std::optional<v1::Run> SqliteStore::load(const std::string& run_id) const {
   return run;
 }
 
-std::optional<RunCursor> RunCursor::parse(const std::string& token) {
-  auto dot = token.find('.');
-  if (dot == std::string::npos || dot == 0 || dot > 18 || dot + 1 >= token.size() ||
-      token.size() > 128)
-    return std::nullopt;
-  RunCursor c;
-  for (size_t i = 0; i < dot; ++i) {
-    if (token[i] < '0' || token[i] > '9') return std::nullopt;
-    c.started_unix_ms = c.started_unix_ms * 10 + (token[i] - '0');
-  }
-  c.run_id = token.substr(dot + 1);
-  return c;
-}
-
 std::optional<v1::Run> SqliteStore::load_page(const std::string& run_id, uint64_t after_seq,
                                               size_t max_events) const {
   std::lock_guard lock(mu_);
