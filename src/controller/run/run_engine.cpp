@@ -61,10 +61,8 @@ void RunEngine::finish(pb::RunState verdict, const std::string& reason, int64_t 
   auto first = run_.journal().page(0, 1, nullptr);
   s->set_started_unix_ms(first.empty() ? unix_millis_now() : first.front().unix_ms());
   s->set_ended_unix_ms(unix_millis_now());
-  // Journal times are monotonic; the wall clock may have jumped since the start.
-  s->set_duration_ms(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              MonoClock::now() - run_.journal().started())
-                                              .count()));
+  // duration_ms is set by the journal from the finished event's monotonic time: the wall
+  // clock may have jumped since the start.
   s->set_exit_code(exit_code_for(verdict));
   s->set_experiment_name(experiment_.metadata.name);
   if (experiment_.recovery)

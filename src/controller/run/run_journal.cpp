@@ -36,7 +36,13 @@ std::vector<pb::RunEvent> RunJournal::append_all(std::vector<pb::RunEvent> event
       event.set_elapsed_ms(
           std::chrono::duration_cast<std::chrono::milliseconds>(MonoClock::now() - started_)
               .count());
-      if (event.type() == pb::EVENT_TYPE_RUN_FINISHED) finished_ = true;
+      if (event.type() == pb::EVENT_TYPE_RUN_FINISHED) {
+        finished_ = true;
+        // The duration is the finished event's own monotonic time, so the two always agree
+        // (taken before the append, it could read a millisecond less than the event).
+        if (event.has_summary())
+          event.mutable_summary()->set_duration_ms(std::max<int64_t>(1, event.elapsed_ms()));
+      }
       events_.push_back(event);
     }
   }
