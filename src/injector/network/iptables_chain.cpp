@@ -17,6 +17,7 @@
 #include "common/unique_fd.h"
 #include "fmt/format.h"
 #include "injector/network/netns.h"
+#include "injector/network/nft_ruleset.h"
 
 namespace faultline::injector {
 
@@ -112,11 +113,16 @@ bool netns_gone(const std::string& netns) {
 const std::string& iptables_flavour() {
   static const std::string flavour = [] {
     const char* forced = std::getenv("FAULTLINE_IPTABLES");
-    if (forced && (std::string(forced) == "legacy" || std::string(forced) == "nft"))
+    if (forced && (std::string(forced) == "legacy" || std::string(forced) == "nft" ||
+                   std::string(forced) == kInProcess))
       return std::string(forced);
-    auto probe = iptables("legacy", "", 4, {"-t", "mangle", "-S"});
-    std::string chosen =
-        probe && probe->ok && !find_executable("iptables-legacy").empty() ? "legacy" : "nft";
+    std::string chosen;
+    if (nft_netlink_available()) {
+      chosen = kInProcess;
+    } else {
+      auto probe = iptables("legacy", "", 4, {"-t", "mangle", "-S"});
+      chosen = probe && probe->ok && !find_executable("iptables-legacy").empty() ? "legacy" : "nft";
+    }
     spdlog::info("iptables flavour={}", chosen);
     return chosen;
   }();
@@ -158,6 +164,7 @@ std::map<std::string, std::vector<const T*>> grouped(const std::vector<T>& items
 }
 
 Status install_chain(const ChainSpec& spec) {
+  if (spec.flavour == kInProcess) return nft_install({spec});
   // One iptables-restore transaction: the chain, its rules and the jump appear together (no
   // packet sees half a chain), and it costs one process instead of one per rule.
   return restore(spec.flavour, spec.netns, spec.family,
@@ -174,10 +181,23 @@ Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& i
     rec->set_flavour(c.flavour);
     for (const auto& m : c.hook_match) rec->add_hook_match(m);
   }
-  // One transaction per program and table (the in and out chains of a family together),
-  // the families concurrently: each costs a process start, not CPU.
+  // In-process nf_tables: every chain of the fault in one transaction, no process at all.
+  std::vector<ChainSpec> in_process;
+  for (const auto& c : specs)
+    if (c.flavour == kInProcess) in_process.push_back(c);
+  if (!in_process.empty()) {
+    if (Status s = nft_install(in_process); !s) {
+      (void)remove_recorded_chains(install);
+      return s;
+    }
+  }
+  // iptables programs: one transaction per program and table (the in and out chains of a
+  // family together), the families concurrently: each costs a process start, not CPU.
+  std::vector<ChainSpec> by_program;
+  for (const auto& c : specs)
+    if (c.flavour != kInProcess) by_program.push_back(c);
   std::vector<std::future<Status>> running;
-  for (const auto& [key, group] : grouped(specs, [](const ChainSpec& c) {
+  for (const auto& [key, group] : grouped(by_program, [](const ChainSpec& c) {
          return c.flavour + "/" + std::to_string(c.family) + "/" + c.table;
        })) {
     std::string text = "*" + group[0]->table + "\n";
@@ -199,10 +219,12 @@ Status remove_chain(const std::string& flavour, const std::string& netns, int fa
                     const std::string& table, const std::string& chain, const std::string& hook,
                     const std::vector<std::string>& hook_match) {
   if (netns_gone(netns)) return Ok{};  // its rules went with it
+  if (flavour == kInProcess) return nft_remove(netns, {{family, chain}});
   if (flavour.empty()) {
+    Status own = nft_netlink_available() ? nft_remove(netns, {{family, chain}}) : Status(Ok{});
     Status legacy = remove_chain("legacy", netns, family, table, chain, hook, hook_match);
     Status nft = remove_chain("nft", netns, family, table, chain, hook, hook_match);
-    return legacy ? nft : legacy;
+    return !own ? own : (legacy ? nft : legacy);
   }
   if (!hook.empty()) {
     std::vector<std::string> jump{"-D", hook};
@@ -236,7 +258,16 @@ Status remove_chain(const std::string& flavour, const std::string& netns, int fa
 Status remove_recorded_chains(const pb::NetworkInstall& in) {
   // Fast path: chains whose jump is recorded go in one transaction per program and table;
   // if that fails (part already gone), each is removed on its own with a listing.
-  std::vector<pb::IptablesChain> chains(in.chains().begin(), in.chains().end());
+  // In-process nf_tables first, all in one transaction (those recorded without a flavour,
+  // by crash recovery, too: their tables may be there).
+  std::vector<NftTable> tables;
+  std::vector<pb::IptablesChain> chains;
+  for (const auto& c : in.chains()) {
+    if (c.flavour() == kInProcess || (c.flavour().empty() && nft_netlink_available()))
+      tables.push_back({static_cast<int>(c.family()), c.chain()});
+    if (c.flavour() != kInProcess) chains.push_back(c);
+  }
+  Status own = nft_remove(in.netns(), tables);
   std::vector<std::future<Status>> running;
   for (const auto& [key, group] : grouped(chains, [](const pb::IptablesChain& c) {
          return c.flavour() + "/" + std::to_string(c.family()) + "/" + c.table() +
@@ -265,15 +296,27 @@ Status remove_recorded_chains(const pb::NetworkInstall& in) {
       return result;
     }));
   }
-  Status result = Ok{};
+  Status result = own;
   for (auto& r : running)
     if (Status s = r.get(); !s) result = s;
   return result;
 }
 
+Status empty_recorded_chains(const pb::NetworkInstall& in) {
+  std::vector<NftTable> tables;
+  std::vector<std::string> hooks;
+  for (const auto& c : in.chains()) {
+    if (c.flavour() != kInProcess || c.hook().empty()) continue;
+    tables.push_back({static_cast<int>(c.family()), c.chain()});
+    hooks.push_back(c.hook());
+  }
+  return nft_flush(in.netns(), tables, hooks);
+}
+
 bool chain_exists(const std::string& netns, int family, const std::string& table,
                   const std::string& chain) {
   if (netns_gone(netns)) return false;
+  if (nft_netlink_available() && nft_table_exists(netns, family, chain)) return true;
   for (const char* flavour : {"legacy", "nft"}) {
     auto o = iptables(flavour, netns, family, {"-t", table, "-S", chain});
     if (o && o->ok) return true;

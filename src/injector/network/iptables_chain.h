@@ -12,11 +12,12 @@
 
 namespace faultline::injector {
 
-// Which iptables new chains are made with: $FAULTLINE_IPTABLES ("legacy" or "nft") if set,
-// else legacy where it works, else nft. Legacy is preferred because removing a chain from
-// nf_tables waits on the kernel (15-30 ms per commit here) and x_tables does not (3-5 ms):
-// revert is the latency that matters in an abort. `iptables-nft -S` still says that legacy
-// tables are present, so the rules are not hidden from anyone who looks.
+// Where new chains are made: $FAULTLINE_IPTABLES ("nf_tables", "legacy" or "nft") if set,
+// else "nf_tables" (in-process over netlink, nft_ruleset.h: no process per change, one
+// transaction per fault) where the kernel has nf_tables, else legacy where it works, else nft.
+// "legacy" and "nft" run iptables-legacy-restore / iptables-nft-restore processes; removing
+// a chain through iptables-nft waits on the kernel (15-30 ms per commit here).
+inline constexpr const char* kInProcess = "nf_tables";
 const std::string& iptables_flavour();
 
 struct ChainSpec {
@@ -56,6 +57,11 @@ bool chain_exists(const std::string& netns, int family, const std::string& table
 // Removes every chain an install record lists. A whole fault's revert goes through
 // remove_installed (network_install.h), which first checks the namespace is still the one.
 Status remove_recorded_chains(const pb::NetworkInstall& install);
+
+// Stops new packets from matching the recorded chains while keeping what they already
+// queued valid (see nft_flush): only chains in nf_tables need it; for the others it is a
+// no-op, their removal leaves queued packets alone. Call before stopping a queue's engine.
+Status empty_recorded_chains(const pb::NetworkInstall& install);
 
 // The chain a fault uses for one purpose ('q' queue, 'p' partition), family and direction,
 // stable across restarts: "fl-<8 hex>-q4o".

@@ -165,10 +165,13 @@ Status ShapingRegistry::install(Group& g, const ImpairmentSpec& spec, const std:
                       "from this host); scope the fault to egress");
   // Rules first into chains, the engine bound before the jump goes in: no packet is ever
   // queued to a queue nobody reads (and --queue-bypass covers a crash of this process).
+  // Several queues, one thread each: the rule spreads flows over them by hash, so each flow
+  // keeps its order and a fast flow does not wait behind another.
+  const unsigned count = default_queue_count();
   uint16_t num = first_queue_number(fault_id);
   Result<std::unique_ptr<NfqueueEngine>> engine = make_error(ErrorCode::kInternal, "");
-  for (int attempt = 0; attempt < 32; ++attempt, ++num) {
-    engine = NfqueueEngine::start(netns, num, spec);
+  for (int attempt = 0; attempt < 32; ++attempt, num = static_cast<uint16_t>(num + count)) {
+    engine = NfqueueEngine::start(netns, num, spec, NfqueueEngine::kDefaultLimit, count);
     if (engine || engine.error().code == ErrorCode::kNotFound) break;
   }
   if (!engine) return engine.error();
@@ -188,8 +191,13 @@ Status ShapingRegistry::install(Group& g, const ImpairmentSpec& spec, const std:
       for (const auto& r : *rules) {
         if (r.family != family) continue;
         auto rule = r.match;
-        rule.insert(rule.end(), {"-m", "mark", "!", "--mark", std::to_string(kOwnPacketMark), "-j",
-                                 "NFQUEUE", "--queue-num", std::to_string(num), "--queue-bypass"});
+        rule.insert(rule.end(),
+                    {"-m", "mark", "!", "--mark", std::to_string(kOwnPacketMark), "-j", "NFQUEUE"});
+        if (count > 1)
+          rule.insert(rule.end(), {"--queue-balance", fmt::format("{}:{}", num, num + count - 1)});
+        else
+          rule.insert(rule.end(), {"--queue-num", std::to_string(num)});
+        rule.push_back("--queue-bypass");
         c.rules.push_back(std::move(rule));
       }
       if (!c.rules.empty()) chains.push_back(std::move(c));
@@ -302,18 +310,22 @@ Status ShapingRegistry::revert(const AppliedFault& fault) {
     if (remove && to_remove.backend().empty()) to_remove = fault.state.network();  // recovery
   }
   if (!remove) return Ok{};
-  // Rules out first, then the engine releases what it holds: no packet is lost or stuck.
-  Status s = remove_installed(to_remove);
-  if (stopped) {
-    auto st = stopped->stats();
-    stopped->stop();
-    spdlog::info(
-        "nfqueue engine stopped fault_id={} received={} dropped={} duplicated={} "
-        "corrupted={} released={} overflow={}",
-        fault.fault_id, st.received, st.dropped, st.duplicated, st.corrupted, st.released,
-        st.overflow);
-  }
-  return s;
+  if (!stopped) return remove_installed(to_remove);
+  // No new packets first, then the engine releases what it holds, then the rules go: no
+  // packet is lost or stuck. nf_tables chains are emptied rather than deleted at first:
+  // deleting a hooked chain makes the kernel drop what is still queued from it. x_tables
+  // chains stay until the end; what matches them meanwhile passes (--queue-bypass).
+  if (Status emptied = empty_recorded_chains(to_remove); !emptied)
+    spdlog::warn("nfqueue rules not emptied before release fault_id={} error=\"{}\"",
+                 fault.fault_id, emptied.error().message);
+  auto st = stopped->stats();
+  stopped->stop();
+  spdlog::info(
+      "nfqueue engine stopped fault_id={} received={} dropped={} duplicated={} "
+      "corrupted={} released={} overflow={} bypassed={}",
+      fault.fault_id, st.received, st.dropped, st.duplicated, st.corrupted, st.released,
+      st.overflow, st.bypassed);
+  return remove_installed(to_remove);
 }
 
 std::string ShapingRegistry::achieved(const AppliedFault& fault) {
@@ -324,9 +336,9 @@ std::string ShapingRegistry::achieved(const AppliedFault& fault) {
     if (!g.parts.count(fault.fault_id) || !g.engine) continue;
     auto st = g.engine->stats();
     return fmt::format(
-        "{} packets seen, {} dropped, {} duplicated, {} corrupted, {} overflowed "
-        "(all faults on this traffic)",
-        st.received, st.dropped, st.duplicated, st.corrupted, st.overflow);
+        "{} packets seen, {} dropped, {} duplicated, {} corrupted, {} overflowed, {} passed "
+        "unqueued (all faults on this traffic)",
+        st.received, st.dropped, st.duplicated, st.corrupted, st.overflow, st.bypassed);
   }
   return "";
 }

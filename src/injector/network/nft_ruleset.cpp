@@ -1,0 +1,576 @@
+#include "injector/network/nft_ruleset.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_tables_compat.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <set>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "fmt/format.h"
+#include "injector/network/netlink_builder.h"
+#include "injector/network/netns.h"
+
+namespace faultline::injector {
+
+namespace {
+
+// From <linux/netfilter.h>, which clashes with <netinet/in.h>.
+constexpr uint32_t kDrop = 0;
+constexpr uint32_t kAccept = 1;
+constexpr uint8_t kProtoIpv4 = 2, kProtoIpv6 = 10;
+constexpr uint32_t kPreRouting = 0, kLocalIn = 1, kLocalOut = 3, kPostRouting = 4;
+constexpr uint16_t kNfqFlagBypass = 0x01;
+
+uint16_t nft_type(uint8_t msg) {
+  return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg);
+}
+
+uint8_t nfproto(int family) {
+  return family == 6 ? kProtoIpv6 : kProtoIpv4;
+}
+
+// ---- The rule vocabulary, parsed from iptables arguments ----
+
+struct Match {
+  enum Kind { kIface, kAddr, kProto, kPort, kMark } kind;
+  bool negate = false;
+  bool out = false;                       // oifname / daddr / dport
+  std::string text;                       // interface name
+  std::vector<unsigned char> addr, mask;  // network order
+  uint8_t proto = 0;
+  uint32_t mark = 0;
+};
+
+struct Rule {
+  std::vector<Match> matches;
+  std::vector<uint16_t> ports;  // any of these (one nf_tables rule each)
+  bool port_out = true;
+  bool queue = false;  // else DROP
+  uint16_t queue_num = 0, queue_total = 1;
+  bool bypass = false;
+};
+
+Result<std::pair<std::vector<unsigned char>, std::vector<unsigned char>>> parse_cidr(
+    const std::string& cidr, int family) {
+  std::string addr = cidr.substr(0, cidr.find('/'));
+  size_t bytes = family == 6 ? 16 : 4;
+  std::vector<unsigned char> a(bytes), m(bytes, 0);
+  if (inet_pton(family == 6 ? AF_INET6 : AF_INET, addr.c_str(), a.data()) != 1)
+    return make_error(ErrorCode::kInvalidArgument, "not an address: " + cidr);
+  int prefix = static_cast<int>(bytes * 8);
+  if (auto slash = cidr.find('/'); slash != std::string::npos)
+    prefix = std::atoi(cidr.c_str() + slash + 1);
+  for (int bit = 0; bit < prefix; ++bit)
+    m[bit / 8] |= static_cast<unsigned char>(0x80 >> (bit % 8));
+  for (size_t i = 0; i < bytes; ++i) a[i] &= m[i];
+  return std::make_pair(a, m);
+}
+
+Result<uint8_t> proto_number(const std::string& p) {
+  if (p == "tcp") return uint8_t{6};
+  if (p == "udp") return uint8_t{17};
+  if (p == "icmp") return uint8_t{1};
+  if (p == "ipv6-icmp") return uint8_t{58};
+  return make_error(ErrorCode::kInvalidArgument, "nf_tables: unknown protocol " + p);
+}
+
+Result<std::vector<uint16_t>> port_list(const std::string& list) {
+  std::vector<uint16_t> out;
+  size_t at = 0;
+  while (at <= list.size()) {
+    size_t comma = list.find(',', at);
+    std::string one = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    int v = std::atoi(one.c_str());
+    if (v <= 0 || v > 65535) return make_error(ErrorCode::kInvalidArgument, "bad port " + one);
+    out.push_back(static_cast<uint16_t>(v));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+Result<Rule> parse_rule(const std::vector<std::string>& args, int family) {
+  Rule r;
+  bool negate = false;
+  auto arg = [&](size_t& i) -> Result<std::string> {
+    if (i + 1 >= args.size())
+      return make_error(ErrorCode::kInvalidArgument, "nf_tables: " + args[i] + " needs a value");
+    return args[++i];
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "!") {
+      negate = true;
+      continue;
+    }
+    Match m{};
+    m.negate = negate;
+    negate = false;
+    if (a == "-o" || a == "-i") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      m.kind = Match::kIface;
+      m.out = a == "-o";
+      m.text = *v;
+      r.matches.push_back(m);
+    } else if (a == "-d" || a == "-s") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      auto c = parse_cidr(*v, family);
+      if (!c) return c.error();
+      m.kind = Match::kAddr;
+      m.out = a == "-d";
+      m.addr = c->first;
+      m.mask = c->second;
+      r.matches.push_back(m);
+    } else if (a == "-p") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      auto p = proto_number(*v);
+      if (!p) return p.error();
+      m.kind = Match::kProto;
+      m.proto = *p;
+      r.matches.push_back(m);
+    } else if (a == "--dport" || a == "--sport" || a == "--dports" || a == "--sports") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      auto ports = port_list(*v);
+      if (!ports) return ports.error();
+      r.ports = *ports;
+      r.port_out = a[2] == 'd';
+    } else if (a == "-m") {
+      auto v = arg(i);  // the module is implied by the options that follow
+      if (!v) return v.error();
+      if (*v != "multiport" && *v != "mark")
+        return make_error(ErrorCode::kInvalidArgument, "nf_tables: cannot express -m " + *v);
+    } else if (a == "--mark") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      m.kind = Match::kMark;
+      m.mark = static_cast<uint32_t>(std::stoul(*v, nullptr, 0));
+      r.matches.push_back(m);
+    } else if (a == "-j") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      if (*v == "NFQUEUE") {
+        r.queue = true;
+      } else if (*v != "DROP") {
+        return make_error(ErrorCode::kInvalidArgument, "nf_tables: cannot express -j " + *v);
+      }
+    } else if (a == "--queue-num") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      r.queue_num = static_cast<uint16_t>(std::atoi(v->c_str()));
+    } else if (a == "--queue-balance") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      int first = std::atoi(v->c_str()), last = first;
+      if (auto colon = v->find(':'); colon != std::string::npos)
+        last = std::atoi(v->c_str() + colon + 1);
+      r.queue_num = static_cast<uint16_t>(first);
+      r.queue_total = static_cast<uint16_t>(std::max(1, last - first + 1));
+    } else if (a == "--queue-bypass") {
+      r.bypass = true;
+    } else {
+      return make_error(ErrorCode::kInvalidArgument, "nf_tables: cannot express " + a);
+    }
+  }
+  return r;
+}
+
+// ---- Expressions ----
+
+void expr_begin(NetlinkBuilder& b, const char* name, size_t& elem, size_t& data) {
+  elem = b.begin_nested(NFTA_LIST_ELEM);
+  b.put_string(NFTA_EXPR_NAME, name);
+  data = b.begin_nested(NFTA_EXPR_DATA);
+}
+
+void expr_end(NetlinkBuilder& b, size_t elem, size_t data) {
+  b.end_nested(data);
+  b.end_nested(elem);
+}
+
+void meta(NetlinkBuilder& b, uint32_t key) {
+  size_t e, d;
+  expr_begin(b, "meta", e, d);
+  b.put_be32(NFTA_META_DREG, NFT_REG_1);
+  b.put_be32(NFTA_META_KEY, key);
+  expr_end(b, e, d);
+}
+
+void payload(NetlinkBuilder& b, uint32_t base, uint32_t offset, uint32_t len) {
+  size_t e, d;
+  expr_begin(b, "payload", e, d);
+  b.put_be32(NFTA_PAYLOAD_DREG, NFT_REG_1);
+  b.put_be32(NFTA_PAYLOAD_BASE, base);
+  b.put_be32(NFTA_PAYLOAD_OFFSET, offset);
+  b.put_be32(NFTA_PAYLOAD_LEN, len);
+  expr_end(b, e, d);
+}
+
+void data_value(NetlinkBuilder& b, uint16_t type, const void* v, size_t len) {
+  size_t n = b.begin_nested(type);
+  b.put(NFTA_DATA_VALUE, v, len);
+  b.end_nested(n);
+}
+
+void cmp(NetlinkBuilder& b, bool negate, const void* v, size_t len) {
+  size_t e, d;
+  expr_begin(b, "cmp", e, d);
+  b.put_be32(NFTA_CMP_SREG, NFT_REG_1);
+  b.put_be32(NFTA_CMP_OP, negate ? NFT_CMP_NEQ : NFT_CMP_EQ);
+  data_value(b, NFTA_CMP_DATA, v, len);
+  expr_end(b, e, d);
+}
+
+void mask(NetlinkBuilder& b, const std::vector<unsigned char>& m) {
+  size_t e, d;
+  expr_begin(b, "bitwise", e, d);
+  b.put_be32(NFTA_BITWISE_SREG, NFT_REG_1);
+  b.put_be32(NFTA_BITWISE_DREG, NFT_REG_1);
+  b.put_be32(NFTA_BITWISE_LEN, static_cast<uint32_t>(m.size()));
+  std::vector<unsigned char> zero(m.size(), 0);
+  data_value(b, NFTA_BITWISE_MASK, m.data(), m.size());
+  data_value(b, NFTA_BITWISE_XOR, zero.data(), zero.size());
+  expr_end(b, e, d);
+}
+
+void drop(NetlinkBuilder& b) {
+  size_t e, d;
+  expr_begin(b, "immediate", e, d);
+  b.put_be32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
+  size_t data = b.begin_nested(NFTA_IMMEDIATE_DATA);
+  size_t verdict = b.begin_nested(NFTA_DATA_VERDICT);
+  b.put_be32(NFTA_VERDICT_CODE, kDrop);
+  b.end_nested(verdict);
+  b.end_nested(data);
+  expr_end(b, e, d);
+}
+
+// xt_NFQUEUE revision 3 through nft_compat (this kernel has no nft_queue).
+void nfqueue(NetlinkBuilder& b, const Rule& r) {
+  size_t e, d;
+  expr_begin(b, "target", e, d);
+  b.put_string(NFTA_TARGET_NAME, "NFQUEUE");
+  b.put_be32(NFTA_TARGET_REV, 3);
+  unsigned char info[8] = {};  // struct xt_NFQ_info_v3, XT_ALIGN'ed to 8
+  uint16_t fields[3] = {r.queue_num, r.queue_total,
+                        static_cast<uint16_t>(r.bypass ? kNfqFlagBypass : 0)};
+  std::memcpy(info, fields, sizeof fields);
+  b.put(NFTA_TARGET_INFO, info, sizeof info);
+  expr_end(b, e, d);
+}
+
+void emit_match(NetlinkBuilder& b, const Match& m, int family) {
+  switch (m.kind) {
+    case Match::kIface: {
+      meta(b, m.out ? NFT_META_OIFNAME : NFT_META_IIFNAME);
+      // With the terminating NUL: "a0" must not match "a01".
+      cmp(b, m.negate, m.text.c_str(), m.text.size() + 1);
+      break;
+    }
+    case Match::kAddr: {
+      uint32_t len = family == 6 ? 16 : 4;
+      uint32_t offset = family == 6 ? (m.out ? 24 : 8) : (m.out ? 16 : 12);
+      payload(b, NFT_PAYLOAD_NETWORK_HEADER, offset, len);
+      bool full =
+          std::all_of(m.mask.begin(), m.mask.end(), [](unsigned char c) { return c == 0xFF; });
+      if (!full) mask(b, m.mask);
+      cmp(b, m.negate, m.addr.data(), m.addr.size());
+      break;
+    }
+    case Match::kProto:
+      meta(b, NFT_META_L4PROTO);
+      cmp(b, m.negate, &m.proto, 1);
+      break;
+    case Match::kMark:
+      meta(b, NFT_META_MARK);
+      cmp(b, m.negate, &m.mark, sizeof m.mark);  // the register holds the mark in host order
+      break;
+    case Match::kPort:
+      break;
+  }
+}
+
+Status emit_rules(NetlinkBuilder& b, const ChainSpec& spec, const std::string& chain) {
+  std::vector<std::string> hook_args = spec.hook_match;
+  for (const auto& args : spec.rules) {
+    std::vector<std::string> all = hook_args;
+    all.insert(all.end(), args.begin(), args.end());
+    auto rule = parse_rule(all, spec.family);
+    if (!rule) return rule.error();
+    std::vector<std::optional<uint16_t>> ports;
+    for (uint16_t p : rule->ports) ports.emplace_back(p);
+    if (ports.empty()) ports.emplace_back(std::nullopt);
+    for (const auto& port : ports) {
+      b.begin(nft_type(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+              nfproto(spec.family), 0);
+      b.put_string(NFTA_RULE_TABLE, spec.chain);
+      b.put_string(NFTA_RULE_CHAIN, chain);
+      size_t list = b.begin_nested(NFTA_RULE_EXPRESSIONS);
+      for (const auto& m : rule->matches) emit_match(b, m, spec.family);
+      if (port) {
+        payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, rule->port_out ? 2 : 0, 2);
+        uint16_t be = htons(*port);
+        cmp(b, false, &be, sizeof be);
+      }
+      if (rule->queue)
+        nfqueue(b, *rule);
+      else
+        drop(b);
+      b.end_nested(list);
+      b.end();
+    }
+  }
+  return Ok{};
+}
+
+Result<uint32_t> hook_number(const std::string& hook) {
+  if (hook == "PREROUTING") return kPreRouting;
+  if (hook == "INPUT") return kLocalIn;
+  if (hook == "OUTPUT") return kLocalOut;
+  if (hook == "POSTROUTING") return kPostRouting;
+  return make_error(ErrorCode::kInvalidArgument, "nf_tables: unknown hook " + hook);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// ---- The socket ----
+
+class NftSocket {
+ public:
+  static Result<NftSocket> open(const std::string& netns) {
+    NftSocket s;
+    ScopedNetns in(netns);
+    if (!in.ok()) return make_error(ErrorCode::kNotFound, in.error());
+    s.fd_ = UniqueFd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
+    if (!s.fd_)
+      return make_error(ErrorCode::kFailedPrecondition,
+                        std::string("nfnetlink socket: ") + std::strerror(errno));
+    sockaddr_nl local{};
+    local.nl_family = AF_NETLINK;
+    if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+      return make_error(ErrorCode::kInternal, std::string("bind: ") + std::strerror(errno));
+    return s;
+  }
+
+  // Sends a batch (every message asked for an ack) and waits for all of them; the first
+  // error the kernel reports, with the kernel's own words where it gave any.
+  Status transact(const NetlinkBuilder& b, uint32_t first_seq, uint32_t last_seq) {
+    if (::send(fd_.get(), b.data(), b.size(), 0) < 0)
+      return make_error(ErrorCode::kInternal, std::string("send: ") + std::strerror(errno));
+    std::set<uint32_t> waiting;
+    for (uint32_t s = first_seq; s <= last_seq; ++s) waiting.insert(s);
+    std::optional<Error> failed;
+    unsigned char buf[16384];
+    while (!waiting.empty()) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      // After an error the kernel aborts the batch and may not answer the rest.
+      if (::poll(&p, 1, failed ? 50 : 5000) <= 0) break;
+      ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+      if (n < 0)
+        return make_error(ErrorCode::kInternal, std::string("recv: ") + std::strerror(errno));
+      int len = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_type != NLMSG_ERROR) continue;
+        auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+        waiting.erase(h->nlmsg_seq);
+        if (e->error != 0 && !failed)
+          failed =
+              Error{e->error == -EEXIST ? ErrorCode::kFailedPrecondition : ErrorCode::kInternal,
+                    std::string(std::strerror(-e->error))};
+        if (e->error == -EEXIST) exists_ = true;
+      }
+    }
+    if (failed) return *failed;
+    if (!waiting.empty()) return make_error(ErrorCode::kInternal, "nf_tables did not answer");
+    return Ok{};
+  }
+
+  // Every table name of `family` (NFPROTO_*) in the namespace.
+  Result<std::set<std::pair<int, std::string>>> tables() {
+    NetlinkBuilder b;
+    uint32_t seq = b.begin(nft_type(NFT_MSG_GETTABLE), NLM_F_DUMP, AF_UNSPEC, 0);
+    b.end();
+    if (::send(fd_.get(), b.data(), b.size(), 0) < 0)
+      return make_error(ErrorCode::kInternal, std::string("send: ") + std::strerror(errno));
+    std::set<std::pair<int, std::string>> out;
+    std::vector<unsigned char> buf(65536);
+    while (true) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 5000) <= 0)
+        return make_error(ErrorCode::kInternal, "nf_tables did not answer");
+      ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+      if (n < 0)
+        return make_error(ErrorCode::kInternal, std::string("recv: ") + std::strerror(errno));
+      int len = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
+           h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_seq != seq) continue;
+        if (h->nlmsg_type == NLMSG_DONE) return out;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+          auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
+          if (e->error == 0) continue;
+          return make_error(ErrorCode::kInternal, std::string(std::strerror(-e->error)));
+        }
+        auto* g = static_cast<nfgenmsg*>(NLMSG_DATA(h));
+        int family = g->nfgen_family == kProtoIpv6 ? 6 : g->nfgen_family == kProtoIpv4 ? 4 : 0;
+        size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
+        while (off + NLA_HDRLEN <= h->nlmsg_len) {
+          auto* a =
+              reinterpret_cast<const nlattr*>(reinterpret_cast<const unsigned char*>(h) + off);
+          if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len) break;
+          if ((a->nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME && family != 0)
+            out.emplace(family, std::string(reinterpret_cast<const char*>(a) + NLA_HDRLEN,
+                                            strnlen(reinterpret_cast<const char*>(a) + NLA_HDRLEN,
+                                                    a->nla_len - NLA_HDRLEN)));
+          off += NLA_ALIGN(a->nla_len);
+        }
+      }
+    }
+  }
+
+  bool saw_exists() const { return exists_; }
+
+ private:
+  UniqueFd fd_;
+  bool exists_ = false;
+};
+
+void batch_begin(NetlinkBuilder& b) {
+  b.begin(NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  b.end();
+}
+
+void batch_end(NetlinkBuilder& b) {
+  b.begin(NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  b.end();
+}
+
+bool netns_gone(const std::string& netns) {
+  return !netns.empty() && netns_inode(netns) == 0;
+}
+
+Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs) {
+  NetlinkBuilder b;
+  batch_begin(b);
+  uint32_t first = b.last_seq() + 1;
+  for (const auto& spec : specs) {
+    auto hook = hook_number(spec.hook);
+    if (!hook) return hook.error();
+    const std::string chain = lower(spec.hook);
+    b.begin(nft_type(NFT_MSG_NEWTABLE), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, nfproto(spec.family),
+            0);
+    b.put_string(NFTA_TABLE_NAME, spec.chain);
+    b.end();
+    b.begin(nft_type(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_ACK, nfproto(spec.family), 0);
+    b.put_string(NFTA_CHAIN_TABLE, spec.chain);
+    b.put_string(NFTA_CHAIN_NAME, chain);
+    size_t h = b.begin_nested(NFTA_CHAIN_HOOK);
+    b.put_be32(NFTA_HOOK_HOOKNUM, *hook);
+    // iptables' priorities: mangle before filter, as the same rules had there.
+    b.put_be32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(spec.table == "mangle" ? -150 : 0));
+    b.end_nested(h);
+    b.put_be32(NFTA_CHAIN_POLICY, kAccept);
+    b.put_string(NFTA_CHAIN_TYPE, "filter");
+    b.end();
+    if (Status s = emit_rules(b, spec, chain); !s) return s;
+  }
+  uint32_t last = b.last_seq();
+  batch_end(b);
+  return sock.transact(b, first, last);
+}
+
+}  // namespace
+
+bool nft_netlink_available() {
+  static const bool available = [] {
+    auto sock = NftSocket::open("");
+    return sock && static_cast<bool>(sock->tables());
+  }();
+  return available;
+}
+
+Status nft_install(const std::vector<ChainSpec>& specs) {
+  if (specs.empty()) return Ok{};
+  auto sock = NftSocket::open(specs[0].netns);
+  if (!sock) return sock.error();
+  Status s = install_once(*sock, specs);
+  if (s || !sock->saw_exists()) return s;
+  // A table of this name is left from a crash (names are stable per fault): replace it.
+  std::vector<NftTable> stale;
+  for (const auto& c : specs) stale.push_back({c.family, c.chain});
+  if (Status removed = nft_remove(specs[0].netns, stale); !removed) return removed;
+  auto again = NftSocket::open(specs[0].netns);
+  if (!again) return again.error();
+  return install_once(*again, specs);
+}
+
+Status nft_remove(const std::string& netns, const std::vector<NftTable>& tables) {
+  if (tables.empty() || netns_gone(netns)) return Ok{};
+  auto sock = NftSocket::open(netns);
+  if (!sock) return netns_gone(netns) ? Status(Ok{}) : Status(sock.error());
+  // Only those that exist: one missing table would fail (and roll back) the whole batch.
+  auto present = sock->tables();
+  if (!present) return present.error();
+  NetlinkBuilder b;
+  batch_begin(b);
+  uint32_t first = b.last_seq() + 1;
+  for (const auto& t : tables) {
+    if (!present->count({t.family, t.name})) continue;
+    b.begin(nft_type(NFT_MSG_DELTABLE), NLM_F_ACK, nfproto(t.family), 0);
+    b.put_string(NFTA_TABLE_NAME, t.name);
+    b.end();
+  }
+  uint32_t last = b.last_seq();
+  if (last < first) return Ok{};
+  batch_end(b);
+  return sock->transact(b, first, last);
+}
+
+Status nft_flush(const std::string& netns, const std::vector<NftTable>& tables,
+                 const std::vector<std::string>& hooks) {
+  if (tables.empty() || netns_gone(netns)) return Ok{};
+  auto sock = NftSocket::open(netns);
+  if (!sock) return netns_gone(netns) ? Status(Ok{}) : Status(sock.error());
+  auto present = sock->tables();
+  if (!present) return present.error();
+  NetlinkBuilder b;
+  batch_begin(b);
+  uint32_t first = b.last_seq() + 1;
+  for (size_t i = 0; i < tables.size() && i < hooks.size(); ++i) {
+    if (!present->count({tables[i].family, tables[i].name})) continue;
+    // A rule deletion without a handle deletes every rule of the chain.
+    b.begin(nft_type(NFT_MSG_DELRULE), NLM_F_ACK, nfproto(tables[i].family), 0);
+    b.put_string(NFTA_RULE_TABLE, tables[i].name);
+    b.put_string(NFTA_RULE_CHAIN, lower(hooks[i]));
+    b.end();
+  }
+  uint32_t last = b.last_seq();
+  if (last < first) return Ok{};
+  batch_end(b);
+  return sock->transact(b, first, last);
+}
+
+bool nft_table_exists(const std::string& netns, int family, const std::string& name) {
+  if (netns_gone(netns)) return false;
+  auto sock = NftSocket::open(netns);
+  if (!sock) return false;
+  auto present = sock->tables();
+  return present && present->count({family, name}) > 0;
+}
+
+}  // namespace faultline::injector
