@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <regex>
 #include <thread>
 
 #include "injector/fault_engine.h"
@@ -312,6 +313,36 @@ TEST_F(NetworkFaults, FaultsOnTheSameTrafficComposeAndOthersAreRefused) {
   EXPECT_EQ(s.received, 200);
   EXPECT_GE(s.min_ms, 15.0);
   ASSERT_TRUE(engine.revert("d").ok());
+  EXPECT_EQ(our_chains(), "");
+}
+
+// The engine takes whole GSO packets for a fault that does not read bytes: a TCP transfer
+// reaches it as far fewer packets than wire segments (one per ~1448 bytes), on several queues
+// when there are several CPUs, and nothing is lost or left behind.
+TEST_F(NetworkFaults, TcpReachesTheEngineAsWholeOffloadedPacketsOnSeveralQueues) {
+  ChildProcess server({"/usr/sbin/ip", "netns", "exec", net_.b(), "iperf3", "-s", "-1", "-B",
+                       "10.77.0.2", "-p", "5299"});
+  ASSERT_TRUE(wait_until(
+      [&] { return net_.in_b("ss -ltnH 'sport = :5299'").find("5299") != std::string::npos; }, 5s));
+  FaultEngine engine(default_backends());
+  pb::FaultSpec zero = delay(0);
+  zero.mutable_network_delay()->mutable_scope()->set_direction("both");
+  zero.mutable_network_delay()->mutable_scope()->set_protocol("tcp");
+  zero.mutable_network_delay()->mutable_scope()->add_ports(5299);
+  ASSERT_TRUE(engine.apply("z", zero, 60s).ok());
+  std::string rules = our_chains();
+  if (std::thread::hardware_concurrency() > 1) {
+    EXPECT_TRUE(std::regex_search(rules, std::regex(R"(--queue-balance|queue num \d+-\d+)")))
+        << rules;
+  }
+  const double bytes = 200e6;
+  std::string out = net_.in_a("iperf3 -c 10.77.0.2 -p 5299 -n 200M -J 2>&1");
+  auto achieved = engine.revert("z");
+  ASSERT_TRUE(achieved.ok());
+  EXPECT_NE(out.find("\"sum_received\""), std::string::npos) << out.substr(0, 400);
+  long seen = std::atol(achieved->c_str());
+  EXPECT_GT(seen, 0) << *achieved;
+  EXPECT_LT(seen, bytes / 1448 / 4) << "segmented to the MTU before queueing? " << *achieved;
   EXPECT_EQ(our_chains(), "");
 }
 
