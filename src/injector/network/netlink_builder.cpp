@@ -4,9 +4,31 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cstring>
 
+#include "injector/network/netns.h"
+
 namespace faultline::injector {
+
+Result<UniqueFd> open_nfnetlink(const std::string& netns) {
+  UniqueFd fd;
+  {
+    ScopedNetns in(netns);
+    if (!in.ok()) return make_error(ErrorCode::kNotFound, in.error());
+    fd = UniqueFd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
+  }
+  if (!fd)
+    return make_error(ErrorCode::kFailedPrecondition,
+                      std::string("nfnetlink socket: ") + std::strerror(errno));
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+    return make_error(ErrorCode::kInternal, std::string("bind: ") + std::strerror(errno));
+  return fd;
+}
 
 uint32_t NetlinkBuilder::begin(uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id) {
   message_start_ = buf_.size();

@@ -9,7 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
+#include "common/unique_fd.h"
+
 namespace faultline::injector {
+
+// A bound NETLINK_NETFILTER socket in `netns` ("" = ours): a socket stays in the namespace
+// it was made in, whichever thread uses it later. kNotFound when the namespace is not there.
+Result<UniqueFd> open_nfnetlink(const std::string& netns);
 
 class NetlinkBuilder {
  public:

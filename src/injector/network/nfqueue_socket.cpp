@@ -36,18 +36,9 @@ Result<NfqueueSocket> NfqueueSocket::open(const std::string& netns, uint16_t que
   NfqueueSocket s;
   s.queue_num_ = queue_num;
   s.max_len_ = max_len;
-  {
-    ScopedNetns in(netns);
-    if (!in.ok()) return make_error(ErrorCode::kNotFound, in.error());
-    s.fd_ = UniqueFd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
-  }
-  if (!s.fd_)
-    return make_error(ErrorCode::kFailedPrecondition,
-                      std::string("nfnetlink socket: ") + std::strerror(errno));
-  sockaddr_nl local{};
-  local.nl_family = AF_NETLINK;
-  if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
-    return make_error(ErrorCode::kInternal, std::string("bind: ") + std::strerror(errno));
+  auto fd = open_nfnetlink(netns);
+  if (!fd) return fd.error();
+  s.fd_ = std::move(*fd);
   // Bursts of a line-rate flow arrive faster than one wake-up: a large buffer, and a full
   // one is not an error (the queue is fail-open, so the kernel passes what does not fit).
   int rcvbuf = 16 << 20;

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <set>
 
@@ -353,17 +354,10 @@ std::string lower(std::string s) {
 class NftSocket {
  public:
   static Result<NftSocket> open(const std::string& netns) {
+    auto fd = open_nfnetlink(netns);
+    if (!fd) return fd.error();
     NftSocket s;
-    ScopedNetns in(netns);
-    if (!in.ok()) return make_error(ErrorCode::kNotFound, in.error());
-    s.fd_ = UniqueFd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
-    if (!s.fd_)
-      return make_error(ErrorCode::kFailedPrecondition,
-                        std::string("nfnetlink socket: ") + std::strerror(errno));
-    sockaddr_nl local{};
-    local.nl_family = AF_NETLINK;
-    if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
-      return make_error(ErrorCode::kInternal, std::string("bind: ") + std::strerror(errno));
+    s.fd_ = std::move(*fd);
     return s;
   }
 
@@ -519,50 +513,49 @@ Status nft_install(const std::vector<ChainSpec>& specs) {
   return install_once(*again, specs);
 }
 
-Status nft_remove(const std::string& netns, const std::vector<NftTable>& tables) {
+namespace {
+
+// One transaction with a message per table of `tables` that exists (`message(b, i)` writes
+// it): a single missing table would otherwise fail, and roll back, the whole batch.
+Status for_present_tables(const std::string& netns, const std::vector<NftTable>& tables,
+                          const std::function<void(NetlinkBuilder&, size_t)>& message) {
   if (tables.empty() || netns_gone(netns)) return Ok{};
   auto sock = NftSocket::open(netns);
   if (!sock) return netns_gone(netns) ? Status(Ok{}) : Status(sock.error());
-  // Only those that exist: one missing table would fail (and roll back) the whole batch.
   auto present = sock->tables();
   if (!present) return present.error();
   NetlinkBuilder b;
   batch_begin(b);
   uint32_t first = b.last_seq() + 1;
-  for (const auto& t : tables) {
-    if (!present->count({t.family, t.name})) continue;
-    b.begin(nft_type(NFT_MSG_DELTABLE), NLM_F_ACK, nfproto(t.family), 0);
-    b.put_string(NFTA_TABLE_NAME, t.name);
-    b.end();
-  }
+  for (size_t i = 0; i < tables.size(); ++i)
+    if (present->count({tables[i].family, tables[i].name})) message(b, i);
   uint32_t last = b.last_seq();
   if (last < first) return Ok{};
   batch_end(b);
   return sock->transact(b, first, last);
 }
 
+}  // namespace
+
+Status nft_remove(const std::string& netns, const std::vector<NftTable>& tables) {
+  return for_present_tables(netns, tables, [&](NetlinkBuilder& b, size_t i) {
+    b.begin(nft_type(NFT_MSG_DELTABLE), NLM_F_ACK, nfproto(tables[i].family), 0);
+    b.put_string(NFTA_TABLE_NAME, tables[i].name);
+    b.end();
+  });
+}
+
 Status nft_flush(const std::string& netns, const std::vector<NftTable>& tables,
                  const std::vector<std::string>& hooks) {
-  if (tables.empty() || netns_gone(netns)) return Ok{};
-  auto sock = NftSocket::open(netns);
-  if (!sock) return netns_gone(netns) ? Status(Ok{}) : Status(sock.error());
-  auto present = sock->tables();
-  if (!present) return present.error();
-  NetlinkBuilder b;
-  batch_begin(b);
-  uint32_t first = b.last_seq() + 1;
-  for (size_t i = 0; i < tables.size() && i < hooks.size(); ++i) {
-    if (!present->count({tables[i].family, tables[i].name})) continue;
+  if (hooks.size() != tables.size())
+    return make_error(ErrorCode::kInternal, "nft_flush: one hook per table");
+  return for_present_tables(netns, tables, [&](NetlinkBuilder& b, size_t i) {
     // A rule deletion without a handle deletes every rule of the chain.
     b.begin(nft_type(NFT_MSG_DELRULE), NLM_F_ACK, nfproto(tables[i].family), 0);
     b.put_string(NFTA_RULE_TABLE, tables[i].name);
     b.put_string(NFTA_RULE_CHAIN, lower(hooks[i]));
     b.end();
-  }
-  uint32_t last = b.last_seq();
-  if (last < first) return Ok{};
-  batch_end(b);
-  return sock->transact(b, first, last);
+  });
 }
 
 bool nft_table_exists(const std::string& netns, int family, const std::string& name) {
