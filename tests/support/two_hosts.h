@@ -39,8 +39,9 @@ class TwoHosts {
 PingStats parse_ping(const std::string& output);
 
 // Every rule line mentioning a faultline chain ("fl-...") in the namespace, as iptables
-// itself lists them: legacy and nft, IPv4 and IPv6, mangle and filter; and the tables
-// faultline makes in nf_tables itself, as `nft list tables` shows them. "" = none.
+// itself lists them: legacy and nft, IPv4 and IPv6, mangle and filter; and the rules
+// faultline makes in nf_tables itself (each has a "fl-..." comment), as `nft` lists them.
+// "" = none.
 std::string faultline_chains(const std::string& netns);
 
 }  // namespace faultline::testing

@@ -302,21 +302,10 @@ Status remove_recorded_chains(const pb::NetworkInstall& in) {
   return result;
 }
 
-Status empty_recorded_chains(const pb::NetworkInstall& in) {
-  std::vector<NftTable> tables;
-  std::vector<std::string> hooks;
-  for (const auto& c : in.chains()) {
-    if (c.flavour() != kInProcess || c.hook().empty()) continue;
-    tables.push_back({static_cast<int>(c.family()), c.chain()});
-    hooks.push_back(c.hook());
-  }
-  return nft_flush(in.netns(), tables, hooks);
-}
-
 bool chain_exists(const std::string& netns, int family, const std::string& table,
                   const std::string& chain) {
   if (netns_gone(netns)) return false;
-  if (nft_netlink_available() && nft_table_exists(netns, family, chain)) return true;
+  if (nft_netlink_available() && nft_rules_exist(netns, family, chain)) return true;
   for (const char* flavour : {"legacy", "nft"}) {
     auto o = iptables(flavour, netns, family, {"-t", table, "-S", chain});
     if (o && o->ok) return true;

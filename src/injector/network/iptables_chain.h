@@ -58,11 +58,6 @@ bool chain_exists(const std::string& netns, int family, const std::string& table
 // remove_installed (network_install.h), which first checks the namespace is still the one.
 Status remove_recorded_chains(const pb::NetworkInstall& install);
 
-// Stops new packets from matching the recorded chains while keeping what they already
-// queued valid (see nft_flush): only chains in nf_tables need it; for the others it is a
-// no-op, their removal leaves queued packets alone. Call before stopping a queue's engine.
-Status empty_recorded_chains(const pb::NetworkInstall& install);
-
 // The chain a fault uses for one purpose ('q' queue, 'p' partition), family and direction,
 // stable across restarts: "fl-<8 hex>-q4o".
 std::string chain_name(const std::string& fault_id, char purpose, int family, Direction dir);

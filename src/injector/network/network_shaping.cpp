@@ -310,22 +310,19 @@ Status ShapingRegistry::revert(const AppliedFault& fault) {
     if (remove && to_remove.backend().empty()) to_remove = fault.state.network();  // recovery
   }
   if (!remove) return Ok{};
-  if (!stopped) return remove_installed(to_remove);
-  // No new packets first, then the engine releases what it holds, then the rules go: no
-  // packet is lost or stuck. nf_tables chains are emptied rather than deleted at first:
-  // deleting a hooked chain makes the kernel drop what is still queued from it. x_tables
-  // chains stay until the end; what matches them meanwhile passes (--queue-bypass).
-  if (Status emptied = empty_recorded_chains(to_remove); !emptied)
-    spdlog::warn("nfqueue rules not emptied before release fault_id={} error=\"{}\"",
-                 fault.fault_id, emptied.error().message);
-  auto st = stopped->stats();
-  stopped->stop();
-  spdlog::info(
-      "nfqueue engine stopped fault_id={} received={} dropped={} duplicated={} "
-      "corrupted={} released={} overflow={} bypassed={}",
-      fault.fault_id, st.received, st.dropped, st.duplicated, st.corrupted, st.released,
-      st.overflow, st.bypassed);
-  return remove_installed(to_remove);
+  // Rules out first, then the engine releases what it holds: no packet is lost or stuck
+  // (removing rules, in x_tables or nf_tables, leaves packets already queued valid).
+  Status s = remove_installed(to_remove);
+  if (stopped) {
+    auto st = stopped->stats();
+    stopped->stop();
+    spdlog::info(
+        "nfqueue engine stopped fault_id={} received={} dropped={} duplicated={} "
+        "corrupted={} released={} overflow={} bypassed={}",
+        fault.fault_id, st.received, st.dropped, st.duplicated, st.corrupted, st.released,
+        st.overflow, st.bypassed);
+  }
+  return s;
 }
 
 std::string ShapingRegistry::achieved(const AppliedFault& fault) {

@@ -11,8 +11,10 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -30,6 +32,7 @@ constexpr uint32_t kAccept = 1;
 constexpr uint8_t kProtoIpv4 = 2, kProtoIpv6 = 10;
 constexpr uint32_t kPreRouting = 0, kLocalIn = 1, kLocalOut = 3, kPostRouting = 4;
 constexpr uint16_t kNfqFlagBypass = 0x01;
+constexpr const char* kTable = "faultline";
 
 uint16_t nft_type(uint8_t msg) {
   return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg);
@@ -303,6 +306,24 @@ void emit_match(NetlinkBuilder& b, const Match& m, int family) {
   }
 }
 
+// The rule's tag as nftables' own user data (a comment TLV), so `nft list ruleset` shows
+// `comment "fl-1a2b3c4d-p4o"` on each rule.
+std::string comment_udata(const std::string& tag) {
+  std::string u;
+  u.push_back(0);  // NFTNL_UDATA_RULE_COMMENT
+  u.push_back(static_cast<char>(tag.size() + 1));
+  u += tag;
+  u.push_back('\0');
+  return u;
+}
+
+std::string tag_of(const std::string& udata) {
+  if (udata.size() < 3 || udata[0] != 0) return "";
+  size_t len = static_cast<unsigned char>(udata[1]);
+  if (len < 1 || 2 + len > udata.size()) return "";
+  return std::string(udata.data() + 2, strnlen(udata.data() + 2, len));
+}
+
 Status emit_rules(NetlinkBuilder& b, const ChainSpec& spec, const std::string& chain) {
   std::vector<std::string> hook_args = spec.hook_match;
   for (const auto& args : spec.rules) {
@@ -316,7 +337,7 @@ Status emit_rules(NetlinkBuilder& b, const ChainSpec& spec, const std::string& c
     for (const auto& port : ports) {
       b.begin(nft_type(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
               nfproto(spec.family), 0);
-      b.put_string(NFTA_RULE_TABLE, spec.chain);
+      b.put_string(NFTA_RULE_TABLE, kTable);
       b.put_string(NFTA_RULE_CHAIN, chain);
       size_t list = b.begin_nested(NFTA_RULE_EXPRESSIONS);
       for (const auto& m : rule->matches) emit_match(b, m, spec.family);
@@ -330,6 +351,8 @@ Status emit_rules(NetlinkBuilder& b, const ChainSpec& spec, const std::string& c
       else
         drop(b);
       b.end_nested(list);
+      std::string udata = comment_udata(spec.chain);
+      b.put(NFTA_RULE_USERDATA, udata.data(), udata.size());
       b.end();
     }
   }
@@ -386,7 +409,6 @@ class NftSocket {
           failed =
               Error{e->error == -EEXIST ? ErrorCode::kFailedPrecondition : ErrorCode::kInternal,
                     std::string(std::strerror(-e->error))};
-        if (e->error == -EEXIST) exists_ = true;
       }
     }
     if (failed) return *failed;
@@ -394,14 +416,19 @@ class NftSocket {
     return Ok{};
   }
 
-  // Every table name of `family` (NFPROTO_*) in the namespace.
-  Result<std::set<std::pair<int, std::string>>> tables() {
+  // A dump request's answers: per message its family (4, 6, 0 for others) and attributes.
+  struct Dumped {
+    int family = 0;
+    std::map<uint16_t, std::string> attrs;
+  };
+  Result<std::vector<Dumped>> dump(uint8_t msg, uint8_t family, const std::string& table) {
     NetlinkBuilder b;
-    uint32_t seq = b.begin(nft_type(NFT_MSG_GETTABLE), NLM_F_DUMP, AF_UNSPEC, 0);
+    uint32_t seq = b.begin(nft_type(msg), NLM_F_DUMP, family, 0);
+    if (!table.empty()) b.put_string(NFTA_RULE_TABLE, table);  // == NFTA_TABLE_NAME == 1
     b.end();
     if (::send(fd_.get(), b.data(), b.size(), 0) < 0)
       return make_error(ErrorCode::kInternal, std::string("send: ") + std::strerror(errno));
-    std::set<std::pair<int, std::string>> out;
+    std::vector<Dumped> out;
     std::vector<unsigned char> buf(65536);
     while (true) {
       pollfd p{fd_.get(), POLLIN, 0};
@@ -418,30 +445,28 @@ class NftSocket {
         if (h->nlmsg_type == NLMSG_ERROR) {
           auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
           if (e->error == 0) continue;
+          if (e->error == -ENOENT) return out;  // the table does not exist: nothing in it
           return make_error(ErrorCode::kInternal, std::string(std::strerror(-e->error)));
         }
         auto* g = static_cast<nfgenmsg*>(NLMSG_DATA(h));
-        int family = g->nfgen_family == kProtoIpv6 ? 6 : g->nfgen_family == kProtoIpv4 ? 4 : 0;
+        Dumped d;
+        d.family = g->nfgen_family == kProtoIpv6 ? 6 : g->nfgen_family == kProtoIpv4 ? 4 : 0;
         size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
         while (off + NLA_HDRLEN <= h->nlmsg_len) {
           auto* a =
               reinterpret_cast<const nlattr*>(reinterpret_cast<const unsigned char*>(h) + off);
           if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len) break;
-          if ((a->nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME && family != 0)
-            out.emplace(family, std::string(reinterpret_cast<const char*>(a) + NLA_HDRLEN,
-                                            strnlen(reinterpret_cast<const char*>(a) + NLA_HDRLEN,
-                                                    a->nla_len - NLA_HDRLEN)));
+          d.attrs[a->nla_type & NLA_TYPE_MASK] =
+              std::string(reinterpret_cast<const char*>(a) + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
           off += NLA_ALIGN(a->nla_len);
         }
+        out.push_back(std::move(d));
       }
     }
   }
 
-  bool saw_exists() const { return exists_; }
-
  private:
   UniqueFd fd_;
-  bool exists_ = false;
 };
 
 void batch_begin(NetlinkBuilder& b) {
@@ -458,30 +483,120 @@ bool netns_gone(const std::string& netns) {
   return !netns.empty() && netns_inode(netns) == 0;
 }
 
+struct TaggedRule {
+  int family;
+  std::string chain;
+  std::string handle;  // be64, as the kernel gave it
+  std::string tag;
+};
+
+Result<std::vector<TaggedRule>> tagged_rules(NftSocket& sock, int family) {
+  auto dumped = sock.dump(NFT_MSG_GETRULE, nfproto(family), kTable);
+  if (!dumped) return dumped.error();
+  std::vector<TaggedRule> out;
+  for (auto& d : *dumped)
+    out.push_back({family, d.attrs[NFTA_RULE_CHAIN].c_str(), d.attrs[NFTA_RULE_HANDLE],
+                   tag_of(d.attrs[NFTA_RULE_USERDATA])});
+  return out;
+}
+
+// Deletes, in one transaction, every rule whose tag is one of `tags` (per family); how many
+// rules each family's table keeps.
+Result<std::map<int, size_t>> delete_tagged(NftSocket& sock, const std::vector<NftTable>& tags) {
+  std::map<int, size_t> left;
+  NetlinkBuilder b;
+  batch_begin(b);
+  uint32_t first = b.last_seq() + 1;
+  for (int family : {4, 6}) {
+    std::set<std::string> wanted;
+    for (const auto& t : tags)
+      if (t.family == family) wanted.insert(t.name);
+    if (wanted.empty()) continue;
+    auto rules = tagged_rules(sock, family);
+    if (!rules) return rules.error();
+    size_t kept = 0;
+    for (const auto& r : *rules) {
+      if (!wanted.count(r.tag)) {
+        ++kept;
+        continue;
+      }
+      b.begin(nft_type(NFT_MSG_DELRULE), NLM_F_ACK, nfproto(family), 0);
+      b.put_string(NFTA_RULE_TABLE, kTable);
+      b.put_string(NFTA_RULE_CHAIN, r.chain);
+      b.put(NFTA_RULE_HANDLE, r.handle.data(), r.handle.size());
+      b.end();
+    }
+    left[family] = kept;
+  }
+  uint32_t last = b.last_seq();
+  if (last >= first) {
+    batch_end(b);
+    if (Status s = sock.transact(b, first, last); !s) return s.error();
+  }
+  return left;
+}
+
+// The empty table goes a little later, off the revert's path (removing hooked chains waits on
+// the kernel for ~10 ms). Only if it is still empty then: NLM_F_NONREC makes the kernel refuse
+// to delete a chain that has rules, so a fault applied meanwhile keeps its table.
+void remove_table_later(const std::string& netns, int family) {
+  std::thread([netns, family] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto sock = NftSocket::open(netns);
+    if (!sock) return;
+    auto chains = sock->dump(NFT_MSG_GETCHAIN, nfproto(family), kTable);
+    if (!chains) return;
+    NetlinkBuilder b;
+    batch_begin(b);
+    uint32_t first = b.last_seq() + 1;
+    for (auto& c : *chains) {
+      if (c.attrs[NFTA_CHAIN_TABLE].c_str() != std::string(kTable)) continue;
+      b.begin(nft_type(NFT_MSG_DELCHAIN), NLM_F_ACK | NLM_F_NONREC, nfproto(family), 0);
+      b.put_string(NFTA_CHAIN_TABLE, kTable);
+      b.put_string(NFTA_CHAIN_NAME, c.attrs[NFTA_CHAIN_NAME].c_str());
+      b.end();
+    }
+    b.begin(nft_type(NFT_MSG_DELTABLE), NLM_F_ACK | NLM_F_NONREC, nfproto(family), 0);
+    b.put_string(NFTA_TABLE_NAME, kTable);
+    b.end();
+    uint32_t last = b.last_seq();
+    batch_end(b);
+    if (Status s = sock->transact(b, first, last); !s)
+      spdlog::debug("nf_tables table kept netns={} family={} why=\"{}\"", netns, family,
+                    s.error().message);
+  }).detach();
+}
+
 Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs) {
   NetlinkBuilder b;
   batch_begin(b);
   uint32_t first = b.last_seq() + 1;
+  std::set<std::pair<int, std::string>> made;
   for (const auto& spec : specs) {
     auto hook = hook_number(spec.hook);
     if (!hook) return hook.error();
-    const std::string chain = lower(spec.hook);
-    b.begin(nft_type(NFT_MSG_NEWTABLE), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, nfproto(spec.family),
-            0);
-    b.put_string(NFTA_TABLE_NAME, spec.chain);
-    b.end();
-    b.begin(nft_type(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_ACK, nfproto(spec.family), 0);
-    b.put_string(NFTA_CHAIN_TABLE, spec.chain);
-    b.put_string(NFTA_CHAIN_NAME, chain);
-    size_t h = b.begin_nested(NFTA_CHAIN_HOOK);
-    b.put_be32(NFTA_HOOK_HOOKNUM, *hook);
-    // iptables' priorities: mangle before filter, as the same rules had there.
-    b.put_be32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(spec.table == "mangle" ? -150 : 0));
-    b.end_nested(h);
-    b.put_be32(NFTA_CHAIN_POLICY, kAccept);
-    b.put_string(NFTA_CHAIN_TYPE, "filter");
-    b.end();
-    if (Status s = emit_rules(b, spec, chain); !s) return s;
+    // One base chain per hook and priority, shared by every fault in the namespace and kept
+    // between faults: creating and deleting hooked chains is what makes nf_tables slow.
+    const std::string chain = lower(spec.hook) + "-" + spec.table;
+    if (made.insert({spec.family, ""}).second) {
+      b.begin(nft_type(NFT_MSG_NEWTABLE), NLM_F_CREATE | NLM_F_ACK, nfproto(spec.family), 0);
+      b.put_string(NFTA_TABLE_NAME, kTable);
+      b.end();
+    }
+    if (made.insert({spec.family, chain}).second) {
+      b.begin(nft_type(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_ACK, nfproto(spec.family), 0);
+      b.put_string(NFTA_CHAIN_TABLE, kTable);
+      b.put_string(NFTA_CHAIN_NAME, chain);
+      size_t h = b.begin_nested(NFTA_CHAIN_HOOK);
+      b.put_be32(NFTA_HOOK_HOOKNUM, *hook);
+      // iptables' priorities: mangle before filter, as the same rules had there.
+      b.put_be32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(spec.table == "mangle" ? -150 : 0));
+      b.end_nested(h);
+      b.put_be32(NFTA_CHAIN_POLICY, kAccept);
+      b.put_string(NFTA_CHAIN_TYPE, "filter");
+      b.end();
+    }
+    if (Status st = emit_rules(b, spec, chain); !st) return st;
   }
   uint32_t last = b.last_seq();
   batch_end(b);
@@ -493,7 +608,7 @@ Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs) {
 bool nft_netlink_available() {
   static const bool available = [] {
     auto sock = NftSocket::open("");
-    return sock && static_cast<bool>(sock->tables());
+    return sock && static_cast<bool>(sock->dump(NFT_MSG_GETTABLE, AF_UNSPEC, ""));
   }();
   return available;
 }
@@ -502,68 +617,33 @@ Status nft_install(const std::vector<ChainSpec>& specs) {
   if (specs.empty()) return Ok{};
   auto sock = NftSocket::open(specs[0].netns);
   if (!sock) return sock.error();
-  Status s = install_once(*sock, specs);
-  if (s || !sock->saw_exists()) return s;
-  // A table of this name is left from a crash (names are stable per fault): replace it.
-  std::vector<NftTable> stale;
-  for (const auto& c : specs) stale.push_back({c.family, c.chain});
-  if (Status removed = nft_remove(specs[0].netns, stale); !removed) return removed;
-  auto again = NftSocket::open(specs[0].netns);
-  if (!again) return again.error();
-  return install_once(*again, specs);
+  // Rules with these tags left by a crash (tags are stable per fault) are replaced.
+  std::vector<NftTable> tags;
+  for (const auto& c : specs) tags.push_back({c.family, c.chain});
+  if (auto stale = delete_tagged(*sock, tags); !stale) return stale.error();
+  return install_once(*sock, specs);
 }
 
-namespace {
-
-// One transaction with a message per table of `tables` that exists (`message(b, i)` writes
-// it): a single missing table would otherwise fail, and roll back, the whole batch.
-Status for_present_tables(const std::string& netns, const std::vector<NftTable>& tables,
-                          const std::function<void(NetlinkBuilder&, size_t)>& message) {
-  if (tables.empty() || netns_gone(netns)) return Ok{};
+Status nft_remove(const std::string& netns, const std::vector<NftTable>& tags) {
+  if (tags.empty() || netns_gone(netns)) return Ok{};
   auto sock = NftSocket::open(netns);
   if (!sock) return netns_gone(netns) ? Status(Ok{}) : Status(sock.error());
-  auto present = sock->tables();
-  if (!present) return present.error();
-  NetlinkBuilder b;
-  batch_begin(b);
-  uint32_t first = b.last_seq() + 1;
-  for (size_t i = 0; i < tables.size(); ++i)
-    if (present->count({tables[i].family, tables[i].name})) message(b, i);
-  uint32_t last = b.last_seq();
-  if (last < first) return Ok{};
-  batch_end(b);
-  return sock->transact(b, first, last);
+  auto left = delete_tagged(*sock, tags);
+  if (!left) return left.error();
+  for (const auto& [family, kept] : *left)
+    if (kept == 0) remove_table_later(netns, family);
+  return Ok{};
 }
 
-}  // namespace
-
-Status nft_remove(const std::string& netns, const std::vector<NftTable>& tables) {
-  return for_present_tables(netns, tables, [&](NetlinkBuilder& b, size_t i) {
-    b.begin(nft_type(NFT_MSG_DELTABLE), NLM_F_ACK, nfproto(tables[i].family), 0);
-    b.put_string(NFTA_TABLE_NAME, tables[i].name);
-    b.end();
-  });
-}
-
-Status nft_flush(const std::string& netns, const std::vector<NftTable>& tables,
-                 const std::vector<std::string>& hooks) {
-  if (hooks.size() != tables.size())
-    return make_error(ErrorCode::kInternal, "nft_flush: one hook per table");
-  return for_present_tables(netns, tables, [&](NetlinkBuilder& b, size_t i) {
-    // A rule deletion without a handle deletes every rule of the chain.
-    b.begin(nft_type(NFT_MSG_DELRULE), NLM_F_ACK, nfproto(tables[i].family), 0);
-    b.put_string(NFTA_RULE_TABLE, tables[i].name);
-    b.put_string(NFTA_RULE_CHAIN, lower(hooks[i]));
-    b.end();
-  });
-}
-
-bool nft_table_exists(const std::string& netns, int family, const std::string& name) {
+bool nft_rules_exist(const std::string& netns, int family, const std::string& tag) {
   if (netns_gone(netns)) return false;
   auto sock = NftSocket::open(netns);
   if (!sock) return false;
-  auto present = sock->tables();
-  return present && present->count({family, name}) > 0;
+  auto rules = tagged_rules(*sock, family);
+  if (!rules) return false;
+  for (const auto& r : *rules)
+    if (r.tag == tag) return true;
+  return false;
 }
 
 }  // namespace faultline::injector

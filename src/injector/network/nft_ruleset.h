@@ -1,9 +1,12 @@
 // Faultline's rules in nf_tables, programmed in-process over netlink: no iptables process on
-// the apply or revert path. Each ChainSpec becomes its own table (named like the chain,
-// "fl-<8 hex>-p4o") holding one base chain on the spec's hook with the spec's rules, so a
-// fault owns its tables outright: removing one is a single DELTABLE, nothing in the user's
-// ruleset (iptables-nft's tables included) is touched, and a name alone is enough to clean up
-// after a crash. A whole fault goes in (and out) in one nf_tables transaction.
+// the apply or revert path. One table per family and namespace, `faultline`, holds a base
+// chain per hook and priority ("postrouting-mangle", "input-filter", ...), created on first use
+// and kept while any rule is in it; each rule carries its fault's chain name as a comment
+// ("fl-<8 hex>-p4o"), which is what removal and crash recovery find it by. A fault's rules go
+// in, and out, in one transaction, and only rules come and go on the hot path: adding and
+// deleting hooked chains is what makes nf_tables commits wait on the kernel (~10 ms here).
+// Deleting rules never unhooks anything, so packets a queue holds stay valid. The table is
+// removed half a second after it became empty, only if it still is.
 //
 // The rules arrive in iptables' words (ChainSpec) and are translated for the small vocabulary
 // faultline writes: -o/-i [!], -d/-s CIDR, -p, --dport/--sport, -m multiport, -m mark [!]
@@ -19,6 +22,7 @@
 
 namespace faultline::injector {
 
+// A fault's rules of one family, by their tag (the ChainSpec's chain name).
 struct NftTable {
   int family = 4;
   std::string name;
@@ -27,22 +31,14 @@ struct NftTable {
 // Whether this kernel takes nf_tables transactions from us (probed once).
 bool nft_netlink_available();
 
-// Creates every spec's table, chain and rules in one transaction (all specs in one netns).
-// A table of the same name left by a crash is replaced.
+// Adds every spec's rules (and the table and base chains they need) in one transaction (all
+// specs in one netns). Rules with the same tag left by a crash are replaced.
 Status nft_install(const std::vector<ChainSpec>& specs);
 
-// Deletes those of `tables` that exist in one transaction. Idempotent: a table (or a
-// namespace) that is gone is success.
-Status nft_remove(const std::string& netns, const std::vector<NftTable>& tables);
+// Deletes every rule with one of these tags in one transaction. Idempotent: rules (or a
+// namespace) already gone are success.
+Status nft_remove(const std::string& netns, const std::vector<NftTable>& tags);
 
-// Empties each table's chain (`chain`: the lower-case hook name, as nft_install named it)
-// without unhooking it: packets a queue holds stay valid. Deleting a base chain unhooks it,
-// and the kernel then drops every packet still queued from that hook (nf_queue_nf_hook_drop),
-// so a delay's revert first empties, then lets the engine release what it holds, then
-// deletes.
-Status nft_flush(const std::string& netns, const std::vector<NftTable>& tables,
-                 const std::vector<std::string>& hooks);
-
-bool nft_table_exists(const std::string& netns, int family, const std::string& name);
+bool nft_rules_exist(const std::string& netns, int family, const std::string& tag);
 
 }  // namespace faultline::injector

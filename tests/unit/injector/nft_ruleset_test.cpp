@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "support/child_process.h"
 
 namespace faultline::injector {
@@ -47,10 +49,10 @@ class NftRuleset : public ::testing::Test {
   TestNetns net_;
 };
 
-TEST_F(NftRuleset, EachChainBecomesItsOwnTableAndAllLeaveInOneRemoval) {
+TEST_F(NftRuleset, RulesGoInTaggedAndLeaveInOneRemoval) {
   ASSERT_TRUE(nft_install({queue_spec(), drop_spec()}));
   std::string r = ruleset();
-  EXPECT_NE(r.find("table ip fl-12345678-q4o"), std::string::npos) << r;
+  EXPECT_NE(r.find("table ip faultline"), std::string::npos) << r;
   EXPECT_NE(r.find("type filter hook postrouting priority mangle"), std::string::npos) << r;
   EXPECT_NE(r.find("oifname \"lo\""), std::string::npos) << r;
   EXPECT_NE(r.find("ip daddr 10.0.0.0/8"), std::string::npos) << r;
@@ -60,20 +62,37 @@ TEST_F(NftRuleset, EachChainBecomesItsOwnTableAndAllLeaveInOneRemoval) {
   EXPECT_NE(r.find("meta mark != 0x46415554"), std::string::npos) << r;
   // xt_NFQUEUE through nft_compat, which nft shows in its own words.
   EXPECT_NE(r.find("queue num 30000-30001 bypass"), std::string::npos) << r;
-  EXPECT_NE(r.find("table ip6 fl-12345678-p6i"), std::string::npos) << r;
+  EXPECT_NE(r.find("comment \"fl-12345678-q4o\""), std::string::npos) << r;
+  EXPECT_NE(r.find("table ip6 faultline"), std::string::npos) << r;
   EXPECT_NE(r.find("type filter hook input priority filter"), std::string::npos) << r;
   EXPECT_NE(r.find("iifname != \"lo\""), std::string::npos) << r;
   EXPECT_NE(r.find("ip6 saddr fd00::5"), std::string::npos) << r;
   EXPECT_NE(r.find("udp sport 53"), std::string::npos) << r;
   EXPECT_NE(r.find("drop"), std::string::npos) << r;
-  EXPECT_TRUE(nft_table_exists(net_.name(), 4, "fl-12345678-q4o"));
+  EXPECT_TRUE(nft_rules_exist(net_.name(), 4, "fl-12345678-q4o"));
 
-  // One that was never made is skipped, not an error that rolls the others back.
+  // Another fault's rules in the same chains stay when the first goes.
+  ChainSpec other = drop_spec();
+  other.chain = "fl-87654321-p6i";
+  ASSERT_TRUE(nft_install({other}));
   ASSERT_TRUE(nft_remove(net_.name(),
                          {{4, "fl-12345678-q4o"}, {6, "fl-12345678-p6i"}, {4, "fl-00000000-x"}}));
-  EXPECT_EQ(ruleset(), "");
-  EXPECT_FALSE(nft_table_exists(net_.name(), 4, "fl-12345678-q4o"));
+  EXPECT_FALSE(nft_rules_exist(net_.name(), 4, "fl-12345678-q4o"));
+  EXPECT_FALSE(nft_rules_exist(net_.name(), 6, "fl-12345678-p6i"));
+  EXPECT_TRUE(nft_rules_exist(net_.name(), 6, "fl-87654321-p6i"));
   EXPECT_TRUE(nft_remove(net_.name(), {{4, "fl-12345678-q4o"}})) << "removal is idempotent";
+  ASSERT_TRUE(nft_remove(net_.name(), {{6, "fl-87654321-p6i"}}));
+  // The emptied tables leave shortly after, off the revert's path.
+  EXPECT_TRUE(wait_until([&] { return ruleset().empty(); }, 5s)) << ruleset();
+}
+
+TEST_F(NftRuleset, AnEmptiedTableStaysWhileAnotherFaultMovesIn) {
+  ASSERT_TRUE(nft_install({drop_spec()}));
+  ASSERT_TRUE(nft_remove(net_.name(), {{6, "fl-12345678-p6i"}}));
+  ASSERT_TRUE(nft_install({drop_spec()}));  // before the delayed removal of the table
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_TRUE(nft_rules_exist(net_.name(), 6, "fl-12345678-p6i")) << ruleset();
+  ASSERT_TRUE(nft_remove(net_.name(), {{6, "fl-12345678-p6i"}}));
 }
 
 TEST_F(NftRuleset, RulesLeftByACrashAreReplacedNotDoubled) {
@@ -100,7 +119,7 @@ TEST_F(NftRuleset, WhatItCannotExpressIsAnErrorAndNothingIsLeft) {
 
 TEST_F(NftRuleset, AGoneNamespaceHasNothingToRemove) {
   EXPECT_TRUE(nft_remove("fl-no-such-namespace", {{4, "fl-12345678-q4o"}}));
-  EXPECT_FALSE(nft_table_exists("fl-no-such-namespace", 4, "fl-12345678-q4o"));
+  EXPECT_FALSE(nft_rules_exist("fl-no-such-namespace", 4, "fl-12345678-q4o"));
 }
 
 }  // namespace
