@@ -212,7 +212,8 @@ int main(int argc, char** argv) {
   apply_revert(engine, "network_partition (" + iptables_flavour() + ")", cut, rounds);
   if (partition_only) return 0;
   // The same fault through the iptables programs (the flavour is fixed per process).
-  for (const char* flavour : {"legacy", "nft"}) {
+  for (const char* flavour : {"legacy", "nf_tables", "nft"}) {
+    if (iptables_flavour() == flavour) continue;
     std::fflush(stdout);
     std::string self = "FAULTLINE_IPTABLES=" + std::string(flavour) + " /proc/" +
                        std::to_string(::getpid()) + "/exe --partition-only " +

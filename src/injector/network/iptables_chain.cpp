@@ -116,13 +116,12 @@ const std::string& iptables_flavour() {
     if (forced && (std::string(forced) == "legacy" || std::string(forced) == "nft" ||
                    std::string(forced) == kInProcess))
       return std::string(forced);
+    auto probe = iptables("legacy", "", 4, {"-t", "mangle", "-S"});
     std::string chosen;
-    if (nft_netlink_available()) {
-      chosen = kInProcess;
-    } else {
-      auto probe = iptables("legacy", "", 4, {"-t", "mangle", "-S"});
-      chosen = probe && probe->ok && !find_executable("iptables-legacy").empty() ? "legacy" : "nft";
-    }
+    if (probe && probe->ok && !find_executable("iptables-legacy").empty())
+      chosen = "legacy";
+    else
+      chosen = nft_netlink_available() ? kInProcess : "nft";
     spdlog::info("iptables flavour={}", chosen);
     return chosen;
   }();

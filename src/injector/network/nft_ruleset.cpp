@@ -568,10 +568,21 @@ void remove_table_later(const std::string& netns, int family) {
 }
 
 Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs) {
+  // What exists already is not sent again: re-declaring a hooked chain is an update the
+  // kernel commits slowly.
+  std::set<std::pair<int, std::string>> made;
+  for (int family : {4, 6}) {
+    auto chains = sock.dump(NFT_MSG_GETCHAIN, nfproto(family), kTable);
+    if (!chains) return chains.error();
+    for (auto& c : *chains) {
+      if (c.attrs[NFTA_CHAIN_TABLE].c_str() != std::string(kTable)) continue;
+      made.insert({family, ""});
+      made.insert({family, c.attrs[NFTA_CHAIN_NAME].c_str()});
+    }
+  }
   NetlinkBuilder b;
   batch_begin(b);
   uint32_t first = b.last_seq() + 1;
-  std::set<std::pair<int, std::string>> made;
   for (const auto& spec : specs) {
     auto hook = hook_number(spec.hook);
     if (!hook) return hook.error();
