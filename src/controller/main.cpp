@@ -222,6 +222,8 @@ int main(int argc, char** argv) {
   }
   controller::InjectorLinkService link_service(ctl.registry(), std::chrono::seconds(1),
                                                std::chrono::seconds(10));
+  // The observer runs on the link service's own thread (it syncs the store and the audit
+  // log), never on gRPC's callback threads that every injector's heartbeats share.
   link_service.set_observer(
       [&](const std::string& node, const std::string& peer, const std::string& what) {
         controller::InjectorRecord rec{node, "", "", "", peer, what, unix_millis_now()};
@@ -231,7 +233,10 @@ int main(int argc, char** argv) {
           rec.version = link->info().version;
         }
         bool recovered = what.rfind("recovered", 0) == 0;
-        if (!recovered) (void)(*store)->record_injector(rec);
+        if (!recovered)
+          if (Status s = (*store)->record_injector(rec); !s)
+            spdlog::error("injector state not stored node={} what=\"{}\" error=\"{}\"", node, what,
+                          s.error().message);
         bool refused = what.rfind("refused", 0) == 0;
         AuditEntry e{node,
                      "injector",
@@ -241,7 +246,9 @@ int main(int argc, char** argv) {
                      refused ? "denied" + what.substr(7) : "ok",
                      recovered ? "reverted from its ledger at start: " + what.substr(11) : ""};
         // A refused injector retries: counted per peer so it cannot fill the trail.
-        (void)(refused ? refusals.record(e) : (*audit)->append(e));
+        if (Status s = refused ? refusals.record(e) : (*audit)->append(e); !s)
+          spdlog::error("injector event not audited node={} what=\"{}\" error=\"{}\"", node, what,
+                        s.error().message);
       });
   auto verifier = client_verifier(transport);
   if (!verifier) return fail(verifier.error().message);
