@@ -4,6 +4,14 @@
 
 namespace faultline::controller {
 
+void InjectorLinkService::configure(grpc::ServerBuilder& builder) {
+  // No bandwidth-delay probing: HTTP/2 pings and timers on every stream that receives data,
+  // to grow windows for bulk transfers this link never makes (its messages are a few hundred
+  // bytes). With a thousand injectors heartbeating, those timers woke gRPC's timer threads
+  // about as often as the heartbeats themselves.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+}
+
 grpc::Status check_node_binding(const PeerIdentity& peer, const std::string& node) {
   // The controller's and the CLI's certificates name faultline's own parts, never a node.
   if (is_api_client_name(node))

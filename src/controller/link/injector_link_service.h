@@ -40,6 +40,9 @@ class InjectorLinkService final : public pb::InjectorLink::CallbackService {
     if (events_) events_->drain();
   }
 
+  // Server settings the link needs, on the builder that registers it: see the .cpp.
+  static void configure(grpc::ServerBuilder& builder);
+
   grpc::ServerBidiReactor<pb::InjectorMessage, pb::ControllerMessage>* Connect(
       grpc::CallbackServerContext* context) override {
     return new InjectorStream(context, context_);
