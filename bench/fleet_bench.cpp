@@ -215,10 +215,10 @@ void connect_mode(const std::vector<int>& sizes, int idle_s) {
     int conns = connections_to(ctl.port());
     ProcSample after = sample(ctl.pid());
     std::fprintf(stderr, "n=%d: listed=%d tcp=%d; CPU over %d s\n", n, listed, conns, idle_s);
-    uint64_t hb0 = fleet.counters().heartbeats_echoed;
+    uint64_t hb0 = fleet.counters().heartbeats_sent;
     double own0 = own_cpu_seconds();
     double cpu = cpu_over(ctl.pid(), idle_s);
-    double hb = static_cast<double>(fleet.counters().heartbeats_echoed - hb0);
+    double hb = static_cast<double>(fleet.counters().heartbeats_sent - hb0);
     double own = own_cpu_seconds() - own0;
     ctl.check_alive();
     if (listed != n)

@@ -50,7 +50,12 @@ void GrpcInjectorLink::on_message(const pb::InjectorMessage& msg) {
       active_faults_.assign(msg.heartbeat().active_fault_ids().begin(),
                             msg.heartbeat().active_fault_ids().end());
     }
-    if (!closed_ && outbox_) outbox_->echo_heartbeat(msg.heartbeat().seq());
+    // The echo is the injector's dead-man's switch, which only counts while it holds faults
+    // (a fault it gains arrives as a command, which is contact too). An idle injector's
+    // heartbeat is therefore not answered: that halves what an idle fleet costs the controller
+    // (a read, not a read and a write, per heartbeat).
+    if (!closed_ && outbox_ && msg.heartbeat().active_fault_ids_size() > 0)
+      outbox_->echo_heartbeat(msg.heartbeat().seq());
     return;
   }
   if (!msg.has_ack()) return;
