@@ -277,7 +277,19 @@ std::string run_once(Controller& ctl, int n, RunTimes& t) {
   }
   if (run.state() != pb::RUN_STATE_PASSED)
     return "run ended " + pb::RunState_Name(run.state()) + ": " + run.summary().DebugString();
-  for (const auto& ev : run.events()) {
+  // The journal comes in pages (at most 5000 events each); a run on 1000 nodes has more than
+  // one page of the default 1000.
+  std::vector<pb::RunEvent> events(run.events().begin(), run.events().end());
+  while (run.more_events() && !events.empty()) {
+    grpc::ClientContext ctx;
+    pb::GetRunRequest next;
+    next.set_run_id(resp.run_id());
+    next.set_after_seq(events.back().seq());
+    next.set_max_events(5000);
+    if (!ctl.api().GetRun(&ctx, next, &run).ok()) return "GetRun (next page) failed";
+    events.insert(events.end(), run.events().begin(), run.events().end());
+  }
+  for (const auto& ev : events) {
     if (ev.type() == pb::EVENT_TYPE_STATE_CHANGED && ev.state() == pb::RUN_STATE_INJECTING)
       t.injecting_ms = static_cast<double>(ev.elapsed_ms());
     if (ev.type() == pb::EVENT_TYPE_FAULT_APPLIED) {
