@@ -166,6 +166,9 @@ class Controller {
     std::string log = read_file(dir_.file("controller.log"));
     if (log.size() > 3000) log = log.substr(log.size() - 3000);
     std::fprintf(stderr, "controller %s; its log ends:\n%s\n", why.c_str(), log.c_str());
+    // exit() runs no destructor of ours: the controller would outlive the bench (and keep
+    // whatever it inherited, such as a lock the bench ran under).
+    if (g_controller_pid > 0) kill(g_controller_pid, SIGKILL);
     std::exit(1);
   }
   void check_alive() {

@@ -14,6 +14,7 @@
 #include "common/transport_security.h"
 #include "controller/link/grpc_injector_link.h"
 #include "controller/link/injector_link_service.h"
+#include "controller/link/link_events.h"
 #include "faultline/v1/injector_link.grpc.pb.h"
 #include "protocol_fleet.h"
 #include "support/child_process.h"
@@ -373,6 +374,49 @@ TEST_F(LinkService, AnInjectorThatStopsReadingIsDroppedAtTheWriteQueueCap) {
   EXPECT_EQ(registry_.find("node-a"), nullptr);
   for (auto& r : waiting) EXPECT_FALSE(r.get());
   inj->cancel();
+}
+
+// The observer runs on the events' own thread, in the order the events were posted; drain()
+// returns once it has seen them all, and a queue past its cap drops (and logs) the rest
+// instead of growing while the observer is stuck.
+TEST(LinkEventsTest, TellsInOrderOffTheCallersThreadAndDropsPastTheCap) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::string> told;
+  std::thread::id caller = std::this_thread::get_id(), observer_thread;
+  {
+    LinkEvents events(
+        [&](const std::string& node, const std::string&, const std::string& what) {
+          std::unique_lock lock(mu);
+          observer_thread = std::this_thread::get_id();
+          cv.notify_all();
+          cv.wait(lock, [&] { return release; });  // a disk that stalls
+          told.push_back(node + " " + what);
+        },
+        4);
+    events.post("node-0", "peer", "registered");
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return observer_thread != std::thread::id(); });
+    }
+    for (int i = 1; i < 10; ++i) events.post("node-" + std::to_string(i), "peer", "registered");
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    events.drain();
+    std::lock_guard lock(mu);
+    // The first was being told when the rest came: four waited, five were dropped.
+    ASSERT_EQ(told.size(), 5u);
+    for (size_t i = 0; i < told.size(); ++i)
+      EXPECT_EQ(told[i], "node-" + std::to_string(i) + " registered");
+    EXPECT_NE(observer_thread, caller);
+    events.post("node-x", "peer", "disconnected");
+  }
+  // The destructor tells what is still queued before it stops.
+  EXPECT_EQ(told.back(), "node-x disconnected");
 }
 
 }  // namespace
