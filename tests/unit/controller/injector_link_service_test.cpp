@@ -369,7 +369,12 @@ TEST_F(LinkService, AnInjectorThatStopsReadingIsDroppedAtTheWriteQueueCap) {
   // What loopback, HTTP/2 flow control and the cap let through before the stream was ended.
   EXPECT_LT(accepted, 200);
   EXPECT_GT(refused, 800);
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in its quarantine (256 MiB by default): RSS says nothing there.
+  (void)grown_mib;
+#else
   EXPECT_LT(grown_mib, 96) << "the controller kept what it could not send";
+#endif
   ASSERT_TRUE(told("node-a disconnected"));
   EXPECT_EQ(registry_.find("node-a"), nullptr);
   for (auto& r : waiting) EXPECT_FALSE(r.get());
