@@ -67,7 +67,8 @@ Status NfqueueSocket::configure(NfqueueCopy copy, bool wait_ack) {
   // must be one wire packet (a copy re-sent from a raw socket cannot exceed the MTU).
   uint32_t flags = NFQA_CFG_F_FAIL_OPEN | (copy == NfqueueCopy::kMetadata ? NFQA_CFG_F_GSO : 0);
   // One receive slot per batch entry, sized for what the kernel will send.
-  size_t want = copy == NfqueueCopy::kPacket ? 0xFFFF + 1024 : 1024;
+  // Slot starts stay 8-aligned: each begins with an nlmsghdr read in place.
+  size_t want = copy == NfqueueCopy::kPacket ? ((0xFFFF + 1024 + 7) & ~size_t{7}) : 1024;
   if (want != buffer_size_) {
     buffer_size_ = want;
     rx_.assign(kBatch * want, 0);
