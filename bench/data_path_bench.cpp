@@ -45,14 +45,6 @@ double pct(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
 }
 
-sockaddr_in addr(const char* ip, int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
-}
-
 int socket_in(const std::string& netns, int type) {
   ScopedNetns in(netns);
   return ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
@@ -88,7 +80,7 @@ class EchoServer {
     fd_ = socket_in(net.b(), SOCK_STREAM);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    auto a = addr(kB, kEchoPort);
+    auto a = testing::ipv4_address(kB, kEchoPort);
     ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     ::listen(fd_, 8);
     thread_ = std::thread([this] {
@@ -128,7 +120,7 @@ Rtt round_trips(const testing::TwoHosts& net, int port, int count) {
   int c = socket_in(net.a(), SOCK_STREAM);
   int one = 1;
   ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto to = addr(kB, port);
+  auto to = testing::ipv4_address(kB, port);
   if (::connect(c, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
     ::close(c);
     return {};
@@ -160,8 +152,8 @@ double udp_rate(const testing::TwoHosts& net, bool a_to_b, double seconds) {
   const std::string& tx_ns = a_to_b ? net.a() : net.b();
   const std::string& rx_ns = a_to_b ? net.b() : net.a();
   // Both directions of the faulted flow: A sends to B:7000, B answers from 7000.
-  auto rx_addr = a_to_b ? addr(kB, kUdpPort) : addr(kA, kUdpPeer);
-  auto tx_addr = a_to_b ? addr(kA, kUdpPeer) : addr(kB, kUdpPort);
+  auto rx_addr = a_to_b ? testing::ipv4_address(kB, kUdpPort) : testing::ipv4_address(kA, kUdpPeer);
+  auto tx_addr = a_to_b ? testing::ipv4_address(kA, kUdpPeer) : testing::ipv4_address(kB, kUdpPort);
   int rx = socket_in(rx_ns, SOCK_DGRAM), tx = socket_in(tx_ns, SOCK_DGRAM);
   int big = 32 << 20;
   ::setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);

@@ -1,5 +1,7 @@
 #include "support/two_hosts.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <regex>
@@ -38,6 +40,14 @@ std::string faultline_chains(const std::string& netns) {
                  " sh -c 'for t in iptables-legacy ip6tables-legacy iptables-nft ip6tables-nft; "
                  "do for table in mangle filter; do $t -S -t $table 2>/dev/null; done; done; "
                  "nft list ruleset 2>/dev/null' | grep -- fl- || true");
+}
+
+sockaddr_in ipv4_address(const char* ip, int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, ip, &a.sin_addr);
+  return a;
 }
 
 PingStats parse_ping(const std::string& out) {

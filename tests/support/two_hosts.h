@@ -4,6 +4,8 @@
 // destruction, also when the test failed.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <string>
 
 #include "support/child_process.h"
@@ -37,6 +39,9 @@ class TwoHosts {
 };
 
 PingStats parse_ping(const std::string& output);
+
+// An IPv4 socket address: "10.77.0.2", port.
+sockaddr_in ipv4_address(const char* ip, int port);
 
 // Every rule line mentioning a faultline chain ("fl-...") in the namespace, as iptables
 // itself lists them: legacy and nft, IPv4 and IPv6, mangle and filter; and the rules

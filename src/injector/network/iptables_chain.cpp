@@ -257,14 +257,15 @@ Status remove_chain(const std::string& flavour, const std::string& netns, int fa
 Status remove_recorded_chains(const pb::NetworkInstall& in) {
   // Fast path: chains whose jump is recorded go in one transaction per program and table;
   // if that fails (part already gone), each is removed on its own with a listing.
-  // In-process nf_tables first, all in one transaction (those recorded without a flavour,
-  // by crash recovery, too: their tables may be there).
+  // In-process nf_tables first, all in one transaction. Chains recorded without a flavour
+  // (crash recovery) go through remove_chain(""), which looks in all three.
   std::vector<NftTable> tables;
   std::vector<pb::IptablesChain> chains;
   for (const auto& c : in.chains()) {
-    if (c.flavour() == kInProcess || (c.flavour().empty() && nft_netlink_available()))
+    if (c.flavour() == kInProcess)
       tables.push_back({static_cast<int>(c.family()), c.chain()});
-    if (c.flavour() != kInProcess) chains.push_back(c);
+    else
+      chains.push_back(c);
   }
   Status own = nft_remove(in.netns(), tables);
   std::vector<std::future<Status>> running;

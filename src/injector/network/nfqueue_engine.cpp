@@ -186,7 +186,7 @@ Result<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const std::string& n
                                                             ImpairmentSpec spec, uint32_t limit,
                                                             unsigned queue_count) {
   queue_count = std::max(1u, queue_count);
-  std::unique_ptr<NfqueueEngine> e(new NfqueueEngine(first_queue, spec));
+  std::unique_ptr<NfqueueEngine> e(new NfqueueEngine(first_queue));
   const NfqueueCopy copy = needs_payload(spec) ? NfqueueCopy::kPacket : NfqueueCopy::kMetadata;
   // The limit is the engine's: each queue holds its share (flows spread evenly by hash).
   const uint32_t share = std::max<uint32_t>(1, (limit + queue_count - 1) / queue_count);
@@ -225,8 +225,7 @@ Result<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const std::string& n
   return e;
 }
 
-NfqueueEngine::NfqueueEngine(uint16_t first_queue, ImpairmentSpec /*spec*/)
-    : first_queue_(first_queue) {}
+NfqueueEngine::NfqueueEngine(uint16_t first_queue) : first_queue_(first_queue) {}
 
 NfqueueEngine::~NfqueueEngine() {
   stop();

@@ -61,7 +61,7 @@ class NfqueueEngine {
   struct Worker;
 
  private:
-  NfqueueEngine(uint16_t first_queue, ImpairmentSpec spec);
+  explicit NfqueueEngine(uint16_t first_queue);
 
   uint16_t first_queue_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -34,14 +34,6 @@ int socket_in(const std::string& netns, int type) {
   return in.ok() ? ::socket(AF_INET, type | SOCK_CLOEXEC, 0) : -1;
 }
 
-sockaddr_in addr(const char* ip, int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
-}
-
 struct Fd {
   int fd;
   explicit Fd(int f) : fd(f) {}
@@ -56,7 +48,7 @@ int listen_in(const std::string& netns, int port) {
   int fd = socket_in(netns, SOCK_STREAM);
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  auto a = addr("0.0.0.0", port);
+  auto a = ipv4_address("0.0.0.0", port);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 128) != 0) {
     ::close(fd);
     return -1;
@@ -68,7 +60,7 @@ int listen_in(const std::string& netns, int port) {
 double connect_ms(const std::string& netns, const char* ip, int port, int timeout_ms) {
   Fd fd(socket_in(netns, SOCK_STREAM));
   ::fcntl(fd.fd, F_SETFL, O_NONBLOCK);
-  auto a = addr(ip, port);
+  auto a = ipv4_address(ip, port);
   auto start = Clock::now();
   ::connect(fd.fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   pollfd p{fd.fd, POLLOUT, 0};
@@ -249,7 +241,7 @@ TEST_F(NetworkFaults, ReorderSendsSomePacketsAheadOfDelayedOnes) {
   Fd rx(socket_in(net_.b(), SOCK_DGRAM));
   int big = 4 << 20;  // all 400 datagrams wait unread until the end
   ::setsockopt(rx.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
-  auto to = addr("10.77.0.2", 9999);
+  auto to = ipv4_address("10.77.0.2", 9999);
   ASSERT_EQ(::bind(rx.fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
   Fd tx(socket_in(net_.a(), SOCK_DGRAM));
   constexpr int kCount = 400;
@@ -362,7 +354,7 @@ TEST_F(NetworkFaults, RevertReleasesHeldPacketsInsteadOfDroppingThem) {
   FaultEngine engine(default_backends());
   ASSERT_TRUE(engine.apply("d", delay(3000), 60s).ok());
   Fd rx(socket_in(net_.b(), SOCK_DGRAM));
-  auto to = addr("10.77.0.2", 9998);
+  auto to = ipv4_address("10.77.0.2", 9998);
   ASSERT_EQ(::bind(rx.fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
   Fd tx(socket_in(net_.a(), SOCK_DGRAM));
   for (uint32_t i = 0; i < 50; ++i)
