@@ -2,8 +2,9 @@
 // injector link on its own channel and TCP connection: Register (distinct node name, labels,
 // capabilities), a Heartbeat at the interval the controller asks for, and an immediate ok
 // FaultAck for every command. They apply nothing: they measure the controller and the link,
-// not fault backends. All clients share gRPC's callback threads and one heartbeat thread, so
-// a thousand of them fit in one process on a small machine.
+// not fault backends. All clients are on gRPC's callback API (ClientBidiReactor): they share
+// gRPC's few callback threads and one heartbeat thread, so ten thousand of them fit in one
+// process on a small machine and leave most of its CPU to the controller being measured.
 #pragma once
 
 #include <atomic>

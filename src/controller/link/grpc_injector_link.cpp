@@ -30,10 +30,10 @@ std::string command_id_of(const pb::ControllerMessage& m) {
 
 }  // namespace
 
-GrpcInjectorLink::GrpcInjectorLink(InjectorInfo info, InjectorStream* stream,
+GrpcInjectorLink::GrpcInjectorLink(InjectorInfo info, std::shared_ptr<LinkOutbox> outbox,
                                    Duration command_timeout)
     : info_(std::move(info)),
-      stream_(stream),
+      outbox_(std::move(outbox)),
       command_timeout_(command_timeout),
       last_seen_ns_(mono_ns()) {}
 
@@ -44,13 +44,18 @@ Duration GrpcInjectorLink::since_last_seen() const {
 void GrpcInjectorLink::on_message(const pb::InjectorMessage& msg) {
   last_seen_ns_ = mono_ns();
   if (msg.has_heartbeat()) {
-    std::lock_guard lock(mu_);
-    active_faults_.assign(msg.heartbeat().active_fault_ids().begin(),
-                          msg.heartbeat().active_fault_ids().end());
-    if (closed_) return;
-    pb::ControllerMessage echo;
-    echo.mutable_heartbeat_ack()->set_seq(msg.heartbeat().seq());
-    (void)stream_->Write(echo);  // a broken stream ends the read loop right after
+    {
+      std::lock_guard lock(mu_);
+      // assign() reuses the vector's strings: a heartbeat allocates nothing here.
+      active_faults_.assign(msg.heartbeat().active_fault_ids().begin(),
+                            msg.heartbeat().active_fault_ids().end());
+    }
+    // The echo is the injector's dead-man's switch, which only counts while it holds faults
+    // (a fault it gains arrives as a command, which is contact too). An idle injector's
+    // heartbeat is therefore not answered: that halves what an idle fleet costs the controller
+    // (a read, not a read and a write, per heartbeat).
+    if (!closed_ && outbox_ && msg.heartbeat().active_fault_ids_size() > 0)
+      outbox_->echo_heartbeat(msg.heartbeat().seq());
     return;
   }
   if (!msg.has_ack()) return;
@@ -70,11 +75,12 @@ std::vector<std::string> GrpcInjectorLink::active_faults() const {
   return active_faults_;
 }
 
+void GrpcInjectorLink::disconnect() {
+  if (outbox_)
+    outbox_->end(grpc::Status(grpc::StatusCode::CANCELLED, "disconnected by the controller"), true);
+}
+
 void GrpcInjectorLink::close() {
-  {
-    std::lock_guard ctx_lock(ctx_mu_);
-    context_ = nullptr;
-  }
   {
     std::lock_guard lock(mu_);
     closed_ = true;
@@ -96,12 +102,15 @@ PendingAck GrpcInjectorLink::send(const pb::ControllerMessage& command, Duration
       return PendingAck::answered(
           make_error(ErrorCode::kUnavailable, "injector " + info_.node_name + " is disconnected"));
     answer = pending_[id].get_future();
-    if (!stream_->Write(command)) {
-      pending_.erase(id);
-      return PendingAck::answered(
-          make_error(ErrorCode::kUnavailable,
-                     "cannot write to injector " + info_.node_name + " (stream broken)"));
-    }
+  }
+  // Queued, not written: the outbox writes it when the stream is free. Full or ending, the
+  // stream is as good as broken.
+  if (!outbox_ || !outbox_->write(command)) {
+    std::lock_guard lock(mu_);
+    pending_.erase(id);  // close() may have answered it already
+    return PendingAck::answered(
+        make_error(ErrorCode::kUnavailable,
+                   "cannot write to injector " + info_.node_name + " (stream broken)"));
   }
   // The waiter holds the link (see PendingAck), so `this` outlives the deadline's callback.
   return PendingAck(

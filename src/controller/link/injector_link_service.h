@@ -1,42 +1,57 @@
-// The gRPC service injectors dial into. Each stream becomes a GrpcInjectorLink in the
+// The gRPC service injectors dial into, on gRPC's callback API: each stream is an
+// InjectorStream reactor (no thread per injector) and becomes a GrpcInjectorLink in the
 // registry for as long as the stream lives.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "common/peer_certificate.h"
 #include "controller/link/injector_registry.h"
+#include "controller/link/injector_stream.h"
+#include "controller/link/link_events.h"
 #include "faultline/v1/injector_link.grpc.pb.h"
 
 namespace faultline::controller {
 
-class InjectorLinkService final : public pb::InjectorLink::Service {
+class InjectorLinkService final : public pb::InjectorLink::CallbackService {
  public:
   InjectorLinkService(InjectorRegistry& registry, Duration heartbeat_interval,
-                      Duration command_timeout)
-      : registry_(registry),
-        heartbeat_interval_(heartbeat_interval),
-        command_timeout_(command_timeout) {}
+                      Duration command_timeout, OutboxLimits limits = {})
+      : context_{registry, heartbeat_interval, command_timeout, limits} {}
 
   // Told of every registration ("registered"), refusal ("refused: why") and disconnect
-  // ("disconnected"), for the audit trail and the store. Set before serving.
-  using Observer = std::function<void(const std::string& node, const std::string& peer,
-                                      const std::string& what)>;
-  void set_observer(Observer observer) { observer_ = std::move(observer); }
+  // ("disconnected"), in order, on a thread of the service's own (see LinkEvents), for the
+  // audit trail and the store. Set before serving.
+  using Observer = LinkEvents::Observer;
+  void set_observer(Observer observer) {
+    events_ = std::make_unique<LinkEvents>(std::move(observer));
+    context_.events = events_.get();
+  }
   // With mutual TLS: every injector's certificate must chain to this CA and name its node.
-  void set_verifier(std::shared_ptr<ClientCertVerifier> v) { verifier_ = std::move(v); }
+  // Set before serving.
+  void set_verifier(std::shared_ptr<ClientCertVerifier> v) {
+    verifier_ = std::move(v);
+    context_.verifier = verifier_.get();
+  }
+  // Returns once the observer has been told everything that happened so far.
+  void drain_events() {
+    if (events_) events_->drain();
+  }
 
-  grpc::Status Connect(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<pb::ControllerMessage, pb::InjectorMessage>* stream) override;
+  // Server settings the link needs, on the builder that registers it: see the .cpp.
+  static void configure(grpc::ServerBuilder& builder);
+
+  grpc::ServerBidiReactor<pb::InjectorMessage, pb::ControllerMessage>* Connect(
+      grpc::CallbackServerContext* context) override {
+    return new InjectorStream(context, context_);
+  }
 
  private:
-  InjectorRegistry& registry_;
-  Duration heartbeat_interval_;
-  Duration command_timeout_;
-  Observer observer_;
   std::shared_ptr<ClientCertVerifier> verifier_;
+  std::unique_ptr<LinkEvents> events_;
+  LinkContext context_;
 };
 
 // An injector may only register under a name its (verified) certificate carries, CN or a DNS
