@@ -32,11 +32,7 @@ bool LinkOutbox::write(pb::ControllerMessage msg) {
   queue_.push_back(std::move(msg));
   queued_bytes_ += bytes;
   if (writing_ || !take_next_locked() || !enter_locked()) return true;
-  lock.unlock();
-  // Never under the lock: OnWriteDone takes it, and may run before StartWrite returns.
-  stream_.start_write(current_);
-  lock.lock();
-  leave(lock);
+  start_writes(lock);
   return true;
 }
 
@@ -46,10 +42,7 @@ void LinkOutbox::echo_heartbeat(uint64_t seq) {
   echo_seq_ = seq;
   echo_due_ = true;
   if (writing_ || !take_next_locked() || !enter_locked()) return;
-  lock.unlock();
-  stream_.start_write(current_);
-  lock.lock();
-  leave(lock);
+  start_writes(lock);
 }
 
 bool LinkOutbox::read_next() {
@@ -64,6 +57,22 @@ bool LinkOutbox::read_next() {
 
 void LinkOutbox::on_write_done(bool ok) {
   std::unique_lock lock(mu_);
+  if (starting_) {
+    // The thread that started this write is still inside StartWrite (gRPC may be reading the
+    // message there, or this is that very call, run inline). It takes the next write itself
+    // once StartWrite returns, so the message is never touched while StartWrite may read it.
+    done_pending_ = true;
+    done_ok_ = ok;
+    return;
+  }
+  if (!write_done_locked(ok) || !enter_locked()) {
+    finish_if_idle(lock);
+    return;
+  }
+  start_writes(lock);
+}
+
+bool LinkOutbox::write_done_locked(bool ok) {
   writing_ = false;
   if (!ok && !ending_) {
     // The peer is gone or the call was cancelled: nothing more can be written.
@@ -72,13 +81,23 @@ void LinkOutbox::on_write_done(bool ok) {
     queue_.clear();
     queued_bytes_ = 0;
   }
-  if (ending_ || !take_next_locked() || !enter_locked()) {
-    finish_if_idle(lock);
-    return;
+  return !ending_ && take_next_locked();
+}
+
+void LinkOutbox::start_writes(std::unique_lock<std::mutex>& lock) {
+  for (;;) {
+    const pb::ControllerMessage* msg = current_;
+    starting_ = true;
+    lock.unlock();
+    // Never under the lock: OnWriteDone takes it, and may run before StartWrite returns.
+    stream_.start_write(msg);
+    lock.lock();
+    starting_ = false;
+    if (!done_pending_) break;
+    // The write finished while StartWrite ran; its OnWriteDone left the next one to us.
+    done_pending_ = false;
+    if (!write_done_locked(done_ok_)) break;
   }
-  lock.unlock();
-  stream_.start_write(current_);
-  lock.lock();
   leave(lock);
 }
 

@@ -68,6 +68,12 @@ class LinkOutbox {
   bool enter_locked();
   // Picks the next message into out_; false (and nothing in flight) when there is none.
   bool take_next_locked();
+  // After a write is done (ok: it was written): marks nothing in flight, ends the stream if
+  // the write failed, and picks the next message. True: there is one to start.
+  bool write_done_locked(bool ok);
+  // Starts the write of current_ (the caller entered a gRPC call for it), then any the
+  // deferred OnWriteDone left, and leaves. Unlocks `lock`.
+  void start_writes(std::unique_lock<std::mutex>& lock);
   // Leaves a gRPC call; finishes the stream if it is ending and nobody else is in one.
   // Unlocks `lock` either way; the Finish itself runs without the lock.
   void leave(std::unique_lock<std::mutex>& lock);
@@ -90,6 +96,14 @@ class LinkOutbox {
   // What is being written (echo_ or out_): gRPC may read it until OnWriteDone.
   const pb::ControllerMessage* current_ = nullptr;
   bool writing_ = false;
+  // A thread is inside StartWrite. gRPC may read the message until StartWrite returns, and may
+  // run OnWriteDone on another thread (or inline) before that: such an OnWriteDone only
+  // records itself in done_pending_/done_ok_, and the starting thread handles it. So the next
+  // message is picked, and the slots reused, only after StartWrite returned, in an order the
+  // lock (not gRPC's invisible internals) establishes.
+  bool starting_ = false;
+  bool done_pending_ = false;
+  bool done_ok_ = false;
   int callers_ = 0;  // threads inside a gRPC call on the stream (the write in flight aside)
   bool ending_ = false;
   bool cancelled_ = false;
