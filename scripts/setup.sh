@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format
-  libnl-3-dev libnl-route-3-dev libnl-nf-3-dev
+  libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libip4tc-dev libip6tc-dev
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev

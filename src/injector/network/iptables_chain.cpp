@@ -18,6 +18,7 @@
 #include "fmt/format.h"
 #include "injector/network/netns.h"
 #include "injector/network/nft_ruleset.h"
+#include "injector/network/xt_ruleset.h"
 
 namespace faultline::injector {
 
@@ -116,9 +117,8 @@ const std::string& iptables_flavour() {
     if (forced && (std::string(forced) == "legacy" || std::string(forced) == "nft" ||
                    std::string(forced) == kInProcess))
       return std::string(forced);
-    auto probe = iptables("legacy", "", 4, {"-t", "mangle", "-S"});
     std::string chosen;
-    if (probe && probe->ok && !find_executable("iptables-legacy").empty())
+    if (xt_available())
       chosen = "legacy";
     else
       chosen = nft_netlink_available() ? kInProcess : "nft";
@@ -164,6 +164,7 @@ std::map<std::string, std::vector<const T*>> grouped(const std::vector<T>& items
 
 Status install_chain(const ChainSpec& spec) {
   if (spec.flavour == kInProcess) return nft_install({spec});
+  if (spec.flavour == "legacy") return xt_install({spec});
   // One iptables-restore transaction: the chain, its rules and the jump appear together (no
   // packet sees half a chain), and it costs one process instead of one per rule.
   return restore(spec.flavour, spec.netns, spec.family,
@@ -190,11 +191,21 @@ Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& i
       return s;
     }
   }
-  // iptables programs: one transaction per program and table (the in and out chains of a
+  // x_tables through libiptc, in-process: one commit per family and table.
+  std::vector<ChainSpec> legacy;
+  for (const auto& c : specs)
+    if (c.flavour == "legacy") legacy.push_back(c);
+  if (!legacy.empty()) {
+    if (Status s = xt_install(legacy); !s) {
+      (void)remove_recorded_chains(install);
+      return s;
+    }
+  }
+  // iptables-nft programs: one transaction per program and table (the in and out chains of a
   // family together), the families concurrently: each costs a process start, not CPU.
   std::vector<ChainSpec> by_program;
   for (const auto& c : specs)
-    if (c.flavour != kInProcess) by_program.push_back(c);
+    if (c.flavour != kInProcess && c.flavour != "legacy") by_program.push_back(c);
   std::vector<std::future<Status>> running;
   for (const auto& [key, group] : grouped(by_program, [](const ChainSpec& c) {
          return c.flavour + "/" + std::to_string(c.family) + "/" + c.table;
@@ -219,6 +230,11 @@ Status remove_chain(const std::string& flavour, const std::string& netns, int fa
                     const std::vector<std::string>& hook_match) {
   if (netns_gone(netns)) return Ok{};  // its rules went with it
   if (flavour == kInProcess) return nft_remove(netns, {{family, chain}});
+  if (flavour == "legacy") {
+    // Without libiptc's access (no x_tables here), nothing can have been installed there.
+    if (!xt_available()) return Ok{};
+    return xt_remove(netns, {{family, table, chain}});
+  }
   if (flavour.empty()) {
     Status own = nft_netlink_available() ? nft_remove(netns, {{family, chain}}) : Status(Ok{});
     Status legacy = remove_chain("legacy", netns, family, table, chain, hook, hook_match);
@@ -260,14 +276,19 @@ Status remove_recorded_chains(const pb::NetworkInstall& in) {
   // In-process nf_tables first, all in one transaction. Chains recorded without a flavour
   // (crash recovery) go through remove_chain(""), which looks in all three.
   std::vector<NftTable> tables;
+  std::vector<XtChain> legacy;
   std::vector<pb::IptablesChain> chains;
   for (const auto& c : in.chains()) {
     if (c.flavour() == kInProcess)
       tables.push_back({static_cast<int>(c.family()), c.chain()});
+    else if (c.flavour() == "legacy")
+      legacy.push_back({static_cast<int>(c.family()), c.table(), c.chain()});
     else
       chains.push_back(c);
   }
   Status own = nft_remove(in.netns(), tables);
+  if (!legacy.empty() && !netns_gone(in.netns()) && xt_available())
+    if (Status s = xt_remove(in.netns(), legacy); !s) own = s;
   std::vector<std::future<Status>> running;
   for (const auto& [key, group] : grouped(chains, [](const pb::IptablesChain& c) {
          return c.flavour() + "/" + std::to_string(c.family()) + "/" + c.table() +

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "fmt/format.h"
+#include "injector/network/iptables_rule.h"
 #include "injector/network/netlink_builder.h"
 #include "injector/network/netns.h"
 
@@ -40,155 +41,6 @@ uint16_t nft_type(uint8_t msg) {
 
 uint8_t nfproto(int family) {
   return family == 6 ? kProtoIpv6 : kProtoIpv4;
-}
-
-// ---- The rule vocabulary, parsed from iptables arguments ----
-
-struct Match {
-  enum Kind { kIface, kAddr, kProto, kPort, kMark } kind;
-  bool negate = false;
-  bool out = false;                       // oifname / daddr / dport
-  std::string text;                       // interface name
-  std::vector<unsigned char> addr, mask;  // network order
-  uint8_t proto = 0;
-  uint32_t mark = 0;
-};
-
-struct Rule {
-  std::vector<Match> matches;
-  std::vector<uint16_t> ports;  // any of these (one nf_tables rule each)
-  bool port_out = true;
-  bool queue = false;  // else DROP
-  uint16_t queue_num = 0, queue_total = 1;
-  bool bypass = false;
-};
-
-Result<std::pair<std::vector<unsigned char>, std::vector<unsigned char>>> parse_cidr(
-    const std::string& cidr, int family) {
-  std::string addr = cidr.substr(0, cidr.find('/'));
-  size_t bytes = family == 6 ? 16 : 4;
-  std::vector<unsigned char> a(bytes), m(bytes, 0);
-  if (inet_pton(family == 6 ? AF_INET6 : AF_INET, addr.c_str(), a.data()) != 1)
-    return make_error(ErrorCode::kInvalidArgument, "not an address: " + cidr);
-  int prefix = static_cast<int>(bytes * 8);
-  if (auto slash = cidr.find('/'); slash != std::string::npos)
-    prefix = std::atoi(cidr.c_str() + slash + 1);
-  for (int bit = 0; bit < prefix; ++bit)
-    m[bit / 8] |= static_cast<unsigned char>(0x80 >> (bit % 8));
-  for (size_t i = 0; i < bytes; ++i) a[i] &= m[i];
-  return std::make_pair(a, m);
-}
-
-Result<uint8_t> proto_number(const std::string& p) {
-  if (p == "tcp") return uint8_t{6};
-  if (p == "udp") return uint8_t{17};
-  if (p == "icmp") return uint8_t{1};
-  if (p == "ipv6-icmp") return uint8_t{58};
-  return make_error(ErrorCode::kInvalidArgument, "nf_tables: unknown protocol " + p);
-}
-
-Result<std::vector<uint16_t>> port_list(const std::string& list) {
-  std::vector<uint16_t> out;
-  size_t at = 0;
-  while (at <= list.size()) {
-    size_t comma = list.find(',', at);
-    std::string one = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    int v = std::atoi(one.c_str());
-    if (v <= 0 || v > 65535) return make_error(ErrorCode::kInvalidArgument, "bad port " + one);
-    out.push_back(static_cast<uint16_t>(v));
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
-  return out;
-}
-
-Result<Rule> parse_rule(const std::vector<std::string>& args, int family) {
-  Rule r;
-  bool negate = false;
-  auto arg = [&](size_t& i) -> Result<std::string> {
-    if (i + 1 >= args.size())
-      return make_error(ErrorCode::kInvalidArgument, "nf_tables: " + args[i] + " needs a value");
-    return args[++i];
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "!") {
-      negate = true;
-      continue;
-    }
-    Match m{};
-    m.negate = negate;
-    negate = false;
-    if (a == "-o" || a == "-i") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      m.kind = Match::kIface;
-      m.out = a == "-o";
-      m.text = *v;
-      r.matches.push_back(m);
-    } else if (a == "-d" || a == "-s") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      auto c = parse_cidr(*v, family);
-      if (!c) return c.error();
-      m.kind = Match::kAddr;
-      m.out = a == "-d";
-      m.addr = c->first;
-      m.mask = c->second;
-      r.matches.push_back(m);
-    } else if (a == "-p") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      auto p = proto_number(*v);
-      if (!p) return p.error();
-      m.kind = Match::kProto;
-      m.proto = *p;
-      r.matches.push_back(m);
-    } else if (a == "--dport" || a == "--sport" || a == "--dports" || a == "--sports") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      auto ports = port_list(*v);
-      if (!ports) return ports.error();
-      r.ports = *ports;
-      r.port_out = a[2] == 'd';
-    } else if (a == "-m") {
-      auto v = arg(i);  // the module is implied by the options that follow
-      if (!v) return v.error();
-      if (*v != "multiport" && *v != "mark")
-        return make_error(ErrorCode::kInvalidArgument, "nf_tables: cannot express -m " + *v);
-    } else if (a == "--mark") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      m.kind = Match::kMark;
-      m.mark = static_cast<uint32_t>(std::stoul(*v, nullptr, 0));
-      r.matches.push_back(m);
-    } else if (a == "-j") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      if (*v == "NFQUEUE") {
-        r.queue = true;
-      } else if (*v != "DROP") {
-        return make_error(ErrorCode::kInvalidArgument, "nf_tables: cannot express -j " + *v);
-      }
-    } else if (a == "--queue-num") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      r.queue_num = static_cast<uint16_t>(std::atoi(v->c_str()));
-    } else if (a == "--queue-balance") {
-      auto v = arg(i);
-      if (!v) return v.error();
-      int first = std::atoi(v->c_str()), last = first;
-      if (auto colon = v->find(':'); colon != std::string::npos)
-        last = std::atoi(v->c_str() + colon + 1);
-      r.queue_num = static_cast<uint16_t>(first);
-      r.queue_total = static_cast<uint16_t>(std::max(1, last - first + 1));
-    } else if (a == "--queue-bypass") {
-      r.bypass = true;
-    } else {
-      return make_error(ErrorCode::kInvalidArgument, "nf_tables: cannot express " + a);
-    }
-  }
-  return r;
 }
 
 // ---- Expressions ----
@@ -262,7 +114,7 @@ void drop(NetlinkBuilder& b) {
 }
 
 // xt_NFQUEUE revision 3 through nft_compat (this kernel has no nft_queue).
-void nfqueue(NetlinkBuilder& b, const Rule& r) {
+void nfqueue(NetlinkBuilder& b, const ParsedRule& r) {
   size_t e, d;
   expr_begin(b, "target", e, d);
   b.put_string(NFTA_TARGET_NAME, "NFQUEUE");
@@ -275,15 +127,15 @@ void nfqueue(NetlinkBuilder& b, const Rule& r) {
   expr_end(b, e, d);
 }
 
-void emit_match(NetlinkBuilder& b, const Match& m, int family) {
+void emit_match(NetlinkBuilder& b, const RuleMatch& m, int family) {
   switch (m.kind) {
-    case Match::kIface: {
+    case RuleMatch::kIface: {
       meta(b, m.out ? NFT_META_OIFNAME : NFT_META_IIFNAME);
       // With the terminating NUL: "a0" must not match "a01".
       cmp(b, m.negate, m.text.c_str(), m.text.size() + 1);
       break;
     }
-    case Match::kAddr: {
+    case RuleMatch::kAddr: {
       uint32_t len = family == 6 ? 16 : 4;
       uint32_t offset = family == 6 ? (m.out ? 24 : 8) : (m.out ? 16 : 12);
       payload(b, NFT_PAYLOAD_NETWORK_HEADER, offset, len);
@@ -293,15 +145,13 @@ void emit_match(NetlinkBuilder& b, const Match& m, int family) {
       cmp(b, m.negate, m.addr.data(), m.addr.size());
       break;
     }
-    case Match::kProto:
+    case RuleMatch::kProto:
       meta(b, NFT_META_L4PROTO);
       cmp(b, m.negate, &m.proto, 1);
       break;
-    case Match::kMark:
+    case RuleMatch::kMark:
       meta(b, NFT_META_MARK);
       cmp(b, m.negate, &m.mark, sizeof m.mark);  // the register holds the mark in host order
-      break;
-    case Match::kPort:
       break;
   }
 }
@@ -329,7 +179,7 @@ Status emit_rules(NetlinkBuilder& b, const ChainSpec& spec, const std::string& c
   for (const auto& args : spec.rules) {
     std::vector<std::string> all = hook_args;
     all.insert(all.end(), args.begin(), args.end());
-    auto rule = parse_rule(all, spec.family);
+    auto rule = parse_iptables_rule(all, spec.family, "nf_tables");
     if (!rule) return rule.error();
     std::vector<std::optional<uint16_t>> ports;
     for (uint16_t p : rule->ports) ports.emplace_back(p);
