@@ -15,10 +15,20 @@ SLOW_UNDER_SANITIZERS="CpuStress.ReachesTheTargetLoad*:NetworkFaults.DelayRaises
 NetworkFaults.JitterShowsTheRequestedSpread:NetworkFaults.ReorderSendsSomePacketsAhead*:\
 NetworkFaults.BandwidthIsLimited*:MemoryPressure.RampsUpOverTime"
 
+# Left out under ThreadSanitizer only: the link service's end-to-end tests run gRPC's callback
+# API (server and the bench's protocol clients), which synchronises inside Debian's
+# uninstrumented libgrpc, abseil and OpenSSL; TSan then reports gRPC's own hand-overs (its
+# callback tags' std::function, its client reactor's lambdas, TLS buffers) as races, dozens per
+# run. What faultline owns there is checked under TSan without gRPC: LinkOutboxTest drives the
+# outbox through every completion order gRPC allows, LinkEventsTest the observer. The same
+# tests still run under ASan+UBSan, and in the main build.
+TSAN_ONLY_SKIP="LinkService.*"
+
 # -Wno-maybe-uninitialized: GCC 12 reports libstdc++'s <regex> and nlohmann-json internals at
 # -O1 with the sanitizers' instrumentation; the main build (-O2, -Werror) checks our code.
 build_and_run() {
-  local name="$1" opt="$2" flags="$3"
+  local name="$1" opt="$2" flags="$3" skip="$SLOW_UNDER_SANITIZERS"
+  [ "$name" = tsan ] && skip="$skip:$TSAN_ONLY_SKIP"
   local dir="$base/build-$name"
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG= \
@@ -29,7 +39,7 @@ build_and_run() {
   echo "sanitizers: building unit tests with $name ($flags)"
   ninja -C "$dir" -j "$jobs" unit_tests
   echo "sanitizers: running unit tests under $name"
-  "$dir/tests/unit_tests" --gtest_filter="-$SLOW_UNDER_SANITIZERS" --gtest_brief=1
+  "$dir/tests/unit_tests" --gtest_filter="-$skip" --gtest_brief=1
 }
 
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1"

@@ -13,6 +13,7 @@ InjectorStream::InjectorStream(grpc::CallbackServerContext* context, const LinkC
 }
 
 void InjectorStream::OnReadDone(bool ok) {
+  Reaction r(this);
   if (!ok) {
     // The injector closed its side or went away: OnDone follows the Finish.
     outbox_->end(grpc::Status::OK, false);
@@ -28,6 +29,7 @@ void InjectorStream::OnReadDone(bool ok) {
 }
 
 void InjectorStream::OnCancel() {
+  Reaction r(this);
   // The peer reset the stream, or the server is shutting down: the read waiting on it fails
   // too, so this only makes sure the stream ends even if none is waiting right now.
   outbox_->end(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"), false);
@@ -91,6 +93,8 @@ bool InjectorStream::admit() {
 }
 
 void InjectorStream::OnDone() {
+  tsan_acquire(this);  // after Finish and every reaction (no Reaction: this deletes itself)
+  outbox_->on_done();
   if (link_) {
     // Every reaction has run: nothing writes through the link's outbox into this stream now.
     link_->close();

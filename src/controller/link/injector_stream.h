@@ -12,6 +12,7 @@
 
 #include "common/duration.h"
 #include "common/peer_certificate.h"
+#include "common/tsan_annotations.h"
 #include "controller/link/grpc_injector_link.h"
 #include "controller/link/injector_registry.h"
 #include "controller/link/link_events.h"
@@ -37,16 +38,41 @@ class InjectorStream final
   InjectorStream(grpc::CallbackServerContext* context, const LinkContext& link);
 
   void OnReadDone(bool ok) override;
-  void OnWriteDone(bool ok) override { outbox_->on_write_done(ok); }
+  void OnWriteDone(bool ok) override {
+    Reaction r(this);
+    outbox_->on_write_done(ok);
+  }
   void OnCancel() override;
   void OnDone() override;
 
-  void start_write(const pb::ControllerMessage* msg) override { StartWrite(msg); }
-  void start_read() override { StartRead(&in_); }
-  void try_cancel() override { context_->TryCancel(); }
-  void finish(const grpc::Status& status) override { Finish(status); }
+  // gRPC orders each call below before the reaction it leads to (and every reaction before
+  // OnDone); tsan_annotations.h says why that is spelled out.
+  void start_write(const pb::ControllerMessage* msg) override {
+    tsan_release(this);
+    StartWrite(msg);
+  }
+  void start_read() override {
+    tsan_release(this);
+    StartRead(&in_);
+  }
+  void try_cancel() override {
+    tsan_release(this);
+    context_->TryCancel();
+  }
+  void finish(const grpc::Status& status) override {
+    tsan_release(this);
+    Finish(status);
+  }
 
  private:
+  // Marks a reaction's body: it starts after what gRPC ordered before it, and ends before
+  // whatever gRPC runs after it.
+  struct Reaction {
+    explicit Reaction(InjectorStream* s) : stream(s) { tsan_acquire(stream); }
+    ~Reaction() { tsan_release(stream); }
+    InjectorStream* stream;
+  };
+
   // The first message. False when the stream was refused (and is ending).
   bool admit();
   void tell(const std::string& node, const std::string& what);

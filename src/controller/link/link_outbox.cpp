@@ -172,9 +172,18 @@ void LinkOutbox::finish_if_idle(std::unique_lock<std::mutex>& lock) {
   }
   finished_ = true;
   grpc::Status status = status_;
+  // Read under the lock: once Finish is called, OnDone may free the stream and this outbox.
+  StreamOps& stream = stream_;
   lock.unlock();
   // The last call on the stream: it may be freed once this returns.
-  stream_.finish(status);
+  stream.finish(status);
+}
+
+void LinkOutbox::on_done() {
+  // gRPC runs OnDone only after Finish, but through its own (uninstrumented) synchronisation;
+  // taking the lock orders everything done under it before Finish with what OnDone does next
+  // (freeing this outbox) in a way ThreadSanitizer, and any reader, can see.
+  std::lock_guard lock(mu_);
 }
 
 }  // namespace faultline::controller

@@ -57,6 +57,8 @@ class LinkOutbox {
   // the call is cancelled first, so a write stuck on a peer that stopped reading fails at
   // once and a read waiting on it ends.
   void end(const grpc::Status& status, bool cancel);
+  // The reactor's OnDone, before it lets the outbox go.
+  void on_done();
   // Whether end() was asked for (or the queue overflowed, or a write failed).
   bool ending() const;
   // Messages waiting (not counting the one being written).
