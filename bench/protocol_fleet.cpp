@@ -68,14 +68,17 @@ class ProtocolClient final
 
   void heartbeat_if_due(int64_t now) {
     if (!registered_ || now < next_heartbeat_ns_) return;
-    int64_t interval = interval_ns_;
-    next_heartbeat_ns_ = std::max(next_heartbeat_ns_ + interval, now);
     pb::InjectorMessage hb;
+    bool idle;
     {
       std::lock_guard lock(mu_);
       hb.mutable_heartbeat()->set_seq(++seq_);
       for (const auto& id : active_) hb.mutable_heartbeat()->add_active_fault_ids(id);
+      idle = active_.empty();
     }
+    // As the injector does: the idle interval while it holds no faults.
+    int64_t interval = idle ? idle_interval_ns_.load() : interval_ns_.load();
+    next_heartbeat_ns_ = std::max(next_heartbeat_ns_ + interval, now);
     counters_.heartbeats_sent++;
     write(std::move(hb), Sent::kOther);
   }
@@ -96,7 +99,11 @@ class ProtocolClient final
     switch (in_.msg_case()) {
       case pb::ControllerMessage::kRegistered:
         interval_ns_ = static_cast<int64_t>(in_.registered().heartbeat_interval_ms()) * 1000000;
-        next_heartbeat_ns_ = now_ns() + interval_ns_;
+        idle_interval_ns_ =
+            in_.registered().idle_heartbeat_interval_ms() > 0
+                ? static_cast<int64_t>(in_.registered().idle_heartbeat_interval_ms()) * 1000000
+                : interval_ns_.load();
+        next_heartbeat_ns_ = now_ns() + idle_interval_ns_;
         registered_ = true;
         counters_.registered++;
         break;
@@ -109,6 +116,7 @@ class ProtocolClient final
           std::lock_guard lock(mu_);
           active_.insert(in_.apply().fault_id());
         }
+        next_heartbeat_ns_ = now_ns();  // its faults changed: beat at the next tick
         ack(in_.apply().command_id(), in_.apply().fault_id(), Sent::kApplyAck);
         break;
       case pb::ControllerMessage::kRevert:
@@ -117,6 +125,7 @@ class ProtocolClient final
           std::lock_guard lock(mu_);
           active_.erase(in_.revert().fault_id());
         }
+        next_heartbeat_ns_ = now_ns();
         ack(in_.revert().command_id(), in_.revert().fault_id(), Sent::kRevertAck);
         break;
       case pb::ControllerMessage::kRenew:
@@ -205,6 +214,7 @@ class ProtocolClient final
 
   std::atomic<bool> registered_{false};
   std::atomic<int64_t> interval_ns_{1000000000};
+  std::atomic<int64_t> idle_interval_ns_{1000000000};
   std::atomic<int64_t> next_heartbeat_ns_{0};
 };
 

@@ -145,16 +145,33 @@ Duration InjectorClient::serve_stream() {
   std::mutex hb_mu;
   std::condition_variable hb_cv;
   bool stream_done = false;
+  bool beat_now = false;
   std::thread heartbeat;
   if (registered) {
     touch();
     injector_metrics().controller_connected.set(1);
-    spdlog::info("registered with controller node={} controller={}", options_.node_name,
-                 options_.controller_address);
-    heartbeat = std::thread([&] {
+    // The controller judges silence, so its intervals are the ones kept (an older controller
+    // sends none: ours then).
+    const auto& r = msg.registered();
+    Duration holding = r.heartbeat_interval_ms() > 0
+                           ? Duration(std::chrono::milliseconds(r.heartbeat_interval_ms()))
+                           : options_.heartbeat_interval;
+    Duration idle = r.idle_heartbeat_interval_ms() > 0
+                        ? Duration(std::chrono::milliseconds(r.idle_heartbeat_interval_ms()))
+                        : holding;
+    spdlog::info("registered with controller node={} controller={} heartbeat={} idle_heartbeat={}",
+                 options_.node_name, options_.controller_address, format_duration(holding),
+                 format_duration(idle));
+    heartbeat = std::thread([&, holding, idle] {
       uint64_t seq = 0;
       std::unique_lock lock(hb_mu);
-      while (!hb_cv.wait_for(lock, options_.heartbeat_interval, [&] { return stream_done; })) {
+      for (;;) {
+        // While it holds faults the injector beats often: the echoes are its dead-man's
+        // switch. Idle, a beat only says it is alive.
+        Duration wait = engine_.active_fault_ids().empty() ? idle : holding;
+        hb_cv.wait_for(lock, wait, [&] { return stream_done || beat_now; });
+        if (stream_done) break;
+        beat_now = false;
         pb::InjectorMessage hb;
         hb.mutable_heartbeat()->set_seq(++seq);
         for (const auto& id : engine_.active_fault_ids())
@@ -163,6 +180,15 @@ Duration InjectorClient::serve_stream() {
         if (!stream->Write(hb)) break;
       }
     });
+    // After a command the faults may have changed: beat now, so the controller hears which
+    // interval applies, and start waiting by the new one.
+    auto beat_soon = [&] {
+      {
+        std::lock_guard lock(hb_mu);
+        beat_now = true;
+      }
+      hb_cv.notify_all();
+    };
     while (stream->Read(&msg)) {
       touch();
       if (msg.has_heartbeat_ack()) continue;
@@ -172,8 +198,12 @@ Duration InjectorClient::serve_stream() {
       }
       pb::InjectorMessage reply;
       *reply.mutable_ack() = handle_command(engine_, msg);
-      std::lock_guard w(write_mu);
-      if (!stream->Write(reply)) break;
+      bool changes_faults = msg.has_apply() || msg.has_revert();
+      {
+        std::lock_guard w(write_mu);
+        if (!stream->Write(reply)) break;
+      }
+      if (changes_faults) beat_soon();
     }
   }
   {

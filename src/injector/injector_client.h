@@ -23,6 +23,7 @@ struct InjectorClientOptions {
   std::string controller_address;  // host:port
   std::string node_name;
   std::map<std::string, std::string> labels;
+  // Used only with a controller that names no interval in its welcome (Registered).
   Duration heartbeat_interval = std::chrono::seconds(1);
   Duration reconnect_backoff = std::chrono::milliseconds(500);
   // Refused by the controller (certificate, node name): retrying soon will be refused again

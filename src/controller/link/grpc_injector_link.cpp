@@ -50,6 +50,7 @@ void GrpcInjectorLink::on_message(const pb::InjectorMessage& msg) {
       active_faults_.assign(msg.heartbeat().active_fault_ids().begin(),
                             msg.heartbeat().active_fault_ids().end());
     }
+    holds_faults_ = msg.heartbeat().active_fault_ids_size() > 0;
     // The echo is the injector's dead-man's switch, which only counts while it holds faults
     // (a fault it gains arrives as a command, which is contact too). An idle injector's
     // heartbeat is therefore not answered: that halves what an idle fleet costs the controller

@@ -25,8 +25,16 @@ class GrpcInjectorLink : public CommandLink {
   const InjectorInfo& info() const override { return info_; }
   // A stream that is open but silent (peer partitioned or frozen: TCP has not noticed yet) is
   // not a connection anyone should count on.
-  bool connected() const override { return !closed_ && since_last_seen() < silence_limit_; }
-  void set_silence_limit(Duration limit) { silence_limit_ = limit; }
+  // The limit depends on what the injector said last: while it holds faults it beats at the
+  // heartbeat interval, idle at the (longer) idle interval.
+  bool connected() const override {
+    return !closed_ && since_last_seen() < (holds_faults_ ? silence_limit_ : idle_silence_limit_);
+  }
+  void set_silence_limit(Duration limit) { silence_limit_ = idle_silence_limit_ = limit; }
+  void set_silence_limits(Duration holding, Duration idle) {
+    silence_limit_ = holding;
+    idle_silence_limit_ = idle;
+  }
   Duration since_last_seen() const override;
 
   // Called by the stream's reactor for every message after Register, on gRPC's thread:
@@ -47,6 +55,8 @@ class GrpcInjectorLink : public CommandLink {
   const std::shared_ptr<LinkOutbox> outbox_;
   Duration command_timeout_;
   Duration silence_limit_ = Duration::max();
+  Duration idle_silence_limit_ = Duration::max();
+  std::atomic<bool> holds_faults_{false};  // its latest heartbeat named faults
   // Guards pending_, active_faults_, closed_ transitions; never held across a call into the
   // outbox (gRPC).
   mutable std::mutex mu_;

@@ -19,7 +19,13 @@ class InjectorLinkService final : public pb::InjectorLink::CallbackService {
  public:
   InjectorLinkService(InjectorRegistry& registry, Duration heartbeat_interval,
                       Duration command_timeout, OutboxLimits limits = {})
-      : context_{registry, heartbeat_interval, command_timeout, limits} {}
+      : context_{registry, heartbeat_interval, kIdleBeats * heartbeat_interval, command_timeout,
+                 limits} {}
+
+  // An idle injector beats this many times less often (Registered.idle_heartbeat_interval_ms).
+  static constexpr int kIdleBeats = 5;
+  // Set before serving.
+  void set_idle_heartbeat_interval(Duration d) { context_.idle_heartbeat_interval = d; }
 
   // Told of every registration ("registered"), refusal ("refused: why") and disconnect
   // ("disconnected"), in order, on a thread of the service's own (see LinkEvents), for the

@@ -67,16 +67,21 @@ bool InjectorStream::admit() {
   outbox_->set_node(info.node_name);
 
   // Queued first, so every command sent once the link is in the registry comes after it.
+  auto ms = [](Duration d) {
+    return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
   pb::ControllerMessage welcome;
-  welcome.mutable_registered()->set_heartbeat_interval_ms(static_cast<uint32_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(link_context_.heartbeat_interval)
-          .count()));
+  welcome.mutable_registered()->set_heartbeat_interval_ms(ms(link_context_.heartbeat_interval));
+  welcome.mutable_registered()->set_idle_heartbeat_interval_ms(
+      ms(link_context_.idle_heartbeat_interval));
   if (!outbox_->write(std::move(welcome))) return false;
 
   link_ = std::make_shared<GrpcInjectorLink>(info, outbox_, link_context_.command_timeout);
   // Three missed heartbeats; the injector's own contact grace is longer, so the controller
-  // gives up on a silent node before the node gives up on it.
-  link_->set_silence_limit(3 * link_context_.heartbeat_interval);
+  // gives up on a silent node before the node gives up on it. Until its first heartbeat the
+  // injector counts as idle.
+  link_->set_silence_limits(3 * link_context_.heartbeat_interval,
+                            3 * link_context_.idle_heartbeat_interval);
   link_context_.registry.add(link_);
   tell(info.node_name, "registered");
   if (reg.recovered_fault_ids_size() > 0) {

@@ -24,7 +24,8 @@ namespace faultline::controller {
 // What every stream of one service shares; outlives the streams (the service owns it).
 struct LinkContext {
   InjectorRegistry& registry;
-  Duration heartbeat_interval;
+  Duration heartbeat_interval;       // while an injector holds faults
+  Duration idle_heartbeat_interval;  // while it holds none
   Duration command_timeout;
   OutboxLimits limits;
   LinkEvents* events = nullptr;                  // null: nobody observes

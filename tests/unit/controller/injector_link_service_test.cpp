@@ -51,7 +51,8 @@ class LinkService : public ::testing::Test {
  protected:
   // Serves the link on a free loopback port; with `tls_dir`, mutual TLS from gen-certs.sh.
   void serve(OutboxLimits limits = {}, const std::string& tls_dir = "") {
-    service_ = std::make_unique<InjectorLinkService>(registry_, 1s, 5s, limits);
+    service_ = std::make_unique<InjectorLinkService>(registry_, heartbeat_, 5s, limits);
+    if (idle_heartbeat_ > Duration::zero()) service_->set_idle_heartbeat_interval(idle_heartbeat_);
     service_->set_observer(
         [this](const std::string& node, const std::string&, const std::string& what) {
           std::lock_guard lock(mu_);
@@ -98,6 +99,8 @@ class LinkService : public ::testing::Test {
     return std::dynamic_pointer_cast<GrpcInjectorLink>(registry_.find(node));
   }
 
+  Duration heartbeat_ = 1s;
+  Duration idle_heartbeat_ = Duration::zero();  // zero: the service's default
   InjectorRegistry registry_;
   std::unique_ptr<InjectorLinkService> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -184,6 +187,45 @@ TEST_F(LinkService, RegistersHeartbeatsAndNoticesTheDisconnect) {
   auto reply = l->start_renew("f-1", 10s);
   EXPECT_TRUE(reply.ready());
   EXPECT_EQ(reply.get().error().code, ErrorCode::kUnavailable);
+}
+
+// The welcome carries both intervals, and silence is judged by the one the injector's last
+// heartbeat put it under: holding faults it must beat every interval, idle every idle interval.
+TEST_F(LinkService, AnIdleInjectorIsJudgedByTheIdleIntervalOneHoldingFaultsByTheShortOne) {
+  heartbeat_ = 100ms;
+  idle_heartbeat_ = 400ms;
+  serve();
+  auto inj = TestInjector::plain(address_);
+  ASSERT_TRUE(inj->send_register("node-a"));
+  pb::ControllerMessage welcome;
+  ASSERT_TRUE(inj->stream().Read(&welcome));
+  ASSERT_TRUE(welcome.has_registered());
+  EXPECT_EQ(welcome.registered().heartbeat_interval_ms(), 100u);
+  EXPECT_EQ(welcome.registered().idle_heartbeat_interval_ms(), 400u);
+  ASSERT_TRUE(wait_until([&] { return link("node-a") != nullptr; }, 5000ms));
+  auto l = link("node-a");
+
+  pb::InjectorMessage idle;
+  idle.mutable_heartbeat()->set_seq(1);
+  ASSERT_TRUE(inj->stream().Write(idle));
+  ASSERT_TRUE(wait_until([&] { return l->since_last_seen() < 50ms; }, 2000ms));
+  std::this_thread::sleep_for(500ms);  // past 3 intervals, within 3 idle intervals
+  EXPECT_TRUE(l->connected()) << "silent for " << l->since_last_seen().count() << " ns";
+
+  pb::InjectorMessage holding;
+  holding.mutable_heartbeat()->set_seq(2);
+  holding.mutable_heartbeat()->add_active_fault_ids("f-1");
+  ASSERT_TRUE(inj->stream().Write(holding));
+  pb::ControllerMessage echo;
+  ASSERT_TRUE(inj->stream().Read(&echo));
+  EXPECT_TRUE(l->connected());
+  std::this_thread::sleep_for(500ms);  // past 3 intervals: a node holding faults is lost
+  EXPECT_FALSE(l->connected());
+
+  idle.mutable_heartbeat()->set_seq(3);
+  ASSERT_TRUE(inj->stream().Write(idle));
+  ASSERT_TRUE(wait_until([&] { return l->connected(); }, 2000ms));
+  EXPECT_TRUE(inj->finish().ok());
 }
 
 TEST_F(LinkService, CommandsReachTheInjectorAndTheirAcksTheCaller) {
@@ -316,11 +358,14 @@ TEST_F(LinkService, FiveHundredInjectorsShareAFewThreadsAndAllAnswer) {
     ASSERT_TRUE(wait_until([&] { return registry_.all().size() == 500; }, 10000ms));
     int during = thread_count();
     EXPECT_LT(during - before, 40) << before << " threads before, " << during << " with 500";
-    // Heartbeats flow (1 s interval) and keep every link fresh.
+    // Heartbeats flow (idle: every 5 s) and keep every link fresh.
     uint64_t sent = fleet.counters().heartbeats_sent;
     ASSERT_TRUE(
-        wait_until([&] { return fleet.counters().heartbeats_sent >= sent + 1000; }, 10000ms));
-    for (const auto& l : registry_.all()) EXPECT_LT(l->since_last_seen(), 2s);
+        wait_until([&] { return fleet.counters().heartbeats_sent >= sent + 600; }, 15000ms));
+    for (const auto& l : registry_.all()) {
+      EXPECT_LT(l->since_last_seen(), 6s);
+      EXPECT_TRUE(l->connected());
+    }
     // One command to every node at once, then every ack read: the fan-out's own pattern.
     pb::FaultSpec spec;
     spec.mutable_process_pause();
