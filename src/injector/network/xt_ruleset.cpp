@@ -22,6 +22,7 @@ extern "C" {
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -58,30 +59,7 @@ struct Ip4 {
   static const char* target(const Entry* e, xtc_handle* h) { return iptc_get_target(e, h); }
   static const char* error(int e) { return iptc_strerror(e); }
 
-  static void fill_ip(Entry* e, const RuleMatch& m) {
-    auto& ip = e->ip;
-    switch (m.kind) {
-      case RuleMatch::kIface: {
-        char* name = m.out ? ip.outiface : ip.iniface;
-        unsigned char* mask = m.out ? ip.outiface_mask : ip.iniface_mask;
-        std::memcpy(name, m.text.c_str(), m.text.size());
-        // With the terminating NUL, as iptables does: "a0" must not match "a01".
-        std::memset(mask, 0xFF, m.text.size() + 1);
-        if (m.negate) ip.invflags |= m.out ? IPT_INV_VIA_OUT : IPT_INV_VIA_IN;
-        break;
-      }
-      case RuleMatch::kAddr:
-        std::memcpy(m.out ? &ip.dst : &ip.src, m.addr.data(), 4);
-        std::memcpy(m.out ? &ip.dmsk : &ip.smsk, m.mask.data(), 4);
-        if (m.negate) ip.invflags |= m.out ? IPT_INV_DSTIP : IPT_INV_SRCIP;
-        break;
-      case RuleMatch::kProto:
-        ip.proto = m.proto;
-        break;
-      case RuleMatch::kMark:
-        break;  // a match module, not part of the header
-    }
-  }
+  static auto& header(Entry* e) { return e->ip; }
 };
 
 struct Ip6 {
@@ -109,33 +87,42 @@ struct Ip6 {
   static const char* target(const Entry* e, xtc_handle* h) { return ip6tc_get_target(e, h); }
   static const char* error(int e) { return ip6tc_strerror(e); }
 
-  static void fill_ip(Entry* e, const RuleMatch& m) {
-    auto& ip = e->ipv6;
-    switch (m.kind) {
-      case RuleMatch::kIface: {
-        char* name = m.out ? ip.outiface : ip.iniface;
-        unsigned char* mask = m.out ? ip.outiface_mask : ip.iniface_mask;
-        std::memcpy(name, m.text.c_str(), m.text.size());
-        std::memset(mask, 0xFF, m.text.size() + 1);
-        if (m.negate) ip.invflags |= m.out ? IP6T_INV_VIA_OUT : IP6T_INV_VIA_IN;
-        break;
-      }
-      case RuleMatch::kAddr:
-        std::memcpy(m.out ? &ip.dst : &ip.src, m.addr.data(), 16);
-        std::memcpy(m.out ? &ip.dmsk : &ip.smsk, m.mask.data(), 16);
-        if (m.negate) ip.invflags |= m.out ? IP6T_INV_DSTIP : IP6T_INV_SRCIP;
-        break;
-      case RuleMatch::kProto:
-        ip.proto = m.proto;
-        ip.flags |= IP6T_F_PROTO;  // without it the kernel ignores proto
-        break;
-      case RuleMatch::kMark:
-        break;
-    }
-  }
+  static auto& header(Entry* e) { return e->ipv6; }
 };
 
 // ---- Entries ----
+
+// The two headers share their field names and inversion bits; only IPv6 needs a flag to say
+// the protocol is set.
+static_assert(IPT_INV_VIA_IN == IP6T_INV_VIA_IN && IPT_INV_VIA_OUT == IP6T_INV_VIA_OUT &&
+              IPT_INV_SRCIP == IP6T_INV_SRCIP && IPT_INV_DSTIP == IP6T_INV_DSTIP);
+
+template <typename Ip>
+void fill_header(Ip& ip, const RuleMatch& m) {
+  switch (m.kind) {
+    case RuleMatch::kIface: {
+      char* name = m.out ? ip.outiface : ip.iniface;
+      unsigned char* mask = m.out ? ip.outiface_mask : ip.iniface_mask;
+      std::memcpy(name, m.text.c_str(), m.text.size());
+      // With the terminating NUL, as iptables does: "a0" must not match "a01".
+      std::memset(mask, 0xFF, m.text.size() + 1);
+      if (m.negate) ip.invflags |= m.out ? IPT_INV_VIA_OUT : IPT_INV_VIA_IN;
+      break;
+    }
+    case RuleMatch::kAddr:
+      static_assert(sizeof ip.dst == sizeof ip.dmsk);
+      std::memcpy(m.out ? &ip.dst : &ip.src, m.addr.data(), sizeof ip.dst);
+      std::memcpy(m.out ? &ip.dmsk : &ip.smsk, m.mask.data(), sizeof ip.dmsk);
+      if (m.negate) ip.invflags |= m.out ? IPT_INV_DSTIP : IPT_INV_SRCIP;
+      break;
+    case RuleMatch::kProto:
+      ip.proto = m.proto;
+      if constexpr (std::is_same_v<Ip, ip6t_ip6>) ip.flags |= IP6T_F_PROTO;  // else ignored
+      break;
+    case RuleMatch::kMark:
+      break;  // a match module, not part of the header
+  }
+}
 
 // Appends a match or target record (same layout: a 32-byte header, then the module's data,
 // XT_ALIGN'ed) to an entry being built; returns its size.
@@ -161,7 +148,8 @@ std::vector<unsigned char> build_entry(const ParsedRule& r, std::optional<uint16
   // Both entry headers are multiples of 8 bytes, so every record after them stays aligned.
   static_assert(sizeof(typename T::Entry) % 8 == 0);
   std::vector<unsigned char> buf(sizeof(typename T::Entry), 0);
-  for (const auto& m : r.matches) T::fill_ip(reinterpret_cast<typename T::Entry*>(buf.data()), m);
+  for (const auto& m : r.matches)
+    fill_header(T::header(reinterpret_cast<typename T::Entry*>(buf.data())), m);
   if (port) {
     if (r.proto == IPPROTO_TCP) {
       xt_tcp tcp{};
