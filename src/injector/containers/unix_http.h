@@ -1,5 +1,6 @@
-// HTTP/1.1 over a unix socket (the Docker Engine API, Podman's compatible service), through
-// libcurl. Bounded: a response larger than the limit, or slower than the timeout, is an error.
+// HTTP/1.1 over a unix socket (the Docker Engine API, Podman's compatible service), one
+// request per connection. Bounded: a response larger than the limit, or slower than the
+// timeout, is an error; so is anything that is not an HTTP answer.
 #pragma once
 
 #include <chrono>
