@@ -69,3 +69,4 @@ install_dir() {
 install_dir "$root/tests/support/otel_js"
 install_dir "$root/tests/support/junit_check"
 install_dir "$root/tests/support/k8s_check"
+install_dir "$root/tests/support/toxiproxy_client"

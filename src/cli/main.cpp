@@ -12,6 +12,7 @@
 #include "cli/exec_command.h"
 #include "cli/gameday_command.h"
 #include "cli/injectors_command.h"
+#include "cli/proxy_command.h"
 #include "cli/report_commands.h"
 #include "cli/run_command.h"
 #include "cli/schedule_command.h"
@@ -183,6 +184,16 @@ int main(int argc, char** argv) {
                    "`faultline run` on this machine")
       ->envname("FAULTLINE_CONTROLLER");
   abrt->add_option("--reason", abort_reason, "why, for the journal");
+
+  std::string proxy_host = "127.0.0.1", proxy_config;
+  int proxy_port = 8474;
+  auto* proxy_cmd = app.add_subcommand(
+      "proxy", "the TCP fault proxy (no privileges needed), driven through Toxiproxy's HTTP API");
+  proxy_cmd->add_option("--host", proxy_host, "address the API listens on (127.0.0.1)");
+  proxy_cmd->add_option("--port", proxy_port, "the API's port (8474, Toxiproxy's)")
+      ->check(CLI::Range(0, 65535));
+  proxy_cmd->add_option("--config", proxy_config,
+                        "JSON array of proxies to create at start (as Toxiproxy's /populate)");
 
   std::string gameday_file;
   bool gameday_yes = false;
@@ -366,5 +377,6 @@ int main(int argc, char** argv) {
     return cli::list_schedules(schedule_controller);
   }
   if (*abrt) return cli::abort_run(abort_id, abort_controller, abort_reason);
+  if (*proxy_cmd) return cli::run_proxy(proxy_host, proxy_port, proxy_config);
   return kExitInvalidOrInfra;
 }

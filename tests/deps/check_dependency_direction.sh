@@ -3,7 +3,7 @@
 # must name a folder that layer may depend on. Prints each include that breaks the direction
 # as FILE:LINE: include, and exits 1 if there is one.
 #
-#   cli -> controller -> experiments -> common      injector -> common
+#   cli -> controller -> experiments -> common      injector -> common      proxy -> common
 #   experiments, controller, injector -> proto (faultline/, opentelemetry/, grpc/)
 #   inside controller: only the engine's composer (controller.h/.cpp, api/) and run/ itself
 #   include run/; plan/, report/, watch/, link/, store/, schedule/, auth/ and the metrics
@@ -19,7 +19,8 @@ rules=(
   "src/experiments|common experiments faultline"
   "src/injector|common injector faultline k8s fmt"
   "src/controller|common experiments controller faultline opentelemetry grpc"
-  "src/cli|cli common controller experiments injector faultline"
+  "src/cli|cli common controller experiments injector proxy faultline"
+  "src/proxy|common proxy"
   "src/demo|common"
   "tests/support|common support"
 )

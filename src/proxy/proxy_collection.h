@@ -1,0 +1,45 @@
+// Every proxy of one `faultline proxy` process, by name: what the Toxiproxy-compatible API
+// (toxiproxy_api.h) acts on. Errors carry the code the API answers with: kNotFound (404),
+// kFailedPrecondition for a name already taken (409), kInvalidArgument for a bad body (400).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "proxy/tcp_proxy.h"
+
+namespace faultline::proxy {
+
+class ProxyCollection {
+ public:
+  // Creates and starts a proxy from {name, listen, upstream, enabled}.
+  Result<nlohmann::json> create(const nlohmann::json& body);
+  // Creates each proxy, or replaces one of the same name whose listen or upstream differs
+  // (one with the same addresses is kept, toxics and connections included), as Toxiproxy's
+  // /populate does. Stops at the first error, reporting what was done before it.
+  Result<nlohmann::json> populate(const nlohmann::json& body);
+  Result<nlohmann::json> update(const std::string& name, const nlohmann::json& body);
+  Status remove(const std::string& name);
+  // Every proxy enabled again and every toxic removed.
+  void reset();
+
+  Result<nlohmann::json> show(const std::string& name) const;
+  nlohmann::json all() const;  // {name: proxy, ...}
+  std::shared_ptr<TcpProxy> find(const std::string& name) const;
+
+  static nlohmann::json proxy_json(const TcpProxy& p);
+
+ private:
+  Result<ProxyConfig> config_from(const nlohmann::json& body, const ProxyConfig* base) const;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<TcpProxy>> proxies_;
+};
+
+}  // namespace faultline::proxy
