@@ -56,6 +56,10 @@ ToxiproxyApi::~ToxiproxyApi() {
 
 void ToxiproxyApi::routes() {
   auto& s = *server_;
+  // A request body is a proxy or a toxic, or a /populate list: 1 MiB is plenty, and a hostile
+  // client gets a 413 instead of the process's memory. A client that stalls is dropped.
+  s.set_payload_max_length(1 << 20);
+  s.set_read_timeout(5, 0);
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     if (req.has_header("Origin") || req.get_header_value("User-Agent").rfind("Mozilla/", 0) == 0) {
       spdlog::warn("proxy api refused a browser request path={} origin=\"{}\"", req.path,
