@@ -28,7 +28,6 @@ class LinkPump {
   LinkPump(int from, int to, Stream stream, const ToxicSet& toxics, const std::atomic<bool>& stop,
            uint64_t seed);
   PumpEnd run();
-  uint64_t bytes() const { return bytes_; }
 
  private:
   struct Chunk {

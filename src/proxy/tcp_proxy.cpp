@@ -14,6 +14,7 @@
 #include <random>
 
 #include "common/log.h"
+#include "common/socket_wait.h"
 #include "proxy/link_pump.h"
 
 namespace faultline::proxy {
@@ -22,7 +23,6 @@ struct TcpProxy::Connection {
   UniqueFd client, server;
   std::atomic<bool> stop{false};
   std::atomic<int> pumps{2};
-  std::string peer;
 };
 
 namespace {
@@ -42,22 +42,11 @@ void close_with_reset(int fd) {
 int dial(const Endpoint& to) {
   int fd = ::socket(to.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to.addr), to.len) != 0) {
-    if (errno != EINPROGRESS) {
-      int e = errno;
-      ::close(fd);
-      errno = e;
-      return -1;
-    }
-    pollfd p{fd, POLLOUT, 0};
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (::poll(&p, 1, static_cast<int>(kDialTimeout.count() * 1000)) != 1 ||
-        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-      ::close(fd);
-      errno = err != 0 ? err : ETIMEDOUT;
-      return -1;
-    }
+  if (int err = connect_by(fd, reinterpret_cast<const sockaddr*>(&to.addr), to.len,
+                           std::chrono::steady_clock::now() + kDialTimeout)) {
+    ::close(fd);
+    errno = err;
+    return -1;
   }
   int flags = ::fcntl(fd, F_GETFL);
   ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
@@ -119,14 +108,6 @@ TcpProxy::~TcpProxy() {
 ProxyConfig TcpProxy::config() const {
   std::lock_guard lock(mu_);
   return config_;
-}
-
-size_t TcpProxy::connections() const {
-  std::lock_guard lock(mu_);
-  size_t n = 0;
-  for (const auto& c : connections_)
-    if (c->pumps > 0) ++n;
-  return n;
 }
 
 Status TcpProxy::start() {
@@ -209,13 +190,10 @@ void TcpProxy::accept_loop(int listener) {
   while (!stopping_) {
     pollfd p{listener, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
-    sockaddr_storage peer{};
-    socklen_t len = sizeof peer;
-    int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     auto c = std::make_shared<Connection>();
     c->client = UniqueFd(fd);
-    c->peer = endpoint_text(reinterpret_cast<sockaddr*>(&peer));
     {
       std::lock_guard lock(mu_);
       reap_locked();

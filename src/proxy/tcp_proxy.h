@@ -43,8 +43,6 @@ class TcpProxy {
   ProxyConfig config() const;
   ToxicSet& toxics() { return toxics_; }
   const ToxicSet& toxics() const { return toxics_; }
-  // Connections open now (both directions still running or one half-closed).
-  size_t connections() const;
 
  private:
   struct Connection;

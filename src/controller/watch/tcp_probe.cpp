@@ -2,13 +2,13 @@
 
 #include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "common/socket_wait.h"
 #include "common/time_util.h"
 
 namespace faultline::controller {
@@ -54,18 +54,10 @@ ProbeOutcome TcpProbe::run() {
   Fd s;
   s.fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s.fd < 0) return done(false, std::string("socket: ") + std::strerror(errno));
-  if (::connect(s.fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS)
-    return done(false, std::string("connect: ") + std::strerror(errno));
-  pollfd p{s.fd, POLLOUT, 0};
-  int ms =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_).count());
-  int rc = ::poll(&p, 1, ms);
-  if (rc == 0) return done(false, "connect timed out after " + format_duration(timeout_));
-  int err = 0;
-  socklen_t len = sizeof err;
-  ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-  if (rc < 0 || err != 0)
-    return done(false, std::string("connect: ") + std::strerror(rc < 0 ? errno : err));
+  int err =
+      connect_by(s.fd, res->ai_addr, res->ai_addrlen, std::chrono::steady_clock::now() + timeout_);
+  if (err == ETIMEDOUT) return done(false, "connect timed out after " + format_duration(timeout_));
+  if (err != 0) return done(false, std::string("connect: ") + std::strerror(err));
   return done(true, "connected to " + spec_.address);
 }
 

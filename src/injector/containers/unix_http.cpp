@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/socket_wait.h"
 #include "common/unique_fd.h"
 
 // A small HTTP/1.1 client of its own rather than libcurl: the injector talks to exactly one
@@ -27,18 +28,6 @@ constexpr size_t kMaxHead = 64 << 10;
 
 Error failure(const std::string& what, const std::string& why) {
   return Error{ErrorCode::kUnavailable, what + ": " + why};
-}
-
-// Waits for `events` on fd until the deadline; false on timeout.
-bool wait_for(int fd, short events, Clock::time_point deadline) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, events, 0};
-    int n = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (n > 0) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
 }
 
 std::string lower(std::string s) {
@@ -80,14 +69,8 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
   std::memcpy(addr.sun_path, socket.c_str(), socket.size());
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd.get() < 0) return failure(what, std::strerror(errno));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno != EINPROGRESS && errno != EAGAIN) return failure(what, std::strerror(errno));
-    if (!wait_for(fd.get(), POLLOUT, deadline)) return failure(what, "timed out connecting");
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return failure(what, std::strerror(err));
-  }
+  if (int err = connect_by(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, deadline))
+    return failure(what, err == ETIMEDOUT ? "timed out connecting" : std::strerror(err));
 
   // "Connection: close": the answer ends where the stream does.
   std::string request = method + " " + target +
@@ -99,7 +82,7 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
     if (n > 0) {
       sent += static_cast<size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_for(fd.get(), POLLOUT, deadline)) return failure(what, "timed out sending");
+      if (!wait_ready(fd.get(), POLLOUT, deadline)) return failure(what, "timed out sending");
     } else {
       return failure(what, std::strerror(errno));
     }
@@ -117,7 +100,7 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
     } else if (n == 0) {
       break;
     } else if (errno == EAGAIN || errno == EINTR) {
-      if (!wait_for(fd.get(), POLLIN, deadline)) return failure(what, "timed out");
+      if (!wait_ready(fd.get(), POLLIN, deadline)) return failure(what, "timed out");
     } else {
       return failure(what, std::strerror(errno));
     }

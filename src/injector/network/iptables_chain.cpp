@@ -287,7 +287,7 @@ Status remove_recorded_chains(const pb::NetworkInstall& in) {
       chains.push_back(c);
   }
   Status own = nft_remove(in.netns(), tables);
-  if (!legacy.empty() && !netns_gone(in.netns()) && xt_available())
+  if (!legacy.empty() && xt_available())  // xt_remove: a namespace that is gone is success
     if (Status s = xt_remove(in.netns(), legacy); !s) own = s;
   std::vector<std::future<Status>> running;
   for (const auto& [key, group] : grouped(chains, [](const pb::IptablesChain& c) {
