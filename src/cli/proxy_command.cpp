@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "common/exit_codes.h"
 #include "common/log.h"
@@ -31,11 +30,21 @@ int run_proxy(const std::string& host, int port, const std::string& config_file)
       std::fprintf(stderr, "faultline proxy: cannot read %s\n", config_file.c_str());
       return kExitInvalidOrInfra;
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    auto j = nlohmann::json::parse(text.str(), nullptr, false);
-    if (j.is_discarded()) {
-      std::fprintf(stderr, "faultline proxy: %s: not JSON\n", config_file.c_str());
+    // The same bound as the API's request bodies: a proxy list is small.
+    constexpr size_t kMaxConfig = 1 << 20;
+    std::string text(kMaxConfig + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxConfig) {
+      std::fprintf(stderr, "faultline proxy: %s: larger than 1 MiB\n", config_file.c_str());
+      return kExitInvalidOrInfra;
+    }
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      // e.what() says where: "... parse error at line 3, column 5: ...".
+      std::fprintf(stderr, "faultline proxy: %s: not JSON: %s\n", config_file.c_str(), e.what());
       return kExitInvalidOrInfra;
     }
     auto done = proxies.populate(j);

@@ -33,6 +33,18 @@ start_proxy() {
 
 listening_ports() { ss -Htlnp 2>/dev/null | grep "pid=$1," | awk '{print $4}' || true; }
 
+# A bad --config is refused at once, saying where.
+printf '[{"name": "a",\n  "upstream": }]' >"$work/bad.json"
+rc=0
+"$bin" proxy --port 0 --config "$work/bad.json" 2>"$work/bad.err" || rc=$?
+[ "$rc" = 3 ] && grep -q "bad.json: not JSON: .*line 2, column" "$work/bad.err" ||
+  { echo "bad --config: exit $rc, $(cat "$work/bad.err")" >&2; exit 1; }
+printf '[{"name": "a", "listen": "127.0.0.1:0"}]' >"$work/bad.json"
+rc=0
+"$bin" proxy --port 0 --config "$work/bad.json" 2>"$work/bad.err" || rc=$?
+[ "$rc" = 3 ] && grep -q "missing required field: upstream at proxy 1" "$work/bad.err" ||
+  { echo "--config without upstream: exit $rc, $(cat "$work/bad.err")" >&2; exit 1; }
+
 start_proxy
 echo "proxy pid=$pid uid=65534 api=$api"
 node "$root/tests/support/toxiproxy_client/check.js" "http://$api"
