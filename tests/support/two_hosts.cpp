@@ -38,7 +38,7 @@ std::string faultline_chains(const std::string& netns) {
   // own table may stay empty for a moment after the last rule went: that is not a rule).
   return capture("ip netns exec " + netns +
                  " sh -c 'for t in iptables-legacy ip6tables-legacy iptables-nft ip6tables-nft; "
-                 "do for table in mangle filter; do $t -S -t $table 2>/dev/null; done; done; "
+                 "do for table in mangle filter nat; do $t -S -t $table 2>/dev/null; done; done; "
                  "nft list ruleset 2>/dev/null' | grep -- fl- || true");
 }
 

@@ -61,7 +61,7 @@ Result<std::vector<uint16_t>> port_list(const std::string& list, const char* bac
 Result<ParsedRule> parse_iptables_rule(const std::vector<std::string>& args, int family,
                                        const char* backend) {
   ParsedRule r;
-  bool negate = false;
+  bool negate = false, redirect = false;
   auto arg = [&](size_t& i) -> Result<std::string> {
     if (i + 1 >= args.size()) return bad(backend, args[i] + " needs a value");
     return args[++i];
@@ -129,6 +129,8 @@ Result<ParsedRule> parse_iptables_rule(const std::vector<std::string>& args, int
       if (!v) return v.error();
       if (*v == "NFQUEUE") {
         r.queue = true;
+      } else if (*v == "REDIRECT") {
+        redirect = true;
       } else if (*v != "DROP") {
         return bad(backend, "cannot express -j " + *v);
       }
@@ -146,10 +148,21 @@ Result<ParsedRule> parse_iptables_rule(const std::vector<std::string>& args, int
       r.queue_total = static_cast<uint16_t>(std::max(1, last - first + 1));
     } else if (a == "--queue-bypass") {
       r.bypass = true;
+    } else if (a == "--to-ports") {
+      auto v = arg(i);
+      if (!v) return v.error();
+      int port = std::atoi(v->c_str());
+      if (port <= 0 || port > 65535 || std::to_string(port) != *v)
+        return bad(backend, "bad port " + *v + " for --to-ports (one port)");
+      r.redirect_port = static_cast<uint16_t>(port);
     } else {
       return bad(backend, "cannot express " + a);
     }
   }
+  if (redirect != (r.redirect_port != 0))
+    return bad(backend, redirect ? "-j REDIRECT needs --to-ports" : "--to-ports needs -j REDIRECT");
+  if (redirect && r.proto != 6 && r.proto != 17)
+    return bad(backend, "-j REDIRECT needs -p tcp or -p udp");
   return r;
 }
 

@@ -2,8 +2,9 @@
 // in-process backends (nf_tables over netlink, x_tables through libiptc) build their rules
 // from this, so both understand exactly the same small vocabulary: -o/-i [!], -d/-s [!] CIDR,
 // -p tcp|udp|icmp|ipv6-icmp, --dport/--sport and -m multiport --dports/--sports, -m mark [!]
-// --mark, -j DROP, -j NFQUEUE --queue-num/--queue-balance [--queue-bypass]. Anything else is
-// an error naming the argument, never silently dropped.
+// --mark, -j DROP, -j NFQUEUE --queue-num/--queue-balance [--queue-bypass], -j REDIRECT
+// --to-ports N (the nat table). Anything else is an error naming the argument, never silently
+// dropped.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,7 @@ struct ParsedRule {
   bool queue = false;           // -j NFQUEUE, else -j DROP
   uint16_t queue_num = 0, queue_total = 1;
   bool bypass = false;
+  uint16_t redirect_port = 0;  // -j REDIRECT --to-ports N; 0 = not a redirect
 };
 
 // `backend` prefixes the errors ("nf_tables", "x_tables").

@@ -1,6 +1,7 @@
 #include "injector/network/nft_ruleset.h"
 
 #include <arpa/inet.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -127,6 +128,23 @@ void nfqueue(NetlinkBuilder& b, const ParsedRule& r) {
   expr_end(b, e, d);
 }
 
+// nf_tables' own redir expression, with the port loaded into a register first (network
+// order, as the kernel reads it). Not xt_REDIRECT through nft_compat as NFQUEUE is: that
+// target checks it sits in a table named "nat", and faultline's table is its own.
+void redirect(NetlinkBuilder& b, const ParsedRule& r) {
+  size_t e, d;
+  expr_begin(b, "immediate", e, d);
+  b.put_be32(NFTA_IMMEDIATE_DREG, NFT_REG32_00);
+  uint16_t port = htons(r.redirect_port);
+  data_value(b, NFTA_IMMEDIATE_DATA, &port, sizeof port);
+  expr_end(b, e, d);
+  expr_begin(b, "redir", e, d);
+  b.put_be32(NFTA_REDIR_REG_PROTO_MIN, NFT_REG32_00);
+  b.put_be32(NFTA_REDIR_REG_PROTO_MAX, NFT_REG32_00);
+  b.put_be32(NFTA_REDIR_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+  expr_end(b, e, d);
+}
+
 void emit_match(NetlinkBuilder& b, const RuleMatch& m, int family) {
   switch (m.kind) {
     case RuleMatch::kIface: {
@@ -198,6 +216,8 @@ Status emit_rules(NetlinkBuilder& b, const ChainSpec& spec, const std::string& c
       }
       if (rule->queue)
         nfqueue(b, *rule);
+      else if (rule->redirect_port != 0)
+        redirect(b, *rule);
       else
         drop(b);
       b.end_nested(list);
@@ -468,11 +488,13 @@ Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs) {
       b.put_string(NFTA_CHAIN_NAME, chain);
       size_t h = b.begin_nested(NFTA_CHAIN_HOOK);
       b.put_be32(NFTA_HOOK_HOOKNUM, *hook);
-      // iptables' priorities: mangle before filter, as the same rules had there.
-      b.put_be32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(spec.table == "mangle" ? -150 : 0));
+      // iptables' priorities: mangle, then nat (dstnat), then filter, as the same rules had
+      // there.
+      int priority = spec.table == "mangle" ? -150 : spec.table == "nat" ? -100 : 0;
+      b.put_be32(NFTA_HOOK_PRIORITY, static_cast<uint32_t>(priority));
       b.end_nested(h);
       b.put_be32(NFTA_CHAIN_POLICY, kAccept);
-      b.put_string(NFTA_CHAIN_TYPE, "filter");
+      b.put_string(NFTA_CHAIN_TYPE, spec.table == "nat" ? "nat" : "filter");
       b.end();
     }
     if (Status st = emit_rules(b, spec, chain); !st) return st;

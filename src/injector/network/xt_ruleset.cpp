@@ -6,6 +6,7 @@
 extern "C" {
 #include <libiptc/libip6tc.h>
 }
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_tcpudp.h>
@@ -183,6 +184,19 @@ std::vector<unsigned char> build_entry(const ParsedRule& r, std::optional<uint16
     q.queues_total = r.queue_total;
     q.flags = r.bypass ? NFQ_FLAG_BYPASS : 0;
     add_record(buf, "NFQUEUE", 3, &q, sizeof q);
+  } else if (r.redirect_port != 0) {
+    if constexpr (std::is_same_v<T, Ip4>) {
+      nf_nat_ipv4_multi_range_compat nat{};
+      nat.rangesize = 1;
+      nat.range[0].flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+      nat.range[0].min.tcp.port = nat.range[0].max.tcp.port = htons(r.redirect_port);
+      add_record(buf, "REDIRECT", 0, &nat, sizeof nat);
+    } else {
+      nf_nat_range nat{};
+      nat.flags = NF_NAT_RANGE_PROTO_SPECIFIED;
+      nat.min_proto.tcp.port = nat.max_proto.tcp.port = htons(r.redirect_port);
+      add_record(buf, "REDIRECT", 0, &nat, sizeof nat);
+    }
   } else {
     add_record(buf, "DROP", 0, &verdict, sizeof verdict);
   }
