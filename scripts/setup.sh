@@ -9,7 +9,7 @@ PACKAGES=(
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-  libcpp-httplib-dev libssl-dev openssl
+  libcpp-httplib-dev libssl-dev openssl libre2-dev
   clang libclang-rt-14-dev python3-jsonschema python3-yaml libfaketime libfuse3-dev fuse3
   iproute2 procps curl iptables nftables iputils-ping iperf3 tzdata
   systemd

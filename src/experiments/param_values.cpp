@@ -122,11 +122,61 @@ std::vector<long long> ParamValues::integers(const std::string& key) const {
   return out;
 }
 
+std::vector<std::string> ParamValues::texts(const std::string& key) const {
+  std::vector<std::string> out;
+  auto it = lists_.find(key);
+  if (it == lists_.end()) return out;
+  for (const auto& v : it->second)
+    if (const auto* t = std::get_if<std::string>(&v)) out.push_back(*t);
+  return out;
+}
+
+std::vector<std::string> ParamValues::keys_under(const std::string& prefix) const {
+  std::vector<std::string> out;
+  std::string start = prefix + ".";
+  for (auto it = values_.lower_bound(start); it != values_.end() && it->first.starts_with(start);
+       ++it) {
+    std::string rest = it->first.substr(start.size());
+    if (rest.find('.') == std::string::npos && rest.find('[') == std::string::npos)
+      out.push_back(rest);
+  }
+  return out;
+}
+
+size_t ParamValues::count(const std::string& key) const {
+  size_t n = 0;
+  while (has_object(key + "[" + std::to_string(n) + "]")) ++n;
+  return n;
+}
+
+namespace {
+
+// The schema of a nested key ("rules[0].match.path"), walking objects and list items.
+const Schema* schema_at(const Schema* s, const std::string& key) {
+  size_t at = 0;
+  while (s && at < key.size()) {
+    size_t end = key.find_first_of(".[", at);
+    std::string name = key.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const Property* p = s->property(name);
+    s = p ? p->schema.get() : nullptr;
+    at = end == std::string::npos ? key.size() : end;
+    while (s && at < key.size() && key[at] == '[') {  // list items
+      s = s->items.get();
+      at = key.find(']', at);
+      at = at == std::string::npos ? key.size() : at + 1;
+    }
+    if (at < key.size() && key[at] == '.') ++at;
+  }
+  return s;
+}
+
+}  // namespace
+
 std::optional<ScalarValue> ParamValues::default_of(const std::string& key) const {
-  const Property* p = schema_ ? schema_->property(key) : nullptr;
-  if (!p || p->schema->default_text.empty()) return std::nullopt;
+  const Schema* s = schema_ ? schema_at(schema_, key) : nullptr;
+  if (!s || s->default_text.empty()) return std::nullopt;
   // Defaults are part of the format and checked by a test, so they always parse.
-  auto v = parse_scalar(*p->schema, p->schema->default_text);
+  auto v = parse_scalar(*s, s->default_text);
   if (!v) return std::nullopt;
   return *v;
 }

@@ -42,6 +42,14 @@ class ParamValues {
   uint64_t bytes(const std::string& key) const { return get<uint64_t>(key); }
   int signal(const std::string& key) const { return get<int>(key); }
   std::vector<long long> integers(const std::string& key) const;
+  std::vector<std::string> texts(const std::string& key) const;
+  // Nested objects inside params keep their keys under the object's key, lists' items under
+  // "key[i]": "rules[0].match.path.prefix". These say what was written there.
+  bool has_object(const std::string& key) const { return values_.count(key) > 0; }
+  // The keys written directly under `prefix` + ".", without the prefix (a string map's names).
+  std::vector<std::string> keys_under(const std::string& prefix) const;
+  // How many items of the list of objects at `key` were written.
+  size_t count(const std::string& key) const;
 
  private:
   template <typename T>

@@ -20,15 +20,18 @@ class Validator {
              ParamValues* into = nullptr, const std::string& key = "") {
     switch (s.type) {
       case Type::kObject:
-        return object(node, s, field);
+        // Inside params, a nested object's keys are kept under the object's own key
+        // ("rules[0].match.path"), and the object itself as present (true).
+        if (into && !key.empty()) into->set(key, true);
+        return object(node, s, field, into, key);
       case Type::kMap:
         return map(node, s, field);
       case Type::kList:
         return list(node, s, field, into, key);
       case Type::kUnion:
-        return union_of(node, s, field);
+        return union_of(node, s, field, into, key);
       case Type::kStringMap:
-        return string_map(node, field);
+        return string_map(node, field, into, key);
       default:
         if (auto v = scalar(node, s, field); v && into) into->set(key, std::move(*v));
         return;
@@ -50,7 +53,7 @@ class Validator {
   }
 
   void object(const YAML::Node& node, const Schema& s, const std::string& field,
-              ParamValues* into = nullptr) {
+              ParamValues* into = nullptr, const std::string& prefix = "") {
     if (!node.IsMap()) {
       r_.error(node, field, "must be a map of keys to values (" + s.doc + ")");
       return;
@@ -88,7 +91,7 @@ class Validator {
         r_.error(it->second, path, "has no value (expected " + type_name(*p->schema) + ")");
         continue;
       }
-      check(it->second, *p->schema, path, into, key);
+      check(it->second, *p->schema, path, into, prefix.empty() ? key : prefix + "." + key);
     }
     for (const auto& p : s.properties)
       if (p.required && !node[p.name]) r_.error(node, sub(field, p.name), "missing required field");
@@ -141,7 +144,9 @@ class Validator {
     }
     for (size_t i = 0; i < node.size(); ++i) {
       std::string item = field + "[" + std::to_string(i) + "]";
-      if (!into || !node[i].IsScalar() || !is_scalar_type(s.items->type)) {
+      if (into && !is_scalar_type(s.items->type)) {
+        check(node[i], *s.items, item, into, key + "[" + std::to_string(i) + "]");
+      } else if (!into || !node[i].IsScalar() || !is_scalar_type(s.items->type)) {
         check(node[i], *s.items, item);
       } else if (auto v = scalar(node[i], *s.items, item)) {
         into->append(key, std::move(*v));
@@ -154,7 +159,8 @@ class Validator {
            t != Type::kStringMap;
   }
 
-  void union_of(const YAML::Node& node, const Schema& s, const std::string& field) {
+  void union_of(const YAML::Node& node, const Schema& s, const std::string& field,
+                ParamValues* into = nullptr, const std::string& key = "") {
     std::vector<std::string> keys;
     for (const auto& [k, _] : s.variants) keys.push_back(k);
     if (!node.IsMap()) {
@@ -162,11 +168,12 @@ class Validator {
       return;
     }
     for (const auto& [k, variant] : s.variants)
-      if (node[k]) return check(node, *variant, field);
+      if (node[k]) return check(node, *variant, field, into, key);
     r_.error(node, field, "needs one of the keys " + join(keys) + " (" + s.doc + ")");
   }
 
-  void string_map(const YAML::Node& node, const std::string& field) {
+  void string_map(const YAML::Node& node, const std::string& field, ParamValues* into = nullptr,
+                  const std::string& key = "") {
     if (!node.IsMap()) {
       r_.error(node, field, "must be a map of strings (key: value)");
       return;
@@ -176,6 +183,8 @@ class Validator {
       if (repeated(seen, it->first, sub(field, it->first.Scalar()))) continue;
       if (!it->second.IsScalar())
         r_.error(it->second, sub(field, it->first.Scalar()), "must be a string");
+      else if (into && !key.empty())
+        into->set(key + "." + it->first.Scalar(), it->second.Scalar());
     }
   }
 

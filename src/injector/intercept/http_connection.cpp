@@ -1,0 +1,360 @@
+#include "injector/intercept/http_connection.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace faultline::injector::intercept {
+
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Appends what one read gives; false at the end of the stream or on an error.
+bool read_some(int fd, std::string& buf) {
+  char chunk[kReadChunk];
+  for (;;) {
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buf.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+}
+
+void wake(int efd) {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(efd, &one, sizeof one);
+}
+
+uint64_t jittered(uint64_t delay_us, uint64_t jitter_us) {
+  if (jitter_us == 0) return delay_us;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  double d = static_cast<double>(delay_us) +
+             std::uniform_real_distribution<double>(-1, 1)(rng) * static_cast<double>(jitter_us);
+  return d <= 0 ? 0 : static_cast<uint64_t>(d);
+}
+
+bool looks_like_tls(std::string_view buf) {
+  return !buf.empty() && buf[0] == 0x16;  // a TLS handshake record: the ClientHello
+}
+
+}  // namespace
+
+void Drain::start() {
+  {
+    std::lock_guard lock(mu_);
+    started_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Drain::sleep_for_us(uint64_t us) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::microseconds(us), [&] { return started_.load(); });
+}
+
+HttpConnection::HttpConnection(UniqueFd client, UniqueFd upstream, const HttpRules& rules,
+                               InterceptStats& stats, Drain& drain)
+    : client_(std::move(client)),
+      upstream_(std::move(upstream)),
+      wake_(::eventfd(0, EFD_CLOEXEC)),
+      rules_(rules),
+      stats_(stats),
+      drain_(drain) {}
+
+HttpConnection::~HttpConnection() = default;
+
+void HttpConnection::run() {
+  std::thread responses([this] { response_side(); });
+  request_side();
+  {
+    std::lock_guard lock(mu_);
+    requests_done_ = true;
+  }
+  wake(wake_.get());
+  responses.join();
+  {
+    // Closed here, not when the interceptor gets round to destroying the connection: a reset
+    // must reach both peers now.
+    std::lock_guard lock(fd_mu_);
+    client_.reset();
+    upstream_.reset();
+  }
+  finished_ = true;
+}
+
+void HttpConnection::kill() {
+  std::lock_guard lock(fd_mu_);
+  if (!client_) return;
+  dead_ = true;
+  ::shutdown(client_.get(), SHUT_RDWR);
+  ::shutdown(upstream_.get(), SHUT_RDWR);
+  wake(wake_.get());
+}
+
+void HttpConnection::push(Pending p) {
+  {
+    std::lock_guard lock(mu_);
+    fifo_.push_back(std::move(p));
+  }
+  wake(wake_.get());
+}
+
+bool HttpConnection::forward_upstream(std::string_view bytes) {
+  if (write_all(upstream_.get(), bytes)) return true;
+  stats_.upstream_errors++;
+  return false;
+}
+
+// Waits for client bytes. While draining, wakes every few ms to see whether the connection has
+// gone idle, and gives up reading then (false, with nothing lost: no request was under way).
+bool HttpConnection::read_client(std::string& buf) {
+  for (;;) {
+    if (dead_) return false;
+    if (drain_.started() && buf.empty()) {
+      std::lock_guard lock(mu_);
+      if (fifo_.empty()) return false;
+    }
+    pollfd p{client_.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, drain_.started() ? 5 : 100);
+    if (r < 0 && errno != EINTR) return false;
+    if (r > 0) return read_some(client_.get(), buf);
+  }
+}
+
+// The body of a request whose head was just taken from `buf`: forwarded (or dropped) up to
+// where it ends; what follows stays in `buf` as the next request.
+bool HttpConnection::forward_request_body(std::string& buf, http::BodyScanner& body, bool send) {
+  while (!body.done()) {
+    if (buf.empty() && !read_some(client_.get(), buf)) return false;
+    size_t n = body.feed(buf);
+    if (body.failed()) return false;
+    if (send && !forward_upstream(std::string_view(buf).substr(0, n))) return false;
+    buf.erase(0, n);
+  }
+  return true;
+}
+
+void HttpConnection::raw_copy(int from, int to, std::string& pending) {
+  if (write_all(to, pending)) {
+    pending.clear();
+    while (!dead_ && read_some(from, pending)) {
+      if (!write_all(to, pending)) break;
+      pending.clear();
+    }
+  }
+  ::shutdown(to, SHUT_WR);
+}
+
+void HttpConnection::reset_both() {
+  // Closing with a zero linger sends RST on both connections, as a crashing proxy would.
+  linger l{1, 0};
+  ::setsockopt(client_.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  ::setsockopt(upstream_.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  dead_ = true;
+  ::shutdown(upstream_.get(), SHUT_RD);  // wakes the response side's read without a FIN
+  wake(wake_.get());
+}
+
+void HttpConnection::request_side() {
+  std::string buf;
+  size_t scanned = 0;
+  for (;;) {
+    if (dead_) return;
+    http::RequestHead head;
+    http::ParseOutcome out;
+    if (!buf.empty()) out = http::parse_request_head(buf, head, http::kMaxHead, scanned);
+    if (buf.empty() || out.state == http::Parse::kNeedMore) {
+      scanned = buf.empty() ? 0 : out.head_bytes;
+      if (!read_client(buf)) break;
+      continue;
+    }
+    scanned = 0;
+    if (out.state == http::Parse::kError) {
+      // Not HTTP/1 we can follow (TLS, h2c's preface, a malformed head): passed through
+      // untouched for the rest of the connection, counted, never broken by the interceptor.
+      stats_.uninspected++;
+      if (first_request_ && looks_like_tls(buf)) stats_.tls++;
+      push({Pending::kRaw});
+      raw_copy(client_.get(), upstream_.get(), buf);
+      return;
+    }
+    first_request_ = false;
+    stats_.requests++;
+    const CompiledRule* rule = drain_.started() ? nullptr : rules_.decide(head, stats_);
+    const std::string action = rule ? rule->rule.action() : "";
+    http::BodyScanner body(head.body, head.content_length);
+    std::string_view head_bytes(buf.data(), out.head_bytes);
+    if (action == "reset") {
+      stats_.reset++;
+      reset_both();
+      return;
+    }
+    if (action == "abort") {
+      stats_.aborted++;
+      buf.erase(0, out.head_bytes);
+      // A client waiting for "100 Continue" sends no body: answer and close, since whether the
+      // body follows is then the client's guess.
+      bool waits = head.expect_continue && head.body != http::Framing::kNone;
+      bool close = !head.keep_alive || waits || head.upgrade;
+      push({Pending::kAnswer, close ? rule->abort_closing : rule->abort_response, close});
+      if (close) return;
+      if (!forward_request_body(buf, body, false)) return;
+      continue;
+    }
+    if (action == "delay") {
+      stats_.delayed++;
+      drain_.sleep_for_us(jittered(rule->rule.delay_us(), rule->rule.jitter_us()));
+    } else if (action == "replace") {
+      stats_.replaced++;
+    } else {
+      stats_.passed++;
+    }
+    push({Pending::kUpstream, "", !head.keep_alive, head.method,
+          action == "replace" ? rule : nullptr});
+    if (!forward_upstream(head_bytes)) return;
+    buf.erase(0, out.head_bytes);
+    if (!forward_request_body(buf, body, true)) return;
+    if (head.upgrade) {  // WebSocket or CONNECT: bytes, not requests, from here on
+      raw_copy(client_.get(), upstream_.get(), buf);
+      return;
+    }
+    if (!head.keep_alive) return;
+  }
+  // The client is done sending (or the drain found the connection idle): no more requests.
+  ::shutdown(upstream_.get(), SHUT_WR);
+}
+
+bool HttpConnection::read_upstream(std::string& ubuf) {
+  return !dead_ && read_some(upstream_.get(), ubuf);
+}
+
+// One response from the server to the client, up to where it ends; false when the connection
+// ends with it.
+bool HttpConnection::serve_upstream_response(const Pending& p, std::string& ubuf) {
+  for (;;) {
+    http::ResponseHead head;
+    http::ParseOutcome out;
+    size_t scanned = 0;
+    for (;;) {
+      if (!ubuf.empty()) out = http::parse_response_head(ubuf, head, http::kMaxHead, scanned);
+      if (!ubuf.empty() && out.state == http::Parse::kDone) break;
+      if (!ubuf.empty() && out.state == http::Parse::kError) {
+        stats_.upstream_errors++;
+        raw_copy(upstream_.get(), client_.get(), ubuf);
+        return false;
+      }
+      scanned = ubuf.empty() ? 0 : out.head_bytes;
+      if (!read_upstream(ubuf)) return false;
+    }
+    const size_t hb = out.head_bytes;
+    if (head.status >= 100 && head.status < 200 && head.status != 101) {  // interim: 100, 103
+      if (!write_all(client_.get(), std::string_view(ubuf).substr(0, hb))) return false;
+      ubuf.erase(0, hb);
+      continue;
+    }
+    if (head.status == 101 || (p.method == "CONNECT" && head.status / 100 == 2)) {
+      raw_copy(upstream_.get(), client_.get(), ubuf);
+      return false;
+    }
+    uint64_t length = 0;
+    http::Framing framing = http::response_framing(head, p.method, &length);
+    http::BodyScanner body(framing, length);
+    const bool close = p.close_after || !head.keep_alive || framing == http::Framing::kUntilClose;
+    const bool swap_body = p.replace && p.replace->rule.has_body();
+    std::string head_text = p.replace ? replaced_head(p.replace->rule, head,
+                                                      swap_body ? &p.replace->rule.body() : nullptr)
+                                      : ubuf.substr(0, hb);
+    ubuf.erase(0, hb);
+    if (!write_all(client_.get(), head_text)) return false;
+    if (swap_body && !write_all(client_.get(), p.replace->rule.body())) return false;
+    while (!body.done()) {
+      if (ubuf.empty() && !read_upstream(ubuf)) return false;  // until-close ends here too
+      size_t n = body.feed(ubuf);
+      if (body.failed()) return false;
+      if (!swap_body && !write_all(client_.get(), std::string_view(ubuf).substr(0, n)))
+        return false;
+      ubuf.erase(0, n);
+    }
+    return !close;
+  }
+}
+
+void HttpConnection::response_side() {
+  std::string ubuf;
+  for (;;) {
+    Pending p;
+    bool have = false, done = false;
+    {
+      std::lock_guard lock(mu_);
+      if (!fifo_.empty()) {
+        p = fifo_.front();
+        have = true;
+      } else {
+        done = requests_done_;
+      }
+    }
+    if (dead_ || (done && !have)) break;
+    if (!have) {
+      pollfd fds[2] = {{upstream_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      if (fds[1].revents & POLLIN) {
+        uint64_t n;
+        [[maybe_unused]] ssize_t r = ::read(wake_.get(), &n, sizeof n);
+      }
+      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        std::lock_guard lock(mu_);
+        if (!fifo_.empty()) continue;  // a request went out meanwhile: this is its answer
+      } else {
+        continue;
+      }
+      // The server spoke with no request outstanding: a close of an idle connection, or bytes
+      // we cannot place (passed on as they are).
+      if (!read_upstream(ubuf)) break;
+      if (!write_all(client_.get(), ubuf)) break;
+      ubuf.clear();
+      continue;
+    }
+    bool keep = true;
+    switch (p.kind) {
+      case Pending::kAnswer:
+        keep = write_all(client_.get(), p.answer) && !p.close_after;
+        break;
+      case Pending::kRaw:
+        raw_copy(upstream_.get(), client_.get(), ubuf);
+        keep = false;
+        break;
+      case Pending::kUpstream:
+        keep = serve_upstream_response(p, ubuf);
+        break;
+    }
+    {
+      std::lock_guard lock(mu_);
+      fifo_.pop_front();
+    }
+    if (!keep) break;
+  }
+  if (dead_) return;  // a reset: the sockets close with RST when the connection is destroyed
+  // The end of the connection, from this side: the client reads to here, then the end.
+  ::shutdown(client_.get(), SHUT_RDWR);
+  ::shutdown(upstream_.get(), SHUT_RDWR);
+}
+
+}  // namespace faultline::injector::intercept

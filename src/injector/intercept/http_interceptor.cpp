@@ -1,0 +1,153 @@
+#include "injector/intercept/http_interceptor.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/socket_wait.h"
+
+namespace faultline::injector::intercept {
+
+namespace {
+
+constexpr auto kUpstreamConnectTimeout = std::chrono::seconds(5);
+
+// Where the client meant to go, before REDIRECT changed it: from conntrack.
+bool original_destination(int fd, sockaddr_storage& dst, socklen_t& len) {
+  sockaddr_in6 peer{};
+  socklen_t plen = sizeof peer;
+  ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen);
+  if (peer.sin6_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr)) {
+    len = sizeof(sockaddr_in6);
+    return ::getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &dst, &len) == 0;
+  }
+  len = sizeof(sockaddr_in);
+  return ::getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &dst, &len) == 0;
+}
+
+uint16_t port_of(const sockaddr_storage& a) {
+  return ntohs(a.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(a).sin6_port
+                                       : reinterpret_cast<const sockaddr_in&>(a).sin_port);
+}
+
+}  // namespace
+
+HttpInterceptor::HttpInterceptor(HttpRules rules, uint32_t own_mark)
+    : rules_(std::move(rules)), mark_(own_mark) {}
+
+HttpInterceptor::~HttpInterceptor() {
+  drain(0);
+}
+
+Result<uint16_t> HttpInterceptor::start() {
+  listener_ = UniqueFd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener_)
+    return make_error(ErrorCode::kInternal, std::string("socket: ") + strerror(errno));
+  int zero = 0;
+  ::setsockopt(listener_.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_any;  // REDIRECT lands on the arriving interface's address, or loopback
+  if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(listener_.get(), 1024) != 0)
+    return make_error(ErrorCode::kInternal, std::string("listen: ") + strerror(errno));
+  socklen_t len = sizeof a;
+  ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin6_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+  return port_;
+}
+
+void HttpInterceptor::accept_loop() {
+  for (;;) {
+    int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
+        if (errno == EMFILE || errno == ENFILE)
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (!drain_.started()) continue;
+      }
+      return;  // the listener was shut down: the drain began
+    }
+    reap(false);
+    serve(UniqueFd(fd));
+  }
+}
+
+void HttpInterceptor::serve(UniqueFd client) {
+  stats_.connections++;
+  sockaddr_storage dst{};
+  socklen_t len = 0;
+  // No original destination (not redirected), or this very port (a loop): refused.
+  if (!original_destination(client.get(), dst, len) || port_of(dst) == port_) return;
+  UniqueFd upstream(::socket(dst.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  ::setsockopt(upstream.get(), SOL_SOCKET, SO_MARK, &mark_, sizeof mark_);
+  int one = 1;
+  ::setsockopt(upstream.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect_by(upstream.get(), reinterpret_cast<sockaddr*>(&dst), len,
+                 std::chrono::steady_clock::now() + kUpstreamConnectTimeout) != 0) {
+    // The server is not there: the client sees its connection refused, as it would directly.
+    stats_.upstream_errors++;
+    linger l{1, 0};
+    ::setsockopt(client.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    return;
+  }
+  // Back to blocking: each connection has its own threads.
+  int fl = ::fcntl(upstream.get(), F_GETFL);
+  ::fcntl(upstream.get(), F_SETFL, fl & ~O_NONBLOCK);
+  std::lock_guard lock(mu_);
+  served_.push_back({std::make_unique<HttpConnection>(std::move(client), std::move(upstream),
+                                                      rules_, stats_, drain_),
+                     {}});
+  HttpConnection* conn = served_.back().conn.get();
+  served_.back().thread = std::thread([conn] { conn->run(); });
+}
+
+void HttpInterceptor::reap(bool all) {
+  std::list<Served> done;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = served_.begin(); it != served_.end();) {
+      auto next = std::next(it);
+      if (all || it->conn->finished()) done.splice(done.end(), served_, it);
+      it = next;
+    }
+  }
+  for (auto& s : done)
+    if (s.thread.joinable()) s.thread.join();
+}
+
+void HttpInterceptor::drain(uint64_t deadline_ms) {
+  if (!listener_) return;
+  drain_.start();
+  ::shutdown(listener_.get(), SHUT_RDWR);  // wakes accept()
+  if (acceptor_.joinable()) acceptor_.join();
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline_ms);
+  for (;;) {
+    reap(false);
+    {
+      std::lock_guard lock(mu_);
+      if (served_.empty()) break;
+      if (std::chrono::steady_clock::now() >= until) {
+        for (auto& s : served_) s.conn->kill();
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  reap(true);
+  listener_.reset();
+}
+
+}  // namespace faultline::injector::intercept
