@@ -95,8 +95,21 @@ Result<AppliedFault> HttpFaultBackend::apply(const std::string& fault_id,
     r->set_flavour(c.flavour);
   }
   if (Status s = (*helper)->send_rules(planned, false); !s) return s.error();
+  // Failures from here on take back what went in (install_chains cleans up after itself);
+  // the helper is killed when `helper` goes out of scope.
   if (Status s = install_chains(chains, *in); !s) return s.error();
-  if (Status s = (*helper)->send_rules(*in, true); !s) return s.error();
+  if (Status s = (*helper)->send_rules(*in, true); !s) {
+    (void)remove_installed(*in);
+    return s.error();
+  }
+  // A helper killed or crashed mid-fault would leave the scope's connections redirected to a
+  // closed port (refused): its rules come out at once instead.
+  (*helper)->watch([install = *in, fault_id] {
+    spdlog::warn("http_fault interceptor died; its rules are taken out fault_id={}", fault_id);
+    if (Status s = remove_installed(install); !s)
+      spdlog::error("http_fault rules not removed fault_id={} error=\"{}\"", fault_id,
+                    s.error().message);
+  });
   const std::string dir = scope.direction() == "ingress" ? "ingress" : "egress";
   applied.state.set_summary("intercepting HTTP on " + describe_scope(scope, dir) + " (" +
                             std::to_string(f.rules_size()) + " rule" +

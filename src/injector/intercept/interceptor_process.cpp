@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -56,17 +58,14 @@ Result<std::unique_ptr<InterceptorProcess>> InterceptorProcess::start(
       return make_error(ErrorCode::kNotFound,
                         "network namespace " + netns + ": " + strerror(errno));
   }
-  int in[2], out[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) return make_error(ErrorCode::kInternal, "pipe");
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    ::close(in[0]);
-    ::close(in[1]);
-    return make_error(ErrorCode::kInternal, "pipe");
-  }
+  // One socket pair for both directions: unlike a pipe, writing to a helper that died is an
+  // error (MSG_NOSIGNAL), not a SIGPIPE for the whole injector.
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    return make_error(ErrorCode::kInternal, std::string("socketpair: ") + strerror(errno));
   std::unique_ptr<InterceptorProcess> p(new InterceptorProcess());
-  p->to_ = UniqueFd(in[1]);
-  p->from_ = UniqueFd(out[0]);
-  UniqueFd child_in(in[0]), child_out(out[1]);
+  p->link_ = UniqueFd(pair[0]);
+  UniqueFd child_end(pair[1]);
   const char* argv[] = {"faultline-intercept", nullptr};
   pid_t pid = ::fork();
   if (pid < 0) return make_error(ErrorCode::kInternal, std::string("fork: ") + strerror(errno));
@@ -76,15 +75,14 @@ Result<std::unique_ptr<InterceptorProcess>> InterceptorProcess::start(
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (ns && ::setns(ns.get(), CLONE_NEWNET) != 0) _exit(126);
-    if (::dup2(child_in.get(), STDIN_FILENO) < 0 || ::dup2(child_out.get(), STDOUT_FILENO) < 0)
+    if (::dup2(child_end.get(), STDIN_FILENO) < 0 || ::dup2(child_end.get(), STDOUT_FILENO) < 0)
       _exit(126);
     ::execv(exe.c_str(), const_cast<char* const*>(argv));
     _exit(127);
   }
   p->pid_ = pid;
   if (auto info = read_process(pid)) p->ticks_ = info->start_time_ticks;
-  child_in.reset();
-  child_out.reset();
+  child_end.reset();
   pb::InterceptorControl msg;
   *msg.mutable_start() = what;
   if (Status s = p->send(msg); !s) return s.error();
@@ -97,7 +95,27 @@ Result<std::unique_ptr<InterceptorProcess>> InterceptorProcess::start(
 }
 
 InterceptorProcess::~InterceptorProcess() {
+  unwatch();
   kill_and_reap();
+}
+
+void InterceptorProcess::watch(std::function<void()> died) {
+  pidfd_ = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+  unwatch_ = UniqueFd(::eventfd(0, EFD_CLOEXEC));
+  if (!pidfd_ || !unwatch_) return;
+  watcher_ = std::thread([this, died = std::move(died)] {
+    pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {unwatch_.get(), POLLIN, 0}};
+    while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+    }
+    if (fds[0].revents & POLLIN && !(fds[1].revents & POLLIN)) died();
+  });
+}
+
+void InterceptorProcess::unwatch() {
+  if (!watcher_.joinable()) return;
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(unwatch_.get(), &one, sizeof one);
+  watcher_.join();
 }
 
 void InterceptorProcess::kill_and_reap() {
@@ -117,7 +135,7 @@ Status InterceptorProcess::send(const pb::InterceptorControl& msg) {
   frame += body;
   std::string_view left = frame;
   while (!left.empty()) {
-    ssize_t n = ::write(to_.get(), left.data(), left.size());
+    ssize_t n = ::send(link_.get(), left.data(), left.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return make_error(ErrorCode::kInternal, "faultline-intercept is gone");
     left.remove_prefix(static_cast<size_t>(n));
@@ -154,12 +172,12 @@ Result<pb::InterceptorReport> InterceptorProcess::receive(std::chrono::milliseco
         until - std::chrono::steady_clock::now());
     if (left.count() <= 0)
       return make_error(ErrorCode::kInternal, "faultline-intercept did not answer in time");
-    pollfd p{from_.get(), POLLIN, 0};
+    pollfd p{link_.get(), POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;
     char chunk[4096];
-    ssize_t n = ::read(from_.get(), chunk, sizeof chunk);
+    ssize_t n = ::recv(link_.get(), chunk, sizeof chunk, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return make_error(ErrorCode::kInternal, "faultline-intercept exited");
     buffered_.append(chunk, static_cast<size_t>(n));
@@ -187,6 +205,7 @@ Result<pb::InterceptorReport> InterceptorProcess::report(std::chrono::millisecon
 }
 
 Result<pb::InterceptorReport> InterceptorProcess::stop(std::chrono::milliseconds timeout) {
+  unwatch();  // its exit from here on is expected
   pb::InterceptorControl msg;
   msg.set_stop(true);
   Result<pb::InterceptorReport> last = make_error(ErrorCode::kInternal, "no final report");
@@ -196,7 +215,7 @@ Result<pb::InterceptorReport> InterceptorProcess::stop(std::chrono::milliseconds
       if (!last || last->final()) break;
     }
   }
-  to_.reset();
+  link_.reset();
   if (last) {
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;

@@ -1,13 +1,15 @@
 // The injector's side of one faultline-intercept helper: started inside the fault's network
-// namespace with pipes for its stdin and stdout (interceptor.proto), asked for reports, told to
+// namespace with one socket as its stdin and stdout (interceptor.proto), asked for reports, told to
 // stop, and reaped. Destroying it without stop() kills the helper.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -38,6 +40,9 @@ class InterceptorProcess {
   // them), and once they are in.
   Status send_rules(const pb::NetworkInstall& install, bool installed);
   Result<pb::InterceptorReport> report(std::chrono::milliseconds timeout);
+  // Calls `died` (on a thread of its own) if the helper exits before stop() or destruction:
+  // killed, or crashed. Once.
+  void watch(std::function<void()> died);
   // Drain, final report, exit; waits at most `timeout`, then kills it.
   Result<pb::InterceptorReport> stop(std::chrono::milliseconds timeout);
 
@@ -46,12 +51,15 @@ class InterceptorProcess {
   Status send(const pb::InterceptorControl& msg);
   Result<pb::InterceptorReport> receive(std::chrono::milliseconds timeout);
   void kill_and_reap();
+  void unwatch();
 
   pid_t pid_ = -1;
   uint64_t ticks_ = 0;
   uint16_t port_ = 0;
-  UniqueFd to_, from_;
+  UniqueFd link_;  // a socket: the helper's stdin and stdout
   std::string buffered_;
+  UniqueFd pidfd_, unwatch_;  // unwatch_: an eventfd that ends the watcher
+  std::thread watcher_;
 };
 
 // After a restart: ends a helper the ledger names, if that very process still runs.

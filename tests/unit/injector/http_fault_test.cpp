@@ -322,5 +322,20 @@ TEST_F(HttpFault, RevertLetsDelayedRequestsFinish) {
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(3));
 }
 
+TEST_F(HttpFault, AKilledHelperTakesTheInterceptionWithItAtOnce) {
+  auto s = spec();
+  abort_rule(s, "/v1/charge", 503);
+  apply(s);
+  EXPECT_EQ(curl("/v1/charge"), "503 unavailable");
+  ::kill(applied_->state.network().helper().pid(), SIGKILL);
+  auto until = Clock::now() + std::chrono::seconds(5);
+  while (faultline_chains(hosts_.a()) != "" && Clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(faultline_chains(hosts_.a()), "");
+  EXPECT_EQ(curl("/v1/charge"), "200 charged") << "direct again, not refused";
+  EXPECT_NE(backend_.achieved(*applied_).find("no report from the interceptor"), std::string::npos);
+  revert_and_check_clean(hosts_.a());
+}
+
 }  // namespace
 }  // namespace faultline::injector
