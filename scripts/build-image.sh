@@ -2,8 +2,9 @@
 # Builds the faultline container image from this build's binaries and the Debian packages'
 # libraries: no base image, nothing downloaded. The result is a docker-archive (the
 # `docker save` format), loadable with `ctr -n k8s.io images import` and `docker load`.
-# One image holds faultline, faultline-injector and faultline-controller (the manifests pick
-# the command), plus what the injector runs: iptables (legacy and nft).
+# One image holds faultline, faultline-injector (with faultline-intercept, its http_fault
+# helper) and faultline-controller (the manifests pick the command), plus what the injector
+# runs: iptables (legacy and nft).
 #
 # usage: scripts/build-image.sh [--build DIR] [--tag NAME:TAG] [--out FILE]
 #   --build  the CMake build directory with src/faultline*  [build]
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 die() { echo "build-image.sh: $*" >&2; exit 1; }
-for b in faultline faultline-injector faultline-controller; do
+for b in faultline faultline-injector faultline-controller faultline-intercept; do
   [ -x "$build/src/$b" ] || die "$build/src/$b is missing: build first (scripts/build.sh)"
 done
 version="$("$build/src/faultline" --version)"
@@ -69,7 +70,7 @@ put_elf() {
 
 # faultline's own binaries, without their debug sections (the symbol table stays, for
 # backtraces): a tenth of the size.
-for b in faultline faultline-injector faultline-controller; do
+for b in faultline faultline-injector faultline-controller faultline-intercept; do
   strip --strip-debug -o "$rootfs/usr/local/bin/$b" "$build/src/$b"
   for lib in $(ldd "$build/src/$b" | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}'); do
     put "$lib"

@@ -46,15 +46,21 @@ void send(const pb::InterceptorReport& r) {
 // Keeps CAP_NET_ADMIN and CAP_NET_RAW, drops every other capability for good, and forbids
 // gaining any back through exec.
 bool drop_privileges(std::string& why) {
-  for (int cap = 0; cap <= 63; ++cap) {
-    if (cap == CAP_NET_ADMIN || cap == CAP_NET_RAW) continue;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      why = "drop capability " + std::to_string(cap) + " from the bounding set";
-      return false;
+  // The bounding set needs CAP_SETPCAP to shrink; without it (a systemd unit's bounding set
+  // already limits it) capset below still leaves nothing else effective or permitted.
+  if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1) {
+    for (int cap = 0; cap <= 63; ++cap) {
+      if (cap == CAP_NET_ADMIN || cap == CAP_NET_RAW) continue;
+      if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL && errno != EPERM) {
+        why = "drop capability " + std::to_string(cap) + " from the bounding set";
+        return false;
+      }
     }
   }
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
+  // Inheritable and ambient empty: nothing this process could exec would get any.
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   data[0].effective = data[0].permitted = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_RAW);
   if (syscall(SYS_capset, &header, data) != 0) {
     why = "capset";
