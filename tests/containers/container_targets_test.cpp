@@ -531,6 +531,40 @@ TEST_F(ContainerTargets, LossPartitionAndInterfaceDownInAPodAreMeasuredFromTheHo
       << "the pod's interface did not come back";
 }
 
+// http_fault on a pod: the requests its httpd receives, intercepted inside the pod's network
+// namespace by a helper the injector started there; curl from the host sees the rule's answer
+// on the matching path only, and after the revert the pod's own answers again.
+TEST_F(ContainerTargets, HttpFaultInAPodAnswersForItsServerAndGoesAway) {
+  std::string app = unique("http");
+  TestPod p = pod(app, {{"app", app}});
+  ASSERT_FALSE(p.ip.empty());
+  auto e = engine();
+  pb::FaultSpec spec;
+  auto* f = spec.mutable_http_fault();
+  *f->mutable_scope()->mutable_container() = pod_selector({{"app", app}});
+  f->mutable_scope()->add_ports(8080);
+  f->mutable_scope()->set_direction("ingress");
+  f->set_drain_ms(1000);
+  auto* rule = f->add_rules();
+  rule->set_path_kind("prefix");
+  rule->set_path("/teapot");
+  rule->set_percent(1);
+  rule->set_action("abort");
+  rule->set_status(418);
+  rule->set_body("short and stout");
+  auto applied = e->apply("f-http", spec, 60s);
+  ASSERT_TRUE(applied) << applied.error().message;
+  std::string out;
+  run_capture("curl -s -m 3 -w ' %{http_code}' http://" + p.ip + ":8080/teapot", &out);
+  EXPECT_EQ(out, "short and stout 418");
+  run_capture("curl -s -o /dev/null -m 3 -w '%{http_code}' http://" + p.ip + ":8080/other", &out);
+  EXPECT_EQ(out, "404") << "other paths reach the pod's httpd";
+  ASSERT_TRUE(e->revert("f-http"));
+  run_capture("curl -s -o /dev/null -m 3 -w '%{http_code}' http://" + p.ip + ":8080/teapot", &out);
+  EXPECT_EQ(out, "404") << "the fault outlived its revert";
+  EXPECT_EQ(capture("pgrep -x faultline-inter || true"), "");
+}
+
 // A Docker container (found through the Docker Engine API) gets the delay in its own network
 // namespace: seen from inside it (`docker exec ... ping`), and gone after the revert. The
 // rig's dockerd has no bridge, so the container's loopback is what there is to measure.

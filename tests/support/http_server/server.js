@@ -13,6 +13,7 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     if (req.url.startsWith('/v1/quote')) return send(200, 'quote', { 'X-Upstream': 'yes' });
     if (req.url.startsWith('/v1/charge')) return send(200, req.method === 'POST' ? `posted ${body.length}` : 'charged');
+    if (req.url.startsWith('/bench')) return send(200, 'ok', { 'Content-Length': '2' });  // bench/http_fault_bench.sh
     if (req.url.startsWith('/chunked')) {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.write('chunk-one;');
