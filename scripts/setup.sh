@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libssl-dev openssl libre2-dev
   clang libclang-rt-14-dev python3-jsonschema python3-yaml libfaketime libfuse3-dev fuse3
-  iproute2 procps curl iptables nftables iputils-ping iperf3 tzdata
+  iproute2 procps curl iptables nftables iputils-ping iperf3 tzdata dnsmasq-base bind9-dnsutils
   systemd
   qemu-system-x86 busybox-static cpio
   containerd runc containernetworking-plugins docker.io python3-grpcio python3-protobuf

@@ -1,34 +1,35 @@
-// http_fault: the scope's HTTP connections are redirected (nat REDIRECT, in faultline's own
-// chains) to a faultline-intercept helper started in the scope's network namespace, which
-// applies the fault's rules request by request. On revert the helper stops new redirects at
-// once (new connections go direct), drains the connections it holds, removes its chains and
-// exits; the injector removes whatever is left.
+// http_fault: the scope's HTTP connections are redirected to a faultline-intercept helper in
+// the scope's network namespace, which applies the fault's rules request by request
+// (intercepting_backend.h has the life cycle).
 #pragma once
 
-#include <map>
-#include <memory>
-#include <mutex>
-
-#include "injector/fault_backend.h"
-#include "injector/intercept/interceptor_process.h"
+#include "injector/intercept/intercepting_backend.h"
 
 namespace faultline::injector {
 
-class HttpFaultBackend : public FaultBackend {
+class HttpFaultBackend : public InterceptingBackend {
  public:
   std::string kind() const override { return "http_fault"; }
-  bool available() const override;
-  Result<AppliedFault> apply(const std::string& fault_id, const pb::FaultSpec& spec) override;
-  Status revert(const AppliedFault& fault) override;
-  std::string achieved(const AppliedFault& fault) override;
-  Status recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) override;
 
- private:
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<intercept::InterceptorProcess>> helpers_;
+ protected:
+  Result<Plan> plan(const pb::FaultSpec& spec) override;
+  std::vector<ChainSpec> chains(const std::string& fault_id, const Plan& plan,
+                                const pb::InterceptorReport& ports) override;
+  std::string describe(const pb::InterceptorReport& r) const override {
+    return describe_interception(r);
+  }
+  uint64_t drain_ms(const pb::FaultSpec& spec) const override {
+    return spec.http_fault().drain_ms();
+  }
+  std::vector<char> purposes() const override { return {'h', 'l'}; }
+  const pb::NetworkScope& scope_of(const pb::FaultSpec& spec) const override {
+    return spec.http_fault().scope();
+  }
+
+ public:
+  // "412 requests (96 matched a rule): 80 aborted, 332 passed; 4 earlier keep-alive
+  // connections retired" — from a report.
+  static std::string describe_interception(const pb::InterceptorReport& r);
 };
-
-// "412 requests: 80 aborted, 332 passed; 4 earlier connections retired" — from a report.
-std::string describe_interception(const pb::InterceptorReport& r);
 
 }  // namespace faultline::injector

@@ -49,7 +49,7 @@ HttpInterceptor::~HttpInterceptor() {
   drain(0);
 }
 
-Result<uint16_t> HttpInterceptor::start() {
+Result<uint16_t> HttpInterceptor::listen() {
   listener_ = UniqueFd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener_)
     return make_error(ErrorCode::kInternal, std::string("socket: ") + strerror(errno));
@@ -64,8 +64,11 @@ Result<uint16_t> HttpInterceptor::start() {
   socklen_t len = sizeof a;
   ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&a), &len);
   port_ = ntohs(a.sin6_port);
-  acceptor_ = std::thread([this] { accept_loop(); });
   return port_;
+}
+
+void HttpInterceptor::run() {
+  acceptor_ = std::thread([this] { accept_loop(); });
 }
 
 void HttpInterceptor::accept_loop() {

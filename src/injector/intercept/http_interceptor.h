@@ -20,8 +20,10 @@ class HttpInterceptor {
   HttpInterceptor(HttpRules rules, uint32_t own_mark);
   ~HttpInterceptor();
 
-  // Binds and starts accepting; returns the port.
-  Result<uint16_t> start();
+  // Binds; returns the port. Nothing runs yet (the helper confines itself in between).
+  Result<uint16_t> listen();
+  // Starts accepting.
+  void run();
   // Stops accepting, lets every connection finish its request in flight (at most `deadline_ms`)
   // and closes what is left.
   void drain(uint64_t deadline_ms);

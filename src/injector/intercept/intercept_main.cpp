@@ -1,31 +1,33 @@
-// faultline-intercept: the helper an injector starts for one http_fault, inside the fault's
-// network namespace. It parses untrusted traffic, so it runs apart from the injector, with no
-// capability but the two it needs (CAP_NET_ADMIN for its mark and for taking its rules out,
-// CAP_NET_RAW for x_tables' socket) and no way to gain more. It talks to its injector over
-// stdin/stdout (interceptor.proto). When the injector goes away (stdin ends), the helper takes
-// the REDIRECT rules out itself, so the scope's traffic goes direct again at once, drains and
-// exits: a `kill -9` of the injector leaves nothing behind.
-#include <linux/capability.h>
+// faultline-intercept: the helper an injector starts for one http_fault or dns_fault, inside
+// the fault's network namespace. It is the only process that parses the intercepted traffic,
+// so before it reads any it confines itself (confine.h). It talks to its injector over its
+// stdin/stdout, one socket (interceptor.proto). When its injector goes away (the socket
+// ends), it takes its rules back by itself: redirects stop, connections in flight finish,
+// the chains go; so a `kill -9` of the injector leaves nothing behind.
+#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/util/delimited_message_util.h>
 
-#include <iostream>
+#include <atomic>
+#include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "common/log.h"
 #include "faultline/v1/interceptor.pb.h"
+#include "injector/intercept/confine.h"
+#include "injector/intercept/dns_interceptor.h"
 #include "injector/intercept/http_interceptor.h"
 #include "injector/intercept/redirect_chains.h"
 #include "injector/intercept/sock_retire.h"
 #include "injector/network/iptables_chain.h"
 #include "injector/network/network_install.h"
+#include "injector/network/xt_ruleset.h"
 
 namespace {
 
@@ -43,60 +45,6 @@ void send(const pb::InterceptorReport& r) {
   out_stream->Flush();
 }
 
-// Keeps CAP_NET_ADMIN and CAP_NET_RAW, drops every other capability for good, and forbids
-// gaining any back through exec.
-bool drop_privileges(std::string& why) {
-  // The bounding set needs CAP_SETPCAP to shrink; without it (a systemd unit's bounding set
-  // already limits it) capset below still leaves nothing else effective or permitted.
-  if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1) {
-    for (int cap = 0; cap <= 63; ++cap) {
-      if (cap == CAP_NET_ADMIN || cap == CAP_NET_RAW) continue;
-      if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL && errno != EPERM) {
-        why = "drop capability " + std::to_string(cap) + " from the bounding set";
-        return false;
-      }
-    }
-  }
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  // Inheritable and ambient empty: nothing this process could exec would get any.
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  data[0].effective = data[0].permitted = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_RAW);
-  if (syscall(SYS_capset, &header, data) != 0) {
-    why = "capset";
-    return false;
-  }
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    why = "no_new_privs";
-    return false;
-  }
-  return true;
-}
-
-void fill(pb::InterceptorReport& r, const ic::InterceptStats& s) {
-  r.set_connections(s.connections);
-  r.set_requests(s.requests);
-  r.set_matched(s.matched);
-  r.set_aborted(s.aborted);
-  r.set_delayed(s.delayed);
-  r.set_replaced(s.replaced);
-  r.set_reset(s.reset);
-  r.set_passed(s.passed);
-  r.set_uninspected(s.uninspected);
-  r.set_tls(s.tls);
-  r.set_upstream_errors(s.upstream_errors);
-}
-
-ic::RetireScope retire_scope(const pb::InterceptorStart& start) {
-  ic::RetireScope scope;
-  const auto& s = start.http().scope();
-  for (uint32_t p : s.ports()) scope.ports.insert(static_cast<uint16_t>(p));
-  scope.ingress = s.direction() == "ingress";
-  scope.destinations = {s.destinations().begin(), s.destinations().end()};
-  scope.own_mark = start.own_mark();
-  return scope;
-}
-
 int fail(const std::string& why) {
   pb::InterceptorReport r;
   r.set_error(why);
@@ -105,10 +53,139 @@ int fail(const std::string& why) {
   return 1;
 }
 
+// What one kind of interception does; the control loop is the same for both.
+class Mode {
+ public:
+  virtual ~Mode() = default;
+  virtual faultline::Status listen() = 0;
+  virtual void run() = 0;
+  // The ports to report, and the chains that redirect nothing new (RedirectMode::kHold).
+  virtual void ports(pb::InterceptorReport& r) const = 0;
+  virtual std::vector<faultline::injector::ChainSpec> hold_chains() const = 0;
+  virtual void rules_going_in() {}
+  virtual void rules_in() {}
+  virtual void drain() = 0;
+  virtual void fill(pb::InterceptorReport& r) const = 0;
+};
+
+class HttpMode : public Mode {
+ public:
+  HttpMode(const pb::InterceptorStart& start, ic::HttpRules rules)
+      : start_(start), interceptor_(std::move(rules), start.own_mark()) {}
+  ~HttpMode() override {
+    if (retirer_.joinable()) retirer_.join();
+  }
+  faultline::Status listen() override {
+    auto port = interceptor_.listen();
+    if (!port) return port.error();
+    port_ = *port;
+    return faultline::Ok{};
+  }
+  void run() override { interceptor_.run(); }
+  void ports(pb::InterceptorReport& r) const override { r.set_port(port_); }
+  std::vector<faultline::injector::ChainSpec> hold_chains() const override {
+    return ic::redirect_chains(start_.fault_id(), start_.http().scope(), "", port_,
+                               ic::RedirectMode::kHold);
+  }
+  void rules_going_in() override {
+    // Exactly the connections the rules will not catch (the injector waits for the answer).
+    if (retire()) snapshot_ = ic::snapshot_connections(scope());
+  }
+  void rules_in() override {
+    if (!retire() || retirer_.joinable()) return;
+    retirer_ = std::thread([this] {
+      auto outcome = ic::retire_connections(snapshot_, std::chrono::seconds(2));
+      retired_ = outcome.retired;
+      retired_busy_ = outcome.busy;
+    });
+  }
+  void drain() override { interceptor_.drain(start_.http().drain_ms()); }
+  void fill(pb::InterceptorReport& r) const override {
+    const auto& s = interceptor_.stats();
+    r.set_connections(s.connections);
+    r.set_requests(s.requests);
+    r.set_matched(s.matched);
+    r.set_aborted(s.aborted);
+    r.set_delayed(s.delayed);
+    r.set_replaced(s.replaced);
+    r.set_reset(s.reset);
+    r.set_passed(s.passed);
+    r.set_uninspected(s.uninspected);
+    r.set_tls(s.tls);
+    r.set_upstream_errors(s.upstream_errors);
+    r.set_retired(retired_);
+    r.set_retired_busy(retired_busy_);
+  }
+
+ private:
+  bool retire() const { return start_.http().existing_connections() != "leave"; }
+  ic::RetireScope scope() const {
+    ic::RetireScope out;
+    const auto& s = start_.http().scope();
+    for (uint32_t p : s.ports()) out.ports.insert(static_cast<uint16_t>(p));
+    out.ingress = s.direction() == "ingress";
+    out.destinations = {s.destinations().begin(), s.destinations().end()};
+    out.own_mark = start_.own_mark();
+    return out;
+  }
+
+  pb::InterceptorStart start_;
+  ic::HttpInterceptor interceptor_;
+  uint16_t port_ = 0;
+  ic::ConnectionSnapshot snapshot_;
+  std::thread retirer_;
+  std::atomic<uint64_t> retired_{0}, retired_busy_{0};
+};
+
+class DnsMode : public Mode {
+ public:
+  DnsMode(const pb::InterceptorStart& start, ic::DnsRules rules)
+      : start_(start),
+        interceptor_(std::move(rules), start.own_mark(),
+                     {start.dns().servers().begin(), start.dns().servers().end()}) {}
+  faultline::Status listen() override { return interceptor_.listen(); }
+  void run() override { interceptor_.run(); }
+  void ports(pb::InterceptorReport& r) const override {
+    for (uint16_t p : interceptor_.udp_ports()) r.add_udp_ports(p);
+    for (uint16_t p : interceptor_.tcp_ports()) r.add_tcp_ports(p);
+  }
+  std::vector<faultline::injector::ChainSpec> hold_chains() const override {
+    return ic::dns_redirect_chains(start_.fault_id(), "", start_.dns(), interceptor_.udp_ports(),
+                                   interceptor_.tcp_ports(), ic::RedirectMode::kHold);
+  }
+  void drain() override { interceptor_.drain(start_.dns().drain_ms()); }
+  void fill(pb::InterceptorReport& r) const override {
+    const auto& s = interceptor_.stats();
+    r.set_queries(s.queries);
+    r.set_forged(s.forged);
+    r.set_dropped(s.dropped);
+    r.set_delayed_queries(s.delayed);
+    r.set_forwarded(s.forwarded);
+    r.set_tcp_queries(s.tcp);
+    r.set_malformed(s.malformed);
+    r.set_upstream_errors(s.upstream_errors);
+  }
+
+ private:
+  pb::InterceptorStart start_;
+  ic::DnsInterceptor interceptor_;
+};
+
+faultline::Result<std::unique_ptr<Mode>> make_mode(const pb::InterceptorStart& start) {
+  if (start.has_dns()) {
+    auto rules = ic::DnsRules::compile(start.dns());
+    if (!rules) return rules.error();
+    return std::unique_ptr<Mode>(new DnsMode(start, std::move(*rules)));
+  }
+  auto rules = ic::HttpRules::compile(start.http());
+  if (!rules) return rules.error();
+  return std::unique_ptr<Mode>(new HttpMode(start, std::move(*rules)));
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Reports go to stdout; nothing else may write there.
+int main() {
+  // Reports go to stdout; logs to stderr.
   faultline::init_logging("warn");
   signal(SIGPIPE, SIG_IGN);
   // The injector's stop is a message or the end of stdin, never a signal from elsewhere.
@@ -117,87 +194,76 @@ int main(int argc, char** argv) {
   google::protobuf::io::FileInputStream in(STDIN_FILENO);
   google::protobuf::io::FileOutputStream out(STDOUT_FILENO);
   out_stream = &out;
-  (void)argc;
-  (void)argv;
 
   pb::InterceptorControl msg;
   bool clean_eof = false;
   if (!ParseDelimitedFromZeroCopyStream(&msg, &in, &clean_eof) || !msg.has_start())
     return fail("the first message must say what to intercept");
   const pb::InterceptorStart start = msg.start();
-  auto rules = ic::HttpRules::compile(start.http());
-  if (!rules) return fail(rules.error().message);
-  ic::HttpInterceptor interceptor(std::move(*rules), start.own_mark());
-  auto port = interceptor.start();
-  if (!port) return fail(port.error().message);
+  auto mode = make_mode(start);
+  if (!mode) return fail(mode.error().message);
+  if (auto bound = (*mode)->listen(); !bound) return fail(bound.error().message);
+  // iptables' lock file cannot be opened once confined: opened now, used for every change.
+  const char* lock_env = std::getenv("XTABLES_LOCKFILE");
+  std::string lock_path = lock_env && *lock_env ? lock_env : "/run/xtables.lock";
+  int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock >= 0) faultline::injector::xt_use_lock_file(lock);
   std::string why;
-  if (!drop_privileges(why)) return fail("cannot drop privileges: " + why);
+  if (!ic::confine(why)) return fail("cannot confine the interceptor: " + why);
+  (*mode)->run();
   {
     pb::InterceptorReport r;
-    r.set_port(*port);
+    (*mode)->ports(r);
     send(r);
   }
 
   std::optional<pb::NetworkInstall> installed;
-  ic::ConnectionSnapshot snapshot;
-  std::thread retirer;
-  std::atomic<uint64_t> retired{0}, retired_busy{0};
   for (;;) {
     msg.Clear();
     if (!ParseDelimitedFromZeroCopyStream(&msg, &in, &clean_eof)) break;  // injector gone
     if (msg.has_rules()) {
       installed = msg.rules().install();
-      installed->set_netns("");  // this process is inside the namespace already
-      const bool retire = start.http().existing_connections() != "leave";
+      // This process is inside the namespace already (and, confined, cannot see /proc).
+      installed->set_netns("");
+      installed->set_netns_inode(0);
       if (!msg.rules().installed()) {
-        // Before the rules go in (the injector waits for this answer): exactly the
-        // connections that will bypass them.
-        if (retire) snapshot = ic::snapshot_connections(retire_scope(start));
+        (*mode)->rules_going_in();
         pb::InterceptorReport ack;
-        ack.set_port(*port);
+        (*mode)->ports(ack);
         send(ack);
-      } else if (retire && !retirer.joinable()) {
-        retirer = std::thread([&snapshot, &retired, &retired_busy] {
-          auto outcome = ic::retire_connections(snapshot, std::chrono::seconds(2));
-          retired = outcome.retired;
-          retired_busy = outcome.busy;
-        });
+      } else {
+        (*mode)->rules_in();
       }
     } else if (msg.has_report()) {
       pb::InterceptorReport r;
-      fill(r, interceptor.stats());
-      r.set_port(*port);
-      r.set_retired(retired);
-      r.set_retired_busy(retired_busy);
+      (*mode)->ports(r);
+      (*mode)->fill(r);
       send(r);
     } else if (msg.has_stop()) {
       break;
     }
   }
-  // New connections go direct at once (kHold: conntrack stays on for the ones in flight), the
-  // connections in flight finish, then the chains go.
+  // New connections go direct at once (kHold keeps conntrack on for those in flight), the
+  // ones in flight finish, then the chains go.
   std::string rules_error;
   if (installed) {
-    auto hold = faultline::injector::intercept::redirect_chains(
-        start.fault_id(), start.http().scope(), "", *port,
-        faultline::injector::intercept::RedirectMode::kHold);
-    pb::NetworkInstall scratch;
-    if (auto held = faultline::injector::install_chains(hold, scratch); !held)
+    auto hold = (*mode)->hold_chains();
+    std::string flavour = installed->chains_size() ? installed->chains(0).flavour() : "";
+    for (auto& c : hold)
+      if (!flavour.empty()) c.flavour = flavour;
+    if (auto held = faultline::injector::replace_chain_rules(hold); !held)
       rules_error = held.error().message;
   }
-  interceptor.drain(start.http().drain_ms());
+  (*mode)->drain();
   if (installed) {
     auto removed = faultline::injector::remove_installed(*installed);
     if (!removed) rules_error = removed.error().message;
   }
-  if (retirer.joinable()) retirer.join();
   pb::InterceptorReport r;
-  fill(r, interceptor.stats());
-  r.set_port(*port);
-  r.set_retired(retired);
-  r.set_retired_busy(retired_busy);
+  (*mode)->ports(r);
+  (*mode)->fill(r);
   r.set_final(true);
-  if (!rules_error.empty()) r.set_error("could not take the rules out: " + rules_error);
+  if (!rules_error.empty()) r.set_error("rules: " + rules_error);
   send(r);
   return 0;
 }

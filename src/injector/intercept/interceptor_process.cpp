@@ -91,6 +91,7 @@ Result<std::unique_ptr<InterceptorProcess>> InterceptorProcess::start(
   if (!first->error().empty())
     return make_error(ErrorCode::kInternal, "faultline-intercept: " + first->error());
   p->port_ = static_cast<uint16_t>(first->port());
+  p->first_ = *first;
   return p;
 }
 

@@ -33,6 +33,8 @@ class InterceptorProcess {
   InterceptorProcess& operator=(const InterceptorProcess&) = delete;
 
   uint16_t port() const { return port_; }
+  // Its first report: the ports it listens on.
+  const pb::InterceptorReport& first_report() const { return first_; }
   pid_t pid() const { return pid_; }
   uint64_t start_time_ticks() const { return ticks_; }
 
@@ -56,6 +58,7 @@ class InterceptorProcess {
   pid_t pid_ = -1;
   uint64_t ticks_ = 0;
   uint16_t port_ = 0;
+  pb::InterceptorReport first_;
   UniqueFd link_;  // a socket: the helper's stdin and stdout
   std::string buffered_;
   UniqueFd pidfd_, unwatch_;  // unwatch_: an eventfd that ends the watcher

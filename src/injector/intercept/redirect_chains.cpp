@@ -74,4 +74,40 @@ std::vector<ChainSpec> redirect_chains(const std::string& fault_id, const pb::Ne
   return out;
 }
 
+std::vector<ChainSpec> dns_redirect_chains(const std::string& fault_id, const std::string& netns,
+                                           const pb::DnsFault& fault,
+                                           const std::vector<uint16_t>& udp_ports,
+                                           const std::vector<uint16_t>& tcp_ports,
+                                           RedirectMode mode) {
+  std::vector<ChainSpec> out;
+  for (int family : {4, 6}) {
+    ChainSpec c;
+    c.netns = netns;
+    c.family = family;
+    c.table = "nat";
+    c.hook = "OUTPUT";
+    c.chain = chain_name(fault_id, 'd', family, Direction::kEgress);
+    for (int i = 0; i < fault.servers_size() && i < static_cast<int>(udp_ports.size()) &&
+                    i < static_cast<int>(tcp_ports.size());
+         ++i) {
+      const std::string& server = fault.servers(i);
+      if ((server.find(':') != std::string::npos) != (family == 6)) continue;
+      for (const char* proto : {"udp", "tcp"}) {
+        std::vector<std::string> r = {
+            "-d",  server + (family == 6 ? "/128" : "/32"), "-p", proto, "--dport", "53", "-m",
+            "mark"};
+        if (mode == RedirectMode::kRedirect)
+          r.insert(r.end(), {"!", "--mark", std::to_string(kInterceptorMark)});
+        else
+          r.insert(r.end(), {"--mark", std::to_string(kNeverMark)});
+        uint16_t to = std::string(proto) == "udp" ? udp_ports[i] : tcp_ports[i];
+        r.insert(r.end(), {"-j", "REDIRECT", "--to-ports", std::to_string(to)});
+        c.rules.push_back(std::move(r));
+      }
+    }
+    if (!c.rules.empty()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace faultline::injector::intercept

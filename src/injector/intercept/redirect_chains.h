@@ -1,5 +1,6 @@
-// The nat REDIRECT chains of an http_fault, built from its scope alone, so that the injector
-// (to apply) and the helper (to take them back, also after its injector died) make the same.
+// The nat REDIRECT chains of an http_fault or a dns_fault, built from its scope alone, so that the
+// injector (to apply) and the helper (to take them back, also after its injector died) make the
+// same.
 #pragma once
 
 #include <cstdint>
@@ -27,5 +28,13 @@ enum class RedirectMode {
 std::vector<ChainSpec> redirect_chains(const std::string& fault_id, const pb::NetworkScope& scope,
                                        const std::string& netns, uint16_t to_port,
                                        RedirectMode mode);
+
+// dns_fault's chains: per server (in the fault's order), its UDP and TCP queries to port 53
+// go to the helper's ports for that server.
+std::vector<ChainSpec> dns_redirect_chains(const std::string& fault_id, const std::string& netns,
+                                           const pb::DnsFault& fault,
+                                           const std::vector<uint16_t>& udp_ports,
+                                           const std::vector<uint16_t>& tcp_ports,
+                                           RedirectMode mode);
 
 }  // namespace faultline::injector::intercept

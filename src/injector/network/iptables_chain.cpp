@@ -171,6 +171,21 @@ Status install_chain(const ChainSpec& spec) {
                  "*" + spec.table + "\n" + chain_lines(spec) + "COMMIT\n");
 }
 
+Status replace_chain_rules(const std::vector<ChainSpec>& specs) {
+  std::vector<ChainSpec> nft, legacy;
+  for (const auto& c : specs) {
+    if (c.flavour == kInProcess)
+      nft.push_back(c);
+    else if (c.flavour == "legacy")
+      legacy.push_back(c);
+  }
+  if (!nft.empty())
+    if (Status s = nft_install(nft); !s) return s;
+  if (!legacy.empty())
+    if (Status s = xt_install(legacy); !s) return s;
+  return Ok{};
+}
+
 Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install) {
   for (const auto& c : specs) {
     auto* rec = install.add_chains();

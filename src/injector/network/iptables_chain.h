@@ -41,6 +41,11 @@ Status install_chain(const ChainSpec& spec);
 // whatever was created is removed again.
 Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install);
 
+// Puts `specs` in place of the live chains of the same names, each table in one transaction
+// (no packet sees neither), and on failure leaves the live ones as they were: for swapping a
+// fault's rules while it holds connections. In-process flavours only; others are left alone.
+Status replace_chain_rules(const std::vector<ChainSpec>& specs);
+
 // Unhooks, flushes and deletes `chain`. Idempotent: a chain (or a namespace) that is no
 // longer there is success.
 // With the jump's `hook` and `hook_match` known, one transaction; without (or if that fails

@@ -390,11 +390,11 @@ Result<std::vector<TaggedRule>> tagged_rules(NftSocket& sock, int family) {
 
 // Deletes, in one transaction, every rule whose tag is one of `tags` (per family); how many
 // rules each family's table keeps.
-Result<std::map<int, size_t>> delete_tagged(NftSocket& sock, const std::vector<NftTable>& tags) {
+// Adds to batch `b` the deletion of every rule whose tag is one of `tags`; how many rules each
+// family's table keeps.
+Result<std::map<int, size_t>> add_deletions(NftSocket& sock, NetlinkBuilder& b,
+                                            const std::vector<NftTable>& tags) {
   std::map<int, size_t> left;
-  NetlinkBuilder b;
-  batch_begin(b);
-  uint32_t first = b.last_seq() + 1;
   for (int family : {4, 6}) {
     std::set<std::string> wanted;
     for (const auto& t : tags)
@@ -416,6 +416,15 @@ Result<std::map<int, size_t>> delete_tagged(NftSocket& sock, const std::vector<N
     }
     left[family] = kept;
   }
+  return left;
+}
+
+Result<std::map<int, size_t>> delete_tagged(NftSocket& sock, const std::vector<NftTable>& tags) {
+  NetlinkBuilder b;
+  batch_begin(b);
+  uint32_t first = b.last_seq() + 1;
+  auto left = add_deletions(sock, b, tags);
+  if (!left) return left.error();
   uint32_t last = b.last_seq();
   if (last >= first) {
     batch_end(b);
@@ -455,7 +464,9 @@ void remove_table_later(const std::string& netns, int family) {
   }).detach();
 }
 
-Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs) {
+// `tags`: rules to delete in the same transaction (a replacement, never a moment without).
+Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs,
+                    const std::vector<NftTable>& tags) {
   // What exists already is not sent again: re-declaring a hooked chain is an update the
   // kernel commits slowly.
   std::set<std::pair<int, std::string>> made;
@@ -471,6 +482,7 @@ Status install_once(NftSocket& sock, const std::vector<ChainSpec>& specs) {
   NetlinkBuilder b;
   batch_begin(b);
   uint32_t first = b.last_seq() + 1;
+  if (auto deleted = add_deletions(sock, b, tags); !deleted) return deleted.error();
   for (const auto& spec : specs) {
     auto hook = hook_number(spec.hook);
     if (!hook) return hook.error();
@@ -521,8 +533,7 @@ Status nft_install(const std::vector<ChainSpec>& specs) {
   // Rules with these tags left by a crash (tags are stable per fault) are replaced.
   std::vector<NftTable> tags;
   for (const auto& c : specs) tags.push_back({c.family, c.chain});
-  if (auto stale = delete_tagged(*sock, tags); !stale) return stale.error();
-  return install_once(*sock, specs);
+  return install_once(*sock, specs, tags);
 }
 
 Status nft_remove(const std::string& netns, const std::vector<NftTable>& tags) {

@@ -14,6 +14,7 @@ extern "C" {
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -214,12 +215,19 @@ Error xt_error(const std::string& what, const char* why) {
 
 // iptables' own lock: held from reading a table to replacing it, as iptables-legacy holds it,
 // so neither overwrites the other's change. XTABLES_LOCKFILE moves it, as for iptables.
+std::atomic<int> preopened_lock{-1};
+
 class XtablesLock {
  public:
   XtablesLock() {
     const char* env = std::getenv("XTABLES_LOCKFILE");
     std::string path = env && *env ? env : "/run/xtables.lock";
-    fd_ = UniqueFd(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (int fd = preopened_lock.load(); fd >= 0) {
+      fd_ = UniqueFd(::dup(fd));  // a second descriptor of the same open file: same lock
+      borrowed_ = true;
+    } else {
+      fd_ = UniqueFd(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600));
+    }
     if (fd_.get() < 0) {
       error_ = "open " + path + ": " + std::strerror(errno);
       return;
@@ -233,10 +241,15 @@ class XtablesLock {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   }
+  ~XtablesLock() {
+    // A flock belongs to the open file, which the preopened descriptor keeps open.
+    if (borrowed_ && fd_.get() >= 0) ::flock(fd_.get(), LOCK_UN);
+  }
   const std::string& error() const { return error_; }
 
  private:
   UniqueFd fd_;  // closing it releases the lock
+  bool borrowed_ = false;
   std::string error_;
 };
 
@@ -342,6 +355,10 @@ std::map<std::pair<int, std::string>, std::vector<const Item*>> by_family_and_ta
 }
 
 }  // namespace
+
+void xt_use_lock_file(int fd) {
+  preopened_lock = fd;
+}
 
 bool xt_available() {
   static const bool available = [] {

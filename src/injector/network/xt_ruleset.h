@@ -22,6 +22,10 @@ namespace faultline::injector {
 // Whether libiptc can read this kernel's x_tables (the mangle table; probed once).
 bool xt_available();
 
+// For a process that can no longer open iptables' lock file (faultline-intercept, confined):
+// the lock file opened beforehand, used for every transaction from then on.
+void xt_use_lock_file(int fd);
+
 // Creates each spec's chain with its rules and its jump (all specs in one netns): one commit
 // per family and table. A chain of the same name left by a crash is replaced.
 Status xt_install(const std::vector<ChainSpec>& specs);
