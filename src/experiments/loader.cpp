@@ -1,5 +1,7 @@
 #include "experiments/loader.h"
 
+#include <cstdlib>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -74,13 +76,32 @@ class FaultProblems : public KindProblems {
       : r_(r), fault_(fault), field_(std::move(field)) {}
 
   void error(const std::string& field, const std::string& message) override {
+    // Walks "params.rules[2].names" down to the node it names (or as far as it exists), so
+    // the error points at the line that is wrong.
     YAML::Node at = fault_;
     for (size_t start = 0; start <= field.size();) {
       size_t dot = std::min(field.find('.', start), field.size());
+      std::string part = field.substr(start, dot - start);
+      std::vector<size_t> items;
+      for (size_t open; (open = part.rfind('[')) != std::string::npos && part.back() == ']';) {
+        items.insert(items.begin(), std::strtoul(part.c_str() + open + 1, nullptr, 10));
+        part.resize(open);
+      }
       const YAML::Node& here = at;
-      YAML::Node next = here[field.substr(start, dot - start)];
+      YAML::Node next = here[part];
       if (!next) break;
       at.reset(next);  // rebinds; operator= would overwrite the document's node
+      bool found = true;
+      for (size_t i : items) {
+        const YAML::Node& list = at;
+        if (!list.IsSequence() || i >= list.size()) {
+          found = false;
+          break;
+        }
+        YAML::Node item = list[i];
+        at.reset(item);
+      }
+      if (!found) break;
       start = dot + 1;
     }
     r_.error(at, field_ + "." + field, message);
