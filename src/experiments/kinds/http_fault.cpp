@@ -27,7 +27,8 @@ SchemaPtr rule_schema() {
                                  "case-insensitive; a value with * is a shell pattern)."))},
       "Which requests the rule takes; every key given must match. No key: every request.");
   auto response = [](const std::string& doc, const std::string& status_default) {
-    return object({opt("status", integer("The status code.", 100, 599, status_default)),
+    return object({opt("status", integer("The status code (a final one: 200 to 599).", 200, 599,
+                                         status_default)),
                    opt("body", str("The body (Content-Length is set for it).")),
                    opt("headers", string_map("Headers added to the response."))},
                   doc);

@@ -1,5 +1,8 @@
 #include "injector/intercept/http_connection.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -8,7 +11,10 @@
 #include <cerrno>
 #include <chrono>
 #include <random>
+#include <system_error>
 #include <thread>
+
+#include "common/socket_wait.h"
 
 namespace faultline::injector::intercept {
 
@@ -70,26 +76,62 @@ void Drain::sleep_for_us(uint64_t us) {
   cv_.wait_for(lock, std::chrono::microseconds(us), [&] { return started_.load(); });
 }
 
-HttpConnection::HttpConnection(UniqueFd client, UniqueFd upstream, const HttpRules& rules,
+HttpConnection::HttpConnection(UniqueFd client, const sockaddr_storage& destination,
+                               socklen_t length, uint32_t mark, const HttpRules& rules,
                                InterceptStats& stats, Drain& drain)
     : client_(std::move(client)),
-      upstream_(std::move(upstream)),
       wake_(::eventfd(0, EFD_CLOEXEC)),
+      destination_(destination),
+      destination_len_(length),
+      mark_(mark),
       rules_(rules),
       stats_(stats),
       drain_(drain) {}
 
 HttpConnection::~HttpConnection() = default;
 
+// The client's own connection to where it meant to go, from a socket carrying the mark the
+// REDIRECT rules let through. Done here, not in the accepting thread: a slow or unreachable
+// destination holds up only its own client.
+bool HttpConnection::dial() {
+  upstream_ =
+      UniqueFd(::socket(destination_.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!upstream_) return false;
+  // Unmarked, the connection would be redirected back to the interceptor: refuse instead.
+  if (::setsockopt(upstream_.get(), SOL_SOCKET, SO_MARK, &mark_, sizeof mark_) != 0) return false;
+  int one = 1;
+  ::setsockopt(upstream_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(client_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect_by(upstream_.get(), reinterpret_cast<sockaddr*>(&destination_), destination_len_,
+                 std::chrono::steady_clock::now() + std::chrono::seconds(5)) != 0)
+    return false;
+  int fl = ::fcntl(upstream_.get(), F_GETFL);
+  return ::fcntl(upstream_.get(), F_SETFL, fl & ~O_NONBLOCK) == 0;  // each side has a thread
+}
+
 void HttpConnection::run() {
-  std::thread responses([this] { response_side(); });
-  request_side();
-  {
-    std::lock_guard lock(mu_);
-    requests_done_ = true;
+  if (!wake_ || !dial()) {
+    // The client sees its connection refused, as it would if the server were not there.
+    stats_.upstream_errors++;
+    linger l{1, 0};
+    ::setsockopt(client_.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  } else {
+    std::thread responses;
+    try {
+      responses = std::thread([this] { response_side(); });
+    } catch (const std::system_error&) {
+      stats_.upstream_errors++;  // no thread to serve it: closed, the client retries
+    }
+    if (responses.joinable()) {
+      request_side();
+      {
+        std::lock_guard lock(mu_);
+        requests_done_ = true;
+      }
+      wake(wake_.get());
+      responses.join();
+    }
   }
-  wake(wake_.get());
-  responses.join();
   {
     // Closed here, not when the interceptor gets round to destroying the connection: a reset
     // must reach both peers now.
@@ -105,16 +147,20 @@ void HttpConnection::kill() {
   if (!client_) return;
   dead_ = true;
   ::shutdown(client_.get(), SHUT_RDWR);
-  ::shutdown(upstream_.get(), SHUT_RDWR);
+  if (upstream_) ::shutdown(upstream_.get(), SHUT_RDWR);
   wake(wake_.get());
+  space_.notify_all();
 }
 
-void HttpConnection::push(Pending p) {
+bool HttpConnection::push(Pending p) {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return fifo_.size() < kMaxPending || dead_ || closing_; });
+    if (dead_ || closing_) return false;
     fifo_.push_back(std::move(p));
   }
   wake(wake_.get());
+  return true;
 }
 
 bool HttpConnection::forward_upstream(std::string_view bytes) {
@@ -127,7 +173,7 @@ bool HttpConnection::forward_upstream(std::string_view bytes) {
 // gone idle, and gives up reading then (false, with nothing lost: no request was under way).
 bool HttpConnection::read_client(std::string& buf) {
   for (;;) {
-    if (dead_) return false;
+    if (dead_ || closing_) return false;
     if (drain_.started() && buf.empty()) {
       std::lock_guard lock(mu_);
       if (fifo_.empty()) return false;
@@ -164,13 +210,20 @@ void HttpConnection::raw_copy(int from, int to, std::string& pending) {
 }
 
 void HttpConnection::reset_both() {
-  // Closing with a zero linger sends RST on both connections, as a crashing proxy would.
+  // Closing with a zero linger sends RST on both connections, as a crashing proxy would; the
+  // sockets close as run() ends.
   linger l{1, 0};
   ::setsockopt(client_.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
   ::setsockopt(upstream_.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
   dead_ = true;
-  ::shutdown(upstream_.get(), SHUT_RD);  // wakes the response side's read without a FIN
-  wake(wake_.get());
+  ::shutdown(client_.get(), SHUT_RD);  // wakes the request side's read without a FIN
+  space_.notify_all();
+}
+
+// The connection cannot go on (a body that does not frame, a server gone): both ends hear it
+// is over, the answers already written first.
+void HttpConnection::end_gracefully() {
+  ::shutdown(upstream_.get(), SHUT_RDWR);
 }
 
 void HttpConnection::request_side() {
@@ -192,8 +245,7 @@ void HttpConnection::request_side() {
       // untouched for the rest of the connection, counted, never broken by the interceptor.
       stats_.uninspected++;
       if (first_request_ && looks_like_tls(buf)) stats_.tls++;
-      push({Pending::kRaw});
-      raw_copy(client_.get(), upstream_.get(), buf);
+      if (push({Pending::kRaw})) raw_copy(client_.get(), upstream_.get(), buf);
       return;
     }
     first_request_ = false;
@@ -203,8 +255,9 @@ void HttpConnection::request_side() {
     http::BodyScanner body(head.body, head.content_length);
     std::string_view head_bytes(buf.data(), out.head_bytes);
     if (action == "reset") {
+      // In the request's slot: the answers to the requests before it still go out first.
       stats_.reset++;
-      reset_both();
+      push({Pending::kReset});
       return;
     }
     if (action == "abort") {
@@ -214,9 +267,12 @@ void HttpConnection::request_side() {
       // body follows is then the client's guess.
       bool waits = head.expect_continue && head.body != http::Framing::kNone;
       bool close = !head.keep_alive || waits || head.upgrade;
-      push({Pending::kAnswer, close ? rule->abort_closing : rule->abort_response, close});
-      if (close) return;
-      if (!forward_request_body(buf, body, false)) return;
+      const bool head_only = head.method == "HEAD";
+      const std::string* answer = head_only
+                                      ? (close ? &rule->abort_head_closing : &rule->abort_head)
+                                      : (close ? &rule->abort_closing : &rule->abort_response);
+      if (!push({Pending::kAnswer, answer, close}) || close) return;
+      if (!forward_request_body(buf, body, false)) return end_gracefully();
       continue;
     }
     if (action == "delay") {
@@ -227,11 +283,12 @@ void HttpConnection::request_side() {
     } else {
       stats_.passed++;
     }
-    push({Pending::kUpstream, "", !head.keep_alive, head.method,
-          action == "replace" ? rule : nullptr});
+    if (!push({Pending::kUpstream, nullptr, !head.keep_alive, head.method,
+               action == "replace" ? rule : nullptr}))
+      return;
     if (!forward_upstream(head_bytes)) return;
     buf.erase(0, out.head_bytes);
-    if (!forward_request_body(buf, body, true)) return;
+    if (!forward_request_body(buf, body, true)) return end_gracefully();
     if (head.upgrade) {  // WebSocket or CONNECT: bytes, not requests, from here on
       raw_copy(client_.get(), upstream_.get(), buf);
       return;
@@ -278,19 +335,26 @@ bool HttpConnection::serve_upstream_response(const Pending& p, std::string& ubuf
     http::Framing framing = http::response_framing(head, p.method, &length);
     http::BodyScanner body(framing, length);
     const bool close = p.close_after || !head.keep_alive || framing == http::Framing::kUntilClose;
-    const bool swap_body = p.replace && p.replace->rule.has_body();
-    std::string head_text = p.replace ? replaced_head(p.replace->rule, head,
-                                                      swap_body ? &p.replace->rule.body() : nullptr)
-                                      : ubuf.substr(0, hb);
+    // What the client gets: the server's head and body; or, replaced, the rule's status and
+    // fields with the server's body, or with the rule's body (the server's is read and
+    // dropped). No body at all where the request or the final status allows none (HEAD, 204,
+    // 304), whatever the rule says.
+    const auto* rule = p.replace ? &p.replace->rule : nullptr;
+    const int status = rule && rule->status() ? static_cast<int>(rule->status()) : head.status;
+    const bool bodyless = framing == http::Framing::kNone || status == 204 || status == 304;
+    const bool own_body = rule && (rule->has_body() || bodyless);
+    static const std::string kEmpty;
+    const std::string* body_text =
+        own_body ? (rule->has_body() ? &rule->body() : &kEmpty) : nullptr;
+    std::string head_text = rule ? replaced_head(*rule, head, body_text) : ubuf.substr(0, hb);
     ubuf.erase(0, hb);
     if (!write_all(client_.get(), head_text)) return false;
-    if (swap_body && !write_all(client_.get(), p.replace->rule.body())) return false;
+    if (own_body && !bodyless && !write_all(client_.get(), *body_text)) return false;
     while (!body.done()) {
       if (ubuf.empty() && !read_upstream(ubuf)) return false;  // until-close ends here too
       size_t n = body.feed(ubuf);
       if (body.failed()) return false;
-      if (!swap_body && !write_all(client_.get(), std::string_view(ubuf).substr(0, n)))
-        return false;
+      if (!own_body && !write_all(client_.get(), std::string_view(ubuf).substr(0, n))) return false;
       ubuf.erase(0, n);
     }
     return !close;
@@ -335,7 +399,11 @@ void HttpConnection::response_side() {
     bool keep = true;
     switch (p.kind) {
       case Pending::kAnswer:
-        keep = write_all(client_.get(), p.answer) && !p.close_after;
+        keep = write_all(client_.get(), *p.answer) && !p.close_after;
+        break;
+      case Pending::kReset:
+        reset_both();
+        keep = false;
         break;
       case Pending::kRaw:
         raw_copy(upstream_.get(), client_.get(), ubuf);
@@ -349,12 +417,21 @@ void HttpConnection::response_side() {
       std::lock_guard lock(mu_);
       fifo_.pop_front();
     }
+    space_.notify_one();
     if (!keep) break;
   }
-  if (dead_) return;  // a reset: the sockets close with RST when the connection is destroyed
-  // The end of the connection, from this side: the client reads to here, then the end.
-  ::shutdown(client_.get(), SHUT_RDWR);
+  if (dead_) return;  // a reset: the sockets close with RST when run() ends
+  // The end of the connection, from this side: the client reads to here, then a FIN. What it
+  // still sends is read and dropped for a moment (the request side does), because closing a
+  // socket with unread bytes sends RST, which can destroy the last answer before it is read.
+  closing_ = true;
+  space_.notify_all();
+  ::shutdown(client_.get(), SHUT_WR);
   ::shutdown(upstream_.get(), SHUT_RDWR);
+  pollfd p{client_.get(), POLLIN, 0};
+  char discard[4096];
+  for (int budget = 64; budget > 0 && ::poll(&p, 1, 200) > 0; --budget)
+    if (::recv(client_.get(), discard, sizeof discard, 0) <= 0) break;
 }
 
 }  // namespace faultline::injector::intercept

@@ -5,6 +5,8 @@
 // and the interceptor's own answers in their slots. Pipelined requests keep their order.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -33,13 +35,18 @@ class Drain {
 
 class HttpConnection {
  public:
-  HttpConnection(UniqueFd client, UniqueFd upstream, const HttpRules& rules, InterceptStats& stats,
-                 Drain& drain);
+  // Requests answered or in flight on one connection, at most: a client pipelining requests
+  // it never reads answers to is held back by TCP, not by the interceptor's memory.
+  static constexpr size_t kMaxPending = 64;
+
+  HttpConnection(UniqueFd client, const sockaddr_storage& destination, socklen_t length,
+                 uint32_t mark, const HttpRules& rules, InterceptStats& stats, Drain& drain);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
-  // Serves the connection to its end; both sockets are closed when it returns.
+  // Dials the destination, then serves the connection to its end; both sockets are closed
+  // when it returns.
   void run();
   // Ends it now (drain deadline): both sockets are shut down, so blocked reads return.
   void kill();
@@ -47,16 +54,17 @@ class HttpConnection {
 
  private:
   struct Pending {
-    enum Kind { kUpstream, kAnswer, kRaw } kind = kUpstream;
-    std::string answer;        // kAnswer: the bytes to write
-    bool close_after = false;  // the connection ends after this response
-    std::string method;        // kUpstream: the request's method (response framing)
+    enum Kind { kUpstream, kAnswer, kRaw, kReset } kind = kUpstream;
+    const std::string* answer = nullptr;  // kAnswer: the bytes to write (owned by the rules)
+    bool close_after = false;             // the connection ends after this response
+    std::string method;                   // kUpstream: the request's method (response framing)
     const CompiledRule* replace = nullptr;
   };
 
+  bool dial();
   void request_side();
   void response_side();
-  void push(Pending p);
+  bool push(Pending p);
   bool forward_upstream(std::string_view bytes);
   bool forward_request_body(std::string& buf, http::BodyScanner& body, bool send);
   bool read_client(std::string& buf);
@@ -64,16 +72,24 @@ class HttpConnection {
   bool serve_upstream_response(const Pending& p, std::string& ubuf);
   bool read_upstream(std::string& ubuf);
   void reset_both();
+  void end_gracefully();
 
   UniqueFd client_, upstream_, wake_;  // wake_: eventfd, a Pending was pushed or the end came
+  sockaddr_storage destination_;
+  socklen_t destination_len_;
+  uint32_t mark_;
   const HttpRules& rules_;
   InterceptStats& stats_;
   Drain& drain_;
   std::mutex fd_mu_;  // kill() against run() closing the sockets
   std::mutex mu_;
+  std::condition_variable space_;  // the FIFO has room again, or the connection is ending
   std::deque<Pending> fifo_;
   bool requests_done_ = false;  // no more Pending will be pushed
-  std::atomic<bool> dead_{false}, finished_{false};
+  // dead_: reset or killed, stop at once. closing_: the response side ended the connection
+  // (it sent its FIN); the request side reads and drops what is still coming, briefly, so
+  // that closing does not turn into a reset that destroys the last answer on its way.
+  std::atomic<bool> dead_{false}, closing_{false}, finished_{false};
   bool first_request_ = true;
 };
 

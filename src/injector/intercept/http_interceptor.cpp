@@ -1,26 +1,25 @@
 #include "injector/intercept/http_interceptor.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <system_error>
 
 #include "common/log.h"
-#include "common/socket_wait.h"
 
 namespace faultline::injector::intercept {
 
 namespace {
 
-constexpr auto kUpstreamConnectTimeout = std::chrono::seconds(5);
+// Connections served at once, at most (each holds two threads and three descriptors).
+constexpr size_t kMaxConnections = 4096;
 
 // Where the client meant to go, before REDIRECT changed it: from conntrack.
 bool original_destination(int fd, sockaddr_storage& dst, socklen_t& len) {
@@ -93,28 +92,21 @@ void HttpInterceptor::serve(UniqueFd client) {
   socklen_t len = 0;
   // No original destination (not redirected), or this very port (a loop): refused.
   if (!original_destination(client.get(), dst, len) || port_of(dst) == port_) return;
-  UniqueFd upstream(::socket(dst.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  ::setsockopt(upstream.get(), SOL_SOCKET, SO_MARK, &mark_, sizeof mark_);
-  int one = 1;
-  ::setsockopt(upstream.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect_by(upstream.get(), reinterpret_cast<sockaddr*>(&dst), len,
-                 std::chrono::steady_clock::now() + kUpstreamConnectTimeout) != 0) {
-    // The server is not there: the client sees its connection refused, as it would directly.
-    stats_.upstream_errors++;
-    linger l{1, 0};
-    ::setsockopt(client.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  std::lock_guard lock(mu_);
+  if (served_.size() >= kMaxConnections) {
+    stats_.upstream_errors++;  // over the cap: refused, as an overloaded proxy would
     return;
   }
-  // Back to blocking: each connection has its own threads.
-  int fl = ::fcntl(upstream.get(), F_GETFL);
-  ::fcntl(upstream.get(), F_SETFL, fl & ~O_NONBLOCK);
-  std::lock_guard lock(mu_);
-  served_.push_back({std::make_unique<HttpConnection>(std::move(client), std::move(upstream),
-                                                      rules_, stats_, drain_),
-                     {}});
+  served_.push_back(
+      {std::make_unique<HttpConnection>(std::move(client), dst, len, mark_, rules_, stats_, drain_),
+       {}});
   HttpConnection* conn = served_.back().conn.get();
-  served_.back().thread = std::thread([conn] { conn->run(); });
+  try {
+    served_.back().thread = std::thread([conn] { conn->run(); });
+  } catch (const std::system_error&) {
+    served_.pop_back();  // no thread for it: the client's connection closes
+    stats_.upstream_errors++;
+  }
 }
 
 void HttpInterceptor::reap(bool all) {

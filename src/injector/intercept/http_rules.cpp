@@ -36,13 +36,19 @@ Result<HttpRules> HttpRules::compile(const pb::HttpFault& fault) {
     for (const auto& h : r.response_headers())
       if (!http::valid_field_name(h.name()) || !http::valid_field_value(h.value()))
         return make_error(ErrorCode::kInvalidArgument, "bad response header " + h.name());
-    CompiledRule c{std::move(*matcher), r, "", ""};
+    CompiledRule c{std::move(*matcher), r, "", "", "", ""};
     if (r.action() == "abort") {
       auto headers = headers_of(r.response_headers());
       c.abort_response =
           http::serialize_response(static_cast<int>(r.status()), "", headers, r.body(), false);
       c.abort_closing =
           http::serialize_response(static_cast<int>(r.status()), "", headers, r.body(), true);
+      // A response to HEAD has the fields a GET would get, and no body.
+      auto head_of = [](const std::string& full) {
+        return full.substr(0, full.find("\r\n\r\n") + 4);
+      };
+      c.abort_head = head_of(c.abort_response);
+      c.abort_head_closing = head_of(c.abort_closing);
     }
     out.rules_.push_back(std::move(c));
   }

@@ -24,6 +24,8 @@ struct CompiledRule {
   pb::HttpRule rule;
   std::string abort_response;  // abort: the whole response, keep-alive
   std::string abort_closing;   // abort: the same with `Connection: close`
+  std::string abort_head;      // abort of a HEAD request: the head alone
+  std::string abort_head_closing;
 };
 
 // What every connection counts, reported to the injector.

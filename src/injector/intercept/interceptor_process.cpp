@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "common/process_table.h"
 
@@ -67,6 +69,11 @@ Result<std::unique_ptr<InterceptorProcess>> InterceptorProcess::start(
   p->link_ = UniqueFd(pair[0]);
   UniqueFd child_end(pair[1]);
   const char* argv[] = {"faultline-intercept", nullptr};
+  // Built before fork: the child may only make async-signal-safe calls.
+  const char* lock = std::getenv("XTABLES_LOCKFILE");
+  std::string lock_env = lock && *lock ? std::string("XTABLES_LOCKFILE=") + lock : "";
+  const char* envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                        lock_env.empty() ? nullptr : lock_env.c_str(), nullptr};
   pid_t pid = ::fork();
   if (pid < 0) return make_error(ErrorCode::kInternal, std::string("fork: ") + strerror(errno));
   if (pid == 0) {
@@ -77,7 +84,12 @@ Result<std::unique_ptr<InterceptorProcess>> InterceptorProcess::start(
     if (ns && ::setns(ns.get(), CLONE_NEWNET) != 0) _exit(126);
     if (::dup2(child_end.get(), STDIN_FILENO) < 0 || ::dup2(child_end.get(), STDOUT_FILENO) < 0)
       _exit(126);
-    ::execv(exe.c_str(), const_cast<char* const*>(argv));
+    ::fcntl(STDIN_FILENO, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
+    ::fcntl(STDOUT_FILENO, F_SETFD, 0);
+    // Nothing else of this process goes along: no descriptor someone opened without
+    // close-on-exec, no environment but where iptables' lock is.
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
+    ::execve(exe.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
     _exit(127);
   }
   p->pid_ = pid;
@@ -151,7 +163,9 @@ Result<pb::InterceptorReport> InterceptorProcess::receive(std::chrono::milliseco
     size_t len = 0, at = 0;
     int shift = 0;
     bool have_len = false;
-    while (at < buffered_.size() && shift < 35) {
+    while (at < buffered_.size()) {
+      if (shift >= 35)
+        return make_error(ErrorCode::kInternal, "faultline-intercept sent a bad frame length");
       auto b = static_cast<unsigned char>(buffered_[at++]);
       len |= static_cast<size_t>(b & 0x7F) << shift;
       shift += 7;
@@ -210,19 +224,25 @@ Result<pb::InterceptorReport> InterceptorProcess::stop(std::chrono::milliseconds
   pb::InterceptorControl msg;
   msg.set_stop(true);
   Result<pb::InterceptorReport> last = make_error(ErrorCode::kInternal, "no final report");
+  const auto until = std::chrono::steady_clock::now() + timeout;
   if (Status s = send(msg); s) {
     for (;;) {  // reports asked for earlier may still be on their way: the final one counts
-      last = receive(timeout);
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      last = receive(std::max(left, std::chrono::milliseconds(1)));
       if (!last || last->final()) break;
     }
   }
   link_.reset();
-  if (last) {
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  } else {
-    kill_and_reap();
+  // It exits right after its final report; one that does not within a second is killed.
+  for (int i = 0; last && i < 100; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  kill_and_reap();
   return last;
 }
 

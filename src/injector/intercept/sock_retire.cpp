@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -59,18 +60,21 @@ bool dump(int fd, uint8_t family, std::vector<DiagSocket>& out) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<size_t>(n));
-         h = NLMSG_NEXT(h, n)) {
+    int len = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE) return true;
       if (h->nlmsg_type == NLMSG_ERROR) return false;
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+          h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+        continue;
       auto* m = static_cast<inet_diag_msg*>(NLMSG_DATA(h));
       DiagSocket s;
       s.id = m->id;
       s.family = m->idiag_family;
       s.rqueue = m->idiag_rqueue;
       s.wqueue = m->idiag_wqueue;
-      int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-      for (auto* a = reinterpret_cast<rtattr*>(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+      int alen = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+      for (auto* a = reinterpret_cast<rtattr*>(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
         if (a->rta_type == INET_DIAG_MARK && RTA_PAYLOAD(a) >= 4) {
           std::memcpy(&s.mark, RTA_DATA(a), 4);
         } else if (a->rta_type == INET_DIAG_INFO) {
@@ -98,7 +102,9 @@ bool destroy(int fd, const DiagSocket& s) {
   ssize_t n = ::recv(fd, buf, sizeof buf, 0);
   if (n <= 0) return false;
   auto* h = reinterpret_cast<nlmsghdr*>(buf);
-  if (h->nlmsg_type != NLMSG_ERROR) return true;
+  // Only the kernel's acknowledgement says the socket is gone.
+  if (static_cast<size_t>(n) < NLMSG_LENGTH(sizeof(nlmsgerr)) || h->nlmsg_type != NLMSG_ERROR)
+    return false;
   int err = static_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
   return err == 0 || err == -ENOENT;  // gone already: retired all the same
 }
@@ -112,8 +118,9 @@ bool in_cidrs(const DiagSocket& s, const std::vector<std::string>& cidrs) {
     std::string text = c.substr(0, c.find('/'));
     unsigned char want[16] = {};
     if (inet_pton(s.family, text.c_str(), want) != 1) continue;
-    size_t prefix =
-        c.find('/') == std::string::npos ? bytes * 8 : std::stoul(c.substr(c.find('/') + 1));
+    size_t prefix = c.find('/') == std::string::npos
+                        ? bytes * 8
+                        : std::strtoul(c.c_str() + c.find('/') + 1, nullptr, 10);
     bool match = true;
     for (size_t bit = 0; bit < prefix && bit < bytes * 8 && match; ++bit) {
       unsigned char m = static_cast<unsigned char>(0x80 >> (bit % 8));

@@ -337,5 +337,81 @@ TEST_F(HttpFault, AKilledHelperTakesTheInterceptionWithItAtOnce) {
   revert_and_check_clean(hosts_.a());
 }
 
+// Bytes sent on one connection from host A to 10.77.0.2:8080, and everything that comes back
+// until the server's side closes (or 3 s pass).
+std::string send_and_read(const std::string& netns, const std::string& bytes) {
+  return in_netns(netns, [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to = ipv4_address("10.77.0.2", 8080);
+    std::string out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+      timeval tv{3, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+  });
+}
+
+TEST_F(HttpFault, AnAbortedHeadRequestGetsTheHeadAloneAndAResetWaitsForEarlierAnswers) {
+  auto s = spec();
+  abort_rule(s, "/v1/charge", 503);
+  auto* reset = s.mutable_http_fault()->add_rules();
+  reset->set_path_kind("exact");
+  reset->set_path("/v1/cancel");
+  reset->set_percent(1);
+  reset->set_action("reset");
+  apply(s);
+  // HEAD: the fields a GET would get (Content-Length of the body) and no body, so the next
+  // answer on the connection is read from the right place.
+  std::string got = send_and_read(hosts_.a(),
+                                  "HEAD /v1/charge HTTP/1.1\r\nHost: b\r\n\r\n"
+                                  "GET /v1/quote HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(got.find("unavailable"), std::string::npos) << got;
+  EXPECT_NE(got.find("HTTP/1.1 503"), std::string::npos) << got;
+  EXPECT_NE(got.find("Content-Length: 11"), std::string::npos) << got;
+  EXPECT_NE(got.find("quote"), std::string::npos) << got;
+  // A reset pipelined behind a request that passes: that answer arrives first.
+  got = send_and_read(hosts_.a(),
+                      "GET /v1/quote HTTP/1.1\r\nHost: b\r\n\r\n"
+                      "GET /v1/cancel HTTP/1.1\r\nHost: b\r\n\r\n");
+  EXPECT_NE(got.find("quote"), std::string::npos) << got;
+  revert_and_check_clean(hosts_.a());
+}
+
+TEST_F(HttpFault, AClientThatNeverReadsCannotGrowTheHelper) {
+  auto s = spec();
+  abort_rule(s, "/", 503);
+  apply(s);
+  const pid_t helper = applied_->state.network().helper().pid();
+  auto rss_kib = [&] {
+    std::string status = read_file("/proc/" + std::to_string(helper) + "/status");
+    auto at = status.find("VmRSS:");
+    return at == std::string::npos ? 0L : std::stol(status.substr(at + 6));
+  };
+  long before = rss_kib();
+  // 200,000 pipelined requests (~7 MB) whose ~20 MB of answers are never read.
+  in_netns(hosts_.a(), [&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to = ipv4_address("10.77.0.2", 8080);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return 0;
+    timeval tv{0, 200000};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    std::string chunk;
+    for (int i = 0; i < 1000; ++i) chunk += "GET / HTTP/1.1\r\nHost: b\r\n\r\n";
+    for (int i = 0; i < 200; ++i)
+      if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) break;  // held back
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_LT(rss_kib() - before, 8 * 1024) << "the helper buffered what the client sent";
+    ::close(fd);
+    return 0;
+  });
+  revert_and_check_clean(hosts_.a());
+}
+
 }  // namespace
 }  // namespace faultline::injector
