@@ -1,6 +1,7 @@
-// http_fault from an experiment file, run by the faultline command (embedded controller and
-// injector) against a real Node.js server in a test namespace: what curl sees during the run,
-// what the journal says, and that nothing is left after the run, or after a kill -9 of it.
+// http_fault and dns_fault from an experiment file, run by the faultline command (embedded
+// controller and injector) against a real Node.js server and a real dnsmasq in test
+// namespaces: what curl and dig see during the run, what the journal says, and that nothing
+// is left after the run, or after a kill -9 of it.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -100,6 +101,60 @@ TEST_F(CliHttpFault, AKilledRunLeavesNoInterceptionBehind) {
   std::string plan = capture(kBin + "/faultline plan " + exp + " 2>&1");
   EXPECT_NE(plan.find("charge-503 (http_fault)"), std::string::npos) << plan;
   EXPECT_EQ(faultline_chains(net_.a()), "");
+}
+
+class CliDnsFault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!ns_.ok()) GTEST_SKIP() << "needs root for a network namespace";
+    if (capture("command -v dnsmasq dig") == "") GTEST_SKIP() << "dnsmasq and dig not installed";
+    ASSERT_TRUE(ns_.ip("link set lo up"));
+    setenv("FAULTLINE_STATE_DIR", dir_.path().c_str(), 1);
+    dnsmasq_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        "/usr/sbin/ip", "netns", "exec", ns_.name(), "dnsmasq", "--keep-in-foreground",
+        "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.153",
+        "--user=root", "--pid-file=", "--address=/db.corp.test/10.1.2.4"});
+    ASSERT_TRUE(wait_until([&] { return dig() == "NOERROR"; }, 5000ms));
+  }
+  void TearDown() override { unsetenv("FAULTLINE_STATE_DIR"); }
+  std::string dig() {
+    std::string out = capture("ip netns exec " + ns_.name() +
+                              " dig +time=1 +tries=1 @127.0.0.153 db.corp.test 2>&1");
+    std::smatch m;
+    return std::regex_search(out, m, std::regex("status: ([A-Z]+)")) ? std::string(m[1])
+                                                                     : "TIMEOUT";
+  }
+
+  TestNetns ns_;
+  TempDir dir_;
+  std::unique_ptr<ChildProcess> dnsmasq_;
+};
+
+TEST_F(CliDnsFault, ARunFalsifiesAnswersAndAKill9LeavesNothingBehind) {
+  std::string exp = dir_.file("dns.yaml");
+  write_file(exp,
+             "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: db-gone}\n"
+             "targets:\n  app: {network: {namespace: " +
+                 ns_.name() +
+                 "}}\n"
+                 "faults:\n"
+                 "  - name: db-nxdomain\n    kind: dns_fault\n    target: app\n"
+                 "    duration: 60s\n"
+                 "    params:\n      servers: [127.0.0.153]\n      drain: 1s\n"
+                 "      rules: [{names: [\"*.corp.test\"], answer: nxdomain}]\n");
+  auto run =
+      std::make_unique<ChildProcess>(std::vector<std::string>{kBin + "/faultline", "run", exp},
+                                     dir_.file("out.txt"), dir_.file("err.txt"));
+  ASSERT_TRUE(wait_until([&] { return dig() == "NXDOMAIN"; }, 10000ms))
+      << read_file(dir_.file("err.txt"));
+  run->signal(SIGKILL);
+  run->wait(5000ms);
+  EXPECT_TRUE(
+      wait_until([&] { return capture("pgrep -x faultline-inter || true") == ""; }, 5000ms));
+  EXPECT_EQ(faultline_chains(ns_.name()), "");
+  EXPECT_EQ(dig(), "NOERROR");
+  std::string plan = capture(kBin + "/faultline plan " + exp + " 2>&1");
+  EXPECT_NE(plan.find("db-nxdomain (dns_fault)"), std::string::npos) << plan;
 }
 
 }  // namespace
