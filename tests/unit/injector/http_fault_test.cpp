@@ -384,6 +384,10 @@ TEST_F(HttpFault, AnAbortedHeadRequestGetsTheHeadAloneAndAResetWaitsForEarlierAn
 }
 
 TEST_F(HttpFault, AClientThatNeverReadsCannotGrowTheHelper) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed memory resident: the helper's RSS says nothing here.
+  GTEST_SKIP() << "RSS is not meaningful under AddressSanitizer";
+#endif
   auto s = spec();
   abort_rule(s, "/", 503);
   apply(s);
