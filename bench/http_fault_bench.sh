@@ -55,7 +55,7 @@ pids=()         # node, haproxy: plain kill at the end
 run_pid=""      # faultline run: SIGINT, so that it reverts
 made_ns=()
 cleanup() {
-  local rc=$?
+  local rc=$? p
   set +e
   if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
     kill -INT "$run_pid"
@@ -88,7 +88,9 @@ in_a ip link set flb-a0 up
 in_b ip link set flb-b0 up
 in_a iptables-legacy -w -A OUTPUT -m conntrack --ctstate INVALID -j ACCEPT  # conntrack on in A
 
-in_b node "$root/tests/support/http_server/server.js" 0.0.0.0 8080 >"$work/node.out" 2>&1 &
+# Started as `ip netns exec` itself (which execs the program), not through in_b: $! is then the
+# server, not a subshell that a kill would leave the server behind.
+ip netns exec $B node "$root/tests/support/http_server/server.js" 0.0.0.0 8080 >"$work/node.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/node.out" && break; sleep 0.1; done
 got=$(in_a curl -s -m 3 -D - http://10.77.1.2:8080/bench || true)
@@ -181,7 +183,7 @@ haproxy -c -f "$work/haproxy.cfg" >/dev/null
 redirect=(-t nat OUTPUT -d 10.77.1.2/32 -p tcp --dport 8080 -j REDIRECT --to-ports 18080)
 run_haproxy() {
   local n=$1 hp result
-  in_a haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy$n.log" 2>&1 &
+  ip netns exec $A haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy$n.log" 2>&1 &
   hp=$!
   pids+=($hp)
   for _ in $(seq 50); do in_a curl -s -o /dev/null -m 1 http://127.0.0.1:18080/bench && break; sleep 0.1; done
@@ -191,6 +193,9 @@ run_haproxy() {
   in_a iptables-legacy -w "${redirect[@]:0:2}" -D "${redirect[@]:2}"
   kill "$hp"
   wait "$hp" 2>/dev/null || true
+  local left=() q
+  for q in "${pids[@]}"; do [ "$q" = "$hp" ] || left+=("$q"); done
+  pids=("${left[@]}")
   echo "$result" >"$work/line"
 }
 
