@@ -12,6 +12,7 @@
 
 #include "common/dns/dns_message.h"
 #include "common/socket_wait.h"
+#include "injector/intercept/socket_io.h"
 
 namespace faultline::injector::intercept {
 
@@ -20,14 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kUpstreamTimeout = std::chrono::seconds(5);
 constexpr size_t kMaxPending = 4096;  // queries forwarded and not yet answered, per server
-
-uint64_t jittered_us(uint64_t delay_us, uint64_t jitter_us) {
-  if (jitter_us == 0) return delay_us;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  double d = static_cast<double>(delay_us) +
-             std::uniform_real_distribution<double>(-1, 1)(rng) * static_cast<double>(jitter_us);
-  return d <= 0 ? 0 : static_cast<uint64_t>(d);
-}
 
 dns::Rcode rcode_of(const std::string& answer) {
   if (answer == "nxdomain") return dns::Rcode::kNxDomain;
@@ -53,16 +46,6 @@ bool read_exact(int fd, char* out, size_t n, Clock::time_point deadline) {
     if (got <= 0) return false;
     out += got;
     n -= static_cast<size_t>(got);
-  }
-  return true;
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
 }
@@ -178,6 +161,38 @@ struct DnsInterceptor::Server {
   std::mutex mu;
   std::map<uint16_t, Pending> pending;
   std::mt19937 ids{std::random_device{}()};
+
+  // An answer to `to`, sent from the local address its query came to (the REDIRECT's), so
+  // that conntrack turns it back into the server's and the client takes it.
+  void answer(const Pending& to, std::string_view data) const {
+    iovec iov{const_cast<char*>(data.data()), data.size()};
+    alignas(cmsghdr) char control[64] = {};
+    msghdr out{};
+    out.msg_name = const_cast<sockaddr_storage*>(&to.client);
+    out.msg_namelen = to.client_len;
+    out.msg_iov = &iov;
+    out.msg_iovlen = 1;
+    out.msg_control = control;
+    cmsghdr* c = reinterpret_cast<cmsghdr*>(control);
+    if (family == AF_INET) {
+      out.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+      in_pktinfo info{};
+      info.ipi_spec_dst = to.local4.ipi_addr;
+      std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    } else {
+      out.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+      in6_pktinfo info{};
+      info.ipi6_addr = to.local6.ipi6_addr;
+      std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    }
+    ::sendmsg(udp.get(), &out, MSG_NOSIGNAL);
+  }
 };
 
 DnsInterceptor::DnsInterceptor(DnsRules rules, uint32_t own_mark, std::vector<std::string> servers)
@@ -293,36 +308,7 @@ void DnsInterceptor::serve_udp(Server& s) {
       if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
         std::memcpy(&from.local6, CMSG_DATA(c), sizeof from.local6);
     }
-    // The answer goes back from the address the query came to.
-    auto reply = [&s, from](std::string answer) {
-      iovec out_iov{answer.data(), answer.size()};
-      alignas(cmsghdr) char out_control[64] = {};
-      msghdr out{};
-      out.msg_name = const_cast<sockaddr_storage*>(&from.client);
-      out.msg_namelen = from.client_len;
-      out.msg_iov = &out_iov;
-      out.msg_iovlen = 1;
-      out.msg_control = out_control;
-      cmsghdr* c = reinterpret_cast<cmsghdr*>(out_control);
-      if (s.family == AF_INET) {
-        out.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-        in_pktinfo info{};
-        info.ipi_spec_dst = from.local4.ipi_addr;
-        std::memcpy(CMSG_DATA(c), &info, sizeof info);
-      } else {
-        out.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
-        in6_pktinfo info{};
-        info.ipi6_addr = from.local6.ipi6_addr;
-        std::memcpy(CMSG_DATA(c), &info, sizeof info);
-      }
-      ::sendmsg(s.udp.get(), &out, MSG_NOSIGNAL);
-    };
+    auto reply = [&s, from](std::string answer) { s.answer(from, answer); };
     std::string query(buf, static_cast<size_t>(n));
     // Forwarding: the query leaves with an id of ours; the upstream thread maps it back.
     auto forward = [this, &s, from, reply](std::string q) {
@@ -395,33 +381,7 @@ void DnsInterceptor::serve_upstream_udp(Server& s) {
       s.pending.erase(it);
     }
     dns::set_id(answer, p.id);
-    iovec iov{answer.data(), answer.size()};
-    alignas(cmsghdr) char control[64] = {};
-    msghdr out{};
-    out.msg_name = &p.client;
-    out.msg_namelen = p.client_len;
-    out.msg_iov = &iov;
-    out.msg_iovlen = 1;
-    out.msg_control = control;
-    cmsghdr* c = reinterpret_cast<cmsghdr*>(control);
-    if (s.family == AF_INET) {
-      out.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-      in_pktinfo info{};
-      info.ipi_spec_dst = p.local4.ipi_addr;
-      std::memcpy(CMSG_DATA(c), &info, sizeof info);
-    } else {
-      out.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
-      in6_pktinfo info{};
-      info.ipi6_addr = p.local6.ipi6_addr;
-      std::memcpy(CMSG_DATA(c), &info, sizeof info);
-    }
-    ::sendmsg(s.udp.get(), &out, MSG_NOSIGNAL);
+    s.answer(p, answer);
   }
 }
 

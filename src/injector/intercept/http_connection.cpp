@@ -15,46 +15,15 @@
 #include <thread>
 
 #include "common/socket_wait.h"
+#include "injector/intercept/socket_io.h"
 
 namespace faultline::injector::intercept {
 
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Appends what one read gives; false at the end of the stream or on an error.
-bool read_some(int fd, std::string& buf) {
-  char chunk[kReadChunk];
-  for (;;) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    buf.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-}
-
 void wake(int efd) {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(efd, &one, sizeof one);
-}
-
-uint64_t jittered(uint64_t delay_us, uint64_t jitter_us) {
-  if (jitter_us == 0) return delay_us;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  double d = static_cast<double>(delay_us) +
-             std::uniform_real_distribution<double>(-1, 1)(rng) * static_cast<double>(jitter_us);
-  return d <= 0 ? 0 : static_cast<uint64_t>(d);
 }
 
 bool looks_like_tls(std::string_view buf) {
@@ -277,7 +246,7 @@ void HttpConnection::request_side() {
     }
     if (action == "delay") {
       stats_.delayed++;
-      drain_.sleep_for_us(jittered(rule->rule.delay_us(), rule->rule.jitter_us()));
+      drain_.sleep_for_us(jittered_us(rule->rule.delay_us(), rule->rule.jitter_us()));
     } else if (action == "replace") {
       stats_.replaced++;
     } else {
