@@ -442,17 +442,23 @@ void DnsInterceptor::serve_tcp_client(Server& s, UniqueFd client) {
     }
     stats_.forwarded++;
     auto by = Clock::now() + kUpstreamTimeout;
-    if (!upstream) {
-      upstream = UniqueFd(::socket(s.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-      ::setsockopt(upstream.get(), SOL_SOCKET, SO_MARK, &mark_, sizeof mark_);
-      if (connect_by(upstream.get(), reinterpret_cast<sockaddr*>(&s.upstream), s.upstream_len,
-                     by) != 0) {
-        stats_.upstream_errors++;
-        return;
-      }
-    }
+    // Servers close idle or well-used connections (dnsmasq after 100 queries): a query that
+    // finds ours closed is sent again on a new one, once, rather than lost.
     std::string answer;
-    if (!write_all(upstream.get(), framed(query)) || !read_message(upstream.get(), answer, by)) {
+    bool answered = false;
+    for (int attempt = 0; attempt < 2 && !answered; ++attempt) {
+      if (!upstream) {
+        upstream = UniqueFd(::socket(s.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        ::setsockopt(upstream.get(), SOL_SOCKET, SO_MARK, &mark_, sizeof mark_);
+        if (connect_by(upstream.get(), reinterpret_cast<sockaddr*>(&s.upstream), s.upstream_len,
+                       by) != 0)
+          break;
+      }
+      answered =
+          write_all(upstream.get(), framed(query)) && read_message(upstream.get(), answer, by);
+      if (!answered) upstream.reset();
+    }
+    if (!answered) {
       stats_.upstream_errors++;
       return;
     }
