@@ -303,7 +303,11 @@ bool HttpConnection::serve_upstream_response(const Pending& p, std::string& ubuf
     uint64_t length = 0;
     http::Framing framing = http::response_framing(head, p.method, &length);
     http::BodyScanner body(framing, length);
-    const bool close = p.close_after || !head.keep_alive || framing == http::Framing::kUntilClose;
+    // Once the fault is being reverted, each response is its connection's last, and says so:
+    // the client's next request goes on a new connection, direct.
+    const bool draining = drain_.started();
+    const bool close =
+        p.close_after || !head.keep_alive || framing == http::Framing::kUntilClose || draining;
     // What the client gets: the server's head and body; or, replaced, the rule's status and
     // fields with the server's body, or with the rule's body (the server's is read and
     // dropped). No body at all where the request or the final status allows none (HEAD, 204,
@@ -315,7 +319,9 @@ bool HttpConnection::serve_upstream_response(const Pending& p, std::string& ubuf
     static const std::string kEmpty;
     const std::string* body_text =
         own_body ? (rule->has_body() ? &rule->body() : &kEmpty) : nullptr;
-    std::string head_text = rule ? replaced_head(*rule, head, body_text) : ubuf.substr(0, hb);
+    std::string head_text = rule       ? replaced_head(*rule, head, body_text)
+                            : draining ? closing_head(head)
+                                       : ubuf.substr(0, hb);
     ubuf.erase(0, hb);
     if (!write_all(client_.get(), head_text)) return false;
     if (own_body && !bodyless && !write_all(client_.get(), *body_text)) return false;

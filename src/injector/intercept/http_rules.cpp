@@ -92,4 +92,14 @@ std::string replaced_head(const pb::HttpRule& rule, const http::ResponseHead& he
   return out + "\r\n";
 }
 
+std::string closing_head(const http::ResponseHead& head) {
+  std::string out = (head.version.empty() ? std::string("HTTP/1.1") : head.version) + " " +
+                    std::to_string(head.status) + " " + head.reason + "\r\n";
+  for (const auto& h : head.headers)
+    if (strcasecmp(h.name.c_str(), "connection") != 0 &&
+        strcasecmp(h.name.c_str(), "keep-alive") != 0)
+      out += h.name + ": " + h.value + "\r\n";
+  return out + "Connection: close\r\n\r\n";
+}
+
 }  // namespace faultline::injector::intercept

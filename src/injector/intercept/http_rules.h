@@ -58,6 +58,10 @@ class HttpRules {
 std::string replaced_head(const pb::HttpRule& rule, const http::ResponseHead& head,
                           const std::string* body_length_for);
 
+// The server's response head as it was, but saying `Connection: close` (a drain's last
+// answer on a connection: the client opens its next one direct).
+std::string closing_head(const http::ResponseHead& head);
+
 http::PathPattern::Kind path_kind_named(const std::string& kind);
 
 }  // namespace faultline::injector::intercept

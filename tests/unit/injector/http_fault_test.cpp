@@ -314,11 +314,18 @@ TEST_F(HttpFault, RevertLetsDelayedRequestsFinish) {
   delay->set_action("delay");
   delay->set_delay_us(5'000'000);
   apply(s);
-  auto pending = std::async(std::launch::async, [&] { return curl("/v1/quote"); });
+  auto pending = std::async(std::launch::async, [&] {
+    return hosts_.in_a("curl -s -i -m 5 http://10.77.0.2:8080/v1/quote");
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto t0 = Clock::now();
   revert_and_check_clean(hosts_.a());
-  EXPECT_EQ(pending.get(), "200 quote") << "held requests go on when the fault ends";
+  std::string got = pending.get();
+  EXPECT_NE(got.find("HTTP/1.1 200 OK"), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.size() - 5), "quote") << "held requests go on when the fault ends";
+  // Its connection's last answer says so, so the client's next request goes direct.
+  EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+  EXPECT_EQ(got.find("keep-alive"), std::string::npos) << got;
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(3));
 }
 
