@@ -109,15 +109,23 @@ bool destroy(int fd, const DiagSocket& s) {
   return err == 0 || err == -ENOENT;  // gone already: retired all the same
 }
 
+// Whether the socket's peer is in one of the CIDRs (an IPv4 peer of an IPv6 socket, ::ffff:a.b.c.d,
+// is compared as the IPv4 address it is).
 bool in_cidrs(const DiagSocket& s, const std::vector<std::string>& cidrs) {
   if (cidrs.empty()) return true;
   unsigned char addr[16];
   std::memcpy(addr, s.id.idiag_dst, 16);
-  size_t bytes = s.family == AF_INET6 ? 16 : 4;
+  int family = s.family;
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+  if (family == AF_INET6 && std::memcmp(addr, kMapped, 12) == 0) {
+    std::memmove(addr, addr + 12, 4);
+    family = AF_INET;
+  }
+  size_t bytes = family == AF_INET6 ? 16 : 4;
   for (const auto& c : cidrs) {
     std::string text = c.substr(0, c.find('/'));
     unsigned char want[16] = {};
-    if (inet_pton(s.family, text.c_str(), want) != 1) continue;
+    if (inet_pton(family, text.c_str(), want) != 1) continue;
     size_t prefix = c.find('/') == std::string::npos
                         ? bytes * 8
                         : std::strtoul(c.c_str() + c.find('/') + 1, nullptr, 10);
@@ -133,8 +141,9 @@ bool in_cidrs(const DiagSocket& s, const std::vector<std::string>& cidrs) {
 
 bool in_scope(const DiagSocket& s, const RetireScope& scope) {
   if (s.mark == scope.own_mark && scope.own_mark != 0) return false;
-  if (scope.ingress) return scope.ports.count(ntohs(s.id.idiag_sport)) > 0;
-  return scope.ports.count(ntohs(s.id.idiag_dport)) > 0 && in_cidrs(s, scope.destinations);
+  // The peer is the client (ingress: `destinations` name the clients) or the server (egress).
+  const uint16_t port = ntohs(scope.ingress ? s.id.idiag_sport : s.id.idiag_dport);
+  return scope.ports.count(port) > 0 && in_cidrs(s, scope.destinations);
 }
 
 bool idle(const DiagSocket& s) {

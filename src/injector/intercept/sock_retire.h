@@ -17,8 +17,10 @@ namespace faultline::injector::intercept {
 struct RetireScope {
   std::set<uint16_t> ports;  // the HTTP server's ports
   bool ingress = true;       // the server's own sockets (local port) or its clients' (remote)
-  std::vector<std::string> destinations;  // egress: only connections to these CIDRs ("" = any)
-  uint32_t own_mark = 0;                  // the interceptor's sockets, never retired
+  // Only connections whose peer is in these CIDRs (egress: the servers; ingress: the clients);
+  // none = any.
+  std::vector<std::string> destinations;
+  uint32_t own_mark = 0;  // the interceptor's sockets, never retired
 };
 
 struct RetireOutcome {
