@@ -44,7 +44,7 @@ for tool in node haproxy iptables-legacy curl ip python3; do
 done
 A=flbench-a B=flbench-b
 for ns in $A $B; do
-  if ip netns list | grep -qw "$ns"; then
+  if [ -e "/run/netns/$ns" ]; then
     echo "http_fault_bench.sh: namespace $ns exists (another run of this bench?); remove it with: ip netns del $ns" >&2
     exit 1
   fi
@@ -152,15 +152,16 @@ run_http_fault() {
   run_pid=""
   # The helper saw every request and took none: its own count, from the revert line.
   grep -o "fault http-bench reverted on.*" "$work/run$n.out" | sed 's/^/  # /' >&2 || true
-  if in_a iptables-legacy-save 2>/dev/null | grep -q 'fl-' ||
-    in_a iptables-nft-save 2>/dev/null | grep -q 'fl-'; then
+  # (grep reads everything: with -q, the writer's SIGPIPE would fail the pipe under pipefail)
+  if in_a iptables-legacy-save 2>/dev/null | grep 'fl-' >/dev/null ||
+    in_a iptables-nft-save 2>/dev/null | grep 'fl-' >/dev/null; then
     echo "http_fault_bench.sh: faultline's chains are still in $A after the run" >&2
     exit 1
   fi
   echo "$result" >"$work/line"
 }
 
-hp_version=$(haproxy -v | head -1 | awk '{print $3}' | cut -d- -f1)
+hp_version=$(haproxy -v | awk 'NR == 1 {print $3}' | cut -d- -f1)  # awk reads it all: no SIGPIPE
 cat >"$work/haproxy.cfg" <<CFG
 global
   nbthread 1
