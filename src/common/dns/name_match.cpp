@@ -1,5 +1,7 @@
 #include "common/dns/name_match.h"
 
+#include "common/wildcard.h"
+
 #include <algorithm>
 
 #include <re2/re2.h>
@@ -22,28 +24,6 @@ bool has_upper(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == y; });
-}
-
-// `p` is lower case; the text is folded as it is read. The walk backs up only to the last star
-// seen, which is enough for '*' and '?': O(|p| * |t|) at worst, never exponential.
-bool wildcard(std::string_view p, std::string_view t) {
-  size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-  while (ti < t.size()) {
-    if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = ti;
-    } else if (pi < p.size() && (p[pi] == '?' || p[pi] == lower(t[ti]))) {
-      ++pi;
-      ++ti;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
 }
 
 std::string_view strip_dot(std::string_view name) {
@@ -109,7 +89,7 @@ bool NameMatcher::matches(std::string_view name) const {
         if (iequals(name, p.text)) return true;
         break;
       case Pattern::kGlob:
-        if (wildcard(p.text, name)) return true;
+        if (wildcard_match(p.text, name, {.fold_case = true})) return true;  // p is lower case
         break;
       case Pattern::kRegex:
         if (folded.empty() && has_upper(name)) {

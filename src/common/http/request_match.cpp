@@ -4,6 +4,8 @@
 
 #include <re2/re2.h>
 
+#include "common/wildcard.h"
+
 namespace faultline::http {
 namespace {
 
@@ -13,34 +15,12 @@ bool iequals(std::string_view a, std::string_view b) {
                                             [&](char x, char y) { return lower(x) == lower(y); });
 }
 
-// '*' matches any run, '?' (when `any_char`) any one character. The walk backs up only to the
-// last star seen, which is enough for these two wildcards: O(|pattern| * |text|) at worst.
-bool wildcard(std::string_view p, std::string_view t, bool any_char) {
-  size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-  while (ti < t.size()) {
-    if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = ti;
-    } else if (pi < p.size() && (p[pi] == t[ti] || (any_char && p[pi] == '?'))) {
-      ++pi;
-      ++ti;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
-
 // Neither wildcard matches '/', so the pattern's slashes pair off with the path's in order and
 // each segment is matched on its own.
 bool path_glob(std::string_view p, std::string_view t) {
   for (;;) {
     const size_t ps = p.find('/'), ts = t.find('/');
-    if (!wildcard(p.substr(0, ps), t.substr(0, ts), true)) return false;
+    if (!wildcard_match(p.substr(0, ps), t.substr(0, ts))) return false;
     if (ps == std::string_view::npos || ts == std::string_view::npos) return ps == ts;
     p.remove_prefix(ps + 1);
     t.remove_prefix(ts + 1);
@@ -109,7 +89,8 @@ bool RequestMatcher::matches(const RequestHead& head) const {
     const bool glob = want.second.find('*') != std::string::npos;
     if (std::none_of(head.headers.begin(), head.headers.end(), [&](const Header& h) {
           return iequals(h.name, want.first) &&
-                 (glob ? wildcard(want.second, h.value, false) : h.value == want.second);
+                 (glob ? wildcard_match(want.second, h.value, {.question_mark = false})
+                       : h.value == want.second);
         }))
       return false;
   }
