@@ -44,15 +44,7 @@ Result<AppliedFault> InterceptingBackend::apply(const std::string& fault_id,
   // The helper learns the rules before they go in: if this injector dies from here on, the
   // helper takes them out itself when its control socket ends.
   pb::NetworkInstall planned = *in;
-  for (const auto& c : specs) {
-    auto* r = planned.add_chains();
-    r->set_family(c.family);
-    r->set_table(c.table);
-    r->set_chain(c.chain);
-    r->set_hook(c.hook);
-    for (const auto& m : c.hook_match) r->add_hook_match(m);
-    r->set_flavour(c.flavour);
-  }
+  record_chains(specs, planned);
   if (Status s = (*helper)->send_rules(planned, false); !s) return s.error();
   // Failures from here on take back what went in (install_chains cleans up after itself); the
   // helper is killed when `helper` goes out of scope.

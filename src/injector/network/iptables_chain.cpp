@@ -186,7 +186,7 @@ Status replace_chain_rules(const std::vector<ChainSpec>& specs) {
   return Ok{};
 }
 
-Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install) {
+void record_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install) {
   for (const auto& c : specs) {
     auto* rec = install.add_chains();
     rec->set_family(c.family);
@@ -196,6 +196,10 @@ Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& i
     rec->set_flavour(c.flavour);
     for (const auto& m : c.hook_match) rec->add_hook_match(m);
   }
+}
+
+Status install_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install) {
+  record_chains(specs, install);
   // In-process nf_tables: every chain of the fault in one transaction, no process at all.
   std::vector<ChainSpec> in_process;
   for (const auto& c : specs)

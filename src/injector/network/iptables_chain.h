@@ -36,6 +36,9 @@ struct ChainSpec {
 // half-built chain).
 Status install_chain(const ChainSpec& spec);
 
+// Adds each chain of `specs` to `install`'s record (what removal needs), installing nothing.
+void record_chains(const std::vector<ChainSpec>& specs, pb::NetworkInstall& install);
+
 // Records every chain in `install` first (so a crash half way is still cleaned up), then
 // installs them concurrently (each commit waits on the kernel, not on the CPU). On failure
 // whatever was created is removed again.
