@@ -351,6 +351,18 @@ SchemaPtr build_experiment() {
           opt("paths", list(str("Path.", "/var/lib/app"),
                             "Paths for disk and I/O faults (on a pod or container target: "
                             "inside its filesystem).")),
+          opt("proxy", object({req("name", str("The proxy's name in its API.", "redis")),
+                               opt("api",
+                                   [] {
+                                     auto s = str(
+                                         "host:port of the proxy's API: a loopback address (the "
+                                         "injector drives only the proxies of its own node).",
+                                         "127.0.0.1:8474");
+                                     s->default_text = "127.0.0.1:8474";
+                                     return s;
+                                   }())},
+                              "A TCP fault proxy on the node (`faultline proxy`, or Toxiproxy): "
+                              "proxy_toxic faults are toxics it applies, and need no privileges.")),
       },
       "A named selection: which nodes, and what on them.");
 

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/proxy_api_address.h"
 #include "common/quantity.h"
 #include "experiments/kinds/fault_kind.h"
 #include "experiments/schema.h"
@@ -192,6 +193,21 @@ class Extractor {
       t.network = s;
     }
     t.paths = strings(n, "paths");
+    if (YAML::Node p = n["proxy"]) {
+      ProxyTarget proxy;
+      proxy.name = str(p, "name");
+      proxy.api = str(p, "api", proxy.api);
+      const std::string at = "targets." + t.name + ".proxy";
+      if (std::string why = proxy_name_problem(proxy.name); !why.empty())
+        r_.error(p["name"], at + ".name", why);
+      if (std::string why = proxy_api_problem(proxy.api); !why.empty())
+        r_.error(p["api"] ? p["api"] : p, at + ".api", why);
+      if (t.container || t.process || t.network || !t.paths.empty())
+        r_.error(p, at,
+                 "a proxy target is the proxy alone; put processes, networks, paths and "
+                 "containers in targets of their own");
+      t.proxy = proxy;
+    }
     return t;
   }
 
@@ -571,13 +587,15 @@ class Extractor {
                        (kind->needs == TargetNeeds::kInterface &&
                         (!t->network || t->network->interface.empty())) ||
                        (kind->needs == TargetNeeds::kPaths && t->paths.empty()) ||
-                       (kind->needs == TargetNeeds::kContainer && !in_container);
+                       (kind->needs == TargetNeeds::kContainer && !in_container) ||
+                       (kind->needs == TargetNeeds::kProxy && !t->proxy);
         static const std::map<TargetNeeds, std::pair<std::string, std::string>> kWhat = {
             {TargetNeeds::kProcess, {"a process selector", "process"}},
             {TargetNeeds::kNetwork, {"a network scope", "network"}},
             {TargetNeeds::kInterface, {"a network interface", "network.interface"}},
             {TargetNeeds::kPaths, {"paths", "paths"}},
-            {TargetNeeds::kContainer, {"a container or pod", "pod"}}};
+            {TargetNeeds::kContainer, {"a container or pod", "pod"}},
+            {TargetNeeds::kProxy, {"a proxy", "proxy"}}};
         if (missing) {
           const auto& [what, key] = kWhat.at(kind->needs);
           r_.error(n["target"], field + ".target",

@@ -192,6 +192,13 @@ struct NetworkScope {
   std::string direction = "egress";  // egress | ingress | both
 };
 
+// A TCP fault proxy on the node (`faultline proxy`, or Toxiproxy), by its name in the proxy's
+// API; its faults are toxics the proxy applies, so they need no privileges.
+struct ProxyTarget {
+  std::string name;
+  std::string api = "127.0.0.1:8474";  // host:port, a loopback address
+};
+
 struct TargetSpec {
   std::string name;
   SourceLocation where;
@@ -200,6 +207,7 @@ struct TargetSpec {
   std::optional<ProcessSelector> process;
   std::optional<NetworkScope> network;
   std::vector<std::string> paths;
+  std::optional<ProxyTarget> proxy;
 };
 
 // --- faults --------------------------------------------------------------------------------

@@ -149,9 +149,12 @@ class Writer {
       } else {
         table("params", *params);
       }
-      // Kinds that act on a container or pod through its runtime show such a target.
-      out_ += "```yaml\n- name: example-" + kind_dash(kind) + "\n  kind: " + kind +
-              "\n  target: " + (k->needs == TargetNeeds::kContainer ? "my-pod" : "my-target") +
+      // Kinds that act on a container or pod through its runtime, or on a proxy, show such a
+      // target.
+      out_ += "```yaml\n- name: example-" + kind_dash(kind) + "\n  kind: " + kind + "\n  target: " +
+              (k->needs == TargetNeeds::kContainer ? "my-pod"
+               : k->needs == TargetNeeds::kProxy   ? "my-proxy"
+                                                   : "my-target") +
               "\n  duration: 30s\n";
       std::string lines;
       // Required params, one key of each exactly-one-of group, and params that carry an

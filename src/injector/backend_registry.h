@@ -28,9 +28,14 @@ struct FaultReach {
   std::vector<Processes> processes;
   std::vector<pb::NetworkScope> networks;
   std::vector<std::string> paths;
+  // Proxies on this node's loopback ("redis at 127.0.0.1:8474"): a proxy_toxic touches only
+  // the proxy, whose faulting needs no privileges, so its kind is the whole policy rule.
+  std::vector<std::string> proxies;
   bool node_wide = false;
 
-  bool empty() const { return processes.empty() && networks.empty() && paths.empty(); }
+  bool empty() const {
+    return processes.empty() && networks.empty() && paths.empty() && proxies.empty();
+  }
 };
 
 // What the backends built together share (one shaping registry for every shaping kind).

@@ -31,26 +31,37 @@ const Toxic* find_type(const std::vector<Toxic>& toxics, const char* type) {
 
 }  // namespace
 
-LinkPump::LinkPump(int from, int to, Stream stream, const ToxicSet& toxics,
+LinkPump::LinkPump(int from, int to, Stream stream, const ToxicSet& toxics, AbortHandOff& abort,
                    const std::atomic<bool>& stop, uint64_t seed)
-    : from_(from), to_(to), stream_(stream), toxics_(toxics), stop_(stop), rng_(seed) {}
+    : from_(from),
+      to_(to),
+      stream_(stream),
+      toxics_(toxics),
+      abort_(abort),
+      stop_(stop),
+      rng_(seed) {
+  // http_abort reads requests whatever its stream says, so only this side watches them.
+  if (stream_ == Stream::kUpstream) watcher_.emplace(seed ^ 0x5DEECE66Dull);
+}
 
 std::vector<Toxic> LinkPump::active(const ToxicSet::Snapshot& all) {
   std::vector<Toxic> out;
   int64_t now = now_ns();
-  for (const auto& t : *all) {
-    if (t.stream != stream_) continue;
+  for (const auto& e : *all) {
+    const Toxic& t = e.toxic;
+    if (t.stream != stream_ || e.http_abort) continue;  // http_abort is the watcher's
     auto [it, fresh] = drawn_.try_emplace(t.name, true);
     if (fresh && t.toxicity < 1.0)
       it->second = std::uniform_real_distribution<double>(0, 1)(rng_) < t.toxicity;
     if (!it->second) continue;
-    seen_ns_.try_emplace(t.name, now);
+    if (seen_ns_.try_emplace(t.name, now).second)
+      e.counts->connections.fetch_add(1, std::memory_order_relaxed);
     out.push_back(t);
   }
   // A toxic removed and added again is drawn and timed afresh.
   for (auto it = seen_ns_.begin(); it != seen_ns_.end();) {
-    bool present =
-        std::any_of(all->begin(), all->end(), [&](const Toxic& t) { return t.name == it->first; });
+    bool present = std::any_of(all->begin(), all->end(),
+                               [&](const ToxicEntry& e) { return e.toxic.name == it->first; });
     if (!present) {
       drawn_.erase(it->first);
       it = seen_ns_.erase(it);
@@ -113,10 +124,58 @@ bool LinkPump::deliver(const Chunk& c, const std::vector<Toxic>& toxics) {
   return true;
 }
 
+void LinkPump::take(std::string data, const std::vector<Toxic>& toxics) {
+  if (find_type(toxics, "timeout")) return;  // a timeout toxic lets nothing through
+  if (const Toxic* reset = find_type(toxics, "reset_peer")) {
+    // reset_peer: the first data starts its clock; nothing more is passed on.
+    if (reset_at_ns_ < 0) reset_at_ns_ = now_ns() + reset->attr("timeout") * 1'000'000;
+    return;
+  }
+  Chunk c;
+  c.data = std::move(data);
+  c.due_ns = now_ns();
+  if (const Toxic* lat = find_type(toxics, "latency")) {
+    int64_t delay_ms = lat->attr("latency");
+    int64_t jitter = lat->attr("jitter");
+    if (jitter > 0) delay_ms += std::uniform_int_distribution<int64_t>(-jitter, jitter)(rng_);
+    c.due_ns += std::max<int64_t>(0, delay_ms) * 1'000'000;
+  }
+  c.due_ns = std::max(c.due_ns, last_due_ns_);  // never reorder
+  last_due_ns_ = c.due_ns;
+  held_.push_back(std::move(c));
+}
+
+PumpEnd LinkPump::after_abort() {
+  // The server answers the requests it has, sees the end of them, and closes.
+  ::shutdown(to_, SHUT_WR);
+  abort_.server_half_closed(now_ns());
+  // What the client still sends is read and dropped: bytes left unread at the close would make
+  // the kernel answer with a reset, which can overtake the answer on its way to the client.
+  std::string buf(kChunk, '\0');
+  for (;;) {
+    if (stop_) return PumpEnd::kStopped;
+    pollfd p{from_, POLLIN, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(kRecheckNs / 1'000'000));
+    if (ready < 0 && errno != EINTR) return PumpEnd::kError;
+    if (ready <= 0) continue;
+    ssize_t n = ::recv(from_, buf.data(), buf.size(), 0);
+    if (n == 0) return stop_ ? PumpEnd::kStopped : PumpEnd::kEof;
+    if (n < 0 && errno != EINTR && errno != EAGAIN)
+      return stop_ ? PumpEnd::kStopped : PumpEnd::kError;
+  }
+}
+
+PumpEnd LinkPump::answer_abort() {
+  const std::string& response = abort_.response();
+  if (!write_all(response.data(), response.size())) return PumpEnd::kError;
+  ::shutdown(to_, SHUT_WR);  // the FIN right behind the answer, before anything can reset
+  return PumpEnd::kClose;
+}
+
 PumpEnd LinkPump::run() {
-  std::deque<Chunk> held;
   std::string buf(kChunk, '\0');
   bool eof = false;
+  bool aborting = false;  // client->server: a request was answered; what came before drains
   for (;;) {
     if (stop_) return PumpEnd::kStopped;
     auto snapshot = toxics_.current();
@@ -136,11 +195,16 @@ PumpEnd LinkPump::run() {
     if (const Toxic* limit = find_type(toxics, "limit_data");
         limit && bytes_ >= static_cast<uint64_t>(limit->attr("bytes")))
       return PumpEnd::kClose;
+    // Part of a request head held for an http_abort toxic that has gone since goes on now.
+    if (watcher_ && watcher_->holding() && !eof) {
+      RequestWatcher::Step step = watcher_->feed({}, snapshot);
+      if (!step.forward.empty()) take(std::move(step.forward), toxics);
+    }
 
     // Everything due goes out, in order.
-    while (!held.empty() && held.front().due_ns <= now) {
-      Chunk c = std::move(held.front());
-      held.pop_front();
+    while (!held_.empty() && held_.front().due_ns <= now) {
+      Chunk c = std::move(held_.front());
+      held_.pop_front();
       if (const Toxic* limit = find_type(toxics, "limit_data")) {
         uint64_t room = static_cast<uint64_t>(limit->attr("bytes")) -
                         std::min<uint64_t>(bytes_, limit->attr("bytes"));
@@ -153,14 +217,20 @@ PumpEnd LinkPump::run() {
       if (!deliver(c, toxics)) return stop_ ? PumpEnd::kStopped : PumpEnd::kError;
       now = now_ns();
     }
-    if (eof && held.empty()) {
+    if (eof && held_.empty()) {
+      if (aborting) return after_abort();
+      // The server closed after its last answer: the answer to the aborted request follows it.
+      if (stream_ == Stream::kDownstream && abort_.armed()) return answer_abort();
       if (const Toxic* slow = find_type(toxics, "slow_close"))
         sleep_until(now_ns() + slow->attr("delay") * 1'000'000);
       return stop_ ? PumpEnd::kStopped : PumpEnd::kEof;
     }
+    // A server that keeps the connection open after the half-close is not waited for long.
+    if (stream_ == Stream::kDownstream && held_.empty() && abort_.overdue(now))
+      return answer_abort();
 
     int64_t wait_ns = kRecheckNs;
-    if (!held.empty()) wait_ns = std::min(wait_ns, held.front().due_ns - now);
+    if (!held_.empty()) wait_ns = std::min(wait_ns, held_.front().due_ns - now);
     if (reset_at_ns_ >= 0) wait_ns = std::min(wait_ns, reset_at_ns_ - now);
     if (eof) {  // nothing more to read; wait for what is held
       std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<int64_t>(wait_ns, 0)));
@@ -177,32 +247,28 @@ PumpEnd LinkPump::run() {
       if (errno == EINTR || errno == EAGAIN) continue;
       return stop_ ? PumpEnd::kStopped : PumpEnd::kError;
     }
+    // The chunk meets the toxics as they are now, not as they were before the wait.
+    snapshot = toxics_.current();
+    toxics = active(snapshot);
     if (n == 0) {
       eof = true;
+      if (watcher_) {  // a head the client never finished goes on as it is
+        std::string rest = watcher_->finish();
+        if (!rest.empty()) take(std::move(rest), toxics);
+      }
       continue;
     }
-    // The chunk meets the toxics as they are now, not as they were before the wait.
-    toxics = active(toxics_.current());
-    timeout = find_type(toxics, "timeout");
-    reset = find_type(toxics, "reset_peer");
-    if (timeout) continue;  // a timeout toxic lets nothing through while it is there
-    if (reset) {
-      // reset_peer: the first data starts its clock; nothing more is passed on.
-      if (reset_at_ns_ < 0) reset_at_ns_ = now_ns() + reset->attr("timeout") * 1'000'000;
+    std::string_view data(buf.data(), static_cast<size_t>(n));
+    if (!watcher_) {
+      take(std::string(data), toxics);
       continue;
     }
-    Chunk c;
-    c.data.assign(buf.data(), static_cast<size_t>(n));
-    c.due_ns = now_ns();
-    if (const Toxic* lat = find_type(toxics, "latency")) {
-      int64_t delay_ms = lat->attr("latency");
-      int64_t jitter = lat->attr("jitter");
-      if (jitter > 0) delay_ms += std::uniform_int_distribution<int64_t>(-jitter, jitter)(rng_);
-      c.due_ns += std::max<int64_t>(0, delay_ms) * 1'000'000;
+    RequestWatcher::Step step = watcher_->feed(data, snapshot);
+    if (!step.forward.empty()) take(std::move(step.forward), toxics);
+    if (step.abort) {
+      abort_.arm(std::move(step.response));
+      aborting = eof = true;  // read no more; send what came before, then half-close
     }
-    c.due_ns = std::max(c.due_ns, last_due_ns_);  // never reorder
-    last_due_ns_ = c.due_ns;
-    held.push_back(std::move(c));
   }
 }
 

@@ -145,6 +145,16 @@ void ProxyCollection::reset() {
   }
 }
 
+void ProxyCollection::expire_leases() {
+  int64_t now = ToxicSet::clock_ns();
+  // Under the lock: a proxy removed meanwhile is not swept after its removal. Each check is
+  // one atomic load unless a lease is due.
+  std::lock_guard lock(mu_);
+  for (auto& [name, p] : proxies_)
+    for (const auto& toxic : p->toxics().expire_leases(now))
+      spdlog::info("toxic removed: its lease ran out proxy={} toxic={}", name, toxic);
+}
+
 std::shared_ptr<TcpProxy> ProxyCollection::find(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = proxies_.find(name);

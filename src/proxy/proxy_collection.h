@@ -1,6 +1,7 @@
 // Every proxy of one `faultline proxy` process, by name: what the Toxiproxy-compatible API
 // (toxiproxy_api.h) acts on. Errors carry the code the API answers with: kNotFound (404),
 // kFailedPrecondition for a name already taken (409), kInvalidArgument for a bad body (400).
+// It also removes the toxics whose lease ran out (Faultline's lease_ms), on a thread of its own.
 #pragma once
 
 #include <map>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "proxy/lease_sweeper.h"
 #include "proxy/tcp_proxy.h"
 
 namespace faultline::proxy {
@@ -37,9 +39,13 @@ class ProxyCollection {
 
  private:
   Result<ProxyConfig> config_from(const nlohmann::json& body, const ProxyConfig* base) const;
+  void expire_leases();
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<TcpProxy>> proxies_;
+  // Every 20 ms: a lease ends at most that late. Last, so that it stops (joined) before the
+  // proxies it looks at are destroyed.
+  LeaseSweeper leases_{std::chrono::milliseconds(20), [this] { expire_leases(); }};
 };
 
 }  // namespace faultline::proxy

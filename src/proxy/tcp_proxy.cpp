@@ -23,6 +23,7 @@ struct TcpProxy::Connection {
   UniqueFd client, server;
   std::atomic<bool> stop{false};
   std::atomic<int> pumps{2};
+  AbortHandOff abort;  // http_abort: how the two pumps hand over an answered request
 };
 
 namespace {
@@ -259,12 +260,14 @@ void TcpProxy::serve(std::shared_ptr<Connection> c) {
     }
   };
   std::thread up([this, c, s2, finish, done] {
-    LinkPump pump(c->client.get(), c->server.get(), Stream::kUpstream, toxics_, c->stop, s2);
+    LinkPump pump(c->client.get(), c->server.get(), Stream::kUpstream, toxics_, c->abort, c->stop,
+                  s2);
     finish(pump.run(), c->server.get());
     done();
   });
   up.detach();
-  LinkPump pump(c->server.get(), c->client.get(), Stream::kDownstream, toxics_, c->stop, s1);
+  LinkPump pump(c->server.get(), c->client.get(), Stream::kDownstream, toxics_, c->abort, c->stop,
+                s1);
   finish(pump.run(), c->client.get());
   done();
 }

@@ -141,8 +141,9 @@ void ToxiproxyApi::routes() {
     if (!t) return send_error(res, t.error());
     auto added = p->toxics().add(*t);
     if (!added) return send_error(res, added.error());
-    spdlog::info("toxic added proxy={} toxic={} type={} stream={} toxicity={}", p->config().name,
-                 added->name, added->type, stream_name(added->stream), added->toxicity);
+    spdlog::info("toxic added proxy={} toxic={} type={} stream={} toxicity={} lease_ms={}",
+                 p->config().name, added->name, added->type, stream_name(added->stream),
+                 added->toxicity, added->lease_ms);
     send_json(res, 200, toxic_to_json(*added));
   });
   const std::string toxic = toxics + "/([^/]+)";
@@ -164,6 +165,18 @@ void ToxiproxyApi::routes() {
   };
   s.Post(toxic, update_toxic);
   s.Patch(toxic, update_toxic);
+  // Faultline's: what the toxic did so far (toxic_set.h, ToxicCounts).
+  s.Get(toxic + "/counts", [with_proxy](const httplib::Request& req, httplib::Response& res) {
+    auto p = with_proxy(req, res);
+    if (!p) return;
+    auto c = p->toxics().counts(req.matches[2]);
+    if (!c) return send_error(res, c.error());
+    send_json(res, 200,
+              {{"name", std::string(req.matches[2])},
+               {"connections", c->connections},
+               {"requests", c->requests},
+               {"aborted", c->aborted}});
+  });
   s.Delete(toxic, [with_proxy](const httplib::Request& req, httplib::Response& res) {
     auto p = with_proxy(req, res);
     if (!p) return;

@@ -4,6 +4,7 @@
 # as FILE:LINE: include, and exits 1 if there is one.
 #
 #   cli -> controller -> experiments -> common      injector -> common      proxy -> common
+#   experiments, injector -> proxy (a proxy_toxic is the body the proxy's own parser takes)
 #   experiments, controller, injector -> proto (faultline/, opentelemetry/, grpc/)
 #   inside controller: only the engine's composer (controller.h/.cpp, api/) and run/ itself
 #   include run/; plan/, report/, watch/, link/, store/, schedule/, auth/ and the metrics
@@ -16,8 +17,8 @@ cd "$root"
 # layer glob | allowed include folders (space separated)
 rules=(
   "src/common|common"
-  "src/experiments|common experiments faultline"
-  "src/injector|common injector faultline k8s fmt"
+  "src/experiments|common experiments proxy faultline"
+  "src/injector|common injector proxy faultline k8s fmt"
   "src/controller|common experiments controller faultline opentelemetry grpc"
   "src/cli|cli common controller experiments injector proxy faultline"
   "src/proxy|common proxy"

@@ -74,6 +74,7 @@ std::string scope_text(const experiments::TargetSpec& t) {
     parts.push_back(net);
   }
   if (!t.paths.empty()) parts.push_back(fmt::format("paths {}", fmt::join(t.paths, ",")));
+  if (t.proxy) parts.push_back(fmt::format("proxy {} at {}", t.proxy->name, t.proxy->api));
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 

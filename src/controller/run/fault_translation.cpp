@@ -53,7 +53,9 @@ v1::FaultSpec to_wire(const experiments::FaultSpec& fault, const experiments::Ta
     }
   }
   const experiments::FaultKind* kind = experiments::find_fault_kind(fault.kind);
-  if (kind && fault.params) kind->to_wire(*fault.params, {selector, scope, target.paths}, out);
+  if (kind && fault.params)
+    kind->to_wire(*fault.params,
+                  {selector, scope, target.paths, target.proxy ? &*target.proxy : nullptr}, out);
   return out;
 }
 

@@ -71,6 +71,9 @@ std::vector<std::string> scopes(const experiments::FaultSpec& f, const experimen
       if (!out.empty()) return out;
       break;
     }
+    case ScopeClass::kProxy:
+      if (t && t->proxy) return {"proxy " + t->proxy->name + " at " + t->proxy->api};
+      break;
     case ScopeClass::kUnset:
       break;  // the consistency test keeps this from shipping; claim the kind as a whole
   }

@@ -26,10 +26,20 @@ namespace faultline::experiments {
 
 struct FaultSpec;
 struct TargetSpec;
+struct ProxyTarget;
 
 // What a kind needs its target to define besides nodes. kUnset is no answer: a kind that
 // leaves it fails the consistency test.
-enum class TargetNeeds { kUnset, kNothing, kProcess, kNetwork, kInterface, kPaths, kContainer };
+enum class TargetNeeds {
+  kUnset,
+  kNothing,
+  kProcess,
+  kNetwork,
+  kInterface,
+  kPaths,
+  kContainer,
+  kProxy
+};
 
 // What a fault of the kind holds on a node while it is applied. Two runs whose faults hold
 // the same thing on one node conflict (controller/run/scope_claims).
@@ -41,6 +51,7 @@ enum class ScopeClass {
   kHostMemory,
   kClock,  // the clock of the target's processes
   kPaths,  // each of the target's paths
+  kProxy,  // the target's proxy (one proxy's toxics compose, but two runs must not share it)
 };
 
 // Whether a kind works on a container or pod target (`container:` / `pod:`), stated by every
@@ -76,6 +87,7 @@ struct WireTarget {
   const v1::ProcessSelector& selector;
   const v1::NetworkScope& scope;
   const std::vector<std::string>& paths;
+  const ProxyTarget* proxy = nullptr;  // a proxy target's proxy, else null
 };
 
 struct FaultKind {

@@ -27,6 +27,7 @@ std::vector<std::string> claim_keys(const std::string& kind, const FaultReach& r
   for (const auto& n : reach.networks) out.push_back(netns_key(n.netns()));
   for (const auto& p : reach.paths)
     out.push_back("path " + std::filesystem::path(p).lexically_normal().string());
+  for (const auto& p : reach.proxies) out.push_back("proxy " + p);
   if (reach.node_wide) out.push_back("node-wide " + kind);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

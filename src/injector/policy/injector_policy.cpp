@@ -189,7 +189,9 @@ std::string InjectorPolicy::refusal(const pb::FaultSpec& spec,
       if (std::string why = check_network(kind, scope); !why.empty()) return why;
   for (const auto& path : reach.paths)
     if (std::string why = check_path(kind, path); !why.empty()) return why;
-  return "";  // node-wide kinds (cpu, memory): the kind is the whole rule
+  // node-wide kinds (cpu, memory) and proxies (unprivileged, on loopback): the kind is the
+  // whole rule
+  return "";
 }
 
 std::string InjectorPolicy::check_processes(const std::string& kind,

@@ -205,7 +205,8 @@ TEST(Schema, EveryFaultKindExampleInTheReferenceIsValid) {
     std::string yaml =
         "apiVersion: faultline/v1\nkind: Experiment\nmetadata: {name: t}\n"
         "targets:\n  my-target:\n    process: {name: app}\n    network: {interface: eth0}\n"
-        "    paths: [/var/lib/app]\n  my-pod:\n    pod: {labels: {app: web}}\nfaults:\n";
+        "    paths: [/var/lib/app]\n  my-pod:\n    pod: {labels: {app: web}}\n"
+        "  my-proxy:\n    proxy: {name: redis}\nfaults:\n";
     std::istringstream in(snippet);
     for (std::string line; std::getline(in, line);) yaml += "  " + line + "\n";
     auto r = parse_experiment(yaml, "snippet.yaml");

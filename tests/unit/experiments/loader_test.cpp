@@ -127,7 +127,7 @@ std::vector<BadCase> bad_cases() {
         "\"process_kill\"? expected one of: process_kill, process_pause, network_delay, "
         "network_loss, network_duplicate, network_corrupt, network_reorder, network_partition, "
         "network_bandwidth, interface_down, link_flap, cpu_stress, memory_pressure, disk_fill, "
-        "io_fault, clock_skew, container_kill, pod_kill, http_fault, dns_fault)"}},
+        "io_fault, clock_skew, container_kill, pod_kill, http_fault, dns_fault, proxy_toxic)"}},
       {"unknown top-level key",
        head + fault + "metdata: {}\n",
        {"t.yaml:13:1: metdata: unknown key (did you mean \"metadata\"?)"}},
