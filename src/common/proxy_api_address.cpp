@@ -57,6 +57,8 @@ std::string proxy_api_problem(const std::string& api) {
 std::string proxy_name_problem(const std::string& name) {
   if (name.empty()) return "the proxy's name is empty";
   if (name.size() > 128) return "a proxy's name is at most 128 characters";
+  // "." and ".." are path segments a server may normalise away (/proxies/../reset).
+  if (name.front() == '.') return "\"" + name + "\" starts with '.'";
   for (char c : name)
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
           c == '_' || c == '.'))

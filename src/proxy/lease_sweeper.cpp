@@ -1,6 +1,14 @@
 #include "proxy/lease_sweeper.h"
 
+#include <algorithm>
+
 namespace faultline::proxy {
+
+int64_t lease_end_ns(int64_t lease_ms, int64_t now_ns) {
+  if (lease_ms <= 0) return 0;
+  constexpr int64_t kMaxMs = 10LL * 365 * 24 * 3600 * 1000;
+  return now_ns + std::min(lease_ms, kMaxMs) * 1'000'000;
+}
 
 LeaseSweeper::LeaseSweeper(std::chrono::milliseconds period, std::function<void()> sweep)
     : period_(period), sweep_(std::move(sweep)), thread_([this] {

@@ -10,17 +10,29 @@ Error bad(const std::string& what) {
   return Error{ErrorCode::kInvalidArgument, what};
 }
 
+// Faultline's lease on `enabled: false`: nullopt when the body has none.
+Result<std::optional<int64_t>> lease_of(const nlohmann::json& body) {
+  if (!body.is_object() || !body.contains("lease_ms") || body["lease_ms"].is_null())
+    return std::optional<int64_t>();
+  const auto& v = body["lease_ms"];
+  if ((!v.is_number_integer() && !v.is_number_unsigned()) || v.get<int64_t>() < 0)
+    return bad("bad request body: lease_ms must be a whole number of milliseconds (0: no lease)");
+  return std::optional<int64_t>(v.get<int64_t>());
+}
+
 }  // namespace
 
 nlohmann::json ProxyCollection::proxy_json(const TcpProxy& p) {
   ProxyConfig c = p.config();
   nlohmann::json toxics = nlohmann::json::array();
   for (const auto& t : p.toxics().list()) toxics.push_back(toxic_to_json(t));
-  return {{"name", c.name},
-          {"listen", c.listen},
-          {"upstream", c.upstream},
-          {"enabled", c.enabled},
-          {"toxics", toxics}};
+  nlohmann::json out = {{"name", c.name},
+                        {"listen", c.listen},
+                        {"upstream", c.upstream},
+                        {"enabled", c.enabled},
+                        {"toxics", toxics}};
+  if (c.lease_ms > 0) out["lease_ms"] = c.lease_ms;  // only while a lease runs
+  return out;
 }
 
 Result<ProxyConfig> ProxyCollection::config_from(const nlohmann::json& body,
@@ -36,6 +48,12 @@ Result<ProxyConfig> ProxyCollection::config_from(const nlohmann::json& body,
   };
   if (!base) {
     if (Status s = text("name", c.name); !s) return s.error();
+    // A lease starts or is renewed by an update: a proxy created with one would silently not
+    // have it.
+    if (body.contains("lease_ms") && !body["lease_ms"].is_null())
+      return bad(
+          "bad request body: lease_ms is read by an update of the proxy "
+          "(POST /proxies/{name}), not by its creation");
   }
   if (Status s = text("listen", c.listen); !s) return s.error();
   if (Status s = text("upstream", c.upstream); !s) return s.error();
@@ -107,10 +125,13 @@ Result<nlohmann::json> ProxyCollection::update(const std::string& name,
                                                const nlohmann::json& body) {
   auto p = find(name);
   if (!p) return Error{ErrorCode::kNotFound, "proxy not found"};
-  ProxyConfig base = p->config();
-  auto next = config_from(body, &base);
-  if (!next) return next.error();
-  if (Status s = p->update(*next); !s) return s.error();
+  auto lease = lease_of(body);
+  if (!lease) return lease.error();
+  // The body is applied to the proxy's config as it is once the update has the proxy to
+  // itself: a lease that ran out meanwhile has enabled it, and a body without `enabled` must
+  // not disable it again.
+  auto change = [&](const ProxyConfig& now) { return config_from(body, &now); };
+  if (Status s = p->update(change, *lease); !s) return s.error();
   return proxy_json(*p);
 }
 
@@ -147,12 +168,14 @@ void ProxyCollection::reset() {
 
 void ProxyCollection::expire_leases() {
   int64_t now = ToxicSet::clock_ns();
-  // Under the lock: a proxy removed meanwhile is not swept after its removal. Each check is
-  // one atomic load unless a lease is due.
+  // Under the lock: a proxy removed meanwhile is not swept (nor enabled again) after its
+  // removal. Each check is one atomic load unless a lease is due.
   std::lock_guard lock(mu_);
-  for (auto& [name, p] : proxies_)
+  for (auto& [name, p] : proxies_) {
     for (const auto& toxic : p->toxics().expire_leases(now))
       spdlog::info("toxic removed: its lease ran out proxy={} toxic={}", name, toxic);
+    p->expire_lease(now);  // a disabled proxy's lease: enabled again (it logs)
+  }
 }
 
 std::shared_ptr<TcpProxy> ProxyCollection::find(const std::string& name) const {

@@ -1,12 +1,14 @@
 // Every proxy of one `faultline proxy` process, by name: what the Toxiproxy-compatible API
 // (toxiproxy_api.h) acts on. Errors carry the code the API answers with: kNotFound (404),
 // kFailedPrecondition for a name already taken (409), kInvalidArgument for a bad body (400).
-// It also removes the toxics whose lease ran out (Faultline's lease_ms), on a thread of its own.
+// It also ends the leases that ran out (Faultline's lease_ms), on a thread of its own: a
+// toxic's is removed, a disabled proxy's is enabled again.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,12 +22,16 @@ namespace faultline::proxy {
 
 class ProxyCollection {
  public:
-  // Creates and starts a proxy from {name, listen, upstream, enabled}.
+  // Creates and starts a proxy from {name, listen, upstream, enabled} (a lease_ms is refused:
+  // leases start with an update).
   Result<nlohmann::json> create(const nlohmann::json& body);
   // Creates each proxy, or replaces one of the same name whose listen or upstream differs
   // (one with the same addresses is kept, toxics and connections included), as Toxiproxy's
   // /populate does. Stops at the first error, reporting what was done before it.
   Result<nlohmann::json> populate(const nlohmann::json& body);
+  // Changes listen, upstream, enabled given in the body, and a lease on `enabled: false`
+  // (`lease_ms`, see TcpProxy::update; bad values and a lease on a proxy left enabled are
+  // kInvalidArgument).
   Result<nlohmann::json> update(const std::string& name, const nlohmann::json& body);
   Status remove(const std::string& name);
   // Every proxy enabled again and every toxic removed.

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/socket_wait.h"
+#include "proxy/lease_sweeper.h"
 #include "proxy/link_pump.h"
 
 namespace faultline::proxy {
@@ -167,7 +168,36 @@ void TcpProxy::stop_locked(std::unique_lock<std::mutex>& lock) {
 
 Status TcpProxy::update(const ProxyConfig& next) {
   std::lock_guard control(control_mu_);
+  return update_locked(next, std::nullopt);
+}
+
+Status TcpProxy::update(const std::function<Result<ProxyConfig>(const ProxyConfig&)>& change,
+                        std::optional<int64_t> lease_ms) {
+  std::lock_guard control(control_mu_);
+  auto next = change(config());
+  if (!next) return next.error();
+  return update_locked(*next, lease_ms);
+}
+
+void TcpProxy::end_lease_locked() {
+  lease_end_ns_.store(0, std::memory_order_relaxed);
+  config_.lease_ms = 0;
+}
+
+Status TcpProxy::update_locked(const ProxyConfig& next, std::optional<int64_t> lease_ms) {
+  if (lease_ms && *lease_ms > 0 && next.enabled)
+    return Error{ErrorCode::kInvalidArgument,
+                 "bad request body: lease_ms is a lease on a disabled proxy, and this one would "
+                 "be enabled (send it with \"enabled\": false)"};
   std::unique_lock lock(mu_);
+  if (next.enabled) {
+    end_lease_locked();
+  } else if (lease_ms && *lease_ms > 0) {
+    lease_end_ns_.store(lease_end_ns(*lease_ms, ToxicSet::clock_ns()), std::memory_order_relaxed);
+    config_.lease_ms = *lease_ms;
+  } else if (lease_ms) {
+    end_lease_locked();
+  }
   bool moved = next.listen != config_.listen || next.upstream != config_.upstream;
   bool toggled = next.enabled != config_.enabled;
   if (!moved && !toggled) return Ok{};
@@ -177,10 +207,30 @@ Status TcpProxy::update(const ProxyConfig& next) {
   config_.upstream = next.upstream;
   config_.enabled = next.enabled;
   if (!config_.enabled) {
-    spdlog::info("proxy disabled name={}", config_.name);
+    spdlog::info("proxy disabled name={} lease_ms={}", config_.name, config_.lease_ms);
     return Ok{};
   }
   return listen_locked();
+}
+
+bool TcpProxy::expire_lease(int64_t now_ns) {
+  auto due = [&] {
+    int64_t end = lease_end_ns_.load(std::memory_order_relaxed);
+    return end > 0 && end <= now_ns;
+  };
+  if (!due()) return false;
+  std::lock_guard control(control_mu_);
+  std::unique_lock lock(mu_);
+  if (!due()) return false;  // renewed or ended while this waited for the locks
+  end_lease_locked();
+  if (config_.enabled) return false;  // cannot be: enabling ends the lease
+  config_.enabled = true;
+  if (Status s = listen_locked(); !s)
+    spdlog::warn("proxy not enabled again after its lease ran out name={} error=\"{}\"",
+                 config_.name, s.error().message);
+  else
+    spdlog::info("proxy enabled again: its lease ran out name={}", config_.name);
+  return true;
 }
 
 void TcpProxy::reap_locked() {

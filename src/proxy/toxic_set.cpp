@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <chrono>
 
+#include "proxy/lease_sweeper.h"
+
 namespace faultline::proxy {
 
 namespace {
-
-int64_t lease_end(int64_t lease_ms, int64_t now_ns) {
-  if (lease_ms <= 0) return 0;
-  // Capped at ten years so that a huge lease cannot overflow the clock arithmetic.
-  constexpr int64_t kMaxMs = 10LL * 365 * 24 * 3600 * 1000;
-  return now_ns + std::min(lease_ms, kMaxMs) * 1'000'000;
-}
 
 // The rule an http_abort toxic's pumps use; the toxic was checked when it was read, so this
 // cannot fail here.
@@ -54,7 +49,7 @@ std::vector<Toxic> ToxicSet::list() const {
 
 Result<Toxic> ToxicSet::add(const Toxic& t) {
   ToxicEntry entry{t, std::make_shared<ToxicCounts>(), rule_of(t),
-                   lease_end(t.lease_ms, clock_ns())};
+                   lease_end_ns(t.lease_ms, clock_ns())};
   std::lock_guard lock(mu_);
   for (const auto& existing : *current_)
     if (existing.toxic.name == t.name)
@@ -75,7 +70,7 @@ Result<Toxic> ToxicSet::update(const std::string& name, const nlohmann::json& ch
     e.toxic = *updated;
     e.http_abort = rule_of(e.toxic);
     if (changes.contains("lease_ms") && !changes["lease_ms"].is_null())
-      e.lease_end_ns = lease_end(e.toxic.lease_ms, clock_ns());
+      e.lease_end_ns = lease_end_ns(e.toxic.lease_ms, clock_ns());
     Toxic out = e.toxic;
     publish_locked(std::move(next));
     return out;

@@ -1,8 +1,9 @@
 // proxy_toxic from an experiment file, the CI case with no privileges anywhere: `faultline
 // proxy` and `faultline run` both as nobody with no capabilities, a real Node.js server behind
 // the proxy, curl as the client. What curl sees during the run, what the journal counts, and
-// that no toxic is left after the run, after a kill -9 of it (the proxy drops the toxic when
-// its lease is not renewed; the next run's ledger recovery removes it at once).
+// that no toxic (nor a down) is left after the run, after a kill -9 of it (the proxy drops the
+// toxic, or enables itself again, when its lease is not renewed; the next run's ledger recovery
+// takes a toxic back at once).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -144,6 +145,27 @@ TEST_F(CliProxyToxic, AKilledRunsToxicEndsWithItsLeaseWithNobodyToTakeItBack) {
   // The lease (10 s from the last renewal, every 2 s) runs out in the proxy itself.
   EXPECT_TRUE(wait_until([&] { return toxics() == "[]"; }, 15000ms)) << toxics();
   EXPECT_EQ(status("/v1/charge"), "200");
+}
+
+TEST_F(CliProxyToxic, AKilledRunsDownEndsWithItsLease) {
+  std::string exp = experiment("60s", "{type: down}");
+  auto run = std::make_unique<ChildProcess>(nobody({kBin + "/faultline", "run", exp}),
+                                            dir_.file("out.txt"), dir_.file("err.txt"));
+  ASSERT_TRUE(wait_until([&] { return status("/v1/quote") == "000"; }, 10000ms))
+      << read_file(dir_.file("err.txt"));
+  // The down the run took is leased: the proxy enables itself if the run stops renewing.
+  std::string proxy = capture("curl -s http://" + api_ + "/proxies/web");
+  EXPECT_NE(proxy.find("\"lease_ms\":10000"), std::string::npos) << proxy;
+  run->signal(SIGKILL);
+  run->wait(5000ms);
+  EXPECT_EQ(status("/v1/quote"), "000");  // nothing brought it back yet
+  // The lease (10 s from the last renewal, every 2 s) runs out in the proxy itself, with
+  // nobody restarting anything.
+  EXPECT_TRUE(wait_until([&] { return status("/v1/quote") == "200"; }, 15000ms))
+      << capture("curl -s http://" + api_ + "/proxies/web");
+  proxy = capture("curl -s http://" + api_ + "/proxies/web");
+  EXPECT_NE(proxy.find("\"enabled\":true"), std::string::npos) << proxy;
+  EXPECT_EQ(proxy.find("lease_ms"), std::string::npos) << proxy;
 }
 
 TEST_F(CliProxyToxic, AKilledRunsToxicIsRemovedByTheNextRunsRecovery) {

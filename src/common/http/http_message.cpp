@@ -61,6 +61,8 @@ int http1_minor(std::string_view v) {
   return v[7] - '0';
 }
 
+constexpr int kMaxEmptyLines = 8;
+
 // Just past the first empty line whose preceding LF is at or after `from`; 0 when none yet.
 size_t find_head_end(std::string_view buf, size_t from) {
   for (size_t i = buf.find('\n', from); i != std::string_view::npos; i = buf.find('\n', i + 1)) {
@@ -129,6 +131,9 @@ ParseOutcome split_head(std::string_view buf, size_t max_head, size_t scanned, b
                         std::string_view& start_line, std::vector<Header>& headers) {
   ParseOutcome o;
   size_t start = 0;
+  // RFC 9112 2.2: empty lines before a request line are ignored. A few at most: a client that
+  // sends thousands, byte by byte, would otherwise make every call rescan them all.
+  int empty_lines = 0;
   while (request && start < buf.size() && start < max_head) {
     if (buf[start] == '\n') {
       start += 1;
@@ -137,6 +142,7 @@ ParseOutcome split_head(std::string_view buf, size_t max_head, size_t scanned, b
     } else {
       break;
     }
+    if (++empty_lines > kMaxEmptyLines) return fail("too many empty lines before the request");
   }
   const std::string_view window = buf.substr(0, max_head);
   const size_t end = find_head_end(window, std::max(start, std::min(scanned, window.size())));

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <thread>
 
-#include "injector/containers/unix_http.h"
+#include "injector/bounded_http.h"
 #include "injector/network/netns.h"
 
 namespace faultline::injector {

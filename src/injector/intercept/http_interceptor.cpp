@@ -72,6 +72,14 @@ void HttpInterceptor::run() {
 
 void HttpInterceptor::accept_loop() {
   for (;;) {
+    // Finished connections are reaped between accepts, and at least once a second while none
+    // comes, so a burst that ended does not keep its threads until the next client.
+    pollfd p{listener_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 1000) == 0) {
+      if (drain_.started()) return;
+      reap(false);
+      continue;
+    }
     int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {

@@ -1,12 +1,12 @@
 #include "injector/proxy/proxy_api_client.h"
 
-#include <httplib.h>
+#include "injector/bounded_http.h"
 
 namespace faultline::injector {
 namespace {
 
 constexpr size_t kMaxAnswer = 64 * 1024;  // a toxic or proxy is a few hundred bytes
-constexpr int kTimeoutMs = 1000;
+constexpr int kTimeoutMs = 2000;          // for the whole call, connect to last byte
 
 }  // namespace
 
@@ -18,37 +18,15 @@ Result<ProxyApiClient> ProxyApiClient::connect_to(const std::string& api) {
 
 Result<ProxyApiClient::Answer> ProxyApiClient::call(const char* method, const std::string& path,
                                                     const std::string& body) const {
-  httplib::Client client(at_.host, at_.port);
-  client.set_connection_timeout(0, kTimeoutMs * 1000);
-  client.set_read_timeout(0, kTimeoutMs * 1000);
-  client.set_write_timeout(0, kTimeoutMs * 1000);
-  client.set_keep_alive(false);
-  httplib::Request req;
-  req.method = method;
-  req.path = path;
-  req.set_header("Content-Type", "application/json");
-  req.set_header("User-Agent", "faultline-injector");
-  req.body = body;
-  Answer a;
-  bool too_big = false;
-  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    if (a.body.size() + n > kMaxAnswer) {
-      too_big = true;
-      return false;
-    }
-    a.body.append(data, n);
-    return true;
-  };
-  httplib::Response res;
-  httplib::Error err = httplib::Error::Success;
-  if (!client.send(req, res, err) && !too_big)
-    return make_error(ErrorCode::kUnavailable, "proxy API " + api_ + " " + method + " " + path +
-                                                   ": " + httplib::to_string(err));
-  if (too_big)
-    return make_error(ErrorCode::kUnavailable, "proxy API " + api_ + " answered " + path +
-                                                   " with more than 64 KiB; not a proxy API");
-  a.status = res.status;
-  return a;
+  auto a = tcp_http(at_.host, at_.port, method, path, body, std::chrono::milliseconds(kTimeoutMs),
+                    kMaxAnswer);
+  if (!a) {
+    // Connection refused: no proxy runs there, so nothing of ours is held there either.
+    ErrorCode code =
+        a.error().code == ErrorCode::kNotFound ? ErrorCode::kNotFound : ErrorCode::kUnavailable;
+    return make_error(code, "proxy API " + api_ + ": " + a.error().message);
+  }
+  return Answer{static_cast<int>(a->status), std::move(a->body)};
 }
 
 Status ProxyApiClient::refused(const char* what, const Answer& a) const {
@@ -59,7 +37,10 @@ Status ProxyApiClient::refused(const char* what, const Answer& a) const {
       message = j["error"].get<std::string>();
   } catch (const nlohmann::json::exception&) {
   }
-  if (message.empty()) message = a.body.substr(0, 200);
+  // Only a proxy API's own JSON error is repeated: the body of whatever else listens on the
+  // port is none of the experiment author's business (and would make this a port scanner).
+  if (message.empty()) message = "(not a proxy API's error)";
+  if (message.size() > 200) message.resize(200);
   return make_error(a.status == 404 ? ErrorCode::kNotFound : ErrorCode::kFailedPrecondition,
                     std::string(what) + " at " + api_ + ": " + std::to_string(a.status) +
                         (message.empty() ? "" : " " + message));
@@ -102,8 +83,10 @@ Result<bool> ProxyApiClient::enabled(const std::string& proxy) const {
                     "proxy " + proxy + " at " + api_ + " answered without `enabled`");
 }
 
-Status ProxyApiClient::set_enabled(const std::string& proxy, bool enabled) const {
+Status ProxyApiClient::set_enabled(const std::string& proxy, bool enabled,
+                                   uint64_t lease_ms) const {
   nlohmann::json body = {{"enabled", enabled}};
+  if (lease_ms > 0) body["lease_ms"] = lease_ms;
   auto a = call("POST", "/proxies/" + proxy, body.dump());
   if (!a) return a.error();
   if (a->status == 200) return Ok{};

@@ -1,8 +1,8 @@
 // A client of a Toxiproxy-style API on this node's loopback, for proxy_toxic: add, renew and
-// remove a toxic, take a proxy down and up, read a toxic's counts. The address is checked to be
-// a loopback literal again here (the spec may come from a remote submission); answers are
-// read up to a bound, and every call has a short timeout, so a hostile or hung listener on the
-// port costs the injector a second, not its memory or a thread.
+// remove a toxic, take a proxy down (with a lease, renewed) and up, read a toxic's counts. The
+// address is checked to be a loopback literal again here (the spec may come from a remote
+// submission); answers are read up to a bound, and every call has a short timeout, so a
+// hostile or hung listener on the port costs the injector a second, not its memory or a thread.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +28,10 @@ class ProxyApiClient {
   Status remove_toxic(const std::string& proxy, const std::string& toxic) const;
   // The proxy's `enabled`, or an error naming why it could not be read.
   Result<bool> enabled(const std::string& proxy) const;
-  Status set_enabled(const std::string& proxy, bool enabled) const;
+  // POST /proxies/{proxy} {"enabled": ...}; with lease_ms > 0 (and enabled false) also
+  // {"lease_ms": N}, Faultline's lease on a disabled proxy: sent again, it renews the lease.
+  // Enabling a proxy that is gone is success.
+  Status set_enabled(const std::string& proxy, bool enabled, uint64_t lease_ms = 0) const;
   // GET /proxies/{proxy}/toxics/{toxic}/counts; nullopt when the proxy has no such route
   // (Toxiproxy itself).
   std::optional<nlohmann::json> counts(const std::string& proxy, const std::string& toxic) const;

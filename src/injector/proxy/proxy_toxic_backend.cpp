@@ -61,31 +61,64 @@ Result<AppliedFault> ProxyToxicBackend::apply(const std::string& fault_id,
                         "proxy " + t.proxy() + " at " + t.api() +
                             " is already disabled: taking it down again would bring it back "
                             "up at the end, which this fault never did");
-    if (auto s = client->set_enabled(t.proxy(), false); !s) return s.error();
+    if (auto s = client->set_enabled(t.proxy(), false, kLeaseMs); !s) {
+      // No answer is not "not done": the proxy may have taken itself down after the timeout
+      // (closing slow connections). The engine drops a failed apply from its ledger, so the
+      // way back is taken now.
+      if (s.error().code == ErrorCode::kUnavailable) undo_unanswered(fault_id, spec);
+      return s.error();
+    }
     applied.state.set_summary("proxy " + t.proxy() + " at " + t.api() + " disabled");
+    hold(fault_id, {t.api(), t.proxy(), "", nullptr});
     return applied;
   }
   const std::string name = toxic_name(fault_id);
   std::map<std::string, std::string> attributes(t.attributes().begin(), t.attributes().end());
   nlohmann::json body = proxy::toxic_request(name, t.type(), t.stream(), t.toxicity(), attributes);
   body["lease_ms"] = kLeaseMs;
-  if (auto s = client->add_toxic(t.proxy(), body); !s) return s.error();
+  if (auto s = client->add_toxic(t.proxy(), body); !s) {
+    if (s.error().code == ErrorCode::kUnavailable) undo_unanswered(fault_id, spec);  // as above
+    return s.error();
+  }
   applied.state.set_summary("toxic " + t.type() + " (" + t.stream() +
                             (attributes.empty() ? "" : ", " + attributes_text(t)) +
                             ") added to proxy " + t.proxy() + " at " + t.api() + " as " + name);
-  {
-    std::lock_guard lock(mu_);
-    leased_[fault_id] = {t.api(), t.proxy(), name};
-    if (!renewer_.joinable()) renewer_ = std::thread([this] { renew_loop(); });
-  }
-  cv_.notify_all();
+  hold(fault_id, {t.api(), t.proxy(), name, nullptr});
   return applied;
 }
 
-Status ProxyToxicBackend::take_back(const std::string& fault_id, const pb::FaultSpec& spec) {
+void ProxyToxicBackend::hold(const std::string& fault_id, Held held) {
+  held.renewal = std::make_shared<Renewal>();
   {
     std::lock_guard lock(mu_);
-    leased_.erase(fault_id);
+    leased_[fault_id] = std::move(held);
+    if (!renewer_.joinable()) renewer_ = std::thread([this] { renew_loop(); });
+  }
+  cv_.notify_all();
+}
+
+void ProxyToxicBackend::undo_unanswered(const std::string& fault_id, const pb::FaultSpec& spec) {
+  if (auto back = take_back(fault_id, spec); !back)
+    spdlog::warn("proxy toxic not taken back after an unanswered apply fault_id={} error=\"{}\"",
+                 fault_id, back.error().message);
+}
+
+Status ProxyToxicBackend::take_back(const std::string& fault_id, const pb::FaultSpec& spec) {
+  std::shared_ptr<Renewal> renewal;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = leased_.find(fault_id); it != leased_.end()) {
+      renewal = std::move(it->second.renewal);
+      leased_.erase(it);
+    }
+  }
+  if (renewal) {
+    // The renewer may have copied the fault before the erase above: this waits for a renewal
+    // it is sending, and none is sent once `ended` is set. Only then is the proxy enabled (or
+    // the toxic removed), so no renewal of a down can land after the enable and take the proxy
+    // down again.
+    std::lock_guard turn(renewal->mu);
+    renewal->ended = true;
   }
   const auto& t = spec.proxy_toxic();
   auto client = client_for(t);
@@ -100,8 +133,10 @@ Status ProxyToxicBackend::revert(const AppliedFault& fault) {
 
 Status ProxyToxicBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
   auto s = take_back(fault_id, spec);
-  // A proxy that is not running any more holds no toxic: nothing is left to take back.
-  if (!s && s.error().code == ErrorCode::kUnavailable) return Ok{};
+  // Nothing listening (connection refused): a proxy that is not running holds no toxic, so
+  // nothing is left to take back. A proxy that is slow or answers oddly is an error: its toxic
+  // may still be there.
+  if (!s && s.error().code == ErrorCode::kNotFound) return Ok{};
   return s;
 }
 
@@ -133,11 +168,17 @@ void ProxyToxicBackend::renew_loop() {
     auto held = leased_;
     lock.unlock();
     for (const auto& [fault_id, h] : held) {
+      // Held through the call: take_back waits for it (see Renewal).
+      std::lock_guard turn(h.renewal->mu);
+      if (h.renewal->ended) continue;  // reverted since the copy: renewing now would undo it
       auto client = ProxyApiClient::connect_to(h.api);
       if (!client) continue;
-      // A failed renewal is logged, not fatal: the proxy keeps the toxic until the lease
-      // ends, and the next renewal may get through.
-      if (auto s = client->renew_toxic(h.proxy, h.toxic, kLeaseMs); !s)
+      // A down is renewed with `enabled: false` again, never by a call that could enable it.
+      // A failed renewal is logged, not fatal: the proxy keeps the toxic (or stays down) until
+      // the lease ends, and the next renewal may get through.
+      Status s = h.toxic.empty() ? client->set_enabled(h.proxy, false, kLeaseMs)
+                                 : client->renew_toxic(h.proxy, h.toxic, kLeaseMs);
+      if (!s)
         spdlog::warn("proxy toxic lease not renewed fault_id={} proxy={} error=\"{}\"", fault_id,
                      h.proxy, s.error().message);
     }

@@ -1,8 +1,8 @@
-// The container engines' HTTP client (unix_http.h) against a server on a unix socket that
+// The container engines' HTTP client (bounded_http.h) against a server on a unix socket that
 // answers the ways an engine (or something pretending to be one) might: with a length, chunked,
 // until close, too much, too slowly, or not HTTP at all. The real Docker Engine API is
 // exercised by the container tests (tests/containers).
-#include "injector/containers/unix_http.h"
+#include "injector/bounded_http.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -696,6 +697,125 @@ TEST_F(ProxyHttpTest, ALeasedToxicIsRemovedByTheProxyUnlessItIsRenewed) {
   ASSERT_EQ(body.size(), 1u) << body;
   EXPECT_EQ(body[0]["name"], "kept");
   EXPECT_FALSE(body[0].contains("lease_ms"));
+}
+
+TEST_F(ProxyHttpTest, ADisabledProxysLeaseEnablesItAgainUnlessItIsRenewed) {
+  auto [status, body] =
+      call("POST", "/proxies",
+           {{"name", "renewed"}, {"listen", "127.0.0.1:0"}, {"upstream", server_.address()}});
+  ASSERT_EQ(status, 201) << body;
+  const std::string renewed_listen = body["listen"];
+  std::tie(status, body) = call("POST", "/proxies/web", {{"enabled", false}, {"lease_ms", 300}});
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["enabled"], false);
+  EXPECT_EQ(body["lease_ms"], 300);
+  std::tie(status, body) =
+      call("PATCH", "/proxies/renewed", {{"enabled", false}, {"lease_ms", 300}});
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_LT(connect_to(listen_), 0) << "down while the lease runs";
+  auto t0 = Clock::now();
+  for (int i = 1; i <= 6; ++i) {  // renewed every 100 ms, up to 600 ms, with or without enabled
+    std::this_thread::sleep_until(t0 + i * 100ms);
+    nlohmann::json renewal = {{"lease_ms", 300}};
+    if (i % 2) renewal["enabled"] = false;
+    std::tie(status, body) = call("POST", "/proxies/renewed", renewal);
+    ASSERT_EQ(status, 200) << "renewal " << i << ": " << body;
+    EXPECT_EQ(body["enabled"], false);
+  }
+  // 600 ms after a 300 ms lease, with no call made on it: listening again, on the same address.
+  std::tie(status, body) = call("GET", "/proxies/web");
+  EXPECT_EQ(body["enabled"], true) << body;
+  EXPECT_EQ(body["listen"], listen_);
+  EXPECT_FALSE(body.contains("lease_ms")) << "shown only while a lease runs";
+  EXPECT_EQ(exchange(request("/back")), HttpServer::answer("GET", "/back"));
+  std::tie(status, body) = call("GET", "/proxies/renewed");
+  EXPECT_EQ(body["enabled"], false) << body;
+  EXPECT_EQ(body["lease_ms"], 300);
+  EXPECT_LT(connect_to(renewed_listen), 0) << "renewed: still down";
+  std::this_thread::sleep_for(600ms);
+  std::tie(status, body) = call("GET", "/proxies/renewed");
+  EXPECT_EQ(body["enabled"], true) << "not renewed any more: " << body;
+  int fd = connect_to(renewed_listen);
+  EXPECT_GE(fd, 0);
+  if (fd >= 0) ::close(fd);
+}
+
+TEST_F(ProxyHttpTest, EnablingResetOrAZeroLeaseEndsADisabledProxysLease) {
+  // Each case ends the lease; the proxy is then disabled again without one, and must stay down
+  // past the end of the lease that was ended.
+  auto ended_then_down = [&](const std::string& what, const std::function<void()>& end) {
+    auto [status, body] = call("POST", "/proxies/web", {{"enabled", false}, {"lease_ms", 300}});
+    ASSERT_EQ(status, 200) << what << ": " << body;
+    end();
+    std::tie(status, body) = call("POST", "/proxies/web", {{"enabled", false}});
+    ASSERT_EQ(status, 200) << what << ": " << body;
+    EXPECT_FALSE(body.contains("lease_ms")) << what << ": " << body;
+    std::this_thread::sleep_for(500ms);
+    std::tie(status, body) = call("GET", "/proxies/web");
+    EXPECT_EQ(body["enabled"], false) << what << ": the ended lease enabled it: " << body;
+    ASSERT_EQ(call("POST", "/proxies/web", {{"enabled", true}}).first, 200);
+  };
+  ended_then_down("enabled: true", [&] {
+    auto [status, body] = call("POST", "/proxies/web", {{"enabled", true}});
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(body["enabled"], true);
+    EXPECT_FALSE(body.contains("lease_ms")) << body;
+  });
+  ended_then_down("/reset", [&] {
+    EXPECT_EQ(call("POST", "/reset").first, 204);
+    EXPECT_FALSE(call("GET", "/proxies/web").second.contains("lease_ms"));
+  });
+  ended_then_down("lease_ms: 0", [&] {
+    auto [status, body] = call("PATCH", "/proxies/web", {{"lease_ms", 0}});
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(body["enabled"], false) << "a zero lease ends the lease, not the down";
+    EXPECT_FALSE(body.contains("lease_ms")) << body;
+  });
+  // A proxy disabled without a lease gets one from an update that names lease_ms.
+  ASSERT_EQ(call("POST", "/proxies/web", {{"enabled", false}}).first, 200);
+  auto [status, body] = call("POST", "/proxies/web", {{"lease_ms", 200}});
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["lease_ms"], 200);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(call("GET", "/proxies/web").second["enabled"], true);
+}
+
+TEST_F(ProxyHttpTest, BadProxyLeasesAre400sAndChangeNothing) {
+  auto refused = [&](const std::string& method, const std::string& path,
+                     const nlohmann::json& request, const std::string& message) {
+    auto [status, body] = call(method, path, request);
+    EXPECT_EQ(status, 400) << request;
+    EXPECT_EQ(body["error"], message) << request;
+    EXPECT_EQ(body["status"], 400);
+  };
+  const std::string bad_type =
+      "bad request body: lease_ms must be a whole number of milliseconds (0: no lease)";
+  refused("POST", "/proxies/web", {{"enabled", false}, {"lease_ms", "300"}}, bad_type);
+  refused("PATCH", "/proxies/web", {{"enabled", false}, {"lease_ms", -1}}, bad_type);
+  refused("POST", "/proxies/web", {{"enabled", false}, {"lease_ms", 1.5}}, bad_type);
+  refused("POST", "/proxies/web", {{"enabled", false}, {"lease_ms", true}}, bad_type);
+  const std::string enabled =
+      "bad request body: lease_ms is a lease on a disabled proxy, and this one would be enabled "
+      "(send it with \"enabled\": false)";
+  refused("POST", "/proxies/web", {{"enabled", true}, {"lease_ms", 300}}, enabled);
+  refused("POST", "/proxies/web", {{"lease_ms", 300}}, enabled);  // enabled, no lease running
+  auto [status, body] = call("GET", "/proxies/web");
+  EXPECT_EQ(body["enabled"], true) << "a refused update changes nothing: " << body;
+  EXPECT_FALSE(body.contains("lease_ms"));
+  EXPECT_EQ(exchange(request("/up")), HttpServer::answer("GET", "/up"));
+  // While a lease runs, enabled: true with a lease is refused too, and the lease runs on.
+  ASSERT_EQ(call("POST", "/proxies/web", {{"enabled", false}, {"lease_ms", 60000}}).first, 200);
+  refused("POST", "/proxies/web", {{"enabled", true}, {"lease_ms", 300}}, enabled);
+  std::tie(status, body) = call("GET", "/proxies/web");
+  EXPECT_EQ(body["enabled"], false);
+  EXPECT_EQ(body["lease_ms"], 60000);
+  // Leases start with an update: a create that names one is refused.
+  refused(
+      "POST", "/proxies",
+      {{"name", "other"}, {"upstream", server_.address()}, {"enabled", false}, {"lease_ms", 300}},
+      "bad request body: lease_ms is read by an update of the proxy (POST /proxies/{name}), "
+      "not by its creation");
+  EXPECT_EQ(call("GET", "/proxies/other").first, 404);
 }
 }  // namespace
 }  // namespace faultline::proxy

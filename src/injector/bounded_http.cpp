@@ -1,4 +1,7 @@
-#include "injector/containers/unix_http.h"
+#include "injector/bounded_http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,10 +16,11 @@
 #include "common/socket_wait.h"
 #include "common/unique_fd.h"
 
-// A small HTTP/1.1 client of its own rather than libcurl: the injector talks to exactly one
-// kind of peer here (a container engine's unix socket, asking "Connection: close"), and
-// libcurl brought 20-odd libraries (GnuTLS, Kerberos, LDAP, ...) into a root daemon that uses
-// none of them: 5 MiB more resident memory on an idle injector.
+// A small HTTP/1.1 client of its own rather than libcurl or httplib: the injector talks to few
+// peers here, all asking "Connection: close"; libcurl brought 20-odd libraries (GnuTLS,
+// Kerberos, LDAP, ...) into a root daemon that uses none of them (5 MiB more resident memory
+// on an idle injector), and httplib's reader grows a line until it sees a newline and times
+// each read rather than the call.
 
 namespace faultline::injector {
 
@@ -55,11 +59,16 @@ bool dechunk(const std::string& in, std::string& out) {
   }
 }
 
+// Sends the request on a connected, non-blocking socket and reads the whole answer.
+Result<HttpAnswer> exchange(int fd, const std::string& what, const std::string& method,
+                            const std::string& target, const std::string& body,
+                            Clock::time_point deadline, size_t max_body);
+
 }  // namespace
 
-Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string& method,
-                                   const std::string& target, std::chrono::milliseconds timeout,
-                                   size_t max_body) {
+Result<HttpAnswer> unix_http(const std::string& socket, const std::string& method,
+                             const std::string& target, std::chrono::milliseconds timeout,
+                             size_t max_body) {
   const std::string what = method + " " + target + " on " + socket;
   const auto deadline = Clock::now() + timeout;
   sockaddr_un addr{};
@@ -71,18 +80,58 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
   if (fd.get() < 0) return failure(what, std::strerror(errno));
   if (int err = connect_by(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr, deadline))
     return failure(what, err == ETIMEDOUT ? "timed out connecting" : std::strerror(err));
+  return exchange(fd.get(), what, method, target, "", deadline, max_body);
+}
 
+Result<HttpAnswer> tcp_http(const std::string& host, uint16_t port, const std::string& method,
+                            const std::string& target, const std::string& body,
+                            std::chrono::milliseconds timeout, size_t max_body) {
+  const std::string what = method + " " + target + " on " + host + ":" + std::to_string(port);
+  const auto deadline = Clock::now() + timeout;
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof *v6;
+  } else {
+    return failure(what, "not an IP address");
+  }
+  UniqueFd fd(::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) return failure(what, std::strerror(errno));
+  if (int err = connect_by(fd.get(), reinterpret_cast<sockaddr*>(&addr), len, deadline)) {
+    if (err == ECONNREFUSED) return Error{ErrorCode::kNotFound, what + ": connection refused"};
+    return failure(what, err == ETIMEDOUT ? "timed out connecting" : std::strerror(err));
+  }
+  return exchange(fd.get(), what, method, target, body, deadline, max_body);
+}
+
+namespace {
+
+Result<HttpAnswer> exchange(int fd, const std::string& what, const std::string& method,
+                            const std::string& target, const std::string& body,
+                            Clock::time_point deadline, size_t max_body) {
   // "Connection: close": the answer ends where the stream does.
   std::string request = method + " " + target +
                         " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: faultline\r\n"
-                        "Connection: close\r\n" +
-                        (method == "POST" ? "Content-Length: 0\r\n" : "") + "\r\n";
+                        "Connection: close\r\n";
+  if (!body.empty())
+    request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\n\r\n" + body;
+  else
+    request += std::string(method == "GET" ? "" : "Content-Length: 0\r\n") + "\r\n";
   for (size_t sent = 0; sent < request.size();) {
-    ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_ready(fd.get(), POLLOUT, deadline)) return failure(what, "timed out sending");
+      if (!wait_ready(fd, POLLOUT, deadline)) return failure(what, "timed out sending");
     } else {
       return failure(what, std::strerror(errno));
     }
@@ -92,7 +141,7 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
   const size_t cap = max_body + kMaxHead;
   char buf[16384];
   for (;;) {
-    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n > 0) {
       raw.append(buf, static_cast<size_t>(n));
       if (raw.size() > cap)
@@ -100,7 +149,7 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
     } else if (n == 0) {
       break;
     } else if (errno == EAGAIN || errno == EINTR) {
-      if (!wait_ready(fd.get(), POLLIN, deadline)) return failure(what, "timed out");
+      if (!wait_ready(fd, POLLIN, deadline)) return failure(what, "timed out");
     } else {
       return failure(what, std::strerror(errno));
     }
@@ -109,7 +158,7 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
   size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string::npos || head_end > kMaxHead)
     return failure(what, "not an HTTP answer");
-  UnixHttpResponse resp;
+  HttpAnswer resp;
   if (raw.compare(0, 5, "HTTP/") != 0 || raw.size() < 12 || raw[8] != ' ')
     return failure(what, "not an HTTP answer");
   resp.status = std::strtol(raw.c_str() + 9, nullptr, 10);
@@ -130,19 +179,22 @@ Result<UnixHttpResponse> unix_http(const std::string& socket, const std::string&
       chunked = true;
     if (name == "content-length") length = std::atoll(value.c_str());
   }
-  std::string body = raw.substr(head_end + 4);
+  std::string received = raw.substr(head_end + 4);
   if (chunked) {
-    if (!dechunk(body, resp.body)) return failure(what, "the chunked answer was cut short");
+    if (!dechunk(received, resp.body)) return failure(what, "the chunked answer was cut short");
   } else if (length >= 0) {
-    if (body.size() < static_cast<size_t>(length)) return failure(what, "the answer was cut short");
-    resp.body = body.substr(0, static_cast<size_t>(length));
+    if (received.size() < static_cast<size_t>(length))
+      return failure(what, "the answer was cut short");
+    resp.body = received.substr(0, static_cast<size_t>(length));
   } else {
-    resp.body = std::move(body);
+    resp.body = std::move(received);
   }
   if (resp.body.size() > max_body)
     return failure(what, "answer larger than " + std::to_string(max_body) + " bytes");
   return resp;
 }
+
+}  // namespace
 
 std::string url_encode(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
