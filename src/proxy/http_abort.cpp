@@ -51,8 +51,12 @@ void AbortHandOff::server_half_closed(int64_t now_ns) {
 }
 
 bool AbortHandOff::overdue(int64_t now_ns) const {
+  return overdue_by(now_ns, kAbortGraceNs);
+}
+
+bool AbortHandOff::overdue_by(int64_t now_ns, int64_t limit_ns) const {
   int64_t at = half_closed_ns_.load(std::memory_order_acquire);
-  return armed() && at >= 0 && now_ns - at >= kAbortGraceNs;
+  return armed() && at >= 0 && now_ns - at >= limit_ns;
 }
 
 }  // namespace faultline::proxy

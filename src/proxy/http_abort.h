@@ -19,6 +19,12 @@ namespace faultline::proxy {
 // How long the answer waits for the server to close after the half-close: a server that keeps
 // the connection open must not hold the client forever.
 inline constexpr int64_t kAbortGraceNs = 5'000'000'000;
+// After the grace, the server must have been quiet this long for its answers to count as
+// complete; one still sending this long after the half-close is cut off without the answer.
+inline constexpr int64_t kAbortQuietNs = 1'000'000'000;
+inline constexpr int64_t kAbortGiveUpNs = 30'000'000'000;
+// How long the answer's close waits for the client to close first (a lingering close).
+inline constexpr int64_t kAbortLingerNs = 2'000'000'000;
 
 // An http_abort toxic's attributes, checked and compiled once per create or update (the pumps
 // use it for every request, so nothing is parsed on the data path).
@@ -57,11 +63,16 @@ class AbortHandOff {
   const std::string& response() const { return response_; }
   // The server was half-closed more than kAbortGraceNs ago and has not closed.
   bool overdue(int64_t now_ns) const;
+  bool overdue_by(int64_t now_ns, int64_t limit_ns) const;
+  // The client->server pump saw the client close (or fail) after the abort.
+  void client_closed_now() { client_closed_.store(true, std::memory_order_release); }
+  bool client_closed() const { return client_closed_.load(std::memory_order_acquire); }
 
  private:
   std::string response_;
   std::atomic<bool> armed_{false};
   std::atomic<int64_t> half_closed_ns_{-1};
+  std::atomic<bool> client_closed_{false};
 };
 
 }  // namespace faultline::proxy

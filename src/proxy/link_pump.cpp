@@ -159,6 +159,7 @@ PumpEnd LinkPump::after_abort() {
     if (ready < 0 && errno != EINTR) return PumpEnd::kError;
     if (ready <= 0) continue;
     ssize_t n = ::recv(from_, buf.data(), buf.size(), 0);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) abort_.client_closed_now();
     if (n == 0) return stop_ ? PumpEnd::kStopped : PumpEnd::kEof;
     if (n < 0 && errno != EINTR && errno != EAGAIN)
       return stop_ ? PumpEnd::kStopped : PumpEnd::kError;
@@ -169,6 +170,12 @@ PumpEnd LinkPump::answer_abort() {
   const std::string& response = abort_.response();
   if (!write_all(response.data(), response.size())) return PumpEnd::kError;
   ::shutdown(to_, SHUT_WR);  // the FIN right behind the answer, before anything can reset
+  // A lingering close: the other pump goes on reading and dropping what the client still sends
+  // (the rest of an upload, pipelined requests) until the client closes, for up to 2 s. Closing
+  // with unread bytes would make the kernel send a reset that can destroy the answer.
+  const int64_t until = now_ns() + kAbortLingerNs;
+  while (!stop_ && !abort_.client_closed() && now_ns() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   return PumpEnd::kClose;
 }
 
@@ -225,9 +232,14 @@ PumpEnd LinkPump::run() {
         sleep_until(now_ns() + slow->attr("delay") * 1'000'000);
       return stop_ ? PumpEnd::kStopped : PumpEnd::kEof;
     }
-    // A server that keeps the connection open after the half-close is not waited for long.
-    if (stream_ == Stream::kDownstream && held_.empty() && abort_.overdue(now))
-      return answer_abort();
+    // A server that keeps the connection open after the half-close is not waited for long:
+    // once it has been quiet for a while, its earlier answers are taken to be complete. One
+    // that is still sending (a long download) is never interrupted by the answer, which would
+    // land inside its body: past the hard limit the connection closes without it.
+    if (stream_ == Stream::kDownstream && held_.empty() && abort_.overdue(now)) {
+      if (now - last_read_ns_ >= kAbortQuietNs) return answer_abort();
+      if (abort_.overdue_by(now, kAbortGiveUpNs)) return PumpEnd::kClose;
+    }
 
     int64_t wait_ns = kRecheckNs;
     if (!held_.empty()) wait_ns = std::min(wait_ns, held_.front().due_ns - now);
@@ -258,6 +270,7 @@ PumpEnd LinkPump::run() {
       }
       continue;
     }
+    last_read_ns_ = now_ns();
     std::string_view data(buf.data(), static_cast<size_t>(n));
     if (!watcher_) {
       take(std::string(data), toxics);

@@ -70,6 +70,7 @@ class LinkPump {
   std::map<std::string, int64_t> seen_ns_;  // when this pump first saw a toxic
   int64_t bandwidth_free_ns_ = 0;           // when the bandwidth toxic lets the next byte go
   int64_t last_due_ns_ = 0;
+  int64_t last_read_ns_ = 0;      // when this pump last read from its source
   int64_t reset_at_ns_ = -1;      // reset_peer: when the reset goes out, once data came
   bool held_by_timeout_ = false;  // a timeout toxic has been active on this link
   uint64_t bytes_ = 0;

@@ -1,5 +1,9 @@
 #include "injector/proxy/proxy_toxic_backend.h"
 
+#include <system_error>
+#include <thread>
+#include <vector>
+
 #include "common/log.h"
 #include "common/proxy_api_address.h"
 #include "injector/backend_registry.h"
@@ -160,6 +164,25 @@ std::string ProxyToxicBackend::achieved(const AppliedFault& fault) {
   return out;
 }
 
+void ProxyToxicBackend::renew_one(const std::string& fault_id, const Held& h) {
+  // Held through the call: take_back waits for it (see Renewal).
+  std::lock_guard turn(h.renewal->mu);
+  if (h.renewal->ended) return;  // reverted since the copy: renewing now would undo it
+  auto client = ProxyApiClient::connect_to(h.api);
+  if (!client) return;
+  // A down is renewed with `enabled: false` again, never by a call that could enable it.
+  // A failed renewal is logged, not fatal: the proxy keeps the toxic (or stays down) until
+  // the lease ends, and the next renewal may get through.
+  Status s = h.toxic.empty() ? client->set_enabled(h.proxy, false, kLeaseMs)
+                             : client->renew_toxic(h.proxy, h.toxic, kLeaseMs);
+  if (!s && s.error().code == ErrorCode::kNotFound)
+    spdlog::error("proxy toxic gone before its fault ended fault_id={} proxy={} error=\"{}\"",
+                  fault_id, h.proxy, s.error().message);
+  else if (!s)
+    spdlog::warn("proxy toxic lease not renewed fault_id={} proxy={} error=\"{}\"", fault_id,
+                 h.proxy, s.error().message);
+}
+
 void ProxyToxicBackend::renew_loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
@@ -167,21 +190,17 @@ void ProxyToxicBackend::renew_loop() {
     if (stopping_) break;
     auto held = leased_;
     lock.unlock();
+    // Side by side: one slow or hung API (each call may take its whole 2 s deadline) must not
+    // hold up the others' renewals until their leases run out.
+    std::vector<std::thread> calls;
     for (const auto& [fault_id, h] : held) {
-      // Held through the call: take_back waits for it (see Renewal).
-      std::lock_guard turn(h.renewal->mu);
-      if (h.renewal->ended) continue;  // reverted since the copy: renewing now would undo it
-      auto client = ProxyApiClient::connect_to(h.api);
-      if (!client) continue;
-      // A down is renewed with `enabled: false` again, never by a call that could enable it.
-      // A failed renewal is logged, not fatal: the proxy keeps the toxic (or stays down) until
-      // the lease ends, and the next renewal may get through.
-      Status s = h.toxic.empty() ? client->set_enabled(h.proxy, false, kLeaseMs)
-                                 : client->renew_toxic(h.proxy, h.toxic, kLeaseMs);
-      if (!s)
-        spdlog::warn("proxy toxic lease not renewed fault_id={} proxy={} error=\"{}\"", fault_id,
-                     h.proxy, s.error().message);
+      try {
+        calls.emplace_back([this, id = fault_id, one = h] { renew_one(id, one); });
+      } catch (const std::system_error&) {
+        renew_one(fault_id, h);  // no thread to spare: in turn, as before
+      }
     }
+    for (auto& c : calls) c.join();
     lock.lock();
   }
 }

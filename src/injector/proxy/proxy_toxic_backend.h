@@ -55,6 +55,7 @@ class ProxyToxicBackend : public FaultBackend {
   // After an apply whose call got no answer: the proxy may have done it anyway.
   void undo_unanswered(const std::string& fault_id, const pb::FaultSpec& spec);
   void renew_loop();
+  void renew_one(const std::string& fault_id, const Held& h);
 
   std::mutex mu_;
   std::condition_variable cv_;

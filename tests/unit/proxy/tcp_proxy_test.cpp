@@ -336,6 +336,9 @@ class HttpServer {
     std::lock_guard lock(mu_);
     return seen_;
   }
+  static std::string drip_answer() {
+    return "HTTP/1.1 200 OK\r\nContent-Length: 35\r\n\r\n" + std::string(35, 'd');
+  }
   static std::string answer(const std::string& method, const std::string& target) {
     std::string body = method + " " + target;
     std::string head =
@@ -361,6 +364,16 @@ class HttpServer {
           seen_.push_back(head.method + " " + head.target);
         }
         if (head.target == "/slow") std::this_thread::sleep_for(200ms);
+        if (head.target == "/drip") {  // a download still streaming 7 s later
+          std::string a = drip_answer();
+          size_t head_size = a.find("\r\n\r\n") + 4;
+          ::send(c, a.data(), head_size, MSG_NOSIGNAL);
+          for (size_t i = head_size; i < a.size(); ++i) {
+            std::this_thread::sleep_for(200ms);
+            ::send(c, a.data() + i, 1, MSG_NOSIGNAL);
+          }
+          continue;
+        }
         std::string a = answer(head.method, head.target);
         ::send(c, a.data(), a.size(), MSG_NOSIGNAL);
       }
@@ -549,6 +562,20 @@ TEST_F(ProxyHttpTest, AHeadSplitAcrossWritesIsHeldUntilWholeAndThenAnswered) {
   EXPECT_EQ(read_some(fd, SIZE_MAX, 6s), kAbort503);
   ::close(fd);
   EXPECT_TRUE(server_.seen().empty()) << "no part of it was sent on";
+}
+
+// The grace never cuts into an answer still arriving: the abort waits for the download to end
+// (the server closes after it) instead of landing inside its body at 5 s.
+TEST_F(ProxyHttpTest, AnAnswerStillStreamingAfterTheGraceIsNotInterrupted) {
+  add({{"type", "http_abort"}, {"attributes", {{"path", "/fail"}, {"body", "down"}}}});
+  int fd = connect_to(listen_);
+  ASSERT_GE(fd, 0);
+  std::string both = request("/drip") + request("/fail");
+  ::send(fd, both.data(), both.size(), 0);
+  auto t0 = Clock::now();
+  EXPECT_EQ(read_some(fd, SIZE_MAX, 12s), HttpServer::drip_answer() + kAbort503);
+  EXPECT_GE(Clock::now() - t0, 6500ms) << "the answer came after the whole download";
+  ::close(fd);
 }
 
 TEST_F(ProxyHttpTest, AServerThatStaysOpenAfterTheHalfCloseIsWaitedForFiveSecondsAtMost) {
