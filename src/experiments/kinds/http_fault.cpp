@@ -109,6 +109,10 @@ void write(const HttpFaultParams& p, const WireTarget& t, v1::FaultSpec& out) {
   if (m->scope().ports().empty()) m->mutable_scope()->add_ports(80);  // HTTP's own port
   m->set_existing_connections(p.existing_connections);
   m->set_drain_ms(millis(p.drain));
+  if (!p.tls_certificate.empty()) {
+    m->mutable_tls()->set_certificate(p.tls_certificate);
+    m->mutable_tls()->set_key(p.tls_key);
+  }
   for (const auto& r : p.rules) {
     auto* w = m->add_rules();
     for (const auto& method : r.methods) w->add_methods(method);
@@ -144,13 +148,20 @@ void check(const FaultSpec& f, const TargetSpec* t, KindProblems& problems) {
         http::RequestMatcher::make(r.methods, {path_kind(r.path_kind), r.path}, r.headers);
     if (!matcher) problems.error(at + ".match", matcher.error().message);
   }
+  if (p->tls_certificate.empty() != p->tls_key.empty())
+    problems.error("params.tls", "give both certificate and key");
+  for (const auto* path : {&p->tls_certificate, &p->tls_key})
+    if (!path->empty() && path->front() != '/')
+      problems.error("params.tls", "\"" + *path + "\" is not an absolute path on the node");
   if (!t || !t->network) return;
-  for (int port : t->network->ports)
-    if (port == 443 || port == 8443)
-      problems.error("target", "port " + std::to_string(port) +
-                                   " carries TLS: http_fault cannot read encrypted requests (TLS "
-                                   "termination is not supported yet); fault the plain-HTTP port "
-                                   "behind the TLS terminator instead");
+  if (p->tls_certificate.empty())
+    for (int port : t->network->ports)
+      if (port == 443 || port == 8443)
+        problems.error("target",
+                       "port " + std::to_string(port) +
+                           " carries TLS: http_fault cannot read encrypted requests without a "
+                           "certificate to terminate them with (give params.tls: {certificate, "
+                           "key}), or fault the plain-HTTP port behind the TLS terminator");
   if (t->network->direction == "both")
     problems.error("target",
                    "http_fault takes one direction: ingress (requests the service "
@@ -170,7 +181,18 @@ FaultKind describe() {
                            "retire")),
            opt("drain", duration("On revert, how long requests in flight may take to finish "
                                  "before their connections are closed.",
-                                 "10s", false, 600))},
+                                 "10s", false, 600)),
+           opt("tls",
+               object({req("certificate", str("PEM file on the node: the certificate the "
+                                              "clients expect, then its chain.",
+                                              "/etc/faultline/tls/payments.crt")),
+                       req("key", str("PEM file on the node: its private key (readable by "
+                                      "root only).",
+                                      "/etc/faultline/tls/payments.key"))},
+                      "Terminate TLS with this certificate: TLS connections are decrypted, "
+                      "faulted like plain ones, and re-encrypted to the original destination "
+                      "(whose certificate is not checked). The injector reads the files only "
+                      "where its policy's allow.paths lets it."))},
           "Abort, delay, replace or reset HTTP/1.1 requests in the target's network scope: "
           "its ports are the HTTP server's (80 when none are given), its direction says whose "
           "requests (ingress: those the service on this node receives; egress: those clients "
@@ -185,6 +207,8 @@ FaultKind describe() {
               p->rules.push_back(read_rule(v, "rules[" + std::to_string(i) + "]"));
             p->existing_connections = v.text("existing_connections");
             p->drain = v.duration("drain");
+            p->tls_certificate = v.text("tls.certificate");
+            p->tls_key = v.text("tls.key");
             return p;
           },
       .check = check,

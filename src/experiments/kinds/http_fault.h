@@ -29,6 +29,7 @@ struct HttpFaultParams : KindParams {
   std::vector<HttpFaultRule> rules;
   std::string existing_connections;  // retire | leave
   Duration drain{};
+  std::string tls_certificate, tls_key;  // paths on the node; both or neither
 };
 
 }  // namespace faultline::experiments

@@ -47,13 +47,14 @@ void Drain::sleep_for_us(uint64_t us) {
 
 HttpConnection::HttpConnection(UniqueFd client, const sockaddr_storage& destination,
                                socklen_t length, uint32_t mark, const HttpRules& rules,
-                               InterceptStats& stats, Drain& drain)
+                               InterceptStats& stats, Drain& drain, const TlsTerminator* tls)
     : client_(std::move(client)),
       wake_(::eventfd(0, EFD_CLOEXEC)),
       destination_(destination),
       destination_len_(length),
       mark_(mark),
       rules_(rules),
+      tls_(tls),
       stats_(stats),
       drain_(drain) {}
 
@@ -78,12 +79,47 @@ bool HttpConnection::dial() {
   return ::fcntl(upstream_.get(), F_SETFL, fl & ~O_NONBLOCK) == 0;  // each side has a thread
 }
 
+bool HttpConnection::terminate_tls() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  if (!starts_with_tls(client_.get(), deadline)) return true;  // plain HTTP (or silence)
+  UniqueFd network_client, network_upstream;
+  {
+    std::lock_guard lock(fd_mu_);
+    network_client = std::move(client_);
+    network_upstream = std::move(upstream_);
+  }
+  UniqueFd plain_client, plain_upstream;
+  std::string sni;
+  auto server_side = tls_->accept(std::move(network_client), deadline, plain_client, sni);
+  if (!server_side) {
+    stats_.tls_failed++;
+    return false;
+  }
+  // The server hears the name the client asked for, so a virtual host answers as itself.
+  auto client_side = tls_->connect(std::move(network_upstream), sni, deadline, plain_upstream);
+  if (!client_side) {
+    stats_.tls_failed++;
+    return false;
+  }
+  client_tls_ = std::move(*server_side);
+  upstream_tls_ = std::move(*client_side);
+  client_tls_->start();
+  upstream_tls_->start();
+  std::lock_guard lock(fd_mu_);
+  client_ = std::move(plain_client);
+  upstream_ = std::move(plain_upstream);
+  stats_.tls_terminated++;
+  return !dead_;
+}
+
 void HttpConnection::run() {
   if (!wake_ || !dial()) {
     // The client sees its connection refused, as it would if the server were not there.
     stats_.upstream_errors++;
     linger l{1, 0};
     ::setsockopt(client_.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  } else if (tls_ && !terminate_tls()) {
+    // A failed handshake on either side: the client's connection ends (closed above).
   } else {
     std::thread responses;
     try {
@@ -108,6 +144,9 @@ void HttpConnection::run() {
     client_.reset();
     upstream_.reset();
   }
+  // The relays see their plaintext ends close: each sends its close_notify and ends.
+  client_tls_.reset();
+  upstream_tls_.reset();
   finished_ = true;
 }
 

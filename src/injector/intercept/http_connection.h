@@ -15,6 +15,7 @@
 
 #include "common/unique_fd.h"
 #include "injector/intercept/http_rules.h"
+#include "injector/intercept/tls_relay.h"
 
 namespace faultline::injector::intercept {
 
@@ -39,8 +40,11 @@ class HttpConnection {
   // it never reads answers to is held back by TCP, not by the interceptor's memory.
   static constexpr size_t kMaxPending = 64;
 
+  // `tls`: when set, a connection that starts with a TLS handshake is terminated with it and
+  // served over the plaintext ends of two relays (tls_relay.h).
   HttpConnection(UniqueFd client, const sockaddr_storage& destination, socklen_t length,
-                 uint32_t mark, const HttpRules& rules, InterceptStats& stats, Drain& drain);
+                 uint32_t mark, const HttpRules& rules, InterceptStats& stats, Drain& drain,
+                 const TlsTerminator* tls = nullptr);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
@@ -62,6 +66,9 @@ class HttpConnection {
   };
 
   bool dial();
+  // After dial(): if the client speaks TLS, both sides are swapped for relays' plaintext ends.
+  // False when a handshake failed (the connection ends).
+  bool terminate_tls();
   void request_side();
   void response_side();
   bool push(Pending p);
@@ -79,6 +86,8 @@ class HttpConnection {
   socklen_t destination_len_;
   uint32_t mark_;
   const HttpRules& rules_;
+  const TlsTerminator* tls_;
+  std::unique_ptr<TlsRelay> client_tls_, upstream_tls_;  // joined after the sockets close
   InterceptStats& stats_;
   Drain& drain_;
   std::mutex fd_mu_;  // kill() against run() closing the sockets

@@ -1,7 +1,15 @@
 #include "injector/intercept/http_fault_backend.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 #include "injector/backend_registry.h"
 #include "injector/intercept/redirect_chains.h"
 #include "injector/network/iptables_chain.h"
@@ -26,6 +34,31 @@ std::string action_counts(const pb::InterceptorReport& r) {
 
 }  // namespace
 
+Result<std::string> read_tls_file(const std::string& path, bool secret) {
+  auto refuse = [&](const std::string& why) -> Result<std::string> {
+    return make_error(ErrorCode::kPermissionDenied, "http_fault tls: " + path + ": " + why);
+  };
+  if (path.empty() || path.front() != '/') return refuse("not an absolute path");
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) return refuse(std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return refuse("not a regular file");
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) return refuse("not owned by root");
+  if (st.st_mode & 022) return refuse("writable by group or others (chmod go-w)");
+  if (secret && (st.st_mode & 004))
+    return refuse("a private key others can read (chmod o-r, or 600)");
+  constexpr off_t kMax = 1 << 20;
+  if (st.st_size > kMax) return refuse("larger than 1 MiB: not a PEM certificate or key");
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+    if (n <= 0) return refuse(n == 0 ? "shorter than it said" : std::strerror(errno));
+    got += static_cast<size_t>(n);
+  }
+  return out;
+}
+
 std::string HttpFaultBackend::describe_interception(const pb::InterceptorReport& r) {
   std::string out = std::to_string(r.requests()) + " requests (" + std::to_string(r.matched()) +
                     " matched a rule)";
@@ -40,6 +73,11 @@ std::string HttpFaultBackend::describe_interception(const pb::InterceptorReport&
            (r.uninspected() == 1 ? "" : "s") + " passed through uninspected" +
            (r.tls() ? " (" + std::to_string(r.tls()) + " TLS: no certificate to terminate with)"
                     : " (not HTTP/1.x)");
+  if (r.tls_terminated())
+    out += "; " + std::to_string(r.tls_terminated()) + " over TLS (terminated)";
+  if (r.tls_failed())
+    out += "; " + std::to_string(r.tls_failed()) + " TLS handshake" +
+           (r.tls_failed() == 1 ? "" : "s") + " failed";
   if (r.upstream_errors())
     out += "; " + std::to_string(r.upstream_errors()) + " upstream error" +
            (r.upstream_errors() == 1 ? "" : "s");
@@ -53,10 +91,21 @@ Result<InterceptingBackend::Plan> HttpFaultBackend::plan(const pb::FaultSpec& sp
   Plan p;
   p.scope = f.scope();
   *p.start.mutable_http() = f;
+  if (f.has_tls()) {
+    // Read here, as root and under the policy (reach names both paths), and handed to the
+    // helper alone: it never opens a file once confined, and the key is in no record.
+    auto certificate = read_tls_file(f.tls().certificate(), false);
+    if (!certificate) return certificate.error();
+    auto key = read_tls_file(f.tls().key(), true);
+    if (!key) return key.error();
+    p.start.mutable_http()->mutable_tls()->set_certificate_pem(*certificate);
+    p.start.mutable_http()->mutable_tls()->set_key_pem(*key);
+  }
   if (f.seed() == 0) p.start.mutable_http()->set_seed(fnv1a(spec.ShortDebugString()));
   const std::string dir = f.scope().direction() == "ingress" ? "ingress" : "egress";
   p.summary = "intercepting HTTP on " + describe_scope(f.scope(), dir) + ", " +
-              std::to_string(f.rules_size()) + " rule" + (f.rules_size() == 1 ? "" : "s");
+              std::to_string(f.rules_size()) + " rule" + (f.rules_size() == 1 ? "" : "s") +
+              (f.has_tls() ? ", TLS terminated with " + f.tls().certificate() : "");
   return p;
 }
 
@@ -70,12 +119,17 @@ std::vector<ChainSpec> HttpFaultBackend::chains(const std::string& fault_id, con
 namespace {
 
 BackendRegistration describe() {
-  return {.kind = "http_fault",
-          .make = [](BackendContext&) { return std::make_unique<HttpFaultBackend>(); },
-          .reach =
-              [](const pb::FaultSpec& spec) {
-                return FaultReach{.networks = {spec.http_fault().scope()}};
-              }};
+  return {
+      .kind = "http_fault",
+      .make = [](BackendContext&) { return std::make_unique<HttpFaultBackend>(); },
+      .reach =
+          [](const pb::FaultSpec& spec) {
+            FaultReach reach{.networks = {spec.http_fault().scope()}};
+            // The files a certificate is read from are judged like any other path.
+            if (spec.http_fault().has_tls())
+              reach.paths = {spec.http_fault().tls().certificate(), spec.http_fault().tls().key()};
+            return reach;
+          }};
 }
 
 }  // namespace

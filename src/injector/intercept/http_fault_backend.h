@@ -7,6 +7,10 @@
 
 namespace faultline::injector {
 
+// A certificate or key file for TLS termination: a regular root-owned file nobody else can
+// write (a key: nor read), not through a symlink, at most 1 MiB.
+Result<std::string> read_tls_file(const std::string& path, bool secret);
+
 class HttpFaultBackend : public InterceptingBackend {
  public:
   std::string kind() const override { return "http_fault"; }

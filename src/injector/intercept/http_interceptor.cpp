@@ -41,8 +41,9 @@ uint16_t port_of(const sockaddr_storage& a) {
 
 }  // namespace
 
-HttpInterceptor::HttpInterceptor(HttpRules rules, uint32_t own_mark)
-    : rules_(std::move(rules)), mark_(own_mark) {}
+HttpInterceptor::HttpInterceptor(HttpRules rules, uint32_t own_mark,
+                                 std::unique_ptr<TlsTerminator> tls)
+    : rules_(std::move(rules)), mark_(own_mark), tls_(std::move(tls)) {}
 
 HttpInterceptor::~HttpInterceptor() {
   drain(0);
@@ -105,9 +106,9 @@ void HttpInterceptor::serve(UniqueFd client) {
     stats_.upstream_errors++;  // over the cap: refused, as an overloaded proxy would
     return;
   }
-  served_.push_back(
-      {std::make_unique<HttpConnection>(std::move(client), dst, len, mark_, rules_, stats_, drain_),
-       {}});
+  served_.push_back({std::make_unique<HttpConnection>(std::move(client), dst, len, mark_, rules_,
+                                                      stats_, drain_, tls_.get()),
+                     {}});
   HttpConnection* conn = served_.back().conn.get();
   try {
     served_.back().thread = std::thread([conn] { conn->run(); });

@@ -12,12 +12,14 @@
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "injector/intercept/http_connection.h"
+#include "injector/intercept/tls_relay.h"
 
 namespace faultline::injector::intercept {
 
 class HttpInterceptor {
  public:
-  HttpInterceptor(HttpRules rules, uint32_t own_mark);
+  // `tls`: terminate TLS connections with it; null passes them through uninspected.
+  HttpInterceptor(HttpRules rules, uint32_t own_mark, std::unique_ptr<TlsTerminator> tls = {});
   ~HttpInterceptor();
 
   // Binds; returns the port. Nothing runs yet (the helper confines itself in between).
@@ -40,6 +42,7 @@ class HttpInterceptor {
 
   HttpRules rules_;
   uint32_t mark_;
+  std::unique_ptr<TlsTerminator> tls_;
   uint16_t port_ = 0;
   UniqueFd listener_;
   InterceptStats stats_;

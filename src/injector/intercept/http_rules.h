@@ -31,7 +31,8 @@ struct CompiledRule {
 // What every connection counts, reported to the injector.
 struct InterceptStats {
   std::atomic<uint64_t> connections{0}, requests{0}, matched{0}, aborted{0}, delayed{0},
-      replaced{0}, reset{0}, passed{0}, uninspected{0}, tls{0}, upstream_errors{0};
+      replaced{0}, reset{0}, passed{0}, uninspected{0}, tls{0}, upstream_errors{0},
+      tls_terminated{0}, tls_failed{0};
 };
 
 class HttpRules {

@@ -70,8 +70,12 @@ class Mode {
 
 class HttpMode : public Mode {
  public:
-  HttpMode(const pb::InterceptorStart& start, ic::HttpRules rules)
-      : start_(start), interceptor_(std::move(rules), start.own_mark()) {}
+  HttpMode(const pb::InterceptorStart& start, ic::HttpRules rules,
+           std::unique_ptr<ic::TlsTerminator> tls)
+      : start_(start), interceptor_(std::move(rules), start.own_mark(), std::move(tls)) {
+    // The key is in the terminator now; this copy of it is not kept.
+    start_.mutable_http()->clear_tls();
+  }
   ~HttpMode() override {
     if (retirer_.joinable()) retirer_.join();
   }
@@ -113,6 +117,8 @@ class HttpMode : public Mode {
     r.set_uninspected(s.uninspected);
     r.set_tls(s.tls);
     r.set_upstream_errors(s.upstream_errors);
+    r.set_tls_terminated(s.tls_terminated);
+    r.set_tls_failed(s.tls_failed);
     r.set_retired(retired_);
     r.set_retired_busy(retired_busy_);
   }
@@ -179,7 +185,14 @@ faultline::Result<std::unique_ptr<Mode>> make_mode(const pb::InterceptorStart& s
   }
   auto rules = ic::HttpRules::compile(start.http());
   if (!rules) return rules.error();
-  return std::unique_ptr<Mode>(new HttpMode(start, std::move(*rules)));
+  std::unique_ptr<ic::TlsTerminator> tls;
+  if (start.http().has_tls()) {
+    auto made =
+        ic::TlsTerminator::make(start.http().tls().certificate_pem(), start.http().tls().key_pem());
+    if (!made) return made.error();
+    tls = std::move(*made);
+  }
+  return std::unique_ptr<Mode>(new HttpMode(start, std::move(*rules), std::move(tls)));
 }
 
 }  // namespace

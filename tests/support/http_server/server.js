@@ -1,9 +1,15 @@
 // A plain Node.js HTTP/1.1 server for interception tests: keep-alive, pipelining (Node answers
-// pipelined requests in order), and a few routes. Usage: node server.js HOST PORT
+// pipelined requests in order), and a few routes. Usage: node server.js HOST PORT [CERT KEY]
+// (with CERT and KEY, PEM files: HTTPS).
 'use strict';
+const fs = require('fs');
 const http = require('http');
-const [host, port] = process.argv.slice(2);
-const server = http.createServer((req, res) => {
+const https = require('https');
+const [host, port, cert, key] = process.argv.slice(2);
+const serve = (handler) => cert
+  ? https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, handler)
+  : http.createServer(handler);
+const server = serve((req, res) => {
   const send = (status, body, headers = {}) => {
     res.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
     res.end(body);

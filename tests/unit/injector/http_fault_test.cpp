@@ -9,6 +9,8 @@
 #include <httplib.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -422,6 +424,74 @@ TEST_F(HttpFault, AClientThatNeverReadsCannotGrowTheHelper) {
     return 0;
   });
   revert_and_check_clean(hosts_.a());
+}
+
+// TLS termination: the helper answers with the certificate the fault names (curl checks it
+// against that certificate as its CA), faults the decrypted requests, and re-encrypts the rest
+// to the real HTTPS server, asking for the name the client asked for.
+TEST_F(HttpFault, TlsIsTerminatedWithTheGivenCertificateAndForwardedEncrypted) {
+  if (capture("command -v openssl") == "") GTEST_SKIP() << "openssl not installed";
+  TempDir dir;
+  const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+  ASSERT_EQ(capture("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                    "-days 1 -subj /CN=payments.test "
+                    "-addext subjectAltName=DNS:payments.test,IP:10.77.0.2 -keyout " +
+                    key + " -out " + cert + " >/dev/null 2>&1; echo $?"),
+            "0\n");
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  ChildProcess https({"/usr/sbin/ip", "netns", "exec", hosts_.b(), "node",
+                      std::string(FAULTLINE_SOURCE_DIR) + "/tests/support/http_server/server.js",
+                      "10.77.0.2", "8443", cert, key});
+  auto get = [&](const std::string& path) {
+    std::string out = hosts_.in_a("curl -s -m 5 --cacert " + cert +
+                                  " --resolve payments.test:8443:10.77.0.2 -w ' %{http_code}' "
+                                  "https://payments.test:8443" +
+                                  path);
+    auto space = out.rfind(' ');
+    return space == std::string::npos ? out : out.substr(space + 1) + " " + out.substr(0, space);
+  };
+  ASSERT_TRUE(wait_until([&] { return get("/v1/quote") == "200 quote"; }, 10000ms));
+  pb::FaultSpec s = spec();
+  s.mutable_http_fault()->mutable_scope()->set_ports(0, 8443);
+  abort_rule(s, "/v1/charge", 503);
+  s.mutable_http_fault()->mutable_tls()->set_certificate(cert);
+  s.mutable_http_fault()->mutable_tls()->set_key(key);
+  apply(s);
+  EXPECT_EQ(get("/v1/charge"), "503 unavailable");
+  EXPECT_EQ(get("/v1/quote"), "200 quote") << "re-encrypted to the real server";
+  EXPECT_EQ(get("/v1/charge"), "503 unavailable");
+  const auto helper = applied_->state.network().helper();
+  auto report = backend_.achieved(*applied_);
+  EXPECT_NE(report.find("3 over TLS (terminated)"), std::string::npos) << report;
+  EXPECT_TRUE(backend_.revert(*applied_));
+  applied_.reset();
+  EXPECT_EQ(faultline_chains(hosts_.a()), "");
+  EXPECT_FALSE(same_process_alive(helper.pid(), helper.start_time_ticks()));
+  EXPECT_EQ(get("/v1/charge"), "200 charged") << "direct again";
+}
+
+// The key is read by the root injector from a path a remote submission names: only a regular
+// root-owned file that others can neither write nor (for the key) read, never through a link.
+TEST(HttpFaultTls, KeyAndCertificateFilesAreCheckedBeforeTheyAreRead) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to own the files";
+  TempDir dir;
+  const std::string key = dir.file("key.pem"), link = dir.file("link.pem");
+  write_file(key, "-----BEGIN PRIVATE KEY-----\n");
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  auto readable = read_tls_file(key, true);
+  ASSERT_FALSE(readable);
+  EXPECT_NE(readable.error().message.find("others can read"), std::string::npos)
+      << readable.error().message;
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  EXPECT_TRUE(read_tls_file(key, true));
+  ASSERT_EQ(::symlink(key.c_str(), link.c_str()), 0);
+  EXPECT_FALSE(read_tls_file(link, true)) << "never through a symbolic link";
+  ASSERT_EQ(::chmod(key.c_str(), 0666), 0);
+  auto writable = read_tls_file(key, false);
+  ASSERT_FALSE(writable);
+  EXPECT_NE(writable.error().message.find("writable by group or others"), std::string::npos);
+  EXPECT_FALSE(read_tls_file(dir.path(), false)) << "a directory";
+  EXPECT_FALSE(read_tls_file("relative.pem", false));
 }
 
 }  // namespace
