@@ -103,13 +103,17 @@ bool HttpConnection::terminate_tls() {
   }
   client_tls_ = std::move(*server_side);
   upstream_tls_ = std::move(*client_side);
-  client_tls_->start();
-  upstream_tls_->start();
+  // Four threads for a TLS connection: one that cannot start ends this connection, not the
+  // helper (the relay already started sees its plaintext end close and stops).
+  if (!client_tls_->start() || !upstream_tls_->start()) {
+    stats_.upstream_errors++;
+    return false;
+  }
   std::lock_guard lock(fd_mu_);
   client_ = std::move(plain_client);
   upstream_ = std::move(plain_upstream);
   stats_.tls_terminated++;
-  return !dead_;
+  return !dead_;  // killed during the handshakes: end now
 }
 
 void HttpConnection::run() {
@@ -152,8 +156,8 @@ void HttpConnection::run() {
 
 void HttpConnection::kill() {
   std::lock_guard lock(fd_mu_);
+  dead_ = true;  // also while TLS handshakes hold the sockets: the connection ends after them
   if (!client_) return;
-  dead_ = true;
   ::shutdown(client_.get(), SHUT_RDWR);
   if (upstream_) ::shutdown(upstream_.get(), SHUT_RDWR);
   wake(wake_.get());

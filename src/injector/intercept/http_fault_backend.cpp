@@ -1,7 +1,9 @@
 #include "injector/intercept/http_fault_backend.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,16 +41,32 @@ Result<std::string> read_tls_file(const std::string& path, bool secret) {
     return make_error(ErrorCode::kPermissionDenied, "http_fault tls: " + path + ": " + why);
   };
   if (path.empty() || path.front() != '/') return refuse("not an absolute path");
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  if (!fd) return refuse(std::strerror(errno));
+  // A handle that opens nothing (O_PATH: no device is touched, no terminal taken), found
+  // without following a symbolic link anywhere on the path; then the type is checked, and only
+  // a regular file is opened for reading, through that same handle.
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long handle;
+  do handle = ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
+  while (handle < 0 && errno == EINTR);
+  if (handle < 0)
+    return refuse(errno == ELOOP ? "a symbolic link on the path" : std::strerror(errno));
+  UniqueFd at(static_cast<int>(handle));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return refuse("not a regular file");
+  if (::fstat(at.get(), &st) != 0 || !S_ISREG(st.st_mode)) return refuse("not a regular file");
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) return refuse("not owned by root");
   if (st.st_mode & 022) return refuse("writable by group or others (chmod go-w)");
-  if (secret && (st.st_mode & 004))
-    return refuse("a private key others can read (chmod o-r, or 600)");
+  if (secret && (st.st_mode & 077))
+    return refuse("a private key others can read or write (chmod 600)");
   constexpr off_t kMax = 1 << 20;
   if (st.st_size > kMax) return refuse("larger than 1 MiB: not a PEM certificate or key");
+  UniqueFd fd(::open(("/proc/self/fd/" + std::to_string(at.get())).c_str(),
+                     O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  struct stat opened {};
+  if (!fd || ::fstat(fd.get(), &opened) != 0 || opened.st_dev != st.st_dev ||
+      opened.st_ino != st.st_ino)
+    return refuse("could not be opened as the file that was checked");
   std::string out(static_cast<size_t>(st.st_size), '\0');
   size_t got = 0;
   while (got < out.size()) {
@@ -98,8 +116,8 @@ Result<InterceptingBackend::Plan> HttpFaultBackend::plan(const pb::FaultSpec& sp
     if (!certificate) return certificate.error();
     auto key = read_tls_file(f.tls().key(), true);
     if (!key) return key.error();
-    p.start.mutable_http()->mutable_tls()->set_certificate_pem(*certificate);
-    p.start.mutable_http()->mutable_tls()->set_key_pem(*key);
+    p.start.set_tls_certificate_pem(std::move(*certificate));
+    p.start.set_tls_key_pem(std::move(*key));
   }
   if (f.seed() == 0) p.start.mutable_http()->set_seed(fnv1a(spec.ShortDebugString()));
   const std::string dir = f.scope().direction() == "ingress" ? "ingress" : "egress";

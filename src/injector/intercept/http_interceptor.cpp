@@ -18,7 +18,8 @@ namespace faultline::injector::intercept {
 
 namespace {
 
-// Connections served at once, at most (each holds two threads and three descriptors).
+// Connections served at once, at most (each holds two threads and three descriptors; a TLS one
+// four threads and seven descriptors).
 constexpr size_t kMaxConnections = 4096;
 
 // Where the client meant to go, before REDIRECT changed it: from conntrack.

@@ -10,6 +10,7 @@
 
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/util/delimited_message_util.h>
+#include <openssl/crypto.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -73,8 +74,7 @@ class HttpMode : public Mode {
   HttpMode(const pb::InterceptorStart& start, ic::HttpRules rules,
            std::unique_ptr<ic::TlsTerminator> tls)
       : start_(start), interceptor_(std::move(rules), start.own_mark(), std::move(tls)) {
-    // The key is in the terminator now; this copy of it is not kept.
-    start_.mutable_http()->clear_tls();
+    start_.clear_tls_key_pem();  // the key lives in the terminator alone (main wipes the rest)
   }
   ~HttpMode() override {
     if (retirer_.joinable()) retirer_.join();
@@ -187,8 +187,7 @@ faultline::Result<std::unique_ptr<Mode>> make_mode(const pb::InterceptorStart& s
   if (!rules) return rules.error();
   std::unique_ptr<ic::TlsTerminator> tls;
   if (start.http().has_tls()) {
-    auto made =
-        ic::TlsTerminator::make(start.http().tls().certificate_pem(), start.http().tls().key_pem());
+    auto made = ic::TlsTerminator::make(start.tls_certificate_pem(), start.tls_key_pem());
     if (!made) return made.error();
     tls = std::move(*made);
   }
@@ -218,8 +217,12 @@ int main() {
   bool clean_eof = false;
   if (!ParseDelimitedFromZeroCopyStream(&msg, &in, &clean_eof) || !msg.has_start())
     return fail("the first message must say what to intercept");
-  const pb::InterceptorStart start = msg.start();
+  pb::InterceptorStart start = std::move(*msg.mutable_start());
   auto mode = make_mode(start);
+  // The private key's bytes are in the TLS context now: wiped from the message they came in.
+  OPENSSL_cleanse(start.mutable_tls_key_pem()->data(), start.tls_key_pem().size());
+  start.clear_tls_key_pem();
+  msg.Clear();
   if (!mode) return fail(mode.error().message);
   if (auto bound = (*mode)->listen(); !bound) return fail(bound.error().message);
   // iptables' lock file cannot be opened once confined: opened now, used for every change.

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace faultline::injector::intercept {
 namespace {
@@ -81,8 +82,13 @@ TlsRelay::~TlsRelay() {
   SSL_free(ssl_);
 }
 
-void TlsRelay::start() {
-  thread_ = std::thread([this] { run(); });
+bool TlsRelay::start() {
+  try {
+    thread_ = std::thread([this] { run(); });
+    return true;
+  } catch (const std::system_error&) {
+    return false;  // no thread to spare: the connection is refused, the helper goes on
+  }
 }
 
 // Plaintext from the relay end goes out through TLS; what TLS delivers goes to the relay end.
@@ -94,6 +100,7 @@ void TlsRelay::run() {
   char buf[kChunk];
   bool plain_eof = false, net_eof = false, closed_net = false, closed_plain = false;
   bool failed = false;
+  bool plain_gone = false;  // the HTTP side closed: what TLS still delivers is dropped
   Clock::time_point flush_until{};
   while (!failed) {
     bool progress = false, net_wants_read = false, net_wants_write = false;
@@ -149,12 +156,16 @@ void TlsRelay::run() {
       }
     }
     if (!to_plain.empty()) {
-      ssize_t n = ::send(plain, to_plain.data(), to_plain.size(), MSG_NOSIGNAL);
+      ssize_t n = plain_gone ? static_cast<ssize_t>(to_plain.size())
+                             : ::send(plain, to_plain.data(), to_plain.size(), MSG_NOSIGNAL);
       if (n > 0) {
         to_plain.erase(0, static_cast<size_t>(n));
         progress = true;
       } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        failed = true;
+        // The HTTP side has closed (an answer with `Connection: close` while the client still
+        // uploads): drop the rest rather than reset, which would discard that answer.
+        plain_gone = progress = true;
+        to_plain.clear();
       }
     }
     if (net_eof && to_plain.empty() && !closed_plain) {
@@ -162,7 +173,9 @@ void TlsRelay::run() {
       closed_plain = progress = true;
     }
     if (closed_net && closed_plain) break;
-    // The HTTP side is done: what is left to send, and the peer's own close, get 2 s.
+    // The HTTP side is done: the rest (both ways) may take as long as it keeps moving, but
+    // 2 s without any progress ends it.
+    if (plain_eof && progress) flush_until = Clock::now() + kFlushLimit;
     if (plain_eof && Clock::now() >= flush_until) break;
     if (progress) continue;
     pollfd p[2] = {{net, 0, 0}, {plain, 0, 0}};
@@ -172,6 +185,10 @@ void TlsRelay::run() {
     if (!to_plain.empty()) p[1].events |= POLLOUT;
     // Once both directions have nothing to wait for but a closed peer, stop.
     if (p[0].events == 0 && p[1].events == 0) break;
+    // A side with nothing asked of it is left out: poll reports a hang-up even on a
+    // descriptor with no events asked, and would wake at once, again and again.
+    for (auto& one : p)
+      if (one.events == 0) one.fd = -1;
     if (::poll(p, 2, plain_eof ? 100 : 1000) < 0 && errno != EINTR) failed = true;
   }
   if (failed) {

@@ -27,7 +27,8 @@ class TlsRelay {
   TlsRelay(const TlsRelay&) = delete;
   TlsRelay& operator=(const TlsRelay&) = delete;
 
-  void start();
+  // False when no thread could be started (the relay then ends with its sockets closed).
+  bool start();
 
  private:
   void run();

@@ -461,6 +461,11 @@ TEST_F(HttpFault, TlsIsTerminatedWithTheGivenCertificateAndForwardedEncrypted) {
   EXPECT_EQ(get("/v1/quote"), "200 quote") << "re-encrypted to the real server";
   EXPECT_EQ(get("/v1/charge"), "503 unavailable");
   const auto helper = applied_->state.network().helper();
+  // Closed connections leave no relay behind busy-waiting on a hung-up socket.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const double busy = cpu_seconds(helper.pid());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_LT(cpu_seconds(helper.pid()) - busy, 0.05) << "the helper spins while idle";
   auto report = backend_.achieved(*applied_);
   EXPECT_NE(report.find("3 over TLS (terminated)"), std::string::npos) << report;
   EXPECT_TRUE(backend_.revert(*applied_));
