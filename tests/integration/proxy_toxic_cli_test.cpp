@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
 #include <regex>
 
 #include "support/child_process.h"
@@ -90,6 +91,21 @@ class CliProxyToxic : public ::testing::Test {
     return exp;
   }
 
+  // A 60 s run of `params`, killed with -9 once `path` answers `status` through the proxy
+  // (and `while_held` has looked at the proxy).
+  void run_and_kill_once(const std::string& params, const std::string& path,
+                         const std::string& status_while_held,
+                         const std::function<void()>& while_held = {}) {
+    std::string exp = experiment("60s", params);
+    ChildProcess run(nobody({kBin + "/faultline", "run", exp}), dir_.file("out.txt"),
+                     dir_.file("err.txt"));
+    ASSERT_TRUE(wait_until([&] { return status(path) == status_while_held; }, 10000ms))
+        << read_file(dir_.file("err.txt"));
+    if (while_held) while_held();
+    run.signal(SIGKILL);
+    run.wait(5000ms);
+  }
+
   TempDir dir_;
   std::string state_, api_;
   int server_port_ = 0, listen_port_ = 0;
@@ -134,13 +150,7 @@ TEST_F(CliProxyToxic, DownRefusesConnectionsForTheFaultAndTheProxyComesBack) {
 }
 
 TEST_F(CliProxyToxic, AKilledRunsToxicEndsWithItsLeaseWithNobodyToTakeItBack) {
-  std::string exp = experiment("60s", kAbortCharges);
-  auto run = std::make_unique<ChildProcess>(nobody({kBin + "/faultline", "run", exp}),
-                                            dir_.file("out.txt"), dir_.file("err.txt"));
-  ASSERT_TRUE(wait_until([&] { return status("/v1/charge") == "503"; }, 10000ms))
-      << read_file(dir_.file("err.txt"));
-  run->signal(SIGKILL);
-  run->wait(5000ms);
+  ASSERT_NO_FATAL_FAILURE(run_and_kill_once(kAbortCharges, "/v1/charge", "503"));
   EXPECT_EQ(status("/v1/charge"), "503");  // nothing took it back yet
   // The lease (10 s from the last renewal, every 2 s) runs out in the proxy itself.
   EXPECT_TRUE(wait_until([&] { return toxics() == "[]"; }, 15000ms)) << toxics();
@@ -148,35 +158,25 @@ TEST_F(CliProxyToxic, AKilledRunsToxicEndsWithItsLeaseWithNobodyToTakeItBack) {
 }
 
 TEST_F(CliProxyToxic, AKilledRunsDownEndsWithItsLease) {
-  std::string exp = experiment("60s", "{type: down}");
-  auto run = std::make_unique<ChildProcess>(nobody({kBin + "/faultline", "run", exp}),
-                                            dir_.file("out.txt"), dir_.file("err.txt"));
-  ASSERT_TRUE(wait_until([&] { return status("/v1/quote") == "000"; }, 10000ms))
-      << read_file(dir_.file("err.txt"));
-  // The down the run took is leased: the proxy enables itself if the run stops renewing.
-  std::string proxy = capture("curl -s http://" + api_ + "/proxies/web");
-  EXPECT_NE(proxy.find("\"lease_ms\":10000"), std::string::npos) << proxy;
-  run->signal(SIGKILL);
-  run->wait(5000ms);
+  ASSERT_NO_FATAL_FAILURE(run_and_kill_once("{type: down}", "/v1/quote", "000", [&] {
+    // The down the run took is leased: the proxy enables itself if the run stops renewing.
+    std::string held = capture("curl -s http://" + api_ + "/proxies/web");
+    EXPECT_NE(held.find("\"lease_ms\":10000"), std::string::npos) << held;
+  }));
   EXPECT_EQ(status("/v1/quote"), "000");  // nothing brought it back yet
   // The lease (10 s from the last renewal, every 2 s) runs out in the proxy itself, with
   // nobody restarting anything.
   EXPECT_TRUE(wait_until([&] { return status("/v1/quote") == "200"; }, 15000ms))
       << capture("curl -s http://" + api_ + "/proxies/web");
-  proxy = capture("curl -s http://" + api_ + "/proxies/web");
+  std::string proxy = capture("curl -s http://" + api_ + "/proxies/web");
   EXPECT_NE(proxy.find("\"enabled\":true"), std::string::npos) << proxy;
   EXPECT_EQ(proxy.find("lease_ms"), std::string::npos) << proxy;
 }
 
 TEST_F(CliProxyToxic, AKilledRunsToxicIsRemovedByTheNextRunsRecovery) {
-  std::string exp = experiment("60s", kAbortCharges);
-  auto run = std::make_unique<ChildProcess>(nobody({kBin + "/faultline", "run", exp}),
-                                            dir_.file("out.txt"), dir_.file("err.txt"));
-  ASSERT_TRUE(wait_until([&] { return status("/v1/charge") == "503"; }, 10000ms))
-      << read_file(dir_.file("err.txt"));
-  run->signal(SIGKILL);
-  run->wait(5000ms);
+  ASSERT_NO_FATAL_FAILURE(run_and_kill_once(kAbortCharges, "/v1/charge", "503"));
   ASSERT_NE(toxics(), "[]");
+  const std::string exp = dir_.file("toxic.yaml");
   // Well inside the lease: the ledger the killed run kept names the toxic.
   ChildProcess plan(nobody({kBin + "/faultline", "plan", exp}), dir_.file("plan.txt"),
                     dir_.file("plan.err"));

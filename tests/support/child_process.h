@@ -49,6 +49,8 @@ class TempDir {
 
 // A loopback TCP port that was free a moment ago.
 int free_port();
+// A TCP socket listening on 127.0.0.1 on a port the kernel chose (written to `port`), or -1.
+int listen_on_loopback(int backlog, int& port);
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 // A token file as it must be: mode 0600 (faultline refuses tokens others can read).

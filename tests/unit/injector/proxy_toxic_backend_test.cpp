@@ -19,6 +19,7 @@
 
 #include "proxy/proxy_collection.h"
 #include "proxy/toxiproxy_api.h"
+#include "support/child_process.h"
 
 namespace faultline::injector {
 namespace {
@@ -189,15 +190,10 @@ namespace {
 // Whatever else listens on the port the experiment names gets the injector's time and memory
 // only up to the bounds: an answer line that never ends, and one that drips a byte at a time.
 TEST(ProxyToxicBackend, AHostileListenerCostsTheTimeoutAndTheCapNotMore) {
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-  const std::string api = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  int port = 0;
+  int listener = faultline::testing::listen_on_loopback(4, port);
+  ASSERT_GE(listener, 0);
+  const std::string api = "127.0.0.1:" + std::to_string(port);
   std::thread peer([listener] {
     // 1: a header line 8 MiB long with no end; 2: a byte every 100 ms.
     for (int round = 0; round < 2; ++round) {

@@ -25,6 +25,7 @@
 #include "common/http/http_message.h"
 #include "proxy/proxy_collection.h"
 #include "proxy/toxiproxy_api.h"
+#include "support/child_process.h"
 
 namespace faultline::proxy {
 namespace {
@@ -36,15 +37,8 @@ using Clock = std::chrono::steady_clock;
 class EchoServer {
  public:
   EchoServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = faultline::testing::listen_on_loopback(16, port_);
+    EXPECT_GE(fd_, 0);
     thread_ = std::thread([this] {
       for (;;) {
         int c = ::accept(fd_, nullptr, nullptr);
@@ -305,15 +299,8 @@ TEST_F(TcpProxyTest, HttpAbortLeavesAConnectionThatIsNotHttpUntouched) {
 class HttpServer {
  public:
   HttpServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 64), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = faultline::testing::listen_on_loopback(64, port_);
+    EXPECT_GE(fd_, 0);
     thread_ = std::thread([this] {
       for (;;) {
         int c = ::accept(fd_, nullptr, nullptr);
