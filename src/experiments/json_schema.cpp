@@ -97,7 +97,9 @@ class Generator {
       case Type::kEnum:
         return or_var({{"enum", s.values}});
       case Type::kStringMap:
-        return {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
+        // Values are read as the text YAML wrote: `latency: 300` is "300", as the loader takes it.
+        return {{"type", "object"},
+                {"additionalProperties", {{"type", {"string", "number", "boolean"}}}}};
       case Type::kMap:
         return {{"type", "object"},
                 {"propertyNames", pattern_string("[a-z0-9][a-z0-9-]{0,62}")},
