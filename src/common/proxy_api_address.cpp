@@ -31,21 +31,15 @@ Result<LoopbackEndpoint> parse_proxy_api(const std::string& api) {
     return bad("has no port from 1 to 65535");
   in_addr v4{};
   in6_addr v6{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    if ((ntohl(v4.s_addr) >> 24) != 127)
-      return bad(
-          "is not a loopback address: the injector drives only the proxies of its own "
-          "node (127.0.0.0/8 or [::1])");
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    if (!IN6_IS_ADDR_LOOPBACK(&v6))
-      return bad(
-          "is not a loopback address: the injector drives only the proxies of its own "
-          "node (127.0.0.0/8 or [::1])");
-  } else {
+  bool v4_literal = inet_pton(AF_INET, host.c_str(), &v4) == 1;
+  if (!v4_literal && inet_pton(AF_INET6, host.c_str(), &v6) != 1)
     return bad(
         "does not start with an IP address (write 127.0.0.1, not a name: a name could "
         "resolve to another machine)");
-  }
+  if (v4_literal ? (ntohl(v4.s_addr) >> 24) != 127 : !IN6_IS_ADDR_LOOPBACK(&v6))
+    return bad(
+        "is not a loopback address: the injector drives only the proxies of its own "
+        "node (127.0.0.0/8 or [::1])");
   return LoopbackEndpoint{host, static_cast<uint16_t>(value)};
 }
 

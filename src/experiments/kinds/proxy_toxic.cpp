@@ -45,7 +45,7 @@ void check(const FaultSpec& f, const TargetSpec*, KindProblems& problems) {
 }
 
 FaultKind describe() {
-  std::vector<std::string> types = proxy_toxic_types();
+  std::vector<std::string> types = proxy::toxic_types();  // the proxy's own table
   types.push_back("down");
   return {
       .name = "proxy_toxic",
@@ -89,13 +89,6 @@ FaultKind describe() {
 }
 
 }  // namespace
-
-const std::vector<std::string>& proxy_toxic_types() {
-  static const std::vector<std::string> types = {"latency",    "bandwidth",  "slow_close",
-                                                 "timeout",    "reset_peer", "slicer",
-                                                 "limit_data", "noop",       "http_abort"};
-  return types;
-}
 
 FAULTLINE_REGISTER_FAULT_KIND(describe);
 }  // namespace faultline::experiments

@@ -17,7 +17,4 @@ struct ProxyToxicParams : KindParams {
   std::map<std::string, std::string> attributes;
 };
 
-// The toxic types a proxy_toxic may name besides "down", as the proxy names them.
-const std::vector<std::string>& proxy_toxic_types();
-
 }  // namespace faultline::experiments

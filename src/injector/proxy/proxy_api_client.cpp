@@ -41,9 +41,9 @@ Status ProxyApiClient::refused(const char* what, const Answer& a) const {
   // port is none of the experiment author's business (and would make this a port scanner).
   if (message.empty()) message = "(not a proxy API's error)";
   if (message.size() > 200) message.resize(200);
-  return make_error(a.status == 404 ? ErrorCode::kNotFound : ErrorCode::kFailedPrecondition,
-                    std::string(what) + " at " + api_ + ": " + std::to_string(a.status) +
-                        (message.empty() ? "" : " " + message));
+  return make_error(
+      a.status == 404 ? ErrorCode::kNotFound : ErrorCode::kFailedPrecondition,
+      std::string(what) + " at " + api_ + ": " + std::to_string(a.status) + " " + message);
 }
 
 Status ProxyApiClient::add_toxic(const std::string& proxy, const nlohmann::json& body) const {
