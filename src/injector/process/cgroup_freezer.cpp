@@ -111,11 +111,21 @@ Status freeze(const FreezableCgroup& cg) {
                                              : write_file(cg.dir + "/freezer.state", "FROZEN");
   if (!ok) return make_error(ErrorCode::kFailedPrecondition, "cannot freeze " + cg.dir);
   // The kernel freezes asynchronously; a run must not report "paused" before it is.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::seconds(5);
+  auto next_retry = start + std::chrono::milliseconds(50);
   while (!is_frozen(cg)) {
-    if (std::chrono::steady_clock::now() > deadline) {
+    auto now = std::chrono::steady_clock::now();
+    if (now > deadline) {
       (void)thaw(cg);
       return make_error(ErrorCode::kInternal, "cgroup " + cg.dir + " did not freeze within 5s");
+    }
+    // The v1 freezer can stay FREEZING for good when a task was forking as the freeze went
+    // out (a shell loop starting `sleep` is enough, seen in CI); writing FROZEN again sends
+    // the freeze to every task once more, which is how the kernel documents a retry.
+    if (cg.version == CgroupVersion::kV1 && now >= next_retry) {
+      (void)write_file(cg.dir + "/freezer.state", "FROZEN");
+      next_retry = now + std::chrono::milliseconds(50);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
