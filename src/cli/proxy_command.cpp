@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/exit_codes.h"
+#include "common/latency_slice.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "proxy/proxy_collection.h"
@@ -14,7 +15,10 @@
 namespace faultline::cli {
 
 int run_proxy(const std::string& host, int port, const std::string& config_file) {
-  // Before any thread starts: every thread inherits the blocked signals.
+  // Before any thread starts: every thread inherits the blocked signals, and the short slice
+  // (a relay thread woken by a packet should not wait out a batch job's turn).
+  if (!request_latency_slice(std::chrono::microseconds(100)))
+    spdlog::debug("latency slice refused errno={}", errno);
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false;

@@ -6,8 +6,11 @@
 
 #include "common/dns/dns_message.h"
 #include "common/hash.h"
+#include "common/log.h"
 #include "injector/backend_registry.h"
 #include "injector/intercept/redirect_chains.h"
+#include "injector/network/conntrack_flows.h"
+#include "injector/network/netns.h"
 
 namespace faultline::injector {
 
@@ -90,6 +93,48 @@ std::vector<ChainSpec> DnsFaultBackend::chains(const std::string& fault_id, cons
                                         {ports.udp_ports().begin(), ports.udp_ports().end()},
                                         {ports.tcp_ports().begin(), ports.tcp_ports().end()},
                                         intercept::RedirectMode::kRedirect);
+}
+
+// A resolver that keeps one UDP socket has a conntrack entry from before the rules, which goes
+// on straight to the server (conntrack_flows.h): forgotten, its next query is redirected like
+// any other. Done here, before apply returns, so that no query of the run slips past.
+std::string DnsFaultBackend::after_rules_in(const std::string& netns_path, const Plan& plan) {
+  ScopedNetns in(netns_path);
+  if (!in.ok()) return "";
+  UdpFlowFilter f;
+  f.which = UdpFlowFilter::kDirect;
+  f.servers = {plan.start.dns().servers().begin(), plan.start.dns().servers().end()};
+  auto n = forget_udp_flows(f);
+  if (!n) {
+    spdlog::warn("dns_fault: open UDP flows not moved onto the rules netns={} error=\"{}\"",
+                 netns_path, n.error().message);
+    return "; UDP flows open before the fault not moved onto it (" + n.error().message + ")";
+  }
+  if (*n == 0) return "";
+  return "; " + std::to_string(*n) + " UDP flow" + (*n == 1 ? "" : "s") +
+         " open before the fault moved onto it";
+}
+
+// The helper releases the flows it was sent when it exits (conntrack_flows.h); without it, a
+// resolver socket's flow would lead to its closed port until conntrack forgets it. Its ports
+// are not known here: any flow to port 53 redirected elsewhere is released (the next packet is
+// NATed afresh by whatever rules are still there).
+std::function<void()> DnsFaultBackend::after_rules_out(const std::string& netns_path,
+                                                       const pb::FaultSpec& spec) const {
+  std::vector<std::string> servers(spec.dns_fault().servers().begin(),
+                                   spec.dns_fault().servers().end());
+  return [netns_path, servers] {
+    ScopedNetns in(netns_path);
+    if (!in.ok()) return;  // the namespace went, and its conntrack table with it
+    UdpFlowFilter f;
+    f.which = UdpFlowFilter::kRedirected;
+    f.servers = servers;
+    if (auto n = forget_udp_flows(f); !n)
+      spdlog::warn("dns_fault: redirected UDP flows not released netns={} error=\"{}\"", netns_path,
+                   n.error().message);
+    else if (*n)
+      spdlog::info("dns_fault: released redirected UDP flows netns={} count={}", netns_path, *n);
+  };
 }
 
 namespace {

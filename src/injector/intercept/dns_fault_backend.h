@@ -27,6 +27,9 @@ class DnsFaultBackend : public InterceptingBackend {
   const pb::NetworkScope& scope_of(const pb::FaultSpec& spec) const override {
     return spec.dns_fault().scope();
   }
+  std::string after_rules_in(const std::string& netns_path, const Plan& plan) override;
+  std::function<void()> after_rules_out(const std::string& netns_path,
+                                        const pb::FaultSpec& spec) const override;
 };
 
 // The nameservers a resolv.conf names (IP literals only, at most three, as glibc reads).

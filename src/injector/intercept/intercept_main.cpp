@@ -19,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/latency_slice.h"
 #include "common/log.h"
 #include "faultline/v1/interceptor.pb.h"
 #include "injector/intercept/confine.h"
@@ -26,6 +27,7 @@
 #include "injector/intercept/http_interceptor.h"
 #include "injector/intercept/redirect_chains.h"
 #include "injector/intercept/sock_retire.h"
+#include "injector/network/conntrack_flows.h"
 #include "injector/network/iptables_chain.h"
 #include "injector/network/network_install.h"
 #include "injector/network/xt_ruleset.h"
@@ -66,6 +68,8 @@ class Mode {
   virtual void rules_going_in() {}
   virtual void rules_in() {}
   virtual void drain() = 0;
+  // After the rules came out (the helper exits next).
+  virtual void rules_out() {}
   virtual void fill(pb::InterceptorReport& r) const = 0;
 };
 
@@ -160,6 +164,16 @@ class DnsMode : public Mode {
                                    interceptor_.tcp_ports(), ic::RedirectMode::kHold);
   }
   void drain() override { interceptor_.drain(start_.dns().drain_ms()); }
+  // The same socket's entry now leads to this helper, about to exit: forgotten, its next query
+  // goes to the server again instead of to a closed port.
+  void rules_out() override {
+    faultline::injector::UdpFlowFilter f;
+    f.which = faultline::injector::UdpFlowFilter::kRedirected;
+    f.servers = {start_.dns().servers().begin(), start_.dns().servers().end()};
+    f.redirected_to = interceptor_.udp_ports();
+    if (auto n = faultline::injector::forget_udp_flows(f); !n)
+      spdlog::warn("dns_fault: redirected UDP flows not released error=\"{}\"", n.error().message);
+  }
   void fill(pb::InterceptorReport& r) const override {
     const auto& s = interceptor_.stats();
     r.set_queries(s.queries);
@@ -232,6 +246,11 @@ int main() {
   if (lock >= 0) faultline::injector::xt_use_lock_file(lock);
   std::string why;
   if (!ic::confine(why)) return fail("cannot confine the interceptor: " + why);
+  // Before the serving threads start (they inherit it): each request wakes a thread of ours on
+  // a node whose CPUs are busy with the service itself, and a default slice's wait there is
+  // most of what the interception adds at p99 (docs/BENCHMARKS.md, HTTP fault path).
+  if (!faultline::request_latency_slice(std::chrono::microseconds(100)))
+    spdlog::debug("latency slice refused errno={}", errno);
   (*mode)->run();
   {
     pb::InterceptorReport r;
@@ -280,6 +299,7 @@ int main() {
   if (installed) {
     auto removed = faultline::injector::remove_installed(*installed);
     if (!removed) rules_error = removed.error().message;
+    (*mode)->rules_out();
   }
   pb::InterceptorReport r;
   (*mode)->ports(r);

@@ -56,13 +56,16 @@ Result<AppliedFault> InterceptingBackend::apply(const std::string& fault_id,
   // A helper killed or crashed mid-fault would leave the scope's traffic redirected to a
   // closed port (refused): its rules come out at once instead.
   const std::string what = kind();
-  (*helper)->watch([install = *in, fault_id, what] {
+  (*helper)->watch([install = *in, fault_id, what, after = after_rules_out(in->netns(), spec)] {
     spdlog::warn("{} interceptor died; its rules are taken out fault_id={}", what, fault_id);
     if (Status s = remove_installed(install); !s)
       spdlog::error("{} rules not removed fault_id={} error=\"{}\"", what, fault_id,
                     s.error().message);
+    if (after) after();
   });
-  applied.state.set_summary(p->summary + " (helper pid " + std::to_string((*helper)->pid()) + ")");
+  const std::string note = after_rules_in(in->netns(), *p);
+  applied.state.set_summary(p->summary + " (helper pid " + std::to_string((*helper)->pid()) + ")" +
+                            note);
   spdlog::info("{} applied fault_id={} pid={} summary=\"{}\"", what, fault_id, (*helper)->pid(),
                p->summary);
   std::lock_guard lock(mu_);
@@ -109,7 +112,10 @@ Status InterceptingBackend::revert(const AppliedFault& fault) {
     const auto& h = fault.state.network().helper();
     intercept::kill_orphaned_interceptor(h.pid(), h.start_time_ticks());
   }
-  return remove_installed(fault.state.network());
+  Status removed = remove_installed(fault.state.network());
+  if (!helper)
+    if (auto after = after_rules_out(fault.state.network().netns(), fault.spec)) after();
+  return removed;
 }
 
 Status InterceptingBackend::recover_intent(const std::string& fault_id, const pb::FaultSpec& spec) {
@@ -117,7 +123,9 @@ Status InterceptingBackend::recover_intent(const std::string& fault_id, const pb
   pb::NetworkInstall in;
   in.set_netns(netns_path(scope_of(spec).netns()));
   for (char purpose : purposes()) add_possible_chains(in, fault_id, "nat", purpose);
-  return remove_installed(in);
+  Status removed = remove_installed(in);
+  if (auto after = after_rules_out(in.netns(), spec)) after();
+  return removed;
 }
 
 }  // namespace faultline::injector

@@ -5,6 +5,7 @@
 // what to start, which chains, and how to put a report in words.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,15 @@ class InterceptingBackend : public FaultBackend {
   // The chain purposes ('h', 'l', 'd') its chains are named with, for crash recovery.
   virtual std::vector<char> purposes() const = 0;
   virtual const pb::NetworkScope& scope_of(const pb::FaultSpec& spec) const = 0;
+  // What else to do once the chains are in, in the namespace at `netns_path`; a note for the
+  // fault's summary. Nothing by default.
+  virtual std::string after_rules_in(const std::string& netns_path, const Plan& plan) { return ""; }
+  // What else to undo once the chains are out without the helper's help (it died, or the
+  // injector did): run in the namespace at `netns_path`. Nothing by default.
+  virtual std::function<void()> after_rules_out(const std::string& netns_path,
+                                                const pb::FaultSpec& spec) const {
+    return nullptr;
+  }
 
  private:
   std::mutex mu_;

@@ -4,8 +4,11 @@
 // clients get, what the helper counted, and that after revert nothing is left.
 #include "injector/intercept/dns_fault_backend.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -15,6 +18,8 @@
 #include <thread>
 
 #include "common/process_table.h"
+#include "common/unique_fd.h"
+#include "injector/network/netns.h"
 #include "support/child_process.h"
 #include "support/two_hosts.h"
 
@@ -23,6 +28,47 @@ namespace {
 
 using namespace faultline::testing;
 using Clock = std::chrono::steady_clock;
+
+// A resolver that keeps one UDP socket for all its queries (one source port, so one conntrack
+// flow for its whole life): connected to `server` port 53 from inside `netns`.
+UniqueFd resolver_socket(const std::string& netns, const std::string& server) {
+  ScopedNetns in(netns);
+  if (!in.ok()) return UniqueFd();
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(53);
+  ::inet_pton(AF_INET, server.c_str(), &a.sin_addr);
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return UniqueFd();
+  return fd;
+}
+
+// The RCODE of the answer to an A query for `name` on that socket (0 NOERROR, 3 NXDOMAIN), or
+// -1 when none came within a second or the socket heard a refusal (nothing listening).
+int rcode_of(int fd, const std::string& name) {
+  static uint16_t id = 0x4000;
+  ++id;
+  std::string q{
+      static_cast<char>(id >> 8), static_cast<char>(id & 0xFF), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  for (size_t start = 0; start < name.size();) {
+    size_t dot = std::min(name.find('.', start), name.size());
+    q.push_back(static_cast<char>(dot - start));
+    q.append(name, start, dot - start);
+    start = dot + 1;
+  }
+  const char tail[] = {0, 0, 1, 0, 1};  // root label, type A, class IN
+  q.append(tail, sizeof tail);
+  if (::send(fd, q.data(), q.size(), 0) != static_cast<ssize_t>(q.size())) return -1;
+  for (auto until = Clock::now() + 1s; Clock::now() < until;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    unsigned char r[512];
+    ssize_t n = ::recv(fd, r, sizeof r, 0);
+    if (n < 0) return -1;
+    if (n >= 4 && r[0] == (id >> 8) && r[1] == (id & 0xFF)) return r[3] & 0x0F;
+  }
+  return -1;
+}
 
 class DnsFault : public ::testing::Test {
  protected:
@@ -185,6 +231,35 @@ TEST_F(DnsFault, AKilledHelperTakesItsRulesWithIt) {
   ::kill(applied_->state.network().helper().pid(), SIGKILL);
   EXPECT_TRUE(wait_until([&] { return faultline_chains(ns_.name()) == ""; }, 5000ms));
   EXPECT_EQ(dig("api.example.test"), "10.1.2.3");
+  revert_and_check_clean();
+}
+
+// A resolver keeping one socket has a conntrack flow from before the fault, and NAT is decided
+// once per flow: without moving that flow, its queries would go on reaching the server for as
+// long as the flow lives, and after the fault reach the gone helper. Conntrack is on in the
+// namespace beforehand, as on any node with Docker or Kubernetes (a rule that needs it).
+TEST_F(DnsFault, AResolverKeepingOneSocketIsFaultedAndThenReleased) {
+  ASSERT_EQ(in_ns("iptables -A INPUT -m conntrack --ctstate INVALID -j DROP"), "");
+  UniqueFd sock = resolver_socket(ns_.name(), "127.0.0.153");
+  ASSERT_TRUE(sock);
+  ASSERT_EQ(rcode_of(sock.get(), "api.example.test"), 0);
+  auto s = spec();
+  rule(s, {"api.example.test"}, "nxdomain");
+  apply(s);
+  EXPECT_EQ(rcode_of(sock.get(), "api.example.test"), 3) << "the open flow was not faulted";
+  EXPECT_TRUE(std::regex_search(applied_->state.summary(),
+                                std::regex("; [1-9][0-9]* UDP flows? open before the fault moved")))
+      << applied_->state.summary();
+  revert_and_check_clean();
+  EXPECT_EQ(rcode_of(sock.get(), "api.example.test"), 0) << "not straight to the server again";
+
+  // The same when the helper dies: the injector takes the rules out and releases the flow.
+  apply(s);
+  EXPECT_EQ(rcode_of(sock.get(), "api.example.test"), 3);
+  ::kill(applied_->state.network().helper().pid(), SIGKILL);
+  EXPECT_TRUE(wait_until([&] { return faultline_chains(ns_.name()) == ""; }, 5000ms));
+  EXPECT_TRUE(wait_until([&] { return rcode_of(sock.get(), "api.example.test") == 0; }, 3000ms))
+      << "the flow still leads to the killed helper";
   revert_and_check_clean();
 }
 
