@@ -4,6 +4,7 @@
 
 #include "cli/api_call.h"
 #include "cli/client_security.h"
+#include "cli/halt_command.h"
 #include "common/exit_codes.h"
 #include "controller/link/injector_roster.h"
 #include "faultline/v1/controller_api.grpc.pb.h"
@@ -54,6 +55,8 @@ int list_injectors(const std::string& controller, bool all) {
         v1::ListInjectorsResponse resp;
         grpc::Status s = stub.ListInjectors(&ctx, req, &resp);
         if (!s.ok()) return s;
+        if (std::string banner = halt_banner(resp.halt()); !banner.empty())
+          std::printf("%s\n", banner.c_str());
         for (const auto& i : resp.injectors()) {
           // Sorted: the wire map has no order, and people compare these lines.
           std::string labels = controller::join_labels({i.labels().begin(), i.labels().end()});

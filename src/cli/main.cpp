@@ -11,6 +11,7 @@
 #include "cli/client_security.h"
 #include "cli/exec_command.h"
 #include "cli/gameday_command.h"
+#include "cli/halt_command.h"
 #include "cli/injectors_command.h"
 #include "cli/proxy_command.h"
 #include "cli/report_commands.h"
@@ -184,6 +185,21 @@ int main(int argc, char** argv) {
                    "`faultline run` on this machine")
       ->envname("FAULTLINE_CONTROLLER");
   abrt->add_option("--reason", abort_reason, "why, for the journal");
+
+  std::string halt_controller, halt_reason;
+  auto* halt = app.add_subcommand(
+      "halt",
+      "halt the fleet: abort every run, revert every fault on every node, refuse new runs and "
+      "schedule fires until an admin runs faultline unhalt (operator)");
+  halt->add_option("--controller", halt_controller, "the faultline-controller (host:port)")
+      ->envname("FAULTLINE_CONTROLLER");
+  halt->add_option("--reason", halt_reason, "why: shown to everyone refused, and audited")
+      ->required();
+  std::string unhalt_controller;
+  auto* unhalt =
+      app.add_subcommand("unhalt", "lift the fleet's halt: runs may start again (admin)");
+  unhalt->add_option("--controller", unhalt_controller, "the faultline-controller (host:port)")
+      ->envname("FAULTLINE_CONTROLLER");
 
   std::string proxy_host = "127.0.0.1", proxy_config;
   int proxy_port = 8474;
@@ -377,6 +393,8 @@ int main(int argc, char** argv) {
     return cli::list_schedules(schedule_controller);
   }
   if (*abrt) return cli::abort_run(abort_id, abort_controller, abort_reason);
+  if (*halt) return cli::halt_fleet(halt_controller, halt_reason);
+  if (*unhalt) return cli::unhalt_fleet(unhalt_controller);
   if (*proxy_cmd) return cli::run_proxy(proxy_host, proxy_port, proxy_config);
   return kExitInvalidOrInfra;
 }

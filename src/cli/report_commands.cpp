@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "cli/client_security.h"
+#include "cli/halt_command.h"
 #include "cli/injectors_command.h"
 #include "cli/run_pages.h"
 #include "common/exit_codes.h"
@@ -98,6 +99,7 @@ int print_journal(const std::string& run_id, const std::string& controller) {
 int list_runs(const std::string& controller, int limit, const std::string& page_token) {
   std::vector<v1::Run> runs;
   std::string next_token;
+  std::string halt;  // the banner, when the controller says the fleet is halted
   if (controller.empty()) {
     auto store = controller::SqliteStore::open(controller::default_store_path());
     if (!store) {
@@ -140,8 +142,10 @@ int list_runs(const std::string& controller, int limit, const std::string& page_
       }
       for (auto& r : *resp.mutable_runs()) runs.push_back(std::move(r));
       next_token = resp.next_page_token();
+      halt = halt_banner(resp.halt());
     } while (!next_token.empty() && runs.size() < static_cast<size_t>(limit));
   }
+  if (!halt.empty()) std::printf("%s\n", halt.c_str());
   std::printf("%-14s %-32s %-20s %9s  %s\n", "RUN", "EXPERIMENT", "STARTED (UTC)", "DURATION",
               "VERDICT");
   for (const auto& r : runs) {

@@ -64,6 +64,9 @@ Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment ex
   auto claims = claims_of(experiment, *plan_result);
   // Checked and taken under one lock: two submissions racing for a scope cannot both win.
   std::unique_lock lock(mu_);
+  // Under mu_: halt() pulls the switch before it lists the runs to abort, so a run either is
+  // refused here or is in that list.
+  if (halt_.halted()) return make_error(ErrorCode::kFailedPrecondition, halt_.refusal());
   auto holder = claims_.conflict(claims);
   if (holder && !options.queue)
     return make_error(ErrorCode::kFailedPrecondition,
@@ -366,6 +369,51 @@ std::vector<v1::Run> Controller::list_runs(size_t limit, const RunCursor* after,
 
 void Controller::abort_all(const std::string& reason) {
   for (auto& r : snapshot()) r->abort(reason);
+}
+
+HaltOutcome Controller::halt(const std::string& by, const std::string& reason) {
+  const auto t0 = std::chrono::steady_clock::now();
+  HaltOutcome out;
+  // What the fleet holds now, before the runs revert theirs: every one of these is reverted
+  // again below, whoever owns it (a revert of a fault already gone answers ok).
+  std::vector<std::pair<std::shared_ptr<InjectorLink>, std::string>> held;
+  for (const auto& link : registry_.all())
+    if (link->connected())
+      for (const auto& id : link->active_faults()) held.emplace_back(link, id);
+  if (Status s = halt_.pull(by, reason, unix_millis_now()); !s) out.not_kept = s.error().message;
+  out.state = halt_.state();
+  spdlog::warn("fleet halted by={} reason=\"{}\" kept={}", by, reason, out.not_kept.empty());
+  const std::string why = "fleet halted by " + by + ": " + reason;
+  auto runs = snapshot();
+  for (auto& r : runs)
+    if (r->abort(why)) ++out.runs_aborted;
+  for (auto& r : runs) r->wait();
+  // Sent to every node at once, then collected: the halt takes as long as the slowest node.
+  std::vector<std::pair<std::string, Reply<std::string>>> replies;
+  for (auto& [link, id] : held)
+    replies.emplace_back(link->info().node_name, link->start_revert(id));
+  std::set<std::string> nodes;
+  for (auto& [node, reply] : replies) {
+    if (reply.get()) {
+      ++out.faults_reverted;
+      nodes.insert(node);
+    } else {
+      ++out.faults_unconfirmed;
+    }
+  }
+  out.nodes.assign(nodes.begin(), nodes.end());
+  out.took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  spdlog::warn(
+      "fleet halt done runs_aborted={} faults_reverted={} faults_unconfirmed={} took_ms={}",
+      out.runs_aborted, out.faults_reverted, out.faults_unconfirmed, out.took.count());
+  return out;
+}
+
+Result<HaltRecord> Controller::unhalt(const std::string& by) {
+  auto lifted = halt_.lift(by, unix_millis_now());
+  if (lifted) spdlog::warn("fleet halt lifted by={}", by);
+  return lifted;
 }
 
 }  // namespace faultline::controller

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/audit_log.h"
+#include "controller/halt_switch.h"
 #include "controller/link/injector_registry.h"
 #include "controller/policy/destination_guard.h"
 #include "controller/run/run_engine.h"
@@ -36,6 +37,19 @@ struct SubmitOptions {
   size_t max_events = 0;
   // Programs the controller policy runs on an injector node instead of here (path -> node).
   std::map<std::string, std::string> command_nodes;
+};
+
+// What pulling the halt switch did.
+struct HaltOutcome {
+  HaltRecord state;
+  size_t runs_aborted = 0;
+  // Faults the injectors reported held when the switch was pulled: confirmed reverted, or not
+  // (unreachable, or the revert failed; their leases still end them).
+  size_t faults_reverted = 0;
+  size_t faults_unconfirmed = 0;
+  std::vector<std::string> nodes;  // those whose faults were reverted
+  std::chrono::milliseconds took{0};
+  std::string not_kept;  // the store's error when the halt was not stored
 };
 
 class Controller {
@@ -94,6 +108,16 @@ class Controller {
   std::vector<v1::Run> list_runs(size_t limit, const RunCursor* after = nullptr,
                                  std::optional<RunCursor>* next = nullptr) const;
   void abort_all(const std::string& reason);
+
+  // The halt switch. halt(): refuses new runs from now on, aborts every run and waits for
+  // each to end, then has every connected injector revert each fault it reported holding
+  // (idempotent; this catches faults no run here owns any more). unhalt(): lets runs start
+  // again; kFailedPrecondition when not halted.
+  HaltOutcome halt(const std::string& by, const std::string& reason);
+  Result<HaltRecord> unhalt(const std::string& by);
+  HaltRecord halt_state() const { return halt_.state(); }
+  // Where the switch is kept (read now: a restart stays halted).
+  void set_halt_store(HaltStore* store) { halt_.attach(store); }
   // Aborts every run still going and waits until each has ended.
   void shutdown(const std::string& reason);
 
@@ -107,6 +131,7 @@ class Controller {
   std::shared_ptr<RunStore> store_;
   AuditLog* audit_ = nullptr;
   ScopeClaims claims_;
+  HaltSwitch halt_;
   struct Orphan {
     std::string run_id;
     std::string node;

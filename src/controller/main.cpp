@@ -195,6 +195,7 @@ int main(int argc, char** argv) {
   controller::Controller ctl(settings);
   metrics::CallbackGauge connected_gauge = controller::watch_connected_injectors(ctl.registry());
   ctl.set_store(*store);
+  ctl.set_halt_store(store->get());  // read now: a restart stays halted
   ctl.set_audit(audit->get());
   if (size_t n = ctl.recover_interrupted())
     spdlog::warn("runs interrupted by the last controller exit marked ABORTED count={}", n);

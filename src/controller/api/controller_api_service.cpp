@@ -120,6 +120,15 @@ grpc::Status no_scheduler() {
   return {grpc::StatusCode::UNAVAILABLE, "this controller runs no scheduler"};
 }
 
+void to_proto(const HaltRecord& h, pb::HaltState* out) {
+  out->set_halted(h.halted);
+  out->set_halted_by(h.halted_by);
+  out->set_halted_unix_ms(h.halted_unix_ms);
+  out->set_reason(h.reason);
+  out->set_lifted_by(h.lifted_by);
+  out->set_lifted_unix_ms(h.lifted_unix_ms);
+}
+
 void to_proto(const ScheduleView& v, pb::Schedule* out) {
   const ScheduleRecord& r = v.record;
   out->set_name(r.name);
@@ -274,6 +283,7 @@ grpc::Status ControllerApiService::ListRuns(grpc::ServerContext* ctx,
   for (auto& r : controller_.list_runs(limit, after ? &*after : nullptr, &next))
     *resp->add_runs() = std::move(r);
   if (next) resp->set_next_page_token(next->token());
+  to_proto(controller_.halt_state(), resp->mutable_halt());
   return call.finish(grpc::Status::OK);
 }
 
@@ -285,6 +295,7 @@ grpc::Status ControllerApiService::ListInjectors(grpc::ServerContext* ctx,
   for (auto& row : injector_roster(controller_.registry(), injector_store_, req->include_offline(),
                                    unix_millis_now()))
     *resp->add_injectors() = std::move(row);
+  to_proto(controller_.halt_state(), resp->mutable_halt());
   return call.finish(grpc::Status::OK);
 }
 
@@ -410,6 +421,49 @@ grpc::Status ControllerApiService::RemoveSchedule(grpc::ServerContext* ctx,
   if (!scheduler_) return call.finish(no_scheduler());
   if (Status s = scheduler_->remove(req->name()); !s)
     return call.finish({grpc_code(s.error().code), s.error().message});
+  return call.finish(grpc::Status::OK);
+}
+
+// Any operator may pull the switch (whoever may start a run may stop them all); lifting it is
+// an admin's decision.
+grpc::Status ControllerApiService::Halt(grpc::ServerContext* ctx, const pb::HaltRequest* req,
+                                        pb::HaltResponse* resp) {
+  AuditedCall call(*this, *ctx, "Halt", Role::kOperator, "fleet");
+  if (!call.allowed()) return call.refusal();
+  if (Status s = check_halt_reason(req->reason()); !s)
+    return call.finish({grpc::StatusCode::INVALID_ARGUMENT, s.error().message});
+  HaltOutcome out = controller_.halt(call.caller().name, req->reason());
+  to_proto(out.state, resp->mutable_state());
+  resp->set_runs_aborted(static_cast<uint32_t>(out.runs_aborted));
+  resp->set_faults_reverted(static_cast<uint32_t>(out.faults_reverted));
+  resp->set_faults_unconfirmed(static_cast<uint32_t>(out.faults_unconfirmed));
+  for (const auto& n : out.nodes) resp->add_nodes(n);
+  resp->set_took_ms(static_cast<uint32_t>(out.took.count()));
+  resp->set_not_kept(out.not_kept);
+  return call.finish(grpc::Status::OK,
+                     "reason: " + req->reason() + "; " + std::to_string(out.runs_aborted) +
+                         " runs aborted, " + std::to_string(out.faults_reverted) +
+                         " faults reverted, " + std::to_string(out.faults_unconfirmed) +
+                         " unconfirmed" +
+                         (out.not_kept.empty() ? "" : "; not stored: " + out.not_kept));
+}
+
+grpc::Status ControllerApiService::Unhalt(grpc::ServerContext* ctx, const pb::UnhaltRequest*,
+                                          pb::HaltState* resp) {
+  AuditedCall call(*this, *ctx, "Unhalt", Role::kAdmin, "fleet");
+  if (!call.allowed()) return call.refusal();
+  const HaltRecord before = controller_.halt_state();
+  auto lifted = controller_.unhalt(call.caller().name);
+  if (!lifted) return call.finish({grpc_code(lifted.error().code), lifted.error().message});
+  to_proto(*lifted, resp);
+  return call.finish(grpc::Status::OK, "lifted the halt (" + describe_halt(before) + ")");
+}
+
+grpc::Status ControllerApiService::GetHalt(grpc::ServerContext* ctx, const pb::GetHaltRequest*,
+                                           pb::HaltState* resp) {
+  AuditedCall call(*this, *ctx, "GetHalt", Role::kViewer, "fleet");
+  if (!call.allowed()) return call.refusal();
+  to_proto(controller_.halt_state(), resp);
   return call.finish(grpc::Status::OK);
 }
 

@@ -51,6 +51,11 @@ class ControllerApiService final : public pb::ControllerApi::Service {
                               pb::ScheduleResponse* resp) override;
   grpc::Status RemoveSchedule(grpc::ServerContext*, const pb::ScheduleNameRequest* req,
                               pb::RemoveScheduleResponse*) override;
+  grpc::Status Halt(grpc::ServerContext*, const pb::HaltRequest* req,
+                    pb::HaltResponse* resp) override;
+  grpc::Status Unhalt(grpc::ServerContext*, const pb::UnhaltRequest*, pb::HaltState* resp) override;
+  grpc::Status GetHalt(grpc::ServerContext*, const pb::GetHaltRequest*,
+                       pb::HaltState* resp) override;
 
   // The daemon's scheduler; without one the schedule calls answer UNAVAILABLE.
   void set_scheduler(Scheduler* scheduler) { scheduler_ = scheduler; }

@@ -45,7 +45,7 @@ class GrpcInjectorLink : public CommandLink {
   // Cancels the stream; its end is then noticed like any other disconnect.
   void disconnect() override;
   // The fault ids the injector said it holds in its latest heartbeat.
-  std::vector<std::string> active_faults() const;
+  std::vector<std::string> active_faults() const override;
 
  protected:
   PendingAck send(const pb::ControllerMessage& command, Duration extra = Duration::zero()) override;

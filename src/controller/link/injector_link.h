@@ -81,6 +81,9 @@ class InjectorLink {
   // Drops the connection (admin action); the injector's faults revert by their leases. A
   // link that has no connection to drop (in-process) ignores it.
   virtual void disconnect() {}
+  // The fault ids the injector said it holds in its latest heartbeat (a halt reverts each);
+  // empty for a link that has no heartbeats (in-process: its faults are the runs').
+  virtual std::vector<std::string> active_faults() const { return {}; }
 
   // Sends at once; the reply waits for the ack, bounded by the link's command timeout.
   // `lease` lapses unless renewed; `max_duration` is the hard end no renewal extends (0: the

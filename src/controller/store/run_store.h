@@ -105,4 +105,23 @@ class ScheduleStore {
   virtual std::vector<ScheduleRecord> schedules() const = 0;
 };
 
+// The fleet's halt switch as stored: a controller restart stays halted. Who lifted it last is
+// kept with it, for the record.
+struct HaltRecord {
+  bool halted = false;
+  std::string halted_by;
+  int64_t halted_unix_ms = 0;
+  std::string reason;
+  std::string lifted_by;
+  int64_t lifted_unix_ms = 0;
+};
+
+class HaltStore {
+ public:
+  virtual ~HaltStore() = default;
+  virtual Status save_halt(const HaltRecord& halt) = 0;
+  // nullopt when the fleet was never halted.
+  virtual std::optional<HaltRecord> load_halt() const = 0;
+};
+
 }  // namespace faultline::controller

@@ -78,6 +78,9 @@ CREATE TABLE IF NOT EXISTS schedules(
   paused INTEGER NOT NULL DEFAULT 0, created_by TEXT, created_unix_ms INTEGER,
   next_fire_unix_ms INTEGER, last_fire_unix_ms INTEGER, last_run_id TEXT, last_outcome TEXT,
   missed_fires INTEGER, missed_first_unix_ms INTEGER, missed_last_unix_ms INTEGER);
+CREATE TABLE IF NOT EXISTS halt(
+  id INTEGER PRIMARY KEY CHECK(id = 1), halted INTEGER NOT NULL, halted_by TEXT,
+  halted_unix_ms INTEGER, reason TEXT, lifted_by TEXT, lifted_unix_ms INTEGER);
 )sql";
 
 }  // namespace
@@ -539,6 +542,36 @@ std::string run_to_json(const v1::Run& run) {
   // A v1.Run always encodes; the status only reports unknown Any types, which it has none of.
   (void)google::protobuf::util::MessageToJsonString(run, &json, opts);
   return json;
+}
+
+Status SqliteStore::save_halt(const HaltRecord& h) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "INSERT OR REPLACE INTO halt(id, halted, halted_by, halted_unix_ms, reason, lifted_by, "
+         "lifted_unix_ms) VALUES(1,?,?,?,?,?,?)");
+  s.i64(1, h.halted ? 1 : 0)
+      .text(2, h.halted_by)
+      .i64(3, h.halted_unix_ms)
+      .text(4, h.reason)
+      .text(5, h.lifted_by)
+      .i64(6, h.lifted_unix_ms);
+  return s.run("save the halt switch");
+}
+
+std::optional<HaltRecord> SqliteStore::load_halt() const {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT halted, halted_by, halted_unix_ms, reason, lifted_by, lifted_unix_ms FROM halt "
+         "WHERE id = 1");
+  if (!s.row()) return std::nullopt;
+  HaltRecord h;
+  h.halted = s.col_i64(0) != 0;
+  h.halted_by = s.col_text(1);
+  h.halted_unix_ms = s.col_i64(2);
+  h.reason = s.col_text(3);
+  h.lifted_by = s.col_text(4);
+  h.lifted_unix_ms = s.col_i64(5);
+  return h;
 }
 
 }  // namespace faultline::controller

@@ -1,6 +1,6 @@
 // The controller's store on one machine: runs, their events, injector registrations, API
-// tokens and schedules in one SQLite database in WAL mode (readers never block the writer; a crash
-// loses at most the transaction in flight). Every write is its own transaction.
+// tokens, schedules and the halt switch in one SQLite database in WAL mode (readers never block the
+// writer; a crash loses at most the transaction in flight). Every write is its own transaction.
 #pragma once
 
 #include <sqlite3.h>
@@ -17,7 +17,8 @@ namespace faultline::controller {
 class SqliteStore final : public RunStore,
                           public InjectorStore,
                           public TokenStore,
-                          public ScheduleStore {
+                          public ScheduleStore,
+                          public HaltStore {
  public:
   // Creates the file, its directory and the schema if needed.
   static Result<std::shared_ptr<SqliteStore>> open(const std::string& path);
@@ -46,6 +47,9 @@ class SqliteStore final : public RunStore,
   Status update_schedule(const ScheduleRecord& schedule) override;
   Status remove_schedule(const std::string& name) override;
   std::vector<ScheduleRecord> schedules() const override;
+
+  Status save_halt(const HaltRecord& halt) override;
+  std::optional<HaltRecord> load_halt() const override;
 
   const std::string& path() const { return path_; }
 

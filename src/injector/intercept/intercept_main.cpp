@@ -247,8 +247,10 @@ int main() {
   std::string why;
   if (!ic::confine(why)) return fail("cannot confine the interceptor: " + why);
   // Before the serving threads start (they inherit it): each request wakes a thread of ours on
-  // a node whose CPUs are busy with the service itself, and a default slice's wait there is
-  // most of what the interception adds at p99 (docs/BENCHMARKS.md, HTTP fault path).
+  // a node whose CPUs are busy with the service itself, and the tail of what the interception
+  // adds looked like waiting for a CPU (docs/BENCHMARKS.md, HTTP fault path: real-time priority
+  // brought it near the target). A short slice is the unprivileged way to get the turn sooner;
+  // on the noisy runs where it was tried, its effect was lost in the noise.
   if (!faultline::request_latency_slice(std::chrono::microseconds(100)))
     spdlog::debug("latency slice refused errno={}", errno);
   (*mode)->run();
