@@ -9,7 +9,11 @@
 //                                     through the controller API, ROUNDS runs per N: the time
 //                                     from the first ApplyFault to the last ack, as the
 //                                     clients saw it, and the run's own journal times.
-// Usage: fleet_bench connect 100,1000,10000 30 | fleet_bench fanout 10,100,1000 30,30,10
+//   halt    N[,N...] [ROUNDS[,...]]   the halt switch with one run holding a fault on every
+//                                     node: how long the Halt call takes, and from the call to
+//                                     the last revert ack the clients wrote.
+// Usage: fleet_bench connect 100,1000,10000 30 | fleet_bench fanout 10,100,1000 30,30,10 |
+//        fleet_bench halt 100 30
 // Results as Markdown on stdout, progress on stderr. FAULTLINE_CONTROLLER=PATH runs another
 // controller binary (an older build, for a side-by-side figure).
 // Every client holds one socket in this process and one in the controller: both raise their
@@ -237,12 +241,13 @@ void connect_mode(const std::vector<int>& sizes, int idle_s) {
   }
 }
 
-std::string fanout_yaml(int n) {
+std::string fanout_yaml(int n, const std::string& duration = "500ms") {
   return "apiVersion: faultline/v1\nkind: Experiment\nmetadata:\n  name: fleet-fanout-" +
          std::to_string(n) +
          "\ntargets:\n  fleet:\n    nodes: {selector: {fleet: bench}, mode: all}\n"
          "    process: {pidfile: /run/fleet-bench/none.pid}\n"
-         "faults:\n  - {name: pause-all, kind: process_pause, target: fleet, duration: 500ms}\n";
+         "faults:\n  - {name: pause-all, kind: process_pause, target: fleet, duration: " +
+         duration + "}\n";
 }
 
 bool finished(pb::RunState s) {
@@ -350,15 +355,117 @@ void fanout_mode(const std::vector<int>& sizes, std::vector<int> rounds) {
   }
 }
 
+// The halt switch: a run holds a fault on every node; Halt is called and returns once every
+// run has ended and every fault is reverted. Measured: the Halt call as its caller sees it,
+// and from the call to the last revert ack any client wrote.
+void halt_mode(const std::vector<int>& sizes, std::vector<int> rounds) {
+  while (rounds.size() < sizes.size()) rounds.push_back(rounds.back());
+  Controller ctl;
+  bench::ProtocolFleet fleet(ctl.address(), "bench", {{"fleet", "bench"}});
+  auto& c = fleet.counters();
+  std::printf(
+      "| injectors | rounds | Halt call returns, p50 / p99 | Halt to last revert ack, p50 / p99 "
+      "| AbortRun of the run to last revert ack, p50 / p99 |\n|---|---|---|---|---|\n");
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    int n = sizes[k];
+    if (!fleet.grow_to(n, 60s)) ctl.die("did not take " + std::to_string(n) + " injectors");
+    std::this_thread::sleep_for(3s);
+    std::vector<double> call_ms, revert_ms, abort_ms;
+    // A run holding a fault on every node; its id.
+    auto held_run = [&] {
+      c.applies.reset();
+      c.reverts.reset();
+      pb::SubmitExperimentRequest req;
+      req.set_yaml(fanout_yaml(n, "10m"));
+      req.set_source_name("fleet-halt.yaml");
+      pb::SubmitExperimentResponse resp;
+      {
+        grpc::ClientContext ctx;
+        grpc::Status s = ctl.api().SubmitExperiment(&ctx, req, &resp);
+        if (!s.ok()) ctl.die("submit: " + s.error_message());
+      }
+      MonoTime deadline = MonoClock::now() + 60s;
+      while (c.applies.acks < n) {
+        if (MonoClock::now() > deadline) ctl.die("the faults were not all applied in 60 s");
+        std::this_thread::sleep_for(10ms);
+      }
+      std::this_thread::sleep_for(200ms);  // the run's INJECTING bookkeeping settles
+      return resp.run_id();
+    };
+    auto mono_ns = [] {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 MonoClock::now().time_since_epoch())
+          .count();
+    };
+    for (int r = 0; r < rounds[k]; ++r) {
+      // What a user would do without the switch: abort the run (faultline abort), in the
+      // same round, for comparison.
+      std::string id = held_run();
+      const int64_t a0 = mono_ns();
+      {
+        grpc::ClientContext ctx;
+        pb::AbortRunRequest a;
+        a.set_run_id(id);
+        pb::AbortRunResponse ar;
+        if (!ctl.api().AbortRun(&ctx, a, &ar).ok()) ctl.die("abort failed");
+      }
+      MonoTime deadline = MonoClock::now() + 60s;
+      while (c.reverts.acks < n) {
+        if (MonoClock::now() > deadline) ctl.die("the abort did not revert every fault in 60 s");
+        std::this_thread::sleep_for(1ms);
+      }
+      abort_ms.push_back(static_cast<double>(c.reverts.last_ack_ns - a0) / 1e6);
+      for (pb::Run run;; std::this_thread::sleep_for(20ms)) {  // ended before the next run
+        grpc::ClientContext ctx;
+        pb::GetRunRequest get;
+        get.set_run_id(id);
+        get.set_max_events(1);
+        if (ctl.api().GetRun(&ctx, get, &run).ok() && finished(run.state())) break;
+      }
+
+      held_run();
+      const int64_t t0 = mono_ns();
+      pb::HaltResponse halted;
+      {
+        grpc::ClientContext ctx;
+        pb::HaltRequest h;
+        h.set_reason("fleet bench");
+        grpc::Status s = ctl.api().Halt(&ctx, h, &halted);
+        if (!s.ok()) ctl.die("halt: " + s.error_message());
+      }
+      const int64_t t1 = mono_ns();
+      // Each fault is reverted by its aborted run, then once more by the halt's sweep of what
+      // the heartbeats listed (idempotent): at least n acks; the last one is the end.
+      if (c.reverts.acks < n || halted.runs_aborted() != 1)
+        ctl.die("halt: clients acked " + std::to_string(c.reverts.acks) + " reverts of " +
+                std::to_string(n) + ", runs aborted " + std::to_string(halted.runs_aborted()));
+      call_ms.push_back(static_cast<double>(t1 - t0) / 1e6);
+      revert_ms.push_back(static_cast<double>(c.reverts.last_ack_ns - t0) / 1e6);
+      std::fprintf(stderr,
+                   "n=%d round %d: halt returned %.2f ms, last revert ack %.2f ms; abort %.2f ms\n",
+                   n, r + 1, call_ms.back(), revert_ms.back(), abort_ms.back());
+      grpc::ClientContext ctx;
+      pb::HaltState lifted;
+      if (!ctl.api().Unhalt(&ctx, pb::UnhaltRequest(), &lifted).ok()) ctl.die("unhalt failed");
+      ctl.check_alive();
+    }
+    std::printf("| %d | %d | %.1f / %.1f ms | %.1f / %.1f ms | %.1f / %.1f ms |\n", n, rounds[k],
+                pct(call_ms, 0.5), pct(call_ms, 0.99), pct(revert_ms, 0.5), pct(revert_ms, 0.99),
+                pct(abort_ms, 0.5), pct(abort_ms, 0.99));
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if ((mode != "connect" && mode != "fanout") || argc < 3) {
+  if ((mode != "connect" && mode != "fanout" && mode != "halt") || argc < 3) {
     std::fprintf(stderr,
                  "usage: %s connect N[,N...] [IDLE_SECONDS]\n"
-                 "       %s fanout N[,N...] [ROUNDS[,ROUNDS...]]\n",
-                 argv[0], argv[0]);
+                 "       %s fanout N[,N...] [ROUNDS[,ROUNDS...]]\n"
+                 "       %s halt N[,N...] [ROUNDS[,ROUNDS...]]\n",
+                 argv[0], argv[0], argv[0]);
     return 2;
   }
   signal(SIGINT, on_signal);
@@ -366,7 +473,9 @@ int main(int argc, char** argv) {
   auto sizes = fitting(int_list(argv[2]));
   if (mode == "connect")
     connect_mode(sizes, argc > 3 ? std::atoi(argv[3]) : 30);
-  else
+  else if (mode == "fanout")
     fanout_mode(sizes, int_list(argc > 3 ? argv[3] : "30"));
+  else
+    halt_mode(sizes, int_list(argc > 3 ? argv[3] : "30"));
   return 0;
 }
