@@ -298,15 +298,32 @@ void HttpConnection::request_side() {
     } else {
       stats_.passed++;
     }
+    if (head.upgrade) {
+      std::lock_guard lock(mu_);
+      upgrade_ = Upgrade::kAsked;
+    }
     if (!push({Pending::kUpstream, nullptr, !head.keep_alive, head.method,
-               action == "replace" ? rule : nullptr}))
+               action == "replace" ? rule : nullptr, head.upgrade}))
       return;
     if (!forward_upstream(head_bytes)) return;
     buf.erase(0, out.head_bytes);
     if (!forward_request_body(buf, body, true)) return end_gracefully();
-    if (head.upgrade) {  // WebSocket or CONNECT: bytes, not requests, from here on
-      raw_copy(client_.get(), upstream_.get(), buf);
-      return;
+    if (head.upgrade) {
+      Upgrade verdict;
+      {
+        std::unique_lock lock(mu_);
+        // dead_ and closing_ are set without mu_: a bounded wait cannot miss them for good.
+        while (upgrade_ == Upgrade::kAsked && !dead_ && !closing_)
+          space_.wait_for(lock, std::chrono::milliseconds(50));
+        verdict = upgrade_;
+        upgrade_ = Upgrade::kNone;
+      }
+      if (verdict == Upgrade::kAccepted) {  // WebSocket, h2c or CONNECT: bytes from here on
+        raw_copy(client_.get(), upstream_.get(), buf);
+        return;
+      }
+      if (verdict != Upgrade::kDeclined) return;  // the connection is ending
+      // Declined: still HTTP/1, the next request is read like any other.
     }
     if (!head.keep_alive) return;
   }
@@ -343,9 +360,12 @@ bool HttpConnection::serve_upstream_response(const Pending& p, std::string& ubuf
       continue;
     }
     if (head.status == 101 || (p.method == "CONNECT" && head.status / 100 == 2)) {
+      if (p.upgrade) tell_upgrade(Upgrade::kAccepted);
       raw_copy(upstream_.get(), client_.get(), ubuf);
       return false;
     }
+    // Any other final answer to an upgrade request turns it down: HTTP/1 goes on.
+    if (p.upgrade) tell_upgrade(Upgrade::kDeclined);
     uint64_t length = 0;
     http::Framing framing = http::response_framing(head, p.method, &length);
     http::BodyScanner body(framing, length);
@@ -380,6 +400,14 @@ bool HttpConnection::serve_upstream_response(const Pending& p, std::string& ubuf
     }
     return !close;
   }
+}
+
+void HttpConnection::tell_upgrade(Upgrade verdict) {
+  {
+    std::lock_guard lock(mu_);
+    upgrade_ = verdict;
+  }
+  space_.notify_all();
 }
 
 void HttpConnection::response_side() {

@@ -63,7 +63,13 @@ class HttpConnection {
     bool close_after = false;             // the connection ends after this response
     std::string method;                   // kUpstream: the request's method (response framing)
     const CompiledRule* replace = nullptr;
+    bool upgrade = false;  // kUpstream: the request asks to leave HTTP/1 (Upgrade, CONNECT)
   };
+  // What the server made of the last upgrade request: the request side waits for it, since
+  // after a 101 (or CONNECT's 2xx) the bytes are no longer HTTP, and after anything else
+  // (curl --http2 asks every server for h2c; HTTP/1-only servers answer 200) they still are.
+  enum class Upgrade { kNone, kAsked, kAccepted, kDeclined };
+  void tell_upgrade(Upgrade verdict);
 
   bool dial();
   // After dial(): if the client speaks TLS, both sides are swapped for relays' plaintext ends.
@@ -94,7 +100,8 @@ class HttpConnection {
   std::mutex mu_;
   std::condition_variable space_;  // the FIFO has room again, or the connection is ending
   std::deque<Pending> fifo_;
-  bool requests_done_ = false;  // no more Pending will be pushed
+  bool requests_done_ = false;        // no more Pending will be pushed
+  Upgrade upgrade_ = Upgrade::kNone;  // under mu_; changes are told through space_
   // dead_: reset or killed, stop at once. closing_: the response side ended the connection
   // (it sent its FIN); the request side reads and drops what is still coming, briefly, so
   // that closing does not turn into a reset that destroys the last answer on its way.

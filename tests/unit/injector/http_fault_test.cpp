@@ -156,6 +156,23 @@ TEST_F(HttpFault, AbortAnswersForTheServerOnMatchingPathsOnly) {
   revert_and_check_clean(hosts_.a());
 }
 
+// curl --http2 on http:// asks the server to upgrade to h2c; one that speaks only HTTP/1 answers
+// as usual and the connection goes on in HTTP/1. Its later requests must be faulted too (the
+// interceptor used to pass the rest of such a connection through uninspected).
+TEST_F(HttpFault, ADeclinedUpgradeLeavesTheConnectionInspected) {
+  auto s = spec();
+  abort_rule(s, "/v1/charge", 503);
+  apply(s);
+  std::string out = hosts_.in_a(
+      "curl -s --http2 -m 5 -w ' %{http_code} %{num_connects}\\n' "
+      "http://10.77.0.2:8080/v1/quote http://10.77.0.2:8080/v1/charge");
+  EXPECT_EQ(out, "quote 200 1\nunavailable 503 0\n") << "the second request reuses the connection";
+  std::string report = backend_.achieved(*applied_);
+  EXPECT_NE(report.find("2 requests (1 matched a rule): 1 aborted, 1 passed"), std::string::npos)
+      << report;
+  revert_and_check_clean(hosts_.a());
+}
+
 TEST_F(HttpFault, DelayReplaceAndResetDoWhatTheySay) {
   auto s = spec();
   auto* delay = s.mutable_http_fault()->add_rules();
