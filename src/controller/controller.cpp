@@ -387,12 +387,26 @@ HaltOutcome Controller::halt(const std::string& by, const std::string& reason) {
   auto runs = snapshot();
   for (auto& r : runs)
     if (r->abort(why)) ++out.runs_aborted;
-  for (auto& r : runs) r->wait();
-  // Sent to every node at once, then collected: the halt takes as long as the slowest node.
-  std::vector<std::pair<std::string, Reply<std::string>>> replies;
-  for (auto& [link, id] : held)
-    replies.emplace_back(link->info().node_name, link->start_revert(id));
+  // Faults a run confirmed reverted as it ended need no second revert.
+  std::set<std::string> confirmed;
+  for (auto& r : runs) {
+    r->wait();
+    for (const auto& ev : r->journal().events())
+      if (ev.type() == pb::EVENT_TYPE_FAULT_REVERTED && ev.has_fault())
+        confirmed.insert(ev.fault().fault_id());
+  }
+  // The rest (faults no run here owns any more) sent to every node at once, then collected:
+  // the halt takes as long as the slowest node.
   std::set<std::string> nodes;
+  std::vector<std::pair<std::string, Reply<std::string>>> replies;
+  for (auto& [link, id] : held) {
+    if (confirmed.count(id)) {
+      ++out.faults_reverted;
+      nodes.insert(link->info().node_name);
+      continue;
+    }
+    replies.emplace_back(link->info().node_name, link->start_revert(id));
+  }
   for (auto& [node, reply] : replies) {
     if (reply.get()) {
       ++out.faults_reverted;

@@ -110,9 +110,9 @@ class Controller {
   void abort_all(const std::string& reason);
 
   // The halt switch. halt(): refuses new runs from now on, aborts every run and waits for
-  // each to end, then has every connected injector revert each fault it reported holding
-  // (idempotent; this catches faults no run here owns any more). unhalt(): lets runs start
-  // again; kFailedPrecondition when not halted.
+  // each to end, then has every connected injector revert each fault it reported holding that
+  // no run confirmed reverted (faults no run here owns any more; idempotent). unhalt(): lets
+  // runs start again; kFailedPrecondition when not halted.
   HaltOutcome halt(const std::string& by, const std::string& reason);
   Result<HaltRecord> unhalt(const std::string& by);
   HaltRecord halt_state() const { return halt_.state(); }
