@@ -9,83 +9,53 @@
 
 namespace faultline::controller {
 
-// One API call as the audit trail sees it: who (after authentication), what, on what, from
-// where, and how it ended. Refused calls end before the handler does anything.
+// The gRPC face of CallGate (call_gate.h): the origin read from the call's context, and
+// gRPC statuses in and out.
 class AuditedCall {
  public:
   AuditedCall(ControllerApiService& svc, const grpc::ServerContext& ctx, std::string action,
               Role needed, std::string target)
-      : svc_(svc), action_(std::move(action)), target_(std::move(target)) {
-    caller_.peer = ctx.peer();
-    if (svc.verifier_) {
-      // The connection first: a token is only worth something over authenticated TLS.
-      auto cert = svc.verifier_->verify(*ctx.auth_context());
-      if (!cert) {
-        refusal_ = {grpc::StatusCode::UNAUTHENTICATED, cert.error().message};
-        record(refusal_, "");
-        return;
-      }
-      caller_.peer += " cert CN=" + cert->common_name;
-      if (!is_api_client_name(cert->common_name)) {
-        refusal_ = {grpc::StatusCode::PERMISSION_DENIED,
-                    "the certificate CN=" + cert->common_name +
-                        " is not an API client's: only certificates named faultline-... (the "
-                        "CLI's from scripts/gen-certs.sh is faultline-cli) may call the API; "
-                        "an injector's node certificate may only connect as its injector"};
-        record(refusal_, "");
-        return;
-      }
-    }
-    auto who = svc.tokens_.authenticate(ctx);
-    if (!who) {
-      refusal_ = {grpc::StatusCode::UNAUTHENTICATED, who.error().message};
-    } else {
-      std::string peer = caller_.peer;
-      caller_ = *who;
-      caller_.peer = peer;
-      refusal_ = require_role(caller_, needed, action_);
-    }
-    if (!refusal_.ok()) record(refusal_, "");
-  }
+      : gate_(svc.access_, origin_of(svc, ctx), std::move(action), needed, std::move(target)) {}
 
-  bool allowed() const { return refusal_.ok(); }
-  const grpc::Status& refusal() const { return refusal_; }
-  const Caller& caller() const { return caller_; }
-  void set_target(std::string target) { target_ = std::move(target); }
+  bool allowed() const { return gate_.allowed(); }
+  grpc::Status refusal() const {
+    return {gate_.refusal() == CallGate::Refusal::kUnauthenticated
+                ? grpc::StatusCode::UNAUTHENTICATED
+                : grpc::StatusCode::PERMISSION_DENIED,
+            gate_.refusal_message()};
+  }
+  const Caller& caller() const { return gate_.caller(); }
+  void set_target(std::string target) { gate_.set_target(std::move(target)); }
 
   grpc::Status finish(grpc::Status status, const std::string& detail = "") {
-    record(status, detail);
+    CallOutcome outcome;
+    if (!status.ok()) {
+      const bool denied = status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+                          status.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+      outcome = {denied ? CallOutcome::kDenied : CallOutcome::kError, status.error_message()};
+    }
+    gate_.finish(outcome, detail);
     return status;
   }
 
  private:
-  void record(const grpc::Status& status, const std::string& detail) {
-    std::string outcome = status.ok() ? "ok"
-                          : status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-                                  status.error_code() == grpc::StatusCode::PERMISSION_DENIED
-                              ? "denied: " + status.error_message()
-                              : "error: " + status.error_message();
-    if (!status.ok())
-      spdlog::warn("api call action={} caller={} peer={} outcome=\"{}\"", action_, caller_.name,
-                   caller_.peer, outcome);
-    if (!svc_.audit_) return;
-    const AuditEntry e{caller_.name.empty() ? "unauthenticated" : caller_.name,
-                       caller_.name.empty() ? "" : role_name(caller_.role),
-                       action_,
-                       target_,
-                       caller_.peer,
-                       outcome,
-                       detail};
-    bool refused = outcome.rfind("denied", 0) == 0;
-    Status s = refused && svc_.refusals_ ? svc_.refusals_->record(e) : svc_.audit_->append(e);
-    if (!s) spdlog::error("audit append failed action={} error=\"{}\"", action_, s.error().message);
+  static CallOrigin origin_of(const ControllerApiService& svc, const grpc::ServerContext& ctx) {
+    CallOrigin o;
+    o.peer = ctx.peer();
+    if (svc.verifier_) {
+      auto cert = svc.verifier_->verify(*ctx.auth_context());
+      if (cert)
+        o.certificate = Result<std::string>(cert->common_name);
+      else
+        o.certificate = Result<std::string>(cert.error());
+    }
+    const auto& md = ctx.client_metadata();
+    if (auto it = md.find("authorization"); it != md.end())
+      o.authorization = std::string(it->second.data(), it->second.size());
+    return o;
   }
 
-  ControllerApiService& svc_;
-  std::string action_;
-  std::string target_;
-  Caller caller_;
-  grpc::Status refusal_;
+  CallGate gate_;
 };
 
 namespace {

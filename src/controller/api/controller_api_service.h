@@ -5,6 +5,7 @@
 
 #include "common/audit_log.h"
 #include "common/peer_certificate.h"
+#include "controller/api/call_gate.h"
 #include "controller/auth/refusal_throttle.h"
 #include "controller/auth/token_authority.h"
 #include "controller/controller.h"
@@ -20,7 +21,10 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   // checked (--insecure).
   ControllerApiService(Controller& controller, TokenAuthority& tokens, AuditLog* audit,
                        std::shared_ptr<ClientCertVerifier> verifier = nullptr)
-      : controller_(controller), tokens_(tokens), audit_(audit), verifier_(std::move(verifier)) {}
+      : controller_(controller),
+        tokens_(tokens),
+        verifier_(std::move(verifier)),
+        access_{tokens, audit, nullptr} {}
 
   grpc::Status SubmitExperiment(grpc::ServerContext*, const pb::SubmitExperimentRequest* req,
                                 pb::SubmitExperimentResponse* resp) override;
@@ -64,20 +68,19 @@ class ControllerApiService final : public pb::ControllerApi::Service {
   // only the live injectors.
   void set_injector_store(const InjectorStore* store) { injector_store_ = store; }
   // Refusals go to the trail through this (counted per peer) when set; straight otherwise.
-  void set_refusal_throttle(RefusalThrottle* throttle) { refusals_ = throttle; }
+  void set_refusal_throttle(RefusalThrottle* throttle) { access_.refusals = throttle; }
 
  private:
   friend class AuditedCall;
 
   Controller& controller_;
   TokenAuthority& tokens_;
-  AuditLog* audit_;
   std::shared_ptr<ClientCertVerifier> verifier_;
   Scheduler* scheduler_ = nullptr;
   // What submitted experiments may make the controller do (safe defaults until set).
   std::shared_ptr<const ControllerPolicy> policy_ = std::make_shared<ControllerPolicy>();
   const InjectorStore* injector_store_ = nullptr;
-  RefusalThrottle* refusals_ = nullptr;
+  ApiAccess access_;  // what every call's gate checks and writes to (call_gate.h)
 };
 
 }  // namespace faultline::controller

@@ -88,14 +88,21 @@ size_t TokenAuthority::size() const {
 }
 
 Result<Caller> TokenAuthority::authenticate(const grpc::ServerContext& context) const {
-  Caller caller{"anonymous", Role::kAdmin, context.peer()};
-  if (open_) return caller;
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
-  if (it == md.end())
+  std::optional<std::string> value;
+  if (it != md.end()) value = std::string(it->second.data(), it->second.size());
+  return authenticate(value, context.peer());
+}
+
+Result<Caller> TokenAuthority::authenticate(const std::optional<std::string>& authorization,
+                                            const std::string& peer) const {
+  Caller caller{"anonymous", Role::kAdmin, peer};
+  if (open_) return caller;
+  if (!authorization)
     return make_error(ErrorCode::kPermissionDenied,
                       "no API token: pass --token-file FILE or set FAULTLINE_TOKEN");
-  std::string value(it->second.data(), it->second.size());
+  const std::string& value = *authorization;
   const std::string prefix = "Bearer ";
   if (value.compare(0, prefix.size(), prefix) != 0)
     return make_error(ErrorCode::kPermissionDenied,
@@ -151,11 +158,14 @@ std::vector<TokenRecord> TokenAuthority::list() const {
   return out;
 }
 
+std::string role_refusal(const Caller& caller, Role needed, const std::string& action) {
+  return action + " needs role " + role_name(needed) + "; token " + caller.name + " has role " +
+         role_name(caller.role);
+}
+
 grpc::Status require_role(const Caller& caller, Role needed, const std::string& action) {
   if (caller.role >= needed) return grpc::Status::OK;
-  return {grpc::StatusCode::PERMISSION_DENIED, action + " needs role " + role_name(needed) +
-                                                   "; token " + caller.name + " has role " +
-                                                   role_name(caller.role)};
+  return {grpc::StatusCode::PERMISSION_DENIED, role_refusal(caller, needed, action)};
 }
 
 }  // namespace faultline::controller

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ class TokenAuthority {
 
   // Reads "authorization: Bearer <token>". UNAUTHENTICATED when missing or unknown.
   Result<Caller> authenticate(const grpc::ServerContext& context) const;
+  // The same from the header's value (any transport); `peer` is where the call came from.
+  Result<Caller> authenticate(const std::optional<std::string>& authorization,
+                              const std::string& peer) const;
 
   // Admin operations. create() returns the new token's secret (shown once).
   Result<std::string> create(const std::string& name, Role role);
@@ -56,5 +60,7 @@ class TokenAuthority {
 
 // PERMISSION_DENIED naming the caller, its role and the role `action` needs.
 grpc::Status require_role(const Caller& caller, Role needed, const std::string& action);
+// That sentence: "AbortRun needs role operator; token vera has role viewer".
+std::string role_refusal(const Caller& caller, Role needed, const std::string& action);
 
 }  // namespace faultline::controller
