@@ -50,6 +50,8 @@ Status Controller::start_otlp(const std::string& listen) {
 
 Result<std::shared_ptr<RunEngine>> Controller::submit(experiments::Experiment experiment,
                                                       const SubmitOptions& options) {
+  // First, so the refusal says why whatever else is wrong; checked again below under mu_.
+  if (halt_.halted()) return make_error(ErrorCode::kFailedPrecondition, halt_.refusal());
   auto plan_result = plan(experiment, options.seed);
   if (!plan_result.ok()) return plan_result.error();
   std::string sli = first_trace_sli(experiment);
