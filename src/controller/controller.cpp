@@ -376,8 +376,8 @@ void Controller::abort_all(const std::string& reason) {
 HaltOutcome Controller::halt(const std::string& by, const std::string& reason) {
   const auto t0 = std::chrono::steady_clock::now();
   HaltOutcome out;
-  // What the fleet holds now, before the runs revert theirs: every one of these is reverted
-  // again below, whoever owns it (a revert of a fault already gone answers ok).
+  // What the fleet holds now, before the runs revert theirs: each one no run confirms reverted
+  // below is reverted by the sweep, whoever owns it (a revert of a fault gone answers ok).
   std::vector<std::pair<std::shared_ptr<InjectorLink>, std::string>> held;
   for (const auto& link : registry_.all())
     if (link->connected())

@@ -163,9 +163,4 @@ std::string role_refusal(const Caller& caller, Role needed, const std::string& a
          role_name(caller.role);
 }
 
-grpc::Status require_role(const Caller& caller, Role needed, const std::string& action) {
-  if (caller.role >= needed) return grpc::Status::OK;
-  return {grpc::StatusCode::PERMISSION_DENIED, role_refusal(caller, needed, action)};
-}
-
 }  // namespace faultline::controller

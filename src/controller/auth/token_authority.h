@@ -58,9 +58,8 @@ class TokenAuthority {
   std::map<std::string, TokenRecord> by_digest_;
 };
 
-// PERMISSION_DENIED naming the caller, its role and the role `action` needs.
-grpc::Status require_role(const Caller& caller, Role needed, const std::string& action);
-// That sentence: "AbortRun needs role operator; token vera has role viewer".
+// Why a caller's role is not enough for `action`, naming the caller, its role and the role
+// needed: "AbortRun needs role operator; token vera has role viewer".
 std::string role_refusal(const Caller& caller, Role needed, const std::string& action);
 
 }  // namespace faultline::controller

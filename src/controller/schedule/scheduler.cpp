@@ -189,8 +189,8 @@ void Scheduler::fire(std::unique_lock<std::mutex>& lock, const std::string& name
 
 Scheduler::Outcome Scheduler::submit(const ScheduleRecord& rec, const std::string& previous_run) {
   // A halted fleet refuses the fire (Controller::submit would too; said plainly here).
-  if (controller_.halt_state().halted)
-    return {"", "refused: the fleet is " + describe_halt(controller_.halt_state())};
+  if (HaltRecord halt = controller_.halt_state(); halt.halted)
+    return {"", "refused: the fleet is " + describe_halt(halt)};
   experiments::LoadOptions options;
   options.vars = rec.vars;
   options.environment = rec.environment;

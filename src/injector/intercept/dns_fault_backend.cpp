@@ -101,10 +101,8 @@ std::vector<ChainSpec> DnsFaultBackend::chains(const std::string& fault_id, cons
 std::string DnsFaultBackend::after_rules_in(const std::string& netns_path, const Plan& plan) {
   ScopedNetns in(netns_path);
   if (!in.ok()) return "";
-  UdpFlowFilter f;
-  f.which = UdpFlowFilter::kDirect;
-  f.servers = {plan.start.dns().servers().begin(), plan.start.dns().servers().end()};
-  auto n = forget_udp_flows(f);
+  auto n = forget_dns_flows(UdpFlowFilter::kDirect,
+                            {plan.start.dns().servers().begin(), plan.start.dns().servers().end()});
   if (!n) {
     spdlog::warn("dns_fault: open UDP flows not moved onto the rules netns={} error=\"{}\"",
                  netns_path, n.error().message);
@@ -126,10 +124,7 @@ std::function<void()> DnsFaultBackend::after_rules_out(const std::string& netns_
   return [netns_path, servers] {
     ScopedNetns in(netns_path);
     if (!in.ok()) return;  // the namespace went, and its conntrack table with it
-    UdpFlowFilter f;
-    f.which = UdpFlowFilter::kRedirected;
-    f.servers = servers;
-    if (auto n = forget_udp_flows(f); !n)
+    if (auto n = forget_dns_flows(UdpFlowFilter::kRedirected, servers); !n)
       spdlog::warn("dns_fault: redirected UDP flows not released netns={} error=\"{}\"", netns_path,
                    n.error().message);
     else if (*n)

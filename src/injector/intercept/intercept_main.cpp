@@ -167,11 +167,12 @@ class DnsMode : public Mode {
   // The same socket's entry now leads to this helper, about to exit: forgotten, its next query
   // goes to the server again instead of to a closed port.
   void rules_out() override {
-    faultline::injector::UdpFlowFilter f;
-    f.which = faultline::injector::UdpFlowFilter::kRedirected;
-    f.servers = {start_.dns().servers().begin(), start_.dns().servers().end()};
-    f.redirected_to = interceptor_.udp_ports();
-    if (auto n = faultline::injector::forget_udp_flows(f); !n)
+    using faultline::injector::UdpFlowFilter;
+    if (auto n = faultline::injector::forget_dns_flows(
+            UdpFlowFilter::kRedirected,
+            {start_.dns().servers().begin(), start_.dns().servers().end()},
+            interceptor_.udp_ports());
+        !n)
       spdlog::warn("dns_fault: redirected UDP flows not released error=\"{}\"", n.error().message);
   }
   void fill(pb::InterceptorReport& r) const override {

@@ -108,4 +108,13 @@ Result<size_t> forget_udp_flows(const UdpFlowFilter& filter) {
   return forgotten;
 }
 
+Result<size_t> forget_dns_flows(UdpFlowFilter::Which which, std::vector<std::string> servers,
+                                std::vector<uint16_t> redirected_to) {
+  UdpFlowFilter f;
+  f.which = which;
+  f.servers = std::move(servers);
+  f.redirected_to = std::move(redirected_to);
+  return forget_udp_flows(f);
+}
+
 }  // namespace faultline::injector

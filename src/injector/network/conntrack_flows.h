@@ -33,4 +33,9 @@ struct UdpFlowFilter {
 inline constexpr size_t kMaxForgotten = 65536;
 Result<size_t> forget_udp_flows(const UdpFlowFilter& filter);
 
+// dns_fault's use of it: the flows to `servers` on port 53 of one kind (kRedirected: to
+// `redirected_to`, or anywhere but port 53 when that is empty).
+Result<size_t> forget_dns_flows(UdpFlowFilter::Which which, std::vector<std::string> servers,
+                                std::vector<uint16_t> redirected_to = {});
+
 }  // namespace faultline::injector
